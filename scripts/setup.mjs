@@ -1,0 +1,82 @@
+// Installs what is missing before `npm start` and `npm test`: checks Node, installs the Debian packages
+// the project needs (when it may: root with apt-get; otherwise it prints the command), installs npm
+// packages when node_modules is missing or older than the lockfile, and builds.
+// Plain Node, no dependencies: it runs before node_modules exists.
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** What each tool is for and which Debian package brings it. */
+const TOOLS = {
+  ffmpeg: { pkg: 'ffmpeg', why: 'the segmenter and the test camera source' },
+  ffprobe: { pkg: 'ffmpeg', why: 'tests read the stream back' },
+  mosquitto: { pkg: 'mosquitto', why: 'tests run a real MQTT broker' },
+  mosquitto_pub: { pkg: 'mosquitto-clients', why: 'tests publish commands as a user would' },
+  mosquitto_sub: { pkg: 'mosquitto-clients', why: 'tests watch status as a user would' },
+  chromium: { pkg: 'chromium', why: 'end-to-end tests drive a real browser', path: '/usr/bin/chromium' },
+};
+
+export function log(message) {
+  process.stderr.write(`\x1b[36m[setup]\x1b[0m ${message}\n`);
+}
+
+function run(command, args, options = {}) {
+  const result = spawnSync(command, args, { stdio: 'inherit', cwd: root, ...options });
+  if (result.error) throw result.error;
+  return result.status ?? 1;
+}
+
+function hasCommand(name) {
+  const tool = TOOLS[name];
+  if (tool?.path) return existsSync(tool.path);
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+}
+
+export function checkNode() {
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  if (major < 20 || (major === 20 && minor < 19)) {
+    log(`Node ${process.versions.node} is too old: camstream needs Node 20.19 or newer.`);
+    process.exit(1);
+  }
+}
+
+/** Installs the Debian packages behind the missing tools, or explains how to. */
+export function ensureTools(names) {
+  const missing = names.filter((name) => !hasCommand(name));
+  if (missing.length === 0) return;
+  const packages = [...new Set(missing.map((name) => TOOLS[name].pkg))];
+  for (const name of missing) log(`missing ${name}: needed for ${TOOLS[name].why}`);
+  const canApt = process.getuid?.() === 0 && hasCommand('apt-get');
+  if (!canApt) {
+    log(`Install them and run again:\n    sudo apt-get install -y ${packages.join(' ')}`);
+    log('(macOS: brew install ffmpeg mosquitto, and Chromium for the end-to-end tests)');
+    process.exit(1);
+  }
+  log(`installing Debian packages: ${packages.join(' ')} (this takes a minute or two)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  if (
+    run('apt-get', ['update', '-q'], { env }) !== 0 ||
+    run('apt-get', ['install', '-y', '-q', ...packages], { env }) !== 0
+  ) {
+    log('apt-get failed; install the packages above by hand and run again.');
+    process.exit(1);
+  }
+}
+
+/** npm ci when node_modules is missing or older than the lockfile. */
+export function ensureNpmPackages() {
+  const lock = join(root, 'package-lock.json');
+  const installed = join(root, 'node_modules', '.package-lock.json');
+  if (existsSync(installed) && statSync(installed).mtimeMs >= statSync(lock).mtimeMs) return;
+  log('installing npm packages (npm ci)');
+  if (run('npm', ['ci', '--no-audit', '--no-fund']) !== 0) process.exit(1);
+}
+
+/** Incremental TypeScript build of the Node apps, then the web client bundle. */
+export function build() {
+  log('building (tsc -b, vite build)');
+  if (run('npm', ['run', '--silent', 'build']) !== 0) process.exit(1);
+}

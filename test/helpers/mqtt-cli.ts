@@ -1,0 +1,121 @@
+/** mosquitto_pub and mosquitto_sub, used the way a person at a terminal would. */
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+export interface BrokerAddress {
+  port: number;
+  username?: string;
+  password?: string;
+}
+
+function authArgs({ username, password }: BrokerAddress): string[] {
+  return [...(username ? ['-u', username] : []), ...(password ? ['-P', password] : [])];
+}
+
+export async function mosquittoPub(
+  broker: BrokerAddress,
+  topic: string,
+  message: string,
+  { qos = 1, retain = false } = {},
+): Promise<void> {
+  await execFileAsync('mosquitto_pub', [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(broker.port),
+    ...authArgs(broker),
+    '-q',
+    String(qos),
+    ...(retain ? ['-r'] : []),
+    '-t',
+    topic,
+    '-m',
+    message,
+  ]);
+}
+
+export interface Subscription {
+  /** Messages received so far, parsed as JSON where possible, in arrival order. */
+  readonly messages: { topic: string; payload: unknown }[];
+  /** Resolves with the first message (from now or already received) that matches. */
+  next(
+    match: (message: { topic: string; payload: unknown }) => boolean,
+    timeoutMs?: number,
+  ): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+/** `mosquitto_sub -v` on a topic filter, running until stopped. */
+export async function mosquittoSub(broker: BrokerAddress, filter: string): Promise<Subscription> {
+  const proc = spawn(
+    'mosquitto_sub',
+    ['-h', '127.0.0.1', '-p', String(broker.port), ...authArgs(broker), '-q', '1', '-v', '-t', filter],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const messages: { topic: string; payload: unknown }[] = [];
+  const waiters = new Set<() => void>();
+  let partial = '';
+  proc.stdout.setEncoding('utf8');
+  proc.stdout.on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      const space = line.indexOf(' ');
+      const topic = space < 0 ? line : line.slice(0, space);
+      const raw = space < 0 ? '' : line.slice(space + 1);
+      let payload: unknown = raw;
+      try {
+        payload = JSON.parse(raw);
+      } catch {
+        // keep the raw text
+      }
+      messages.push({ topic, payload });
+    }
+    for (const wake of waiters) wake();
+  });
+  let stderr = '';
+  proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // mosquitto_sub has no "subscribed" signal on stdout; give it a moment to connect and subscribe.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  if (proc.exitCode !== null) throw new Error(`mosquitto_sub exited: ${stderr}`);
+
+  return {
+    messages,
+    next(match, timeoutMs = 15_000) {
+      return new Promise((resolve, reject) => {
+        let index = 0;
+        const check = () => {
+          for (; index < messages.length; index++) {
+            if (match(messages[index]!)) {
+              cleanup();
+              resolve(messages[index]!.payload);
+              return;
+            }
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(
+            new Error(
+              `no matching message on ${filter} within ${timeoutMs} ms; got ${JSON.stringify(messages)}`,
+            ),
+          );
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+    async stop() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise((resolve) => proc.once('exit', resolve));
+      proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/** A Node CLI of ours (built dist/) run as a child process, with its output kept for failure messages. */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface ManagedProcess {
+  readonly name: string;
+  readonly proc: ChildProcess;
+  output(): string;
+  /** Resolves with the exit code/signal; immediately if already exited. */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends `signal` (default SIGTERM) and waits for exit; SIGKILL after `graceMs`. Idempotent. */
+  stop(
+    signal?: NodeJS.Signals,
+    graceMs?: number,
+  ): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+export function runNode(name: string, script: string, env: Record<string, string>): ManagedProcess {
+  const proc = spawn(process.execPath, [script], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.length > 200_000) output = output.slice(-100_000);
+    if (process.env.CAMSTREAM_TEST_VERBOSE) process.stderr.write(`[${name}] ${chunk.toString()}`);
+  };
+  proc.stdout.on('data', keep);
+  proc.stderr.on('data', keep);
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    name,
+    proc,
+    output: () => output,
+    exited: () => exit,
+    async stop(signal = 'SIGTERM', graceMs = 10_000) {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill(signal);
+        const timer = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+        await exit;
+        clearTimeout(timer);
+      }
+      return exit;
+    },
+  };
+}
+
+/** PIDs of live processes whose command line contains `needle` (e.g. a test's unique HLS folder). */
+export async function processesMatching(needle: string): Promise<number[]> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).replaceAll('\0', ' ');
+      const state = (await readFile(`/proc/${entry}/stat`, 'utf8')).split(') ')[1]?.[0];
+      if (state !== 'Z' && cmdline.includes(needle)) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
