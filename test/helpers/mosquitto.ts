@@ -1,11 +1,11 @@
 /** A real Mosquitto broker on a free loopback port, for one test or one file. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeTcpPort } from './ports.js';
-import { waitFor } from './wait.js';
+import { GiveUp, waitFor } from './wait.js';
 
 export interface Mosquitto {
   readonly port: number;
@@ -36,6 +36,8 @@ function accepts(port: number): Promise<boolean> {
 
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mosquitto> {
   const dir = await mkdtemp(join(tmpdir(), 'camstream-mosquitto-'));
+  // Started as root, mosquitto drops to its own user: it must be able to read what we write here.
+  await chmod(dir, 0o755);
   const port = await freeTcpPort();
   const confPath = join(dir, 'mosquitto.conf');
   await writeFile(
@@ -62,7 +64,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await waitFor(`mosquitto on port ${port}`, async () => {
-      if (child.exitCode !== null) throw new Error(`mosquitto exited with ${child.exitCode}:\n${output}`);
+      if (child.exitCode !== null) throw new GiveUp(`mosquitto exited with ${child.exitCode}:\n${output}`);
       return accepts(port);
     });
   };

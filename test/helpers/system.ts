@@ -10,7 +10,7 @@ import type { Cleanup } from './cleanup.js';
 import { startMosquitto, type Mosquitto } from './mosquitto.js';
 import { freeTcpPort, freeUdpPort } from './ports.js';
 import { runNode, type ManagedProcess } from './processes.js';
-import { waitFor } from './wait.js';
+import { GiveUp, waitFor } from './wait.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const SERVICE_CLI = join(ROOT, 'apps/web-service/dist/server.js');
@@ -69,7 +69,7 @@ export async function startSystem(cleanup: Cleanup, options: SystemOptions): Pro
   });
   cleanup.add(() => web.stop());
   await waitFor(`the web service on ${baseUrl}\n${web.output()}`, async () => {
-    if (web.proc.exitCode !== null) throw new Error(`web service exited:\n${web.output()}`);
+    if (web.proc.exitCode !== null) throw new GiveUp(`web service exited:\n${web.output()}`);
     return (await fetch(`${baseUrl}/api/stream`)).ok;
   });
 
@@ -107,7 +107,7 @@ export async function startSystem(cleanup: Cleanup, options: SystemOptions): Pro
       system.agent = agent;
       // The service hears the agent's retained `idle` once it is connected.
       await waitFor(`the agent to report idle\n${agent.output()}`, async () => {
-        if (agent.proc.exitCode !== null) throw new Error(`agent exited:\n${agent.output()}`);
+        if (agent.proc.exitCode !== null) throw new GiveUp(`agent exited:\n${agent.output()}`);
         const { body } = await api('/api/stream');
         return (body as { camera?: { state?: string } | null }).camera?.state === 'idle';
       });

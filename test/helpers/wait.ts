@@ -1,5 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
+/** Thrown by a probe when waiting longer cannot help (the process it waits on has exited). */
+export class GiveUp extends Error {}
+
 /** Retries `probe` until it returns a value other than undefined/false, or throws after `timeoutMs`. */
 export async function waitFor<T>(
   what: string,
@@ -13,6 +16,7 @@ export async function waitFor<T>(
       const value = await probe();
       if (value !== undefined && value !== false) return value;
     } catch (err) {
+      if (err instanceof GiveUp) throw err;
       lastError = err;
     }
     if (Date.now() > deadline) {
