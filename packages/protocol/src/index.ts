@@ -1,3 +1,4 @@
+export * from './constants.js';
 export * from './topics.js';
 export * from './udp.js';
 export * from './schemas.js';

@@ -6,14 +6,16 @@
 import Type, { type Static } from 'typebox';
 import { UDP_TARGET_PATTERN } from './udp.js';
 
-export const CAMERA_STATES = ['offline', 'idle', 'starting', 'streaming', 'error'] as const;
-export const CONTROL_ACTIONS = ['start', 'stop'] as const;
+// Written out as tuples: a mapped array would widen the static type to never.
+export const CameraStateSchema = Type.Union([
+  Type.Literal('offline'),
+  Type.Literal('idle'),
+  Type.Literal('starting'),
+  Type.Literal('streaming'),
+  Type.Literal('error'),
+]);
 
-export const CameraStateSchema = Type.Union(CAMERA_STATES.map((s) => Type.Literal(s)));
-export type CameraState = (typeof CAMERA_STATES)[number];
-
-export const ControlActionSchema = Type.Union(CONTROL_ACTIONS.map((a) => Type.Literal(a)));
-export type ControlAction = (typeof CONTROL_ACTIONS)[number];
+export const ControlActionSchema = Type.Union([Type.Literal('start'), Type.Literal('stop')]);
 
 /** `cameras/<id>/control`: QoS 1, never retained. */
 export const ControlCommandSchema = Type.Object({

@@ -4,6 +4,9 @@ import {
   parseCameraStatus,
   parseCommandEvent,
   parseControlCommand,
+  type CameraStatus,
+  type ControlCommand,
+  type StreamInfo,
 } from '@camstream/protocol';
 
 describe('control commands', () => {
@@ -69,5 +72,15 @@ describe('status and events', () => {
   test('an event may carry a null command id (reply to an unreadable command)', () => {
     expect(parseCommandEvent('{"commandId":null,"ok":false,"message":"bad"}').ok).toBe(true);
     expect(parseCommandEvent('{"commandId":"a","ok":"yes"}').ok).toBe(false);
+  });
+});
+
+describe('derived types', () => {
+  test('unions keep their literal members (a mapped array would make them never)', () => {
+    const states: CameraStatus['state'][] = ['offline', 'idle', 'starting', 'streaming', 'error'];
+    const streamStates: StreamInfo['state'][] = ['idle', 'starting', 'live', 'stopping'];
+    const actions: ControlCommand['action'][] = ['start', 'stop'];
+    expect([states, streamStates, actions].map((list) => list.length)).toEqual([5, 4, 2]);
+    expect(parseCameraStatus('{"state":"starting","at":"t"}').ok).toBe(true);
   });
 });

@@ -1,0 +1,105 @@
+import { useCallback, useState } from 'react';
+import { Controls } from './components/Controls';
+import { ErrorMessage } from './components/ErrorMessage';
+import { StatusBadge } from './components/StatusBadge';
+import { VideoOverlay } from './components/VideoOverlay';
+import { Spinner } from './components/Spinner';
+import { useStreamControls } from './hooks/useStreamControls';
+import { useStreamInfo } from './hooks/useStreamInfo';
+import { playerSrcFor, viewModel, type PlayerStatus } from './logic/view';
+import { Player } from './player/Player';
+
+export function App() {
+  const { info, connection, refresh } = useStreamInfo();
+  const controls = useStreamControls(refresh);
+  const [dismissedError, setDismissedError] = useState<string | null>(null);
+  // The player's progress belongs to one URL: a report about another one (or none yet) means "loading".
+  const [playerReport, setPlayerReport] = useState<{ src: string; status: PlayerStatus } | null>(null);
+  const onPlayerStatus = useCallback(
+    (src: string, status: PlayerStatus) => setPlayerReport({ src, status }),
+    [],
+  );
+
+  const liveSrc = playerSrcFor(info);
+  const player = playerReport !== null && playerReport.src === liveSrc ? playerReport.status : 'loading';
+  const view = viewModel({
+    info,
+    connection,
+    pending: controls.pending,
+    requestError: controls.error,
+    dismissedError,
+    player,
+  });
+  const onStart = () => {
+    setDismissedError(null); // a new attempt: its failure, if any, must show
+    controls.start();
+  };
+  const { errorSource, errorKey } = view;
+  // Dismissing hides the service's lastError with the same key too: it is usually the same failure.
+  const dismiss =
+    errorKey !== null && (errorSource === 'request' || errorSource === 'service')
+      ? () => {
+          if (errorSource === 'request') controls.dismissError();
+          setDismissedError(errorKey);
+        }
+      : undefined;
+
+  return (
+    <div className="page">
+      <title>{view.stream.state === 'live' ? '● Live · camstream' : 'camstream'}</title>
+      <header className="header">
+        <h1 className="brand">camstream</h1>
+        <p className="camera-id">
+          Camera <strong>{view.cameraId ?? '…'}</strong>
+        </p>
+        {view.connectionNote && (
+          <p className="connection-note">
+            <Spinner small />
+            {view.connectionNote}
+          </p>
+        )}
+      </header>
+
+      <main className="main">
+        <section className="statuses" aria-label="Status">
+          <StatusBadge title="Camera" badge={view.camera} testId="camera-state" />
+          <StatusBadge title="Stream" badge={view.stream} testId="stream-state" />
+        </section>
+
+        <section className="stage" aria-label="Live video">
+          <Player src={view.playerSrc} onStatus={onPlayerStatus} />
+          {view.overlay && <VideoOverlay overlay={view.overlay} onDismissError={dismiss} />}
+          {view.stream.state === 'live' && player === 'buffering' && (
+            <span className="stage-buffering" role="status">
+              <Spinner small /> Buffering…
+            </span>
+          )}
+        </section>
+
+        <Controls
+          canStart={view.canStart}
+          canStop={view.canStop}
+          starting={controls.pending.start}
+          stopping={controls.pending.stop}
+          startLabel={view.startLabel}
+          stopLabel={view.stopLabel}
+          onStart={onStart}
+          onStop={controls.stop}
+        />
+
+        {view.banner && <ErrorMessage error={view.banner} onDismiss={dismiss} />}
+
+        {view.playerSrc && (
+          <p className="hint">
+            Any HLS player can watch too (Safari, VLC, ffplay):{' '}
+            <a href={view.playerSrc}>{new URL(view.playerSrc, window.location.href).href}</a>
+          </p>
+        )}
+
+        <p className="visually-hidden" aria-live="polite" aria-atomic="true">
+          {view.announcement}
+        </p>
+      </main>
+    </div>
+  );
+}

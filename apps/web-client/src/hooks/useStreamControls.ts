@@ -1,0 +1,56 @@
+/**
+ * Start and Stop requests: one of each at a time (a second press while one is in flight does nothing),
+ * and Stop may cancel a pending start. The outcome shows up through StreamInfo; only failures are kept.
+ */
+import { useCallback, useRef, useState } from 'react';
+import { postStart, postStop } from '../api';
+import type { Pending, RequestError } from '../logic/view';
+
+export interface StreamControls {
+  pending: Pending;
+  error: RequestError | null;
+  start: () => void;
+  stop: () => void;
+  dismissError: () => void;
+}
+
+export function useStreamControls(afterRequest: () => void): StreamControls {
+  const [pending, setPending] = useState<Pending>({ start: false, stop: false });
+  const [error, setError] = useState<RequestError | null>(null);
+  // Refs, not state: two clicks within one render must still send one request.
+  const inFlight = useRef<Pending>({ start: false, stop: false });
+  const stopAskedDuringStart = useRef(false);
+
+  const start = useCallback(() => {
+    if (inFlight.current.start || inFlight.current.stop) return;
+    inFlight.current.start = true;
+    stopAskedDuringStart.current = false;
+    setPending((p) => ({ ...p, start: true }));
+    setError(null);
+    void postStart().then((result) => {
+      inFlight.current.start = false;
+      setPending((p) => ({ ...p, start: false }));
+      // A start cancelled by Stop fails on purpose: not worth an error message.
+      if (!result.ok && !stopAskedDuringStart.current) setError({ action: 'start', failure: result.error });
+      afterRequest();
+    });
+  }, [afterRequest]);
+
+  const stop = useCallback(() => {
+    if (inFlight.current.stop) return;
+    inFlight.current.stop = true;
+    if (inFlight.current.start) stopAskedDuringStart.current = true;
+    setPending((p) => ({ ...p, stop: true }));
+    setError(null);
+    void postStop().then((result) => {
+      inFlight.current.stop = false;
+      setPending((p) => ({ ...p, stop: false }));
+      if (!result.ok) setError({ action: 'stop', failure: result.error });
+      afterRequest();
+    });
+  }, [afterRequest]);
+
+  const dismissError = useCallback(() => setError(null), []);
+
+  return { pending, error, start, stop, dismissError };
+}

@@ -1,0 +1,157 @@
+/**
+ * The <video> element and what feeds it: hls.js where Media Source Extensions exist, the browser's
+ * own HLS otherwise (Safari on iOS). A null `src` tears everything down.
+ */
+import { useEffect, useRef } from 'react';
+import Hls, { type ErrorData } from 'hls.js';
+import type { PlayerStatus } from '../logic/view';
+import { LIVE_HLS_CONFIG, MEDIA_RECOVERY_WINDOW_MS, rebuildDelayMs } from './hls-config';
+
+declare global {
+  interface Window {
+    /** The current hls.js instance, for tests and a future stats overlay. */
+    __camstreamHls?: Hls | null;
+  }
+}
+
+type Report = (status: PlayerStatus) => void;
+type Close = () => void;
+
+/** hls.js, rebuilt with backoff after fatal errors for as long as the stream is live (until close). */
+function playWithHlsJs(video: HTMLVideoElement, src: string, report: Report): Close {
+  let hls: Hls | null = null;
+  let closed = false;
+  let attempt = 0;
+  let lastMediaRecovery = -Infinity;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const teardown = () => {
+    if (!hls) return;
+    hls.destroy();
+    if (window.__camstreamHls === hls) window.__camstreamHls = null;
+    hls = null;
+  };
+
+  const rebuildLater = () => {
+    teardown();
+    report('retrying');
+    timer = setTimeout(build, rebuildDelayMs(attempt++));
+  };
+
+  const onError = (instance: Hls, data: ErrorData) => {
+    if (!data.fatal || instance !== hls) return; // non-fatal ones hls.js retries by itself
+    const now = performance.now();
+    if (data.type === Hls.ErrorTypes.MEDIA_ERROR && now - lastMediaRecovery > MEDIA_RECOVERY_WINDOW_MS) {
+      lastMediaRecovery = now;
+      instance.recoverMediaError();
+      return;
+    }
+    console.warn(`camstream: video ${data.type}/${data.details}; rebuilding the player`);
+    rebuildLater();
+  };
+
+  function build() {
+    if (closed) return;
+    const instance = new Hls(LIVE_HLS_CONFIG);
+    hls = instance;
+    window.__camstreamHls = instance;
+    instance.on(Hls.Events.ERROR, (_event, data) => onError(instance, data));
+    instance.on(Hls.Events.FRAG_BUFFERED, () => {
+      attempt = 0;
+    });
+    instance.on(Hls.Events.MANIFEST_PARSED, () => {
+      video.play().catch(() => undefined); // autoplay may be refused; `muted` makes that rare
+    });
+    instance.loadSource(src);
+    instance.attachMedia(video);
+  }
+
+  build();
+  return () => {
+    closed = true;
+    clearTimeout(timer);
+    teardown();
+  };
+}
+
+/** The browser's own HLS (Safari, iOS): it retries segments itself; reload the source on a fatal error. */
+function playNatively(video: HTMLVideoElement, src: string, report: Report): Close {
+  let attempt = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const load = () => {
+    video.src = src;
+    video.play().catch(() => undefined);
+  };
+  const onError = () => {
+    report('retrying');
+    clearTimeout(timer);
+    timer = setTimeout(load, rebuildDelayMs(attempt++));
+  };
+  const onPlaying = () => {
+    attempt = 0;
+  };
+  video.addEventListener('error', onError);
+  video.addEventListener('playing', onPlaying);
+  load();
+  return () => {
+    clearTimeout(timer);
+    video.removeEventListener('error', onError);
+    video.removeEventListener('playing', onPlaying);
+    video.removeAttribute('src');
+    video.load();
+  };
+}
+
+export interface PlayerProps {
+  /** The playlist to play, or null for nothing. */
+  src: string | null;
+  /** Progress with `src`; must be stable (the player restarts when it changes). */
+  onStatus: (src: string, status: PlayerStatus) => void;
+}
+
+export function Player({ src, onStatus }: PlayerProps) {
+  const videoRef = useRef<HTMLVideoElement>(null);
+
+  useEffect(() => {
+    const video = videoRef.current;
+    if (!video || src === null) return;
+    let status: PlayerStatus = 'loading';
+    const report = (next: PlayerStatus) => {
+      if (next === status) return;
+      status = next;
+      onStatus(src, next);
+    };
+    const onPlaying = () => report('playing');
+    // Only a stall after the picture appeared is "buffering"; before that the overlay says "loading".
+    const onWaiting = () => {
+      if (status === 'playing') report('buffering');
+    };
+    video.addEventListener('playing', onPlaying);
+    video.addEventListener('waiting', onWaiting);
+
+    let close: Close = () => undefined;
+    if (Hls.isSupported()) close = playWithHlsJs(video, src, report);
+    else if (video.canPlayType('application/vnd.apple.mpegurl') !== '')
+      close = playNatively(video, src, report);
+    else report('unsupported');
+
+    return () => {
+      video.removeEventListener('playing', onPlaying);
+      video.removeEventListener('waiting', onWaiting);
+      close();
+    };
+  }, [src, onStatus]);
+
+  return (
+    <video
+      ref={videoRef}
+      className="video"
+      data-testid="video"
+      aria-label="Live camera video"
+      muted
+      autoPlay
+      playsInline
+      disableRemotePlayback
+    />
+  );
+}

@@ -1,0 +1,70 @@
+/**
+ * hls.js settings for this service's live stream: plain HLS, 1-second segments, one rendition,
+ * video only, a playlist that may 404 for a moment right after the start. Pure: no DOM here.
+ */
+import type { HlsConfig, LoaderResponse, LoadPolicy, RetryConfig } from 'hls.js';
+
+/**
+ * hls.js's default `shouldRetry` gives up at once on any 4xx. Right after a start the playlist (and,
+ * when a reload races ffmpeg's `delete_segments`, a segment) can 404 for a moment, so 404 and
+ * 410 are retried too, within the policy's `maxNumRetry`. `retry` is hls.js's own verdict.
+ */
+export function retryMissing(
+  retryConfig: RetryConfig | null | undefined,
+  retryCount: number,
+  _isTimeout: boolean,
+  response: LoaderResponse | undefined,
+  retry: boolean,
+): boolean {
+  if (retry) return true;
+  const missing = response?.code === 404 || response?.code === 410;
+  return missing && retryCount < (retryConfig?.maxNumRetry ?? 0);
+}
+
+function policy(
+  maxTimeToFirstByteMs: number,
+  maxLoadTimeMs: number,
+  errorRetry: Omit<RetryConfig, 'shouldRetry'>,
+): LoadPolicy {
+  return {
+    default: {
+      maxTimeToFirstByteMs,
+      maxLoadTimeMs,
+      timeoutRetry: { maxNumRetry: 2, retryDelayMs: 0, maxRetryDelayMs: 0 },
+      errorRetry: { ...errorRetry, shouldRetry: retryMissing },
+    },
+  };
+}
+
+export const LIVE_HLS_CONFIG: Partial<HlsConfig> = {
+  // Hold back 2 target durations (≈2 s with 1-second segments) instead of hls.js's 3: one segment of
+  // margin for the playlist reload and the segment fetch to land before the playhead needs it. With 1
+  // there is no margin at all: every reload jitter becomes a stall (and each stall adds
+  // `liveSyncOnStallIncrease`, 1 s, to the target, so it would end up at 2 anyway).
+  liveSyncDurationCount: 2,
+  // Further behind than this (a background tab, a long stall) → seek back to the live sync point.
+  liveMaxLatencyDurationCount: 6,
+  // Drift back to the target latency by playing up to 1.5× (hls.js does this only in low-latency
+  // mode, within one target duration of the target, with more than 1 s buffered).
+  maxLiveSyncPlaybackRate: 1.5,
+  // Harmless for plain HLS; needed to use EXT-X-PART and blocking reloads once the service writes LL-HLS.
+  lowLatencyMode: true,
+  // Live playback never seeks back: keep 4 s behind the playhead, so memory stays flat for hours.
+  backBufferLength: 4,
+  // Start fetching the first segment while the MediaSource is still being set up.
+  startFragPrefetch: true,
+  // Start as soon as the playlist lists one segment (the service reports live at that moment).
+  initialLiveManifestSize: 1,
+  // Loopback and LAN: a request that has not started answering within a few seconds is stuck.
+  manifestLoadPolicy: policy(5_000, 10_000, { maxNumRetry: 6, retryDelayMs: 250, maxRetryDelayMs: 2_000 }),
+  playlistLoadPolicy: policy(5_000, 10_000, { maxNumRetry: 6, retryDelayMs: 250, maxRetryDelayMs: 2_000 }),
+  fragLoadPolicy: policy(5_000, 15_000, { maxNumRetry: 4, retryDelayMs: 250, maxRetryDelayMs: 2_000 }),
+};
+
+/** Delay before rebuilding the player after a fatal error: 1, 2, 4, 8, 8, … seconds. */
+export function rebuildDelayMs(attempt: number): number {
+  return Math.min(1_000 * 2 ** Math.max(0, attempt), 8_000);
+}
+
+/** Two fatal media errors closer than this: recoverMediaError() did not help, rebuild instead. */
+export const MEDIA_RECOVERY_WINDOW_MS = 5_000;
