@@ -1,0 +1,16 @@
+/** The timers the agent's timer classes use, injected so tests can drive them with fake timers. */
+
+export type TimerHandle = ReturnType<typeof setTimeout>;
+
+export interface Clock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+/** Looks the globals up on every call, so vitest's fake timers (installed later) are used. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle),
+};
