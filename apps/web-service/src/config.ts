@@ -1,0 +1,228 @@
+/**
+ * The service's configuration: the only module that reads environment variables. Defaults live in
+ * one table, every variable is checked, all problems are reported at once in one WEB_ERR_CONFIG
+ * error, and the result is frozen.
+ */
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DEFAULT_CAMERA_ID, DEFAULT_UDP_TARGET, isValidCameraId, parseUdpTarget } from '@camstream/protocol';
+import { createError } from './errors.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface ServiceConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Unset: the service runs its own (embedded) broker. */
+  readonly mqttUrl: string | undefined;
+  readonly mqttUsername: string | undefined;
+  readonly mqttPassword: string | undefined;
+  readonly embeddedBrokerHost: string;
+  readonly embeddedBrokerPort: number;
+  readonly cameraId: string;
+  readonly udpListen: string;
+  readonly cameraTarget: string | undefined;
+  readonly hlsDir: string;
+  readonly hlsSegmentSeconds: number;
+  readonly hlsListSize: number;
+  readonly startTimeoutMs: number;
+  readonly ffmpegPath: string;
+  readonly clientDir: string;
+  readonly logLevel: LogLevel;
+}
+
+/** src/ and dist/ sit at the same depth, so this resolves to apps/web-client/dist from either. */
+const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../../web-client/dist', import.meta.url));
+
+type Parser<T> = (raw: string) => T;
+
+interface Variable<K extends keyof ServiceConfig> {
+  readonly key: K;
+  readonly description: string;
+  /** As it would be written in the environment; undefined: optional, no default. */
+  readonly default: string | undefined;
+  readonly parse: Parser<ServiceConfig[K]>;
+}
+
+const text: Parser<string> = (raw) => raw;
+
+const integer =
+  (min: number, max: number): Parser<number> =>
+  (raw) => {
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+      throw new Error(`must be a whole number from ${min} to ${max}`);
+    }
+    return value;
+  };
+
+const decimal =
+  (min: number, max: number): Parser<number> =>
+  (raw) => {
+    const value = Number(raw);
+    if (!/^\d+(\.\d+)?$/.test(raw) || value < min || value > max) {
+      throw new Error(`must be a number from ${min} to ${max}`);
+    }
+    return value;
+  };
+
+const udpUrl: Parser<string> = (raw) => {
+  parseUdpTarget(raw); // throws a message that names the expected form
+  return raw;
+};
+
+const mqttUrl: Parser<string> = (raw) => {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error('must be a URL such as mqtt://host:1883');
+  }
+  if (!['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ws:', 'wss:'].includes(url.protocol)) {
+    throw new Error('must use mqtt://, mqtts://, ws:// or wss://');
+  }
+  return raw;
+};
+
+const directory: Parser<string> = (raw) => (isAbsolute(raw) ? raw : resolve(raw));
+
+const oneOf =
+  <T extends string>(values: readonly T[]): Parser<T> =>
+  (raw) => {
+    if (!(values as readonly string[]).includes(raw)) throw new Error(`must be one of ${values.join(', ')}`);
+    return raw as T;
+  };
+
+type AnyVariable = { [K in keyof ServiceConfig]: Variable<K> }[keyof ServiceConfig];
+
+/** Every variable the service reads, in the order the README documents them. */
+const VARIABLES = {
+  HOST: { key: 'host', description: 'address the HTTP server listens on', default: '127.0.0.1', parse: text },
+  PORT: {
+    key: 'port',
+    description: 'HTTP port (0: any free port)',
+    default: '8080',
+    parse: integer(0, 65535),
+  },
+  MQTT_URL: {
+    key: 'mqttUrl',
+    description: 'broker URL, e.g. mqtt://host:1883; unset: run the embedded aedes broker',
+    default: undefined,
+    parse: mqttUrl,
+  },
+  MQTT_USERNAME: { key: 'mqttUsername', description: 'broker user name', default: undefined, parse: text },
+  MQTT_PASSWORD: { key: 'mqttPassword', description: 'broker password', default: undefined, parse: text },
+  EMBEDDED_BROKER_HOST: {
+    key: 'embeddedBrokerHost',
+    description: 'address the embedded broker listens on (when MQTT_URL is unset)',
+    default: '127.0.0.1',
+    parse: text,
+  },
+  EMBEDDED_BROKER_PORT: {
+    key: 'embeddedBrokerPort',
+    description: 'port of the embedded broker (0: any free port)',
+    default: '1883',
+    parse: integer(0, 65535),
+  },
+  CAMERA_ID: {
+    key: 'cameraId',
+    description: 'the camera this service controls (topics cameras/<id>/...)',
+    default: DEFAULT_CAMERA_ID,
+    parse: (raw) => {
+      if (!isValidCameraId(raw)) throw new Error("must be 1-64 letters, digits, '.', '_' or '-'");
+      return raw;
+    },
+  },
+  UDP_LISTEN: {
+    key: 'udpListen',
+    description: 'udp://host:port where the segmenter receives the camera’s MPEG-TS',
+    default: DEFAULT_UDP_TARGET,
+    parse: udpUrl,
+  },
+  CAMERA_TARGET: {
+    key: 'cameraTarget',
+    description: 'udp://host:port sent in start commands; unset: the agent uses its own target',
+    default: undefined,
+    parse: udpUrl,
+  },
+  HLS_DIR: {
+    key: 'hlsDir',
+    description: 'folder for the playlist and segments (only files the segmenter names are touched)',
+    default: join(tmpdir(), 'camstream-hls'),
+    parse: directory,
+  },
+  HLS_SEGMENT_SECONDS: {
+    key: 'hlsSegmentSeconds',
+    description: 'target segment length; segments are cut on keyframes, so match the camera’s GOP',
+    default: '1',
+    parse: decimal(0.1, 30),
+  },
+  HLS_LIST_SIZE: {
+    key: 'hlsListSize',
+    description: 'segments listed in the live playlist',
+    default: '6',
+    parse: integer(1, 100),
+  },
+  START_TIMEOUT_MS: {
+    key: 'startTimeoutMs',
+    description: 'how long a start waits for a playable playlist before answering 504',
+    default: '10000',
+    parse: integer(100, 600_000),
+  },
+  FFMPEG_PATH: { key: 'ffmpegPath', description: 'ffmpeg executable', default: 'ffmpeg', parse: text },
+  CLIENT_DIR: {
+    key: 'clientDir',
+    description: 'the built web client served at / (default: apps/web-client/dist)',
+    default: DEFAULT_CLIENT_DIR,
+    parse: directory,
+  },
+  LOG_LEVEL: {
+    key: 'logLevel',
+    description: `log level: ${LOG_LEVELS.join(', ')}`,
+    default: 'info',
+    parse: oneOf(LOG_LEVELS),
+  },
+} satisfies Record<string, AnyVariable>;
+
+// Compile-time check: every ServiceConfig field is read from some variable.
+type Covered = (typeof VARIABLES)[keyof typeof VARIABLES]['key'];
+const _everyFieldCovered: Record<Exclude<keyof ServiceConfig, Covered>, never> = {};
+
+export interface ConfigVariable {
+  readonly name: string;
+  readonly default: string | undefined;
+  readonly description: string;
+}
+
+/** The environment variables, their defaults and one-line descriptions (documented in the README). */
+export const SERVICE_CONFIG_VARIABLES: readonly ConfigVariable[] = Object.freeze(
+  Object.entries(VARIABLES as Record<string, AnyVariable>).map(([name, variable]) =>
+    Object.freeze({ name, default: variable.default, description: variable.description }),
+  ),
+);
+
+export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const config: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, variable] of Object.entries(VARIABLES as Record<string, AnyVariable>)) {
+    // An empty value counts as unset: env files often carry `NAME=` lines.
+    const given = env[name];
+    const raw = given === undefined || given === '' ? variable.default : given;
+    if (raw === undefined) {
+      config[variable.key] = undefined;
+      continue;
+    }
+    try {
+      config[variable.key] = variable.parse(raw);
+    } catch (err) {
+      problems.push(`${name}=${JSON.stringify(raw)}: ${(err as Error).message}`);
+    }
+  }
+  if (config.mqttPassword !== undefined && config.mqttUsername === undefined) {
+    problems.push('MQTT_PASSWORD is set but MQTT_USERNAME is not');
+  }
+  if (problems.length > 0) throw createError('WEB_ERR_CONFIG', problems.map((p) => `  ${p}`).join('\n'));
+  return Object.freeze(config) as unknown as ServiceConfig;
+}

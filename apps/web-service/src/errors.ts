@@ -1,0 +1,79 @@
+/**
+ * The error registry: every error the service reports has a stable code, a message template and an
+ * HTTP status. Codes are listed in ERRORS.md; clients match on `code`, people read `message`.
+ *
+ * A small equivalent of @fastify/error (printf-style templates, `code` and `statusCode` on the
+ * instance), written here because @fastify/error is only a transitive dependency of fastify.
+ */
+import { STATUS_CODES } from 'node:http';
+import { format } from 'node:util';
+import type { ErrorBody } from '@camstream/protocol';
+
+interface ErrorDefinition {
+  readonly statusCode: number;
+  /** printf-style (`%s`, `%d`), filled with the arguments given to `createError`. */
+  readonly message: string;
+}
+
+export const ERRORS = {
+  WEB_ERR_CONFIG: { statusCode: 500, message: 'invalid configuration:\n%s' },
+  WEB_ERR_BAD_REQUEST: { statusCode: 400, message: 'bad request: %s' },
+  WEB_ERR_NOT_FOUND: { statusCode: 404, message: 'not found: %s' },
+  WEB_ERR_CAMERA_OFFLINE: {
+    statusCode: 503,
+    message: 'camera %s is offline (%s): start its camera agent and try again',
+  },
+  WEB_ERR_BROKER_UNAVAILABLE: {
+    statusCode: 503,
+    message: 'the MQTT broker at %s is not reachable, so camera %s cannot be told to start',
+  },
+  WEB_ERR_CAMERA_REJECTED: { statusCode: 502, message: 'camera %s refused to %s: %s' },
+  WEB_ERR_MANIFEST_TIMEOUT: {
+    statusCode: 504,
+    message:
+      'no playable playlist within %d ms: the camera was told to stop. Is it sending MPEG-TS to %s? (%s)',
+  },
+  WEB_ERR_SEGMENTER_FAILED: { statusCode: 500, message: 'the HLS segmenter (ffmpeg) failed: %s' },
+  WEB_ERR_START_CANCELLED: { statusCode: 409, message: 'the start was cancelled: %s' },
+  WEB_ERR_SHUTTING_DOWN: { statusCode: 503, message: 'the service is shutting down' },
+  WEB_ERR_INTERNAL: { statusCode: 500, message: 'internal error: %s' },
+} as const satisfies Record<string, ErrorDefinition>;
+
+export type ErrorCode = keyof typeof ERRORS;
+export const ERROR_CODES = Object.keys(ERRORS) as ErrorCode[];
+
+export class ServiceError extends Error {
+  override readonly name = 'ServiceError';
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+
+  constructor(code: ErrorCode, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    this.statusCode = ERRORS[code].statusCode;
+  }
+}
+
+export function createError(code: ErrorCode, ...args: (string | number)[]): ServiceError {
+  return new ServiceError(code, format(ERRORS[code].message, ...args));
+}
+
+export function isServiceError(err: unknown, code?: ErrorCode): err is ServiceError {
+  return err instanceof ServiceError && (code === undefined || err.code === code);
+}
+
+/** A method was called on an object that is closed (mediasoup's InvalidStateError). */
+export class InvalidStateError extends Error {
+  override readonly name = 'InvalidStateError';
+}
+
+/** Any error as the protocol's ErrorBody; unknown errors become WEB_ERR_INTERNAL without details. */
+export function toErrorBody(err: unknown): ErrorBody {
+  const serviceError = isServiceError(err) ? err : createError('WEB_ERR_INTERNAL', 'see the service log');
+  return {
+    statusCode: serviceError.statusCode,
+    code: serviceError.code,
+    error: STATUS_CODES[serviceError.statusCode] ?? 'Error',
+    message: serviceError.message,
+  };
+}

@@ -1,0 +1,305 @@
+/**
+ * The HLS segmenter: one ffmpeg process, UDP MPEG-TS in, HLS out, no re-encode. The only module that
+ * imports fluent-ffmpeg (archived upstream, so its use is kept small: build the command, `run()`,
+ * the `start`/`stderr`/`error` events and the child process it spawns).
+ *
+ * Owned like a mediasoup Worker: explicit options, stderr lines to the logger, `start()` rejects if
+ * ffmpeg exits while starting and `died` is emitted if it exits later, `close()` is idempotent and
+ * escalates `q` → SIGTERM → SIGKILL, and methods called after `close()` throw InvalidStateError.
+ */
+import { execFile, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { FastifyBaseLogger } from 'fastify';
+import ffmpeg from 'fluent-ffmpeg';
+import { parseUdpTarget } from '@camstream/protocol';
+import { createError, InvalidStateError } from '../errors.js';
+import { PLAYLIST_NAME, segmentTemplate } from './names.js';
+import { waitUntilUdpBound } from './udp-socket.js';
+
+export interface SegmenterOptions {
+  readonly ffmpegPath: string;
+  /** `udp://host:port` to listen on. */
+  readonly input: string;
+  readonly hlsDir: string;
+  readonly segmentSeconds: number;
+  readonly listSize: number;
+  /** Unique per run; names the segments (see names.ts). */
+  readonly streamId: string;
+  /** First media sequence number: a restarted segmenter continues where the last one stopped. */
+  readonly startNumber?: number;
+  /** Mark the first segment with #EXT-X-DISCONTINUITY (a restart: timestamps start over). */
+  readonly discontinuity?: boolean;
+  readonly logger: FastifyBaseLogger;
+  /** How long `q`, then SIGTERM, may take before the next step. */
+  readonly quitTimeoutMs?: number;
+  readonly termTimeoutMs?: number;
+}
+
+export interface SegmenterExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** Exited before `start()` resolved ("failed while starting") rather than later. */
+  readonly duringStart: boolean;
+  /** `close()` asked for it. */
+  readonly requested: boolean;
+  /** ffmpeg's last error lines, for messages. */
+  readonly reason: string;
+}
+
+interface SegmenterEvents {
+  /** ffmpeg exited on its own after `start()` resolved. */
+  died: [SegmenterExit];
+}
+
+/**
+ * Input probing. ffmpeg's defaults (5 MB / 5 s) hold the first segment back by ~5 s. Probing ends
+ * after 0.5 s of media here, within the first 1 s GOP; packets read while probing are kept, so the
+ * first segment closes on the second keyframe (≈1.06 s after the first packet, measured). Not
+ * `-fflags nobuffer`: it drops the probed packets, so the first segment starts one GOP later (≈2.07 s).
+ */
+export const PROBE_OPTIONS = ['-probesize', '500000', '-analyzeduration', '500000'] as const;
+
+/** The UDP input: bound to the configured host, big buffers, overruns logged rather than fatal. */
+export function udpInputUrl(listen: string): string {
+  const { host, port } = parseUdpTarget(listen);
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  // fifo_size counts 188-byte packets (≈5.4 MB); buffer_size is the kernel receive buffer.
+  // Without localaddr ffmpeg binds 0.0.0.0 whatever host the URL names.
+  const query = `localaddr=${host}&fifo_size=28672&buffer_size=4194304&overrun_nonfatal=1`;
+  return `udp://${hostPart}:${port}?${query}`;
+}
+
+export function segmenterArguments(options: SegmenterOptions): { input: string[]; output: string[] } {
+  const flags = ['delete_segments', 'independent_segments', 'program_date_time', 'temp_file'];
+  if (options.discontinuity) flags.push('discont_start');
+  return {
+    input: ['-hide_banner', '-nostats', '-loglevel', 'level+info', ...PROBE_OPTIONS, '-f', 'mpegts'],
+    output: [
+      ...['-c', 'copy', '-f', 'hls'],
+      ...['-hls_time', String(options.segmentSeconds), '-hls_list_size', String(options.listSize)],
+      ...['-hls_flags', flags.join('+'), '-start_number', String(options.startNumber ?? 0)],
+      ...['-hls_segment_filename', join(options.hlsDir, segmentTemplate(options.streamId))],
+    ],
+  };
+}
+
+const execFileAsync = promisify(execFile);
+
+type Phase = 'new' | 'starting' | 'running' | 'exited';
+
+export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
+  readonly streamId: string;
+  readonly playlistPath: string;
+  readonly #options: SegmenterOptions;
+  readonly #log: FastifyBaseLogger;
+  #phase: Phase = 'new';
+  #closeRequested = false;
+  #proc: ChildProcess | undefined;
+  /** ffmpeg reads `q` only once its transcode loop runs, i.e. after the input was probed. */
+  #transcoding = false;
+  #errorLines: string[] = [];
+  #exit: SegmenterExit | undefined;
+  readonly #exited: Promise<SegmenterExit>;
+  #resolveExited!: (exit: SegmenterExit) => void;
+  readonly #killOnExit = () => this.#proc?.kill('SIGKILL');
+
+  constructor(options: SegmenterOptions) {
+    super();
+    this.#options = options;
+    this.streamId = options.streamId;
+    this.playlistPath = join(options.hlsDir, PLAYLIST_NAME);
+    this.#log = options.logger.child({ segmenter: options.streamId });
+    this.#exited = new Promise((resolve) => (this.#resolveExited = resolve));
+  }
+
+  get closed(): boolean {
+    return this.#closeRequested;
+  }
+
+  get pid(): number | undefined {
+    return this.#proc?.pid;
+  }
+
+  /** Set once ffmpeg has exited (or `close()` was called before `start()`). */
+  get exit(): SegmenterExit | undefined {
+    return this.#exit;
+  }
+
+  /** Resolves when ffmpeg has exited, however that happened. */
+  exited(): Promise<SegmenterExit> {
+    return this.#exited;
+  }
+
+  /**
+   * Spawns ffmpeg and resolves once it listens on the UDP port. It cannot know more: whether the
+   * camera sends, and when the playlist becomes playable, is the playlist watcher's business.
+   */
+  async start(): Promise<void> {
+    if (this.#closeRequested) throw new InvalidStateError('the segmenter is closed');
+    if (this.#phase !== 'new') throw new InvalidStateError('the segmenter was started already');
+    this.#phase = 'starting';
+    const { port } = parseUdpTarget(this.#options.input);
+    try {
+      await verifyExecutable(this.#options.ffmpegPath);
+      await this.#spawn();
+      await waitUntilUdpBound(port, this.#proc!.pid!, this.#exited);
+    } catch (err) {
+      if (this.#proc) {
+        this.#proc.kill('SIGKILL');
+      } else {
+        this.#errorLines.push((err as Error).message);
+        this.#onExit(null, null);
+      }
+      const exit = await this.#exited;
+      if (this.#closeRequested) throw new InvalidStateError('the segmenter was closed while starting');
+      throw createError(
+        'WEB_ERR_SEGMENTER_FAILED',
+        `ffmpeg did not start: ${exit.reason || (err as Error).message}`,
+      );
+    }
+    if (this.#closeRequested) throw new InvalidStateError('the segmenter was closed while starting');
+    this.#phase = 'running';
+    this.#log.info({ pid: this.pid, input: this.#options.input }, 'segmenter listening');
+  }
+
+  #spawn(): Promise<void> {
+    const { input, output } = segmenterArguments(this.#options);
+    const command = ffmpeg({ stdoutLines: 20 })
+      .setFfmpegPath(this.#options.ffmpegPath)
+      .input(udpInputUrl(this.#options.input))
+      .inputOptions(input)
+      .output(this.playlistPath)
+      .outputOptions(output);
+    return new Promise((resolve, reject) => {
+      command.on('start', (commandLine: string) => {
+        // fluent-ffmpeg keeps the child in an undocumented property (not in @types/fluent-ffmpeg).
+        const proc = (command as unknown as { ffmpegProc?: ChildProcess }).ffmpegProc;
+        if (!proc?.pid) return; // spawn failed: fluent-ffmpeg reports it through 'error'
+        this.#proc = proc;
+        this.#log.debug({ pid: proc.pid, commandLine }, 'ffmpeg spawned');
+        proc.stdin?.on('error', () => {}); // EPIPE on `q` after ffmpeg exited is harmless
+        proc.once('close', (code, signal) => this.#onExit(code, signal));
+        process.once('exit', this.#killOnExit); // never leave an orphan listening on the port
+        if (this.#closeRequested) proc.kill('SIGTERM');
+        resolve();
+      });
+      command.on('stderr', (line: string) => this.#onStderr(line));
+      // Emitted for a failed capability check or spawn, and on every non-zero exit, including the
+      // ones close() causes; the exit itself is handled through the child's 'close' event.
+      command.on('error', (err: Error) => {
+        this.#log.debug({ err: err.message }, 'fluent-ffmpeg reported an error');
+        if (!this.#proc) reject(err); // never spawned: start() records the exit
+      });
+      command.run();
+    });
+  }
+
+  #onStderr(line: string): void {
+    const level = /\[(panic|fatal|error|warning|info|verbose|debug)\]/.exec(line)?.[1] ?? 'info';
+    const text = line.replace(/\[(panic|fatal|error|warning|info|verbose|debug)\] /, '').trim();
+    if (text === '') return;
+    if (text.startsWith('Output #0')) this.#transcoding = true;
+    if (level === 'panic' || level === 'fatal' || level === 'error') {
+      this.#errorLines = [...this.#errorLines.slice(-2), text];
+      this.#log.error({ ffmpeg: text }, 'ffmpeg error');
+    } else if (level === 'warning') {
+      this.#log.warn({ ffmpeg: text }, 'ffmpeg warning');
+    } else if (/^Stream #0:\d+/.test(text)) {
+      this.#log.info({ ffmpeg: text }, 'segmenter input');
+    } else {
+      this.#log.debug({ ffmpeg: text });
+    }
+  }
+
+  #onExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.#phase === 'exited') return;
+    const duringStart = this.#phase !== 'running';
+    this.#phase = 'exited';
+    process.removeListener('exit', this.#killOnExit);
+    const exit: SegmenterExit = {
+      code,
+      signal,
+      duringStart,
+      requested: this.#closeRequested,
+      reason: this.#errorLines.join('; ') || (signal ? `killed by ${signal}` : `exit code ${code}`),
+    };
+    this.#exit = exit;
+    this.#resolveExited(exit);
+    if (exit.requested) {
+      this.#log.info({ code, signal }, 'segmenter stopped');
+    } else if (!duringStart) {
+      this.#log.error({ code, signal, reason: exit.reason }, 'segmenter died');
+      this.emit('died', exit);
+    }
+  }
+
+  /** Stops ffmpeg: `q` (if it is transcoding), then SIGTERM, then SIGKILL. Resolves on its exit. */
+  close(): Promise<SegmenterExit> {
+    if (this.#closeRequested) return this.#exited;
+    this.#closeRequested = true;
+    const proc = this.#proc;
+    if (this.#phase === 'new' || (this.#phase === 'starting' && !proc)) {
+      // Not spawned yet: nothing to stop; a spawn in progress is killed by the 'start' handler.
+      if (this.#phase === 'new') this.#onExit(null, null);
+      return this.#exited;
+    }
+    if (this.#phase === 'exited' || !proc) return this.#exited;
+
+    const { quitTimeoutMs = 1500, termTimeoutMs = 3000 } = this.#options;
+    const timers: NodeJS.Timeout[] = [];
+    const kill = (signal: NodeJS.Signals) => {
+      if (this.#phase !== 'exited') {
+        this.#log.debug({ signal }, 'stopping ffmpeg');
+        proc.kill(signal);
+      }
+    };
+    const terminate = () => {
+      kill('SIGTERM');
+      timers.push(setTimeout(() => kill('SIGKILL'), termTimeoutMs));
+    };
+    if (this.#transcoding && proc.stdin?.writable) {
+      proc.stdin.write('q');
+      timers.push(setTimeout(terminate, quitTimeoutMs));
+    } else {
+      terminate();
+    }
+    void this.#exited.then(() => timers.forEach(clearTimeout));
+    return this.#exited;
+  }
+}
+
+const verifiedPaths = new Set<string>();
+
+/**
+ * Runs `ffmpeg -version` once per path. fluent-ffmpeg 2.1.3 throws an uncaught TypeError when its
+ * main spawn fails (processor.js `endCB` reads output rings that were never made; no upstream fix,
+ * the project is archived), so a missing executable must be caught before `run()`.
+ */
+async function verifyExecutable(ffmpegPath: string): Promise<void> {
+  if (verifiedPaths.has(ffmpegPath)) return;
+  try {
+    await execFileAsync(ffmpegPath, ['-hide_banner', '-version'], { timeout: 10_000 });
+  } catch (err) {
+    throw new Error(`cannot run ${ffmpegPath}: ${(err as Error).message}`, { cause: err });
+  }
+  verifiedPaths.add(ffmpegPath);
+}
+
+/**
+ * fluent-ffmpeg checks formats and encoders by running `ffmpeg -formats` and `-encoders` before the
+ * first command and caches the answer. Doing it at boot keeps that off the first start's path, and
+ * reports a missing ffmpeg early.
+ */
+export async function warmUpFfmpeg(ffmpegPath: string): Promise<void> {
+  await verifyExecutable(ffmpegPath);
+  // setFfmpegPath sets fluent-ffmpeg's process-wide path; the service only ever uses one.
+  const command = ffmpeg().setFfmpegPath(ffmpegPath);
+  return new Promise((resolve, reject) => {
+    command.getAvailableFormats((formatsError) => {
+      if (formatsError) return reject(formatsError);
+      command.getAvailableEncoders((encodersError) => (encodersError ? reject(encodersError) : resolve()));
+    });
+  });
+}

@@ -1,0 +1,41 @@
+/**
+ * File names in the HLS folder. Segments carry a stream id that is new for every segmenter run, so
+ * a name is never reused and players and caches may keep a segment forever (immutable). Only the
+ * names below are served, written or removed: HLS_DIR may be a folder that holds other files.
+ */
+import { randomBytes } from 'node:crypto';
+import { STREAM_PLAYLIST_NAME } from '@camstream/protocol';
+
+export const PLAYLIST_NAME = STREAM_PLAYLIST_NAME;
+
+/** `<base36 time>-<8 hex>`: unique per run, and sorts by start time. */
+const STREAM_ID = '[0-9a-z]{8,12}-[0-9a-f]{8}';
+/** `<streamId>-<sequence, 5+ digits>.ts` */
+const SEGMENT_NAME = new RegExp(`^${STREAM_ID}-\\d{5,10}\\.ts$`);
+
+export function newStreamId(now = Date.now()): string {
+  return `${now.toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The `-hls_segment_filename` template (ffmpeg replaces %05d with the sequence number). */
+export function segmentTemplate(streamId: string): string {
+  return `${streamId}-%05d.ts`;
+}
+
+export function isSegmentName(name: string): boolean {
+  return SEGMENT_NAME.test(name);
+}
+
+export function isSegmentOf(streamId: string, uri: string): boolean {
+  return uri.startsWith(`${streamId}-`) && isSegmentName(uri);
+}
+
+/** What /hls serves: the playlist and finished segments; never temp files, dotfiles or paths. */
+export function isServableName(name: string): boolean {
+  return name === PLAYLIST_NAME || isSegmentName(name);
+}
+
+/** What the service may delete: servable names plus ffmpeg's `.tmp` files for them (temp_file). */
+export function isOwnedName(name: string): boolean {
+  return isServableName(name.endsWith('.tmp') ? name.slice(0, -'.tmp'.length) : name);
+}

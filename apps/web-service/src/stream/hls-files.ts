@@ -1,0 +1,51 @@
+/**
+ * The files in HLS_DIR. Only names the segmenter makes are ever removed (names.ts): HLS_DIR may be a
+ * folder that also holds someone else's files.
+ */
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import { isOwnedName, isSegmentName } from '../segmenter/names.js';
+
+export class HlsFiles {
+  readonly dir: string;
+  readonly #log: FastifyBaseLogger;
+
+  constructor(dir: string, logger: FastifyBaseLogger) {
+    this.dir = dir;
+    this.#log = logger;
+  }
+
+  /** Creates the folder if needed and removes every playlist, segment and temp file in it. */
+  async clear(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    await this.#remove(isOwnedName);
+  }
+
+  /** Removes the segments of earlier segmenter runs (after a restart). */
+  async removeSegmentsExcept(streamId: string): Promise<void> {
+    await this.#remove((name) => {
+      const base = name.endsWith('.tmp') ? name.slice(0, -4) : name;
+      return isSegmentName(base) && !base.startsWith(`${streamId}-`);
+    });
+  }
+
+  async #remove(select: (name: string) => boolean): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    await Promise.all(
+      names.filter(select).map(async (name) => {
+        try {
+          await rm(join(this.dir, name), { force: true });
+        } catch (err) {
+          this.#log.warn({ err, name }, 'could not remove an HLS file');
+        }
+      }),
+    );
+  }
+}

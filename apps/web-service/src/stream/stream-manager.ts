@@ -1,0 +1,384 @@
+/**
+ * The stream: one segmenter at a time, start and stop serialized, concurrent starts sharing one wait.
+ * Streams started at the camera (a control event published straight to the broker) are picked up
+ * from its status, and torn down when the camera stops. The pure rules are in stream-state.ts.
+ */
+import { EventEmitter } from 'node:events';
+import type { FastifyBaseLogger } from 'fastify';
+import type { CameraStatus, StreamInfo, StreamState } from '@camstream/protocol';
+import type { ServiceConfig } from '../config.js';
+import { createError, ServiceError, type ErrorCode } from '../errors.js';
+import type { CameraLink } from '../mqtt/camera-link.js';
+import { FfmpegSegmenter, type SegmenterExit, type SegmenterOptions } from '../segmenter/ffmpeg-segmenter.js';
+import { isSegmentOf, newStreamId } from '../segmenter/names.js';
+import { nextMediaSequence } from '../segmenter/playlist.js';
+import { HlsFiles } from './hls-files.js';
+import { PlaylistWatcher } from './playlist-watcher.js';
+import { RestartBudget } from './restart-budget.js';
+import { canTransition, describeStream, reactToCamera } from './stream-state.js';
+
+/** What the manager needs of a segmenter (FfmpegSegmenter; a fake in unit tests). */
+export interface SegmenterLike {
+  readonly streamId: string;
+  start(): Promise<void>;
+  close(): Promise<SegmenterExit>;
+  exited(): Promise<SegmenterExit>;
+  on(event: 'died', listener: (exit: SegmenterExit) => void): unknown;
+}
+export type CameraLinkLike = Pick<
+  CameraLink,
+  'status' | 'connected' | 'brokerUrl' | 'publishCommand' | 'waitForReply' | 'on' | 'off'
+>;
+
+export interface StreamManagerOptions {
+  readonly config: Pick<
+    ServiceConfig,
+    | 'cameraId'
+    | 'hlsDir'
+    | 'udpListen'
+    | 'cameraTarget'
+    | 'startTimeoutMs'
+    | 'hlsSegmentSeconds'
+    | 'hlsListSize'
+    | 'ffmpegPath'
+  >;
+  readonly link: CameraLinkLike;
+  readonly logger: FastifyBaseLogger;
+  /** Tests replace ffmpeg here. */
+  readonly createSegmenter?: (options: SegmenterOptions) => SegmenterLike;
+}
+
+/** Who started the stream: the service's API, or the camera on someone else's command. */
+type Origin = 'api' | 'camera';
+
+/** Failures after which a camera that was told to start should be told to stop again. */
+const STOP_CAMERA_AFTER: readonly ErrorCode[] = [
+  'WEB_ERR_MANIFEST_TIMEOUT',
+  'WEB_ERR_SEGMENTER_FAILED',
+  'WEB_ERR_SHUTTING_DOWN',
+  'WEB_ERR_INTERNAL',
+];
+
+const asServiceError = (err: unknown): ServiceError =>
+  err instanceof ServiceError ? err : createError('WEB_ERR_INTERNAL', (err as Error).message ?? String(err));
+
+export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
+  readonly #config: StreamManagerOptions['config'];
+  readonly #link: CameraLinkLike;
+  readonly #log: FastifyBaseLogger;
+  readonly #createSegmenter: (options: SegmenterOptions) => SegmenterLike;
+  readonly #files: HlsFiles;
+  readonly #watcher: PlaylistWatcher;
+  readonly #restarts = new RestartBudget({ limit: 3, windowMs: 60_000 });
+  #state: StreamState = 'idle';
+  #lastError: { code: string; message: string } | undefined;
+  #run: { segmenter: SegmenterLike; origin: Origin } | undefined;
+  #startWait: Promise<void> | undefined;
+  /** Aborts the start or restart that is waiting for a playable playlist. */
+  #inflight: AbortController | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closing = false;
+  #closed: Promise<void> | undefined;
+  /** Counts stop requests, so a start queued before a stop does not run after it. */
+  #stops = 0;
+  #previousCamera: CameraStatus['state'] | null = null;
+  #awaitingCameraStop = false;
+  #activeDuringStart = false;
+  readonly #onStatus = (status: CameraStatus | null) => this.#onCameraStatus(status);
+
+  constructor(options: StreamManagerOptions) {
+    super();
+    this.#config = options.config;
+    this.#link = options.link;
+    this.#log = options.logger.child({ component: 'stream' });
+    this.#createSegmenter = options.createSegmenter ?? ((o) => new FfmpegSegmenter(o));
+    this.#files = new HlsFiles(options.config.hlsDir, this.#log);
+    this.#watcher = new PlaylistWatcher(options.config.hlsDir, this.#log);
+    this.#link.on('status', this.#onStatus);
+    if (this.#link.status) this.#onCameraStatus(this.#link.status);
+  }
+
+  get state(): StreamState {
+    return this.#state;
+  }
+
+  info(): StreamInfo {
+    return describeStream(this.#state, this.#config.cameraId, this.#link.status, this.#lastError);
+  }
+
+  /** Resolves once the playlist is playable; at once when live. Concurrent calls share one wait. */
+  start(): Promise<void> {
+    if (this.#closing) return Promise.reject(createError('WEB_ERR_SHUTTING_DOWN'));
+    if (this.#state === 'live') return Promise.resolve();
+    return this.#shareStart('api');
+  }
+
+  /** Tells the camera to stop, stops the segmenter and removes the files. Cancels a start. */
+  stop(): Promise<void> {
+    if (this.#closing) return this.close();
+    this.#stops += 1; // cancels starts still queued behind another operation
+    this.#inflight?.abort(createError('WEB_ERR_START_CANCELLED', 'a stop was requested'));
+    return this.#enqueue(async () => {
+      this.#link.publishCommand('stop');
+      this.#awaitingCameraStop = true;
+      await this.#teardown();
+    });
+  }
+
+  /**
+   * First step of a shutdown: new starts fail with WEB_ERR_SHUTTING_DOWN, a start in progress is
+   * cancelled (so its request can answer), streams started at the camera are no longer picked up.
+   */
+  refuseNewWork(): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#link.off('status', this.#onStatus);
+    this.#inflight?.abort(createError('WEB_ERR_SHUTTING_DOWN'));
+  }
+
+  /**
+   * Shutdown: refuses new work, stops the segmenter and removes the files. The camera is not told
+   * to stop: the service is going away, the user did not ask, and a restarted service picks a
+   * running camera up again from its retained status. Idempotent.
+   */
+  close(): Promise<void> {
+    this.refuseNewWork();
+    this.#closed ??= this.#enqueue(() => this.#teardown());
+    return this.#closed;
+  }
+
+  #shareStart(origin: Origin): Promise<void> {
+    const stops = this.#stops;
+    this.#startWait ??= this.#enqueue(() => this.#start(origin, stops)).finally(
+      () => (this.#startWait = undefined),
+    );
+    return this.#startWait;
+  }
+
+  #enqueue<T>(operation: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(operation);
+    this.#queue = result.catch(() => {});
+    return result;
+  }
+
+  #setState(next: StreamState): void {
+    if (next === this.#state) return;
+    if (!canTransition(this.#state, next)) {
+      throw createError('WEB_ERR_INTERNAL', `no transition from ${this.#state} to ${next}`);
+    }
+    this.#log.info({ from: this.#state, to: next }, 'stream state');
+    this.#state = next;
+    this.#emitChange();
+  }
+
+  #emitChange(): void {
+    this.emit('change', this.info());
+  }
+
+  #fail(error: ServiceError): ServiceError {
+    // A cancelled start is not a failure worth showing until the next start.
+    if (error.code !== 'WEB_ERR_START_CANCELLED' && error.code !== 'WEB_ERR_SHUTTING_DOWN') {
+      this.#lastError = { code: error.code, message: error.message };
+    }
+    this.#emitChange();
+    return error;
+  }
+
+  async #start(origin: Origin, stopsWhenRequested: number): Promise<void> {
+    if (this.#closing) throw createError('WEB_ERR_SHUTTING_DOWN');
+    if (this.#stops !== stopsWhenRequested)
+      throw createError('WEB_ERR_START_CANCELLED', 'a stop was requested');
+    if (this.#state === 'live') return;
+    const camera = this.#link.status;
+    if (origin === 'api') {
+      const { cameraId } = this.#config;
+      if (!this.#link.connected) {
+        throw this.#fail(createError('WEB_ERR_BROKER_UNAVAILABLE', this.#link.brokerUrl, cameraId));
+      }
+      if (camera === null || camera.state === 'offline') {
+        const why = camera ? `offline since ${camera.at}` : 'never heard from';
+        throw this.#fail(createError('WEB_ERR_CAMERA_OFFLINE', cameraId, why));
+      }
+    }
+
+    this.#setState('starting');
+    this.#activeDuringStart = false;
+    this.#restarts.reset();
+    const controller = new AbortController();
+    this.#inflight = controller;
+    let commandId: string | undefined;
+    try {
+      await this.#files.clear();
+      const segmenter = await this.#spawnSegmenter(origin);
+      if (origin === 'api') {
+        // The segmenter listens before the camera starts, so its first keyframe is not lost.
+        commandId = this.#link.publishCommand('start', this.#config.cameraTarget);
+        this.#awaitingCameraStop = false;
+      }
+      await this.#untilPlayable(segmenter, controller.signal, commandId);
+      this.#lastError = undefined;
+      this.#setState('live');
+    } catch (err) {
+      const error = asServiceError(err);
+      this.#log.warn({ code: error.code, origin }, `start failed: ${error.message}`);
+      if (commandId !== undefined && STOP_CAMERA_AFTER.includes(error.code)) {
+        this.#link.publishCommand('stop');
+        this.#awaitingCameraStop = true;
+      }
+      await this.#teardown();
+      throw this.#fail(error);
+    } finally {
+      if (this.#inflight === controller) this.#inflight = undefined;
+    }
+  }
+
+  async #spawnSegmenter(origin: Origin, resume?: { startNumber: number }): Promise<SegmenterLike> {
+    const segmenter = this.#createSegmenter({
+      ffmpegPath: this.#config.ffmpegPath,
+      input: this.#config.udpListen,
+      hlsDir: this.#config.hlsDir,
+      segmentSeconds: this.#config.hlsSegmentSeconds,
+      listSize: this.#config.hlsListSize,
+      streamId: newStreamId(),
+      logger: this.#log,
+      ...(resume && { startNumber: resume.startNumber, discontinuity: true }),
+    });
+    this.#run = { segmenter, origin };
+    segmenter.on('died', (exit) => this.#onSegmenterDied(segmenter, exit));
+    await segmenter.start();
+    return segmenter;
+  }
+
+  /**
+   * Waits for a playable playlist from this segmenter run; fails on the camera's `ok: false` reply,
+   * the segmenter's exit, START_TIMEOUT_MS, or `signal` (stop, shutdown, camera gone).
+   */
+  async #untilPlayable(segmenter: SegmenterLike, signal: AbortSignal, commandId?: string): Promise<void> {
+    const local = new AbortController();
+    const onAbort = () => local.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    const { startTimeoutMs, udpListen, cameraId } = this.#config;
+    const timer = setTimeout(() => {
+      const camera = this.#link.status?.state ?? 'unknown';
+      local.abort(createError('WEB_ERR_MANIFEST_TIMEOUT', startTimeoutMs, udpListen, `camera ${camera}`));
+    }, startTimeoutMs);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        local.signal.addEventListener('abort', () => reject(local.signal.reason), { once: true });
+        this.#watcher
+          .waitUntilPlayable({
+            signal: local.signal,
+            acceptSegment: (uri) => isSegmentOf(segmenter.streamId, uri),
+          })
+          .then(resolve, reject);
+        void segmenter.exited().then((exit) => reject(createError('WEB_ERR_SEGMENTER_FAILED', exit.reason)));
+        if (commandId === undefined) return;
+        this.#link.waitForReply(commandId, local.signal).then((reply) => {
+          const reason = reply.message ?? 'no reason given';
+          if (!reply.ok) reject(createError('WEB_ERR_CAMERA_REJECTED', cameraId, 'start', reason));
+        }, reject);
+      });
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      local.abort();
+    }
+  }
+
+  /** Stops the segmenter and removes the files; idle afterwards. Runs inside the queue. */
+  async #teardown(): Promise<void> {
+    if (this.#state !== 'idle') this.#setState('stopping');
+    const run = this.#run;
+    this.#run = undefined;
+    await run?.segmenter.close();
+    await this.#files.clear();
+    if (this.#state !== 'idle') this.#setState('idle');
+  }
+
+  #onCameraStatus(status: CameraStatus | null): void {
+    const previous = this.#previousCamera;
+    const next = status?.state ?? null;
+    this.#previousCamera = next;
+    if (next === 'idle' || next === 'offline') this.#awaitingCameraStop = false;
+    if (this.#state === 'starting' && (next === 'starting' || next === 'streaming')) {
+      this.#activeDuringStart = true;
+    }
+    const reaction = reactToCamera({
+      streamState: this.#state,
+      previous,
+      next: status,
+      awaitingCameraStop: this.#awaitingCameraStop,
+      activeDuringStart: this.#activeDuringStart,
+    });
+    const { cameraId } = this.#config;
+    switch (reaction) {
+      case 'pickup':
+        this.#log.info({ camera: next }, 'the camera started on its own: starting the segmenter');
+        this.#shareStart('camera').catch(() => {}); // recorded in lastError by #start
+        break;
+      case 'abort-start-offline':
+        this.#inflight?.abort(
+          createError('WEB_ERR_CAMERA_OFFLINE', cameraId, 'it went offline while starting'),
+        );
+        break;
+      case 'abort-start-stopped':
+        this.#inflight?.abort(createError('WEB_ERR_START_CANCELLED', `camera ${cameraId} stopped`));
+        break;
+      case 'teardown':
+      case 'teardown-offline':
+        this.#log.info({ camera: next }, 'the camera stopped: removing the stream');
+        void this.#enqueue(async () => {
+          if (this.#state !== 'live') return;
+          if (reaction === 'teardown-offline') {
+            this.#fail(createError('WEB_ERR_CAMERA_OFFLINE', cameraId, 'it went offline while streaming'));
+          }
+          await this.#teardown();
+        }).catch((err: unknown) => this.#log.error({ err }, 'could not remove the stream'));
+        break;
+      case 'none':
+        break;
+    }
+    this.#emitChange();
+  }
+
+  #onSegmenterDied(segmenter: SegmenterLike, exit: SegmenterExit): void {
+    // While starting, #untilPlayable sees the exit itself; after teardown nothing is left to do.
+    if (this.#closing || this.#run?.segmenter !== segmenter || this.#state !== 'live') return;
+    void this.#enqueue(() => this.#restart(segmenter, exit)).catch((err: unknown) =>
+      this.#log.error({ err }, 'segmenter restart failed'),
+    );
+  }
+
+  /** Replaces a segmenter that died while live; the playlist continues with a discontinuity. */
+  async #restart(dead: SegmenterLike, exit: SegmenterExit): Promise<void> {
+    const run = this.#run;
+    if (!run || run.segmenter !== dead || this.#state !== 'live') return;
+    const giveUp = async (reason: string) => {
+      if (run.origin === 'api') this.#link.publishCommand('stop');
+      this.#awaitingCameraStop = run.origin === 'api';
+      await this.#teardown();
+      this.#fail(createError('WEB_ERR_SEGMENTER_FAILED', reason));
+    };
+    if (!this.#restarts.take()) return giveUp(`it died again (${exit.reason}); restarts exhausted`);
+    this.#log.warn({ reason: exit.reason }, 'restarting the segmenter');
+    const playlist = await this.#watcher.read();
+    const controller = new AbortController();
+    this.#inflight = controller;
+    try {
+      const next = await this.#spawnSegmenter(run.origin, {
+        startNumber: playlist ? nextMediaSequence(playlist) : 0,
+      });
+      await this.#untilPlayable(next, controller.signal);
+      await this.#files.removeSegmentsExcept(next.streamId);
+      this.#log.info({ streamId: next.streamId }, 'segmenter restarted');
+    } catch (err) {
+      const error = asServiceError(err);
+      // A stop or shutdown cancelled the restart: the operation queued behind this one cleans up.
+      if (error.code === 'WEB_ERR_START_CANCELLED' || error.code === 'WEB_ERR_SHUTTING_DOWN') return;
+      await giveUp(`the restarted segmenter failed: ${error.message}`);
+    } finally {
+      if (this.#inflight === controller) this.#inflight = undefined;
+    }
+  }
+}

@@ -1,0 +1,109 @@
+/** CameraLink against the in-process embedded broker (aedes on port 0): no external broker needed. */
+import { connectAsync, type MqttClient } from 'mqtt';
+import { describe, expect, test } from 'vitest';
+import type { CameraStatus } from '@camstream/protocol';
+import { CameraLink } from '../src/mqtt/camera-link.js';
+import { EmbeddedBroker } from '../src/mqtt/embedded-broker.js';
+import { useCleanup, type Cleanup } from './helpers/cleanup.js';
+import { silentLogger } from './helpers/logger.js';
+import { waitFor } from './helpers/wait.js';
+
+async function startBroker(cleanup: Cleanup, port = 0): Promise<EmbeddedBroker> {
+  const broker = await EmbeddedBroker.start('127.0.0.1', port, silentLogger);
+  cleanup.add(() => broker.close());
+  return broker;
+}
+
+async function startCamera(cleanup: Cleanup, url: string): Promise<MqttClient> {
+  const client = await connectAsync(url, { protocolVersion: 4 });
+  cleanup.add(() => client.endAsync(true));
+  return client;
+}
+
+function startLink(cleanup: Cleanup, url: string): CameraLink {
+  const link = new CameraLink({ url, cameraId: 'cam1', logger: silentLogger, reconnectPeriodMs: 100 });
+  cleanup.add(() => link.close());
+  return link;
+}
+
+const idle = JSON.stringify({ state: 'idle', at: '2026-01-01T00:00:00Z' });
+
+describe('CameraLink', () => {
+  const cleanup = useCleanup();
+
+  test('keeps the latest valid status; invalid payloads are ignored', async () => {
+    const broker = await startBroker(cleanup);
+    const camera = await startCamera(cleanup, broker.url);
+    await camera.publishAsync('cameras/cam1/status', idle, { qos: 1, retain: true });
+    const link = startLink(cleanup, broker.url);
+    const statuses: (CameraStatus | null)[] = [];
+    link.on('status', (status) => statuses.push(status));
+
+    await waitFor('the retained status', () => link.status?.state === 'idle');
+    for (const payload of ['{"state":"dancing","at":"x"}', 'not json', '[]', '{"at":"x"}']) {
+      await camera.publishAsync('cameras/cam1/status', payload, { qos: 1, retain: true });
+    }
+    await camera.publishAsync('cameras/cam1/status', idle.replace('idle', 'streaming'), { qos: 1 });
+    await waitFor('the valid status', () => link.status?.state === 'streaming');
+    expect(statuses.map((status) => status?.state)).toEqual(['idle', 'streaming']);
+
+    // Another camera's topics are none of this link's business.
+    await camera.publishAsync('cameras/cam2/status', idle.replace('idle', 'offline'), { qos: 1 });
+    await camera.publishAsync('cameras/cam1/status', '', { qos: 1, retain: true });
+    await waitFor('the cleared status', () => link.status === null);
+  });
+
+  test('publishes commands at QoS 1, not retained, and hands over the replies', async () => {
+    const broker = await startBroker(cleanup);
+    const camera = await startCamera(cleanup, broker.url);
+    const received: { payload: unknown; qos: number; retain: boolean }[] = [];
+    camera.on('message', (_topic, payload, packet) =>
+      received.push({ payload: JSON.parse(payload.toString()), qos: packet.qos, retain: packet.retain }),
+    );
+    await camera.subscribeAsync('cameras/cam1/control', { qos: 1 });
+    const link = startLink(cleanup, broker.url);
+    await link.whenSubscribed(AbortSignal.timeout(5000));
+
+    const id = link.publishCommand('start', 'udp://10.0.0.2:1234');
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    await waitFor('the command', () => received.length === 1);
+    expect(received[0]).toEqual({
+      payload: { id, action: 'start', target: 'udp://10.0.0.2:1234' },
+      qos: 1,
+      retain: false,
+    });
+
+    const reply = link.waitForReply(id, AbortSignal.timeout(5000));
+    await camera.publishAsync('cameras/cam1/events', '{"commandId": 42}', { qos: 1 }); // invalid: ignored
+    await camera.publishAsync(
+      'cameras/cam1/events',
+      JSON.stringify({ commandId: id, ok: false, message: 'no' }),
+    );
+    expect(await reply).toEqual({ commandId: id, ok: false, message: 'no' });
+    // A late waiter still gets a recent reply.
+    expect(await link.waitForReply(id, AbortSignal.timeout(100))).toMatchObject({ ok: false });
+    await expect(link.waitForReply('unknown', AbortSignal.timeout(50))).rejects.toThrow();
+  });
+
+  test('reconnects by itself and subscribes again (clean session)', async () => {
+    const first = await startBroker(cleanup);
+    const port = first.port;
+    const link = startLink(cleanup, first.url);
+    await link.whenSubscribed(AbortSignal.timeout(5000));
+    const disconnected = new Promise((resolve) => link.once('disconnect', () => resolve(true)));
+    await first.close();
+    expect(await disconnected).toBe(true);
+    expect(link.connected).toBe(false);
+
+    const second = await startBroker(cleanup, port);
+    const camera = await startCamera(cleanup, second.url);
+    await camera.publishAsync('cameras/cam1/status', idle.replace('idle', 'streaming'), {
+      qos: 1,
+      retain: true,
+    });
+    await waitFor('the status through the new session', () => link.status?.state === 'streaming', {
+      timeoutMs: 10_000,
+    });
+    expect(link.connected).toBe(true);
+  });
+});

@@ -1,0 +1,129 @@
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { loadServiceConfig, SERVICE_CONFIG_VARIABLES } from '../src/config.js';
+import { isServiceError } from '../src/errors.js';
+
+describe('loadServiceConfig', () => {
+  test('defaults: embedded broker, default camera and UDP port, temp HLS folder', () => {
+    const config = loadServiceConfig({});
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      mqttUrl: undefined,
+      embeddedBrokerHost: '127.0.0.1',
+      embeddedBrokerPort: 1883,
+      cameraId: 'cam1',
+      udpListen: 'udp://127.0.0.1:1234',
+      cameraTarget: undefined,
+      hlsDir: join(tmpdir(), 'camstream-hls'),
+      hlsSegmentSeconds: 1,
+      hlsListSize: 6,
+      startTimeoutMs: 10_000,
+      ffmpegPath: 'ffmpeg',
+      logLevel: 'info',
+    });
+    expect(config.clientDir).toMatch(/apps[/\\]web-client[/\\]dist$/);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  test('reads every variable, and ports may be 0 for tests', () => {
+    const config = loadServiceConfig({
+      HOST: '0.0.0.0',
+      PORT: '0',
+      MQTT_URL: 'mqtt://broker:1883',
+      MQTT_USERNAME: 'web',
+      MQTT_PASSWORD: 'secret',
+      EMBEDDED_BROKER_PORT: '0',
+      CAMERA_ID: 'garage-2',
+      UDP_LISTEN: 'udp://0.0.0.0:5000',
+      CAMERA_TARGET: 'udp://server.lan:5000',
+      HLS_DIR: 'relative/hls',
+      HLS_SEGMENT_SECONDS: '0.5',
+      HLS_LIST_SIZE: '3',
+      START_TIMEOUT_MS: '3000',
+      FFMPEG_PATH: '/opt/ffmpeg/bin/ffmpeg',
+      CLIENT_DIR: '/srv/client',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config).toMatchObject({
+      port: 0,
+      mqttUrl: 'mqtt://broker:1883',
+      mqttUsername: 'web',
+      embeddedBrokerPort: 0,
+      cameraId: 'garage-2',
+      cameraTarget: 'udp://server.lan:5000',
+      hlsDir: resolve('relative/hls'),
+      hlsSegmentSeconds: 0.5,
+      hlsListSize: 3,
+      clientDir: '/srv/client',
+      logLevel: 'debug',
+    });
+  });
+
+  test('empty values count as unset (env files often carry NAME= lines)', () => {
+    expect(loadServiceConfig({ PORT: '', MQTT_URL: '' })).toMatchObject({ port: 8080, mqttUrl: undefined });
+  });
+
+  test('reports every problem at once in one WEB_ERR_CONFIG error', () => {
+    let error: unknown;
+    try {
+      loadServiceConfig({
+        PORT: '80a',
+        MQTT_URL: 'http://broker',
+        CAMERA_ID: 'cam/1',
+        UDP_LISTEN: 'udp://host',
+        HLS_LIST_SIZE: '0',
+        LOG_LEVEL: 'loud',
+        MQTT_PASSWORD: 'secret',
+        EMBEDDED_BROKER_PORT: '70000',
+      });
+    } catch (err) {
+      error = err;
+    }
+    expect(isServiceError(error, 'WEB_ERR_CONFIG')).toBe(true);
+    const message = (error as Error).message;
+    for (const name of [
+      'PORT="80a"',
+      'MQTT_URL="http://broker"',
+      'CAMERA_ID="cam/1"',
+      'UDP_LISTEN="udp://host"',
+      'HLS_LIST_SIZE="0"',
+      'LOG_LEVEL="loud"',
+      'MQTT_PASSWORD is set but MQTT_USERNAME is not',
+      'EMBEDDED_BROKER_PORT="70000"',
+    ]) {
+      expect(message).toContain(name);
+    }
+  });
+
+  test('the variable list documents every variable with a description', () => {
+    const names = SERVICE_CONFIG_VARIABLES.map((variable) => variable.name);
+    expect(names).toEqual([
+      'HOST',
+      'PORT',
+      'MQTT_URL',
+      'MQTT_USERNAME',
+      'MQTT_PASSWORD',
+      'EMBEDDED_BROKER_HOST',
+      'EMBEDDED_BROKER_PORT',
+      'CAMERA_ID',
+      'UDP_LISTEN',
+      'CAMERA_TARGET',
+      'HLS_DIR',
+      'HLS_SEGMENT_SECONDS',
+      'HLS_LIST_SIZE',
+      'START_TIMEOUT_MS',
+      'FFMPEG_PATH',
+      'CLIENT_DIR',
+      'LOG_LEVEL',
+    ]);
+    for (const variable of SERVICE_CONFIG_VARIABLES) expect(variable.description.length).toBeGreaterThan(5);
+  });
+});
+
+test('the README documents every variable', async () => {
+  const readme = await readFile(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+  for (const { name } of SERVICE_CONFIG_VARIABLES) expect(readme).toContain(`| \`${name}\``);
+});

@@ -1,0 +1,43 @@
+/** A service app for a test: fresh temp HLS folder, port 0 everywhere, closed by the cleanup. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type BuildAppOptions } from '../../src/app.js';
+import { loadServiceConfig, type ServiceConfig } from '../../src/config.js';
+import type { Cleanup } from './cleanup.js';
+import { freeUdpPort } from './ports.js';
+import { processesMatching } from './processes.js';
+
+export interface TestApp {
+  readonly app: FastifyInstance;
+  readonly config: ServiceConfig;
+  readonly hlsDir: string;
+}
+
+export async function startTestApp(
+  cleanup: Cleanup,
+  env: Record<string, string> = {},
+  options: BuildAppOptions & { listen?: boolean } = {},
+): Promise<TestApp> {
+  const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-hls-'));
+  cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
+  // Runs after app.close(): no segmenter of this test may outlive its app.
+  cleanup.add(async () => {
+    const left = await processesMatching(hlsDir);
+    if (left.length > 0) throw new Error(`ffmpeg processes left behind: ${left.join(', ')}`);
+  });
+  const config = loadServiceConfig({
+    PORT: '0',
+    EMBEDDED_BROKER_PORT: '0',
+    HLS_DIR: hlsDir,
+    UDP_LISTEN: `udp://127.0.0.1:${await freeUdpPort()}`,
+    LOG_LEVEL: process.env.CAMSTREAM_TEST_VERBOSE ? 'debug' : 'warn',
+    ...env,
+  });
+  const app = buildApp(config, { logger: Boolean(process.env.CAMSTREAM_TEST_VERBOSE), ...options });
+  cleanup.add(() => app.close());
+  if (options.listen) await app.listen({ host: '127.0.0.1', port: 0 });
+  else await app.ready();
+  return { app, config, hlsDir };
+}

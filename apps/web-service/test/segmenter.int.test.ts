@@ -1,0 +1,129 @@
+/**
+ * The segmenter and the playlist watcher against real ffmpeg. The camera's video comes from a stand-in
+ * (camera-source.ts: the same lavfi → libx264 → MPEG-TS/UDP the real agent's test source sends),
+ * which replaces the camera agent for these service-only tests.
+ */
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { InvalidStateError, isServiceError } from '../src/errors.js';
+import { FfmpegSegmenter, type SegmenterOptions } from '../src/segmenter/ffmpeg-segmenter.js';
+import { isSegmentOf, newStreamId } from '../src/segmenter/names.js';
+import { PlaylistWatcher } from '../src/stream/playlist-watcher.js';
+import { startCameraSource } from './helpers/camera-source.js';
+import { useCleanup } from './helpers/cleanup.js';
+import { silentLogger } from './helpers/logger.js';
+import { freeUdpPort } from './helpers/ports.js';
+import { processesMatching } from './helpers/processes.js';
+import { haveTools } from './helpers/tools.js';
+
+const ready = haveTools('ffmpeg');
+
+describe.runIf(ready)('FfmpegSegmenter', () => {
+  const cleanup = useCleanup();
+
+  async function setup(overrides: Partial<SegmenterOptions> = {}) {
+    const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-seg-'));
+    cleanup.add(async () => {
+      expect(await processesMatching(hlsDir)).toEqual([]);
+      await rm(hlsDir, { recursive: true, force: true });
+    });
+    const port = await freeUdpPort();
+    const input = `udp://127.0.0.1:${port}`;
+    const segmenter = new FfmpegSegmenter({
+      ffmpegPath: 'ffmpeg',
+      input,
+      hlsDir,
+      segmentSeconds: 1,
+      listSize: 6,
+      streamId: newStreamId(),
+      logger: silentLogger,
+      ...overrides,
+    });
+    cleanup.add(() => segmenter.close());
+    return { hlsDir, input, segmenter, watcher: new PlaylistWatcher(hlsDir, silentLogger) };
+  }
+
+  test('listens, turns the UDP stream into a playable playlist, and stops on close', async () => {
+    const { hlsDir, input, segmenter, watcher } = await setup();
+    await segmenter.start();
+    expect(await processesMatching(hlsDir)).toEqual([segmenter.pid]);
+
+    const camera = startCameraSource(input);
+    cleanup.add(() => camera.stop());
+    await watcher.waitUntilPlayable({
+      signal: AbortSignal.timeout(15_000),
+      acceptSegment: (uri) => isSegmentOf(segmenter.streamId, uri),
+    });
+    const playlist = await watcher.read();
+    expect(playlist?.segments.length).toBeGreaterThanOrEqual(1);
+    expect(playlist?.segments[0]!.duration).toBeGreaterThan(0.5);
+    expect(playlist?.segments[0]!.uri).toMatch(new RegExp(`^${segmenter.streamId}-\\d{5}\\.ts$`));
+
+    const exit = await segmenter.close();
+    expect(exit).toMatchObject({ requested: true, duringStart: false });
+    expect(await processesMatching(hlsDir)).toEqual([]);
+    // Calls after close are refused, close itself stays idempotent.
+    await expect(segmenter.start()).rejects.toBeInstanceOf(InvalidStateError);
+    expect(await segmenter.close()).toBe(exit);
+    expect((await readdir(hlsDir)).some((name) => name.endsWith('.ts'))).toBe(true);
+  });
+
+  test('closes quickly while ffmpeg still waits for its first packet (q would be ignored)', async () => {
+    const { hlsDir, segmenter } = await setup();
+    await segmenter.start();
+    const began = Date.now();
+    await segmenter.close();
+    expect(Date.now() - began).toBeLessThan(1000);
+    expect(await processesMatching(hlsDir)).toEqual([]);
+  });
+
+  test('a port that is taken fails the start, flagged as failed while starting', async () => {
+    const { segmenter: first, input, hlsDir } = await setup();
+    await first.start();
+    const second = new FfmpegSegmenter({
+      ffmpegPath: 'ffmpeg',
+      input,
+      hlsDir,
+      segmentSeconds: 1,
+      listSize: 6,
+      streamId: newStreamId(),
+      logger: silentLogger,
+    });
+    cleanup.add(() => second.close());
+    const failure = await second.start().catch((err: unknown) => err);
+    expect(isServiceError(failure, 'WEB_ERR_SEGMENTER_FAILED')).toBe(true);
+    expect(String((failure as Error).message)).toMatch(/bind|address/i);
+    expect(second.exit).toMatchObject({ duringStart: true, requested: false });
+  });
+
+  test('a missing ffmpeg executable fails the start with a coded error', async () => {
+    const { segmenter } = await setup({ ffmpegPath: '/nonexistent/ffmpeg' });
+    await expect(segmenter.start()).rejects.toMatchObject({ code: 'WEB_ERR_SEGMENTER_FAILED' });
+  });
+
+  test('emits died when ffmpeg is killed from outside', async () => {
+    const { segmenter } = await setup();
+    await segmenter.start();
+    const died = new Promise((resolve) => segmenter.once('died', resolve));
+    process.kill(segmenter.pid!, 'SIGKILL');
+    expect(await died).toMatchObject({ signal: 'SIGKILL', duringStart: false, requested: false });
+  });
+
+  test('the watcher resolves at once for a playlist that is already playable, and honours abort', async () => {
+    const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-seg-'));
+    cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
+    const watcher = new PlaylistWatcher(hlsDir, silentLogger);
+    const controller = new AbortController();
+    const waiting = watcher.waitUntilPlayable({ signal: controller.signal });
+    controller.abort(new Error('stop waiting'));
+    await expect(waiting).rejects.toThrow('stop waiting');
+
+    await writeFile(
+      join(hlsDir, 'stream.m3u8'),
+      '#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\nx-00000.ts\n',
+    );
+    await watcher.waitUntilPlayable({ signal: AbortSignal.timeout(5000) });
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * The command line (dist/server.js, built by the integration project's global setup): configuration
+ * errors, and a SIGTERM while live that leaves no ffmpeg and no files. The camera is the stand-in
+ * from fake-camera.ts, which replaces the agent for these service-only tests.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { useCleanup } from './helpers/cleanup.js';
+import { startFakeCamera } from './helpers/fake-camera.js';
+import { freeTcpPort, freeUdpPort } from './helpers/ports.js';
+import { processesMatching } from './helpers/processes.js';
+import { haveTools } from './helpers/tools.js';
+import { waitFor } from './helpers/wait.js';
+
+const SERVER = join(import.meta.dirname, '..', 'dist', 'server.js');
+const ready = haveTools('ffmpeg');
+
+function runServer(env: Record<string, string>) {
+  const proc = spawn(process.execPath, [SERVER], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  proc.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  proc.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once('close', (code) => resolve(code)));
+  return { proc, exited, output: () => output };
+}
+
+describe.runIf(ready)('server.js', () => {
+  const cleanup = useCleanup();
+
+  test('a bad configuration: every problem printed with its code, exit status 2', async () => {
+    const server = runServer({ PORT: 'eighty', CAMERA_ID: 'a/b', HLS_LIST_SIZE: '-1' });
+    cleanup.add(() => server.proc.kill('SIGKILL'));
+    expect(await server.exited).toBe(2);
+    expect(server.output()).toContain('WEB_ERR_CONFIG');
+    for (const name of ['PORT="eighty"', 'CAMERA_ID="a/b"', 'HLS_LIST_SIZE="-1"']) {
+      expect(server.output()).toContain(name);
+    }
+  });
+
+  test('SIGTERM while live: stops ffmpeg, removes the files, exits 0', async () => {
+    const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-cli-'));
+    cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
+    const [port, mqttPort, udpPort] = [await freeTcpPort(), await freeTcpPort(), await freeUdpPort()];
+    const server = runServer({
+      PORT: String(port),
+      EMBEDDED_BROKER_PORT: String(mqttPort),
+      UDP_LISTEN: `udp://127.0.0.1:${udpPort}`,
+      HLS_DIR: hlsDir,
+    });
+    cleanup.add(() => server.proc.kill('SIGKILL'));
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(`the service\n${server.output()}`, async () => {
+      if (server.proc.exitCode !== null) throw new Error(`server exited:\n${server.output()}`);
+      return (await fetch(`${base}/api/stream`).catch(() => undefined))?.ok;
+    });
+    await startFakeCamera(cleanup, {
+      mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
+      target: `udp://127.0.0.1:${udpPort}`,
+    });
+    await waitFor(
+      'the camera',
+      async () => ((await (await fetch(`${base}/api/stream`)).json()) as { camera: unknown }).camera !== null,
+    );
+
+    const start = await fetch(`${base}/api/stream/start`, { method: 'POST' });
+    expect(start.status).toBe(200);
+    expect(await processesMatching(hlsDir)).toHaveLength(1);
+
+    server.proc.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(await processesMatching(hlsDir)).toEqual([]);
+    expect(await readdir(hlsDir)).toEqual([]);
+    expect(server.output()).toMatch(/shutting down/);
+  });
+});

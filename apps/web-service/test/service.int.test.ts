@@ -1,0 +1,266 @@
+/**
+ * The service end to end, in-process (buildApp, real sockets on port 0), with real ffmpeg and a real
+ * Mosquitto, or the embedded broker. The camera agent is replaced by a stand-in (fake-camera.ts: an
+ * MQTT participant answering like the agent, sending a real MPEG-TS stream with ffmpeg) so these
+ * tests exercise the service alone; the real agent is covered by the cross-app suites in test/.
+ */
+import { execFile } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { promisify } from 'node:util';
+import { connectAsync } from 'mqtt';
+import { describe, expect, test } from 'vitest';
+import { parseCommandEvent } from '@camstream/protocol';
+import { startTestApp, type TestApp } from './helpers/app.js';
+import { useCleanup, type Cleanup } from './helpers/cleanup.js';
+import { startFakeCamera } from './helpers/fake-camera.js';
+import { startMosquitto } from './helpers/mosquitto.js';
+import { decodeHls, probeHls } from './helpers/player.js';
+import { freeUdpPort } from './helpers/ports.js';
+import { processesMatching } from './helpers/processes.js';
+import { haveTools } from './helpers/tools.js';
+import { waitFor } from './helpers/wait.js';
+
+const execFileAsync = promisify(execFile);
+const ready = haveTools('ffmpeg', 'ffprobe', 'mosquitto', 'mosquitto_pub');
+
+interface Service extends TestApp {
+  readonly base: string;
+  api(path: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }>;
+  files(): Promise<string[]>;
+}
+
+async function startService(cleanup: Cleanup, env: Record<string, string>): Promise<Service> {
+  const testApp = await startTestApp(cleanup, env, { listen: true });
+  const base = `http://127.0.0.1:${(testApp.app.server.address() as AddressInfo).port}`;
+  return {
+    ...testApp,
+    base,
+    async api(path, init) {
+      const response = await fetch(`${base}${path}`, init);
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    },
+    files: async () => (await readdir(testApp.hlsDir)).sort(),
+  };
+}
+
+const post = { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' };
+
+describe.runIf(ready)('the service with Mosquitto', () => {
+  const cleanup = useCleanup();
+
+  async function setup(
+    env: Record<string, string> = {},
+    camera: { rejectStarts?: string; target?: string } = {},
+  ) {
+    const broker = await startMosquitto(cleanup);
+    const service = await startService(cleanup, { MQTT_URL: broker.url, ...env });
+    const fake = await startFakeCamera(cleanup, {
+      mqttUrl: broker.url,
+      target: camera.target ?? service.config.udpListen,
+      ...(camera.rejectStarts !== undefined && { rejectStarts: camera.rejectStarts }),
+    });
+    await waitFor('the service to hear the camera', async () => {
+      const { body } = await service.api('/api/stream');
+      return (body.camera as { state?: string } | null)?.state === 'idle';
+    });
+    return { broker, service, fake };
+  }
+
+  test('start → live with a playable playlist; stop → files gone', async () => {
+    const { service, fake } = await setup();
+
+    // Concurrent starts share one wait and one segmenter.
+    const began = performance.now();
+    const [first, second] = await Promise.all([
+      service.api('/api/stream/start', post),
+      service.api('/api/stream/start', { method: 'POST' }),
+    ]);
+    const startMs = performance.now() - began;
+    console.info(`start → live: ${startMs.toFixed(0)} ms`);
+    expect(first).toEqual({ status: 200, body: { state: 'live', streamUrl: '/hls/stream.m3u8' } });
+    expect(second).toEqual(first);
+    expect(await processesMatching(service.hlsDir)).toHaveLength(1);
+    expect(fake.commands.filter((c) => c.action === 'start')).toHaveLength(1);
+    expect(fake.commands[0]).not.toHaveProperty('target'); // CAMERA_TARGET unset: the agent's own
+
+    // Playable the moment the answer came.
+    const playlist = await fetch(`${service.base}/hls/stream.m3u8`);
+    expect(playlist.status).toBe(200);
+    expect(playlist.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
+    expect(playlist.headers.get('cache-control')).toBe('no-cache');
+    expect(playlist.headers.get('access-control-allow-origin')).toBe('*');
+    const text = await playlist.text();
+    expect(text).toMatch(/#EXT-X-PROGRAM-DATE-TIME:/);
+    expect(text).toMatch(/#EXT-X-INDEPENDENT-SEGMENTS/);
+    const segment = text.split('\n').find((line) => line !== '' && !line.startsWith('#'))!;
+    const media = await fetch(`${service.base}/hls/${segment}`);
+    expect(media.status).toBe(200);
+    expect(media.headers.get('content-type')).toBe('video/mp2t');
+    expect(media.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(new Uint8Array(await media.arrayBuffer())[0]).toBe(0x47); // MPEG-TS sync byte
+
+    expect((await service.api('/api/stream')).body).toMatchObject({
+      state: 'live',
+      streamUrl: '/hls/stream.m3u8',
+      camera: { state: 'streaming' },
+    });
+    expect(await probeHls(`${service.base}/hls/stream.m3u8`)).toEqual({
+      codec_name: 'h264',
+      width: 640,
+      height: 480,
+    });
+    const decoded = await decodeHls(`${service.base}/hls/stream.m3u8`, 3.5);
+    expect(decoded.seconds).toBeGreaterThanOrEqual(3);
+    expect(decoded.frames).toBeGreaterThanOrEqual(3 * 30 * 0.9);
+
+    expect(await service.api('/api/stream/start', post)).toMatchObject({ status: 200 }); // live: no-op
+    expect(await service.api('/api/stream/stop', post)).toEqual({ status: 200, body: { state: 'idle' } });
+    expect(await service.files()).toEqual([]);
+    expect(await processesMatching(service.hlsDir)).toEqual([]);
+    expect((await fetch(`${service.base}/hls/stream.m3u8`)).status).toBe(404);
+    await waitFor('the camera to stop', () => fake.sendingTo() === undefined);
+    expect(fake.commands.map((c) => c.action)).toEqual(['start', 'stop']);
+  });
+
+  test('camera offline: a fast 503, nothing spawned', async () => {
+    const { service, fake } = await setup();
+    await fake.goOffline();
+    await waitFor('the service to hear the camera go offline', async () => {
+      const { body } = await service.api('/api/stream');
+      return (body.camera as { state?: string } | null)?.state === 'offline';
+    });
+    const began = Date.now();
+    const answer = await service.api('/api/stream/start', post);
+    expect(Date.now() - began).toBeLessThan(1000);
+    expect(answer).toMatchObject({ status: 503, body: { code: 'WEB_ERR_CAMERA_OFFLINE', statusCode: 503 } });
+    expect(await processesMatching(service.hlsDir)).toEqual([]);
+    expect(await service.files()).toEqual([]);
+  });
+
+  test('the camera never sends: 504 after START_TIMEOUT_MS, and a stop command is published', async () => {
+    const nowhere = `udp://127.0.0.1:${await freeUdpPort()}`;
+    const { service, fake } = await setup({ START_TIMEOUT_MS: '2000' }, { target: nowhere });
+    const began = Date.now();
+    const answer = await service.api('/api/stream/start', post);
+    expect(Date.now() - began).toBeGreaterThanOrEqual(2000);
+    expect(answer).toMatchObject({ status: 504, body: { code: 'WEB_ERR_MANIFEST_TIMEOUT' } });
+    await waitFor('the stop command', () => fake.commands.some((c) => c.action === 'stop'));
+    await waitFor('the camera to stop', () => fake.sendingTo() === undefined);
+    expect(await service.files()).toEqual([]);
+    expect(await processesMatching(service.hlsDir)).toEqual([]);
+    expect((await service.api('/api/stream')).body).toMatchObject({
+      state: 'idle',
+      lastError: { code: 'WEB_ERR_MANIFEST_TIMEOUT' },
+    });
+  });
+
+  test('the camera refuses: 502 with its reason', async () => {
+    const { service } = await setup({}, { rejectStarts: 'sensor not detected' });
+    const answer = await service.api('/api/stream/start', post);
+    expect(answer).toMatchObject({
+      status: 502,
+      body: { code: 'WEB_ERR_CAMERA_REJECTED', message: expect.stringContaining('sensor not detected') },
+    });
+    expect(await processesMatching(service.hlsDir)).toEqual([]);
+  });
+
+  test('CAMERA_TARGET goes into the start command', async () => {
+    const { service, fake } = await setup({ CAMERA_TARGET: 'udp://127.0.0.1:1' });
+    // The camera sends where it is told (nowhere useful): the start times out, which is not the point.
+    const answer = service.api('/api/stream/start', post);
+    await waitFor('the start command', () => fake.commands.length > 0);
+    expect(fake.commands[0]).toMatchObject({ action: 'start', target: 'udp://127.0.0.1:1' });
+    await service.api('/api/stream/stop', post);
+    expect((await answer).body).toMatchObject({ code: 'WEB_ERR_START_CANCELLED' });
+  });
+
+  test('a start published with mosquitto_pub is served at /hls/stream.m3u8; its stop removes it', async () => {
+    const { broker, service, fake } = await setup();
+    const pub = (message: string) =>
+      execFileAsync('mosquitto_pub', [
+        '-p',
+        String(broker.port),
+        '-q',
+        '1',
+        '-t',
+        'cameras/cam1/control',
+        '-m',
+        message,
+      ]);
+
+    await pub(JSON.stringify({ id: 'user-start-1', action: 'start' }));
+    await waitFor(
+      'the service to go live by itself',
+      async () => (await service.api('/api/stream')).body.state === 'live',
+    );
+    const playlist = await fetch(`${service.base}/hls/stream.m3u8`);
+    expect(playlist.status).toBe(200);
+    expect(await playlist.text()).toMatch(/#EXTINF:/);
+    const decoded = await decodeHls(`${service.base}/hls/stream.m3u8`, 2);
+    expect(decoded.seconds).toBeGreaterThanOrEqual(1.9);
+    expect(fake.commands.map((c) => c.id)).toEqual(['user-start-1']); // the service published nothing
+
+    await pub(JSON.stringify({ id: 'user-stop-1', action: 'stop' }));
+    await waitFor('the service to remove the stream', async () => {
+      const { body } = await service.api('/api/stream');
+      return body.state === 'idle' && (await service.files()).length === 0;
+    });
+    expect(await processesMatching(service.hlsDir)).toEqual([]);
+  });
+
+  test('a segmenter killed while live is restarted and the stream plays on', async () => {
+    const { broker, service } = await setup();
+    expect((await service.api('/api/stream/start', post)).status).toBe(200);
+    const [pid] = await processesMatching(service.hlsDir);
+    const before = await (await fetch(`${service.base}/hls/stream.m3u8`)).text();
+    process.kill(pid!, 'SIGKILL');
+
+    await waitFor(
+      'a new segmenter with a continued playlist',
+      async () => {
+        const pids = await processesMatching(service.hlsDir);
+        if (pids.length !== 1 || pids[0] === pid) return false;
+        const text = await (await fetch(`${service.base}/hls/stream.m3u8`)).text();
+        return text.includes('#EXT-X-DISCONTINUITY') && text;
+      },
+      { timeoutMs: 20_000 },
+    );
+    const sequence = (text: string) => Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)?.[1]);
+    const after = await (await fetch(`${service.base}/hls/stream.m3u8`)).text();
+    expect(sequence(after)).toBeGreaterThan(sequence(before)); // never goes back: players keep going
+    expect((await service.api('/api/stream')).body).toMatchObject({ state: 'live' });
+    expect((await decodeHls(`${service.base}/hls/stream.m3u8`, 1.5)).seconds).toBeGreaterThanOrEqual(1.4);
+
+    // Invalid payloads on the camera's topics are ignored, never fatal.
+    const intruder = await connectAsync(broker.url, { protocolVersion: 4 });
+    cleanup.add(() => intruder.endAsync());
+    await intruder.publishAsync('cameras/cam1/status', '{"state":"dancing"', { qos: 1 });
+    await intruder.publishAsync('cameras/cam1/events', 'not json', { qos: 1 });
+    expect(parseCommandEvent('not json').ok).toBe(false);
+    expect((await service.api('/api/stream')).body).toMatchObject({
+      state: 'live',
+      camera: { state: 'streaming' },
+    });
+  });
+});
+
+describe.runIf(ready)('the service with its embedded broker', () => {
+  const cleanup = useCleanup();
+
+  test('start → live → ffprobe reads the playlist → stop', async () => {
+    const service = await startService(cleanup, { EMBEDDED_BROKER_PORT: '0' });
+    const mqttUrl = service.app.camstream.mqttUrl;
+    expect(mqttUrl).toMatch(/^mqtt:\/\/127\.0\.0\.1:\d+$/);
+    await startFakeCamera(cleanup, { mqttUrl, target: service.config.udpListen });
+    await waitFor('the camera', async () => (await service.api('/api/stream')).body.camera !== null);
+
+    expect(await service.api('/api/stream/start', post)).toMatchObject({
+      status: 200,
+      body: { state: 'live' },
+    });
+    expect(await probeHls(`${service.base}/hls/stream.m3u8`)).toMatchObject({ codec_name: 'h264' });
+    expect(await service.api('/api/stream/stop', post)).toMatchObject({ status: 200 });
+    expect(await service.files()).toEqual([]);
+  });
+});

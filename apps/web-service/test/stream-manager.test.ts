@@ -1,0 +1,325 @@
+/**
+ * StreamManager against a fake camera link and a fake segmenter that writes the files ffmpeg would.
+ * The real thing (ffmpeg, Mosquitto) is in service.int.test.ts.
+ */
+import { EventEmitter } from 'node:events';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import type { CameraStatus, CommandEvent, ControlAction } from '@camstream/protocol';
+import type { SegmenterExit, SegmenterOptions } from '../src/segmenter/ffmpeg-segmenter.js';
+import { StreamManager, type CameraLinkLike, type SegmenterLike } from '../src/stream/stream-manager.js';
+import { useCleanup } from './helpers/cleanup.js';
+import { silentLogger } from './helpers/logger.js';
+import { waitFor } from './helpers/wait.js';
+
+const at = '2026-01-01T00:00:00Z';
+
+class FakeLink extends EventEmitter<{ status: [CameraStatus | null] }> {
+  status: CameraStatus | null = { state: 'idle', at };
+  connected = true;
+  brokerUrl = 'mqtt://fake';
+  readonly commands: { id: string; action: ControlAction; target?: string }[] = [];
+  readonly #replies = new Map<string, (event: CommandEvent) => void>();
+
+  publishCommand(action: ControlAction, target?: string): string {
+    const id = `cmd-${this.commands.length + 1}`;
+    this.commands.push({ id, action, ...(target !== undefined && { target }) });
+    return id;
+  }
+
+  waitForReply(commandId: string, signal: AbortSignal): Promise<CommandEvent> {
+    return new Promise((resolve, reject) => {
+      this.#replies.set(commandId, resolve);
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+  }
+
+  reply(commandId: string, ok: boolean, message?: string): void {
+    this.#replies.get(commandId)?.({ commandId, ok, ...(message !== undefined && { message }) });
+  }
+
+  setStatus(state: CameraStatus['state']): void {
+    this.status = { state, at };
+    this.emit('status', this.status);
+  }
+}
+
+class FakeSegmenter extends EventEmitter<{ died: [SegmenterExit] }> implements SegmenterLike {
+  readonly streamId: string;
+  closed = false;
+  #resolveExit!: (exit: SegmenterExit) => void;
+  readonly #exited = new Promise<SegmenterExit>((resolve) => (this.#resolveExit = resolve));
+
+  constructor(readonly options: SegmenterOptions) {
+    super();
+    this.streamId = options.streamId;
+  }
+
+  async start(): Promise<void> {}
+
+  exited(): Promise<SegmenterExit> {
+    return this.#exited;
+  }
+
+  async close(): Promise<SegmenterExit> {
+    this.closed = true;
+    const exit = { code: 0, signal: null, duringStart: false, requested: true, reason: '' };
+    this.#resolveExit(exit);
+    return exit;
+  }
+
+  /** Writes `count` segments and the playlist listing them, as ffmpeg's hls muxer would. */
+  async writeSegments(count: number): Promise<void> {
+    const first = this.options.startNumber ?? 0;
+    const lines = ['#EXTM3U', '#EXT-X-TARGETDURATION:1', `#EXT-X-MEDIA-SEQUENCE:${first}`];
+    if (this.options.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
+    for (let n = first; n < first + count; n++) {
+      const name = `${this.streamId}-${String(n).padStart(5, '0')}.ts`;
+      await writeFile(join(this.options.hlsDir, name), 'G');
+      lines.push('#EXTINF:1.000000,', name);
+    }
+    await writeFile(join(this.options.hlsDir, 'stream.m3u8'), `${lines.join('\n')}\n`);
+  }
+
+  die(): void {
+    const exit = { code: 1, signal: null, duringStart: false, requested: false, reason: 'boom' };
+    this.#resolveExit(exit);
+    this.emit('died', exit);
+  }
+}
+
+describe('StreamManager', () => {
+  const cleanup = useCleanup();
+
+  async function setup(startTimeoutMs = 5000) {
+    const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-mgr-'));
+    cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
+    const link = new FakeLink();
+    const segmenters: FakeSegmenter[] = [];
+    const manager = new StreamManager({
+      config: {
+        cameraId: 'cam1',
+        hlsDir,
+        udpListen: 'udp://127.0.0.1:1234',
+        cameraTarget: 'udp://10.0.0.2:1234',
+        startTimeoutMs,
+        hlsSegmentSeconds: 1,
+        hlsListSize: 6,
+        ffmpegPath: 'ffmpeg',
+      },
+      link: link as unknown as CameraLinkLike,
+      logger: silentLogger,
+      createSegmenter: (options) => {
+        const segmenter = new FakeSegmenter(options);
+        segmenters.push(segmenter);
+        return segmenter;
+      },
+    });
+    cleanup.add(() => manager.close());
+    const states: string[] = [];
+    manager.on('change', (info) => {
+      if (states.at(-1) !== info.state) states.push(info.state);
+    });
+    const files = async () => (await readdir(hlsDir)).sort();
+    return { hlsDir, link, manager, segmenters, states, files };
+  }
+
+  test('concurrent starts share one segmenter and one start command', async () => {
+    const { link, manager, segmenters, states } = await setup();
+    const starts = [manager.start(), manager.start(), manager.start()];
+    await segmenterCount(segmenters);
+    await waitFor('the start command', () => link.commands.length === 1);
+    await segmenters[0]!.writeSegments(1);
+    await Promise.all(starts);
+    expect(segmenters).toHaveLength(1);
+    expect(link.commands).toEqual([{ id: 'cmd-1', action: 'start', target: 'udp://10.0.0.2:1234' }]);
+    expect(manager.info()).toMatchObject({ state: 'live', streamUrl: '/hls/stream.m3u8' });
+    expect(states).toEqual(['starting', 'live']);
+    await manager.start(); // already live: at once
+    expect(segmenters).toHaveLength(1);
+  });
+
+  test('camera offline or never heard from: fails at once, spawns nothing', async () => {
+    const { link, manager, segmenters } = await setup();
+    link.setStatus('offline');
+    await expect(manager.start()).rejects.toMatchObject({ code: 'WEB_ERR_CAMERA_OFFLINE', statusCode: 503 });
+    link.status = null;
+    await expect(manager.start()).rejects.toThrow(/never heard from/);
+    link.connected = false;
+    await expect(manager.start()).rejects.toMatchObject({ code: 'WEB_ERR_BROKER_UNAVAILABLE' });
+    expect(segmenters).toHaveLength(0);
+    expect(link.commands).toHaveLength(0);
+    expect(manager.info()).toMatchObject({
+      state: 'idle',
+      lastError: { code: 'WEB_ERR_BROKER_UNAVAILABLE' },
+    });
+  });
+
+  test('the camera says no: 502 with its reason, segmenter stopped, files gone', async () => {
+    const { link, manager, segmenters, files } = await setup();
+    const start = manager.start();
+    await waitFor('the start command', () => link.commands.length === 1);
+    link.reply('cmd-1', false, 'camera busy');
+    await expect(start).rejects.toMatchObject({
+      code: 'WEB_ERR_CAMERA_REJECTED',
+      message: 'camera cam1 refused to start: camera busy',
+    });
+    expect(segmenters[0]!.closed).toBe(true);
+    expect(link.commands.map((c) => c.action)).toEqual(['start']);
+    expect(await files()).toEqual([]);
+    expect(manager.info()).toMatchObject({ state: 'idle', lastError: { code: 'WEB_ERR_CAMERA_REJECTED' } });
+  });
+
+  test('no playable playlist in time: 504, the camera is told to stop, files gone', async () => {
+    const { link, manager, segmenters, files } = await setup(300);
+    const start = manager.start();
+    await segmenterCount(segmenters);
+    await writeFile(join(segmenters[0]!.options.hlsDir, 'stream.m3u8'), '#EXTM3U\n#EXT-X-TARGETDURATION:1\n');
+    await expect(start).rejects.toMatchObject({ code: 'WEB_ERR_MANIFEST_TIMEOUT', statusCode: 504 });
+    expect(link.commands.map((c) => c.action)).toEqual(['start', 'stop']);
+    expect(segmenters[0]!.closed).toBe(true);
+    expect(await files()).toEqual([]);
+    expect(manager.info()).toMatchObject({ state: 'idle', lastError: { code: 'WEB_ERR_MANIFEST_TIMEOUT' } });
+
+    // The next successful start clears the error.
+    const again = manager.start();
+    await waitFor('a second segmenter', () => segmenters.length === 2);
+    await segmenters[1]!.writeSegments(1);
+    await again;
+    expect(manager.info().lastError).toBeUndefined();
+  });
+
+  test('stop: tells the camera, stops the segmenter, removes the files; cancels a waiting start', async () => {
+    const { link, manager, segmenters, files, states } = await setup();
+    const start = expect(manager.start()).rejects.toMatchObject({ code: 'WEB_ERR_START_CANCELLED' });
+    await segmenterCount(segmenters);
+    await manager.stop();
+    await start;
+    expect(link.commands.map((c) => c.action)).toEqual(['start', 'stop']);
+    expect(segmenters[0]!.closed).toBe(true);
+    expect(await files()).toEqual([]);
+    expect(states).toEqual(['starting', 'stopping', 'idle']);
+    expect(manager.info().lastError).toBeUndefined(); // a cancelled start is no failure
+  });
+
+  test('a stream started at the camera is picked up, and removed when the camera stops', async () => {
+    const { link, manager, segmenters, files } = await setup();
+    link.setStatus('starting');
+    await segmenterCount(segmenters);
+    link.setStatus('streaming'); // no second segmenter
+    await segmenters[0]!.writeSegments(2);
+    await waitFor('live', () => manager.state === 'live');
+    expect(segmenters).toHaveLength(1);
+    expect(link.commands).toEqual([]); // the service did not command anything
+
+    link.setStatus('idle');
+    await waitFor('idle', () => manager.state === 'idle');
+    expect(segmenters[0]!.closed).toBe(true);
+    expect(await files()).toEqual([]);
+    expect(link.commands).toEqual([]);
+  });
+
+  test('after the service stops the camera, a late `streaming` is not picked up again', async () => {
+    const { link, manager, segmenters } = await setup();
+    await manager.stop();
+    link.setStatus('streaming'); // published before the camera handled the stop
+    link.setStatus('idle');
+    expect(segmenters).toHaveLength(0);
+    link.setStatus('starting'); // a new start from someone else
+    await segmenterCount(segmenters);
+  });
+
+  test('the camera going offline while live ends the stream with a recorded error', async () => {
+    const { link, manager, segmenters } = await setup();
+    const start = manager.start();
+    await segmenterCount(segmenters);
+    await segmenters[0]!.writeSegments(1);
+    await start;
+    link.setStatus('offline');
+    await waitFor('idle', () => manager.state === 'idle');
+    expect(manager.info().lastError).toMatchObject({ code: 'WEB_ERR_CAMERA_OFFLINE' });
+  });
+
+  test('a segmenter that dies while live is replaced; the playlist continues with a discontinuity', async () => {
+    const { manager, segmenters, files } = await setup();
+    const start = manager.start();
+    await segmenterCount(segmenters);
+    await segmenters[0]!.writeSegments(3);
+    await start;
+    const old = segmenters[0]!;
+    old.die();
+    await waitFor('a second segmenter', () => segmenters.length === 2);
+    const next = segmenters[1]!;
+    expect(next.options).toMatchObject({ startNumber: 3, discontinuity: true });
+    expect(manager.state).toBe('live');
+    await next.writeSegments(1);
+    await waitFor('old segments removed', async () =>
+      (await files()).every((name) => !name.startsWith(old.streamId)),
+    );
+    expect(await files()).toEqual([`${next.streamId}-00003.ts`, 'stream.m3u8']);
+    expect(manager.state).toBe('live');
+  });
+
+  test('a segmenter that keeps dying is given up on: 500 recorded, camera told to stop', async () => {
+    const { link, manager, segmenters } = await setup();
+    const start = manager.start();
+    await segmenterCount(segmenters);
+    await segmenters[0]!.writeSegments(1);
+    await start;
+    for (let n = 0; n < 3; n++) {
+      segmenters[n]!.die();
+      await waitFor(`restart ${n + 1}`, () => segmenters.length === n + 2);
+      await segmenters[n + 1]!.writeSegments(1);
+      await waitFor(
+        'the restart to settle',
+        async () => (await readdir(segmenters[0]!.options.hlsDir)).length === 2,
+      );
+    }
+    segmenters[3]!.die();
+    await waitFor('idle', () => manager.state === 'idle');
+    expect(manager.info().lastError).toMatchObject({ code: 'WEB_ERR_SEGMENTER_FAILED' });
+    expect(link.commands.map((c) => c.action)).toEqual(['start', 'stop']);
+  });
+
+  test('shutdown while a start waits: the start answers WEB_ERR_SHUTTING_DOWN at once', async () => {
+    const { manager, segmenters } = await setup();
+    const start = expect(manager.start()).rejects.toMatchObject({ code: 'WEB_ERR_SHUTTING_DOWN' });
+    await segmenterCount(segmenters);
+    manager.refuseNewWork();
+    await start;
+    await manager.close();
+    expect(segmenters[0]!.closed).toBe(true);
+    expect(manager.state).toBe('idle');
+  });
+
+  test('a start queued behind a stop does not run after it', async () => {
+    const { manager, segmenters, link } = await setup();
+    const first = manager.stop(); // occupies the queue
+    const start = expect(manager.start()).rejects.toMatchObject({ code: 'WEB_ERR_START_CANCELLED' });
+    await manager.stop();
+    await first;
+    await start;
+    expect(segmenters).toHaveLength(0);
+    expect(link.commands.map((c) => c.action)).toEqual(['stop', 'stop']);
+  });
+
+  test('close: new starts are refused, the stream is removed, the camera is left alone', async () => {
+    const { link, manager, segmenters, files } = await setup();
+    const start = manager.start();
+    await segmenterCount(segmenters);
+    await segmenters[0]!.writeSegments(1);
+    await start;
+    await manager.close();
+    await expect(manager.start()).rejects.toMatchObject({ code: 'WEB_ERR_SHUTTING_DOWN' });
+    expect(segmenters[0]!.closed).toBe(true);
+    expect(await files()).toEqual([]);
+    expect(link.commands.map((c) => c.action)).toEqual(['start']);
+  });
+});
+
+/** Waits for the first segmenter: the manager creates it after clearing the folder. */
+function segmenterCount(segmenters: FakeSegmenter[]): Promise<true> {
+  return waitFor('a segmenter', () => segmenters.length >= 1);
+}
