@@ -45,3 +45,31 @@ export function decodeHls(url: string, seconds: number, timeoutMs = 30_000): Pro
     );
   });
 }
+
+/** ffprobe's view of the stream's first video stream. */
+export function probeHls(url: string): Promise<{ codec_name: string; width: number; height: number }> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'ffprobe',
+      [
+        '-v',
+        'error',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'stream=codec_name,width,height',
+        '-of',
+        'json',
+        url,
+      ],
+      { timeout: 20_000 },
+      (error, stdout, stderr) => {
+        if (error) return reject(new Error(`ffprobe failed on ${url}: ${error.message}\n${stderr}`));
+        resolve(
+          (JSON.parse(stdout) as { streams: [{ codec_name: string; width: number; height: number }] })
+            .streams[0],
+        );
+      },
+    );
+  });
+}

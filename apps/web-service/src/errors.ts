@@ -1,6 +1,6 @@
 /**
  * The error registry: every error the service reports has a stable code, a message template and an
- * HTTP status. Codes are listed in ERRORS.md; clients match on `code`, people read `message`.
+ * HTTP status. Codes are listed in docs/errors.md; clients match on `code`, people read `message`.
  *
  * A small equivalent of @fastify/error (printf-style templates, `code` and `statusCode` on the
  * instance), written here because @fastify/error is only a transitive dependency of fastify.

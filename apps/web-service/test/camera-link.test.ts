@@ -4,9 +4,9 @@ import { describe, expect, test } from 'vitest';
 import type { CameraStatus } from '@camstream/protocol';
 import { CameraLink } from '../src/mqtt/camera-link.js';
 import { EmbeddedBroker } from '../src/mqtt/embedded-broker.js';
-import { useCleanup, type Cleanup } from './helpers/cleanup.js';
+import { useCleanup, type Cleanup } from '../../../test/helpers/cleanup.js';
 import { silentLogger } from './helpers/logger.js';
-import { waitFor } from './helpers/wait.js';
+import { waitFor } from '../../../test/helpers/wait.js';
 
 async function startBroker(cleanup: Cleanup, port = 0): Promise<EmbeddedBroker> {
   const broker = await EmbeddedBroker.start('127.0.0.1', port, silentLogger);

@@ -4,8 +4,8 @@ import { describe, expect, test } from 'vitest';
 import { createError, ERROR_CODES, ERRORS, toErrorBody } from '../src/errors.js';
 
 describe('the error registry', () => {
-  test('codes are WEB_ERR_*, statuses are HTTP errors, and ERRORS.md lists each code', async () => {
-    const doc = await readFile(join(import.meta.dirname, '..', 'ERRORS.md'), 'utf8');
+  test('codes are WEB_ERR_*, statuses are HTTP errors, and docs/errors.md lists each code', async () => {
+    const doc = await readFile(join(import.meta.dirname, '..', '..', '..', 'docs', 'errors.md'), 'utf8');
     for (const code of ERROR_CODES) {
       expect(code).toMatch(/^WEB_ERR_[A-Z_]+$/);
       expect(ERRORS[code].statusCode).toBeGreaterThanOrEqual(400);

@@ -2,8 +2,8 @@
 import { connect, type AddressInfo } from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { startTestApp } from './helpers/app.js';
-import { useCleanup } from './helpers/cleanup.js';
-import { waitFor } from './helpers/wait.js';
+import { useCleanup } from '../../../test/helpers/cleanup.js';
+import { waitFor } from '../../../test/helpers/wait.js';
 
 /** Reads an event stream, keeping the raw text and the parsed `stream` events. */
 async function openEvents(url: string) {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { startTestApp } from './helpers/app.js';
-import { useCleanup } from './helpers/cleanup.js';
+import { useCleanup } from '../../../test/helpers/cleanup.js';
 
 const PLAYLIST = '#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\nmwr2xq4f-0c41f1fc-00000.ts\n';
 const SEGMENT = 'mwr2xq4f-0c41f1fc-00000.ts';

@@ -12,11 +12,11 @@ import { FfmpegSegmenter, type SegmenterOptions } from '../src/segmenter/ffmpeg-
 import { isSegmentOf, newStreamId } from '../src/segmenter/names.js';
 import { PlaylistWatcher } from '../src/stream/playlist-watcher.js';
 import { startCameraSource } from './helpers/camera-source.js';
-import { useCleanup } from './helpers/cleanup.js';
+import { useCleanup } from '../../../test/helpers/cleanup.js';
 import { silentLogger } from './helpers/logger.js';
-import { freeUdpPort } from './helpers/ports.js';
-import { processesMatching } from './helpers/processes.js';
-import { haveTools } from './helpers/tools.js';
+import { freeUdpPort } from '../../../test/helpers/ports.js';
+import { processesMatching } from '../../../test/helpers/processes.js';
+import { haveTools } from '../../../test/helpers/tools.js';
 
 const ready = haveTools('ffmpeg');
 

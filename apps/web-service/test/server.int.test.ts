@@ -8,12 +8,12 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { useCleanup } from './helpers/cleanup.js';
+import { useCleanup } from '../../../test/helpers/cleanup.js';
 import { startFakeCamera } from './helpers/fake-camera.js';
-import { freeTcpPort, freeUdpPort } from './helpers/ports.js';
-import { processesMatching } from './helpers/processes.js';
-import { haveTools } from './helpers/tools.js';
-import { waitFor } from './helpers/wait.js';
+import { freeTcpPort, freeUdpPort } from '../../../test/helpers/ports.js';
+import { processesMatching } from '../../../test/helpers/processes.js';
+import { haveTools } from '../../../test/helpers/tools.js';
+import { waitFor } from '../../../test/helpers/wait.js';
 
 const SERVER = join(import.meta.dirname, '..', 'dist', 'server.js');
 const ready = haveTools('ffmpeg');

@@ -12,14 +12,14 @@ import { connectAsync } from 'mqtt';
 import { describe, expect, test } from 'vitest';
 import { parseCommandEvent } from '@camstream/protocol';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { useCleanup, type Cleanup } from './helpers/cleanup.js';
+import { useCleanup, type Cleanup } from '../../../test/helpers/cleanup.js';
 import { startFakeCamera } from './helpers/fake-camera.js';
-import { startMosquitto } from './helpers/mosquitto.js';
-import { decodeHls, probeHls } from './helpers/player.js';
-import { freeUdpPort } from './helpers/ports.js';
-import { processesMatching } from './helpers/processes.js';
-import { haveTools } from './helpers/tools.js';
-import { waitFor } from './helpers/wait.js';
+import { startMosquitto } from '../../../test/helpers/mosquitto.js';
+import { decodeHls, probeHls } from '../../../test/helpers/player.js';
+import { freeUdpPort } from '../../../test/helpers/ports.js';
+import { processesMatching } from '../../../test/helpers/processes.js';
+import { haveTools } from '../../../test/helpers/tools.js';
+import { waitFor } from '../../../test/helpers/wait.js';
 
 const execFileAsync = promisify(execFile);
 const ready = haveTools('ffmpeg', 'ffprobe', 'mosquitto', 'mosquitto_pub');
@@ -53,7 +53,8 @@ describe.runIf(ready)('the service with Mosquitto', () => {
     env: Record<string, string> = {},
     camera: { rejectStarts?: string; target?: string } = {},
   ) {
-    const broker = await startMosquitto(cleanup);
+    const broker = await startMosquitto();
+    cleanup.add(() => broker.stop());
     const service = await startService(cleanup, { MQTT_URL: broker.url, ...env });
     const fake = await startFakeCamera(cleanup, {
       mqttUrl: broker.url,

@@ -10,9 +10,9 @@ import { describe, expect, test } from 'vitest';
 import type { CameraStatus, CommandEvent, ControlAction } from '@camstream/protocol';
 import type { SegmenterExit, SegmenterOptions } from '../src/segmenter/ffmpeg-segmenter.js';
 import { StreamManager, type CameraLinkLike, type SegmenterLike } from '../src/stream/stream-manager.js';
-import { useCleanup } from './helpers/cleanup.js';
+import { useCleanup } from '../../../test/helpers/cleanup.js';
 import { silentLogger } from './helpers/logger.js';
-import { waitFor } from './helpers/wait.js';
+import { waitFor } from '../../../test/helpers/wait.js';
 
 const at = '2026-01-01T00:00:00Z';
 

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type BuildAppOptions } from '../../src/app.js';
 import { loadServiceConfig, type ServiceConfig } from '../../src/config.js';
-import type { Cleanup } from './cleanup.js';
-import { freeUdpPort } from './ports.js';
-import { processesMatching } from './processes.js';
+import type { Cleanup } from '../../../../test/helpers/cleanup.js';
+import { freeUdpPort } from '../../../../test/helpers/ports.js';
+import { processesMatching } from '../../../../test/helpers/processes.js';
 
 export interface TestApp {
   readonly app: FastifyInstance;

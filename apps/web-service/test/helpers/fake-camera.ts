@@ -12,7 +12,7 @@ import {
   type ControlCommand,
 } from '@camstream/protocol';
 import { startCameraSource, type CameraSource } from './camera-source.js';
-import type { Cleanup } from './cleanup.js';
+import type { Cleanup } from '../../../../test/helpers/cleanup.js';
 
 export interface FakeCameraOptions {
   readonly mqttUrl: string;

@@ -2,14 +2,14 @@
 // Start latency of the web service, measured on the real path: POST /api/stream/start → the camera
 // (a stand-in: MQTT client + ffmpeg lavfi/libx264 test source, 1 s GOP) starts sending → the
 // segmenter's first playable playlist → the 200 answer. A UDP relay in front of the segmenter
-// timestamps the first datagram. Run after a build: node apps/web-service/bench/start-latency.mjs [runs]
+// timestamps the first datagram. Run after a build: node bench/start-latency.mjs [runs]
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectAsync } from 'mqtt';
-import { buildApp, loadServiceConfig } from '../dist/index.js';
+import { buildApp, loadServiceConfig } from '../apps/web-service/dist/index.js';
 
 const runs = Number(process.argv[2] ?? 7);
 
