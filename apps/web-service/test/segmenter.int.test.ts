@@ -70,6 +70,25 @@ describe.runIf(ready)('FfmpegSegmenter', () => {
     expect((await readdir(hlsDir)).some((name) => name.endsWith('.ts'))).toBe(true);
   });
 
+  test('closes without SIGKILL after the camera went silent (ffmpeg blocked in its UDP read)', async () => {
+    // The usual stop: the camera stops first (mosquitto_pub stop), then the segmenter is closed.
+    const { hlsDir, input, segmenter, watcher } = await setup();
+    await segmenter.start();
+    const camera = startCameraSource(input);
+    cleanup.add(() => camera.stop());
+    await watcher.waitUntilPlayable({
+      signal: AbortSignal.timeout(15_000),
+      acceptSegment: (uri) => isSegmentOf(segmenter.streamId, uri),
+    });
+    await camera.stop();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const began = Date.now();
+    const exit = await segmenter.close();
+    expect(exit.signal).not.toBe('SIGKILL');
+    expect(Date.now() - began).toBeLessThan(2000);
+    expect(await processesMatching(hlsDir)).toEqual([]);
+  });
+
   test('closes quickly while ffmpeg still waits for its first packet (q would be ignored)', async () => {
     const { hlsDir, segmenter } = await setup();
     await segmenter.start();
