@@ -51,6 +51,22 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     // Fastify's Ajv defaults would strip unknown keys (removeAdditional) and coerce types; the
     // contract wants `{"camera": "x"}` to be a 400, not silently `{}`.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+    // Fastify logs two lines per request by default; every viewer reloads the playlist and fetches a
+    // segment each second, so that would be a flood. One line per request instead, below.
+    disableRequestLogging: true,
+  });
+
+  // API calls at info; HLS and static files (the per-viewer traffic) at debug; server errors at error.
+  app.addHook('onResponse', async (request, reply) => {
+    const line = {
+      method: request.method,
+      url: request.url,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+    };
+    if (reply.statusCode >= 500) request.log.error(line, 'request failed');
+    else if (request.url.startsWith('/api/')) request.log.info(line, 'request');
+    else request.log.debug(line, 'request');
   });
 
   let broker: EmbeddedBroker | undefined;
