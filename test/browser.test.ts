@@ -7,6 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
+import type { CamstreamStats } from '../apps/web-client/src/stats/types.js';
 import { launchBrowser } from './helpers/browser.js';
 import { useCleanup } from './helpers/cleanup.js';
 import { startSystem, ROOT } from './helpers/system.js';
@@ -50,7 +51,7 @@ describe.runIf(ready)('the web client in Chromium', () => {
     const consoleErrors: string[] = [];
     page.on('pageerror', (error) => consoleErrors.push(error.message));
 
-    await page.goto(system.baseUrl);
+    await page.goto(`${system.baseUrl}/?stats=1`);
     await page.getByTestId('camera-state').and(page.locator('[data-state="idle"]')).waitFor();
     await page.getByTestId('stream-state').and(page.locator('[data-state="idle"]')).waitFor();
     await page.screenshot({ path: join(SHOTS, 'client-ready.png') });
@@ -72,6 +73,16 @@ describe.runIf(ready)('the web client in Chromium', () => {
     expect(f1).not.toEqual(f0);
     expect(f0.some((row) => row > 0)).toBe(true);
     await page.screenshot({ path: join(SHOTS, 'client-live.png') });
+
+    // ?stats=1: the capture-time stamps of the test source are read off the displayed frames.
+    const stats = await page.evaluate(
+      () => (window as { __camstreamStats?: CamstreamStats }).__camstreamStats,
+    );
+    expect(stats?.samples.length).toBeGreaterThan(0);
+    for (const { latencyMs } of stats!.samples) {
+      expect(latencyMs).toBeGreaterThan(0);
+      expect(latencyMs).toBeLessThan(10_000);
+    }
 
     await page.getByTestId('stop').click();
     await page

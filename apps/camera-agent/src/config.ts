@@ -33,6 +33,10 @@ export interface AgentConfig {
   /** Where the stream goes when a start command names no target. */
   readonly udpTarget: string;
   readonly video: VideoSettings;
+  readonly testSource: {
+    /** Draw the capture time on every frame (the stamp in @camstream/protocol), for latency readings. */
+    readonly stamp: boolean;
+  };
   readonly ffmpegPath: string;
   readonly rpicamVidPath: string;
   readonly v4l2: {
@@ -54,6 +58,7 @@ export const AGENT_CONFIG_DEFAULTS = Object.freeze({
   VIDEO_HEIGHT: '480',
   VIDEO_FPS: '30',
   VIDEO_BITRATE: '2000000',
+  TEST_SOURCE_STAMP: 'true',
   FFMPEG_PATH: 'ffmpeg',
   RPICAM_VID_PATH: 'rpicam-vid',
   V4L2_DEVICE: '/dev/video0',
@@ -85,6 +90,7 @@ export const AGENT_ENV_VARS: readonly EnvVarDoc[] = Object.freeze(
       ['VIDEO_FPS', 'Frames per second.'],
       ['VIDEO_BITRATE', 'H.264 bitrate in bits per second.'],
       ['KEYFRAME_INTERVAL', 'Frames between keyframes; defaults to VIDEO_FPS (one a second).'],
+      ['TEST_SOURCE_STAMP', 'true or false: the test source stamps each frame with its capture time.'],
       ['FFMPEG_PATH', 'ffmpeg executable (test and v4l2 sources).'],
       ['RPICAM_VID_PATH', 'rpicam-vid executable (rpicam source).'],
       ['V4L2_DEVICE', 'V4L2 capture device (v4l2 source).'],
@@ -168,6 +174,8 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConf
   const keyframeInterval =
     keyframeRaw === undefined ? fps : integer('KEYFRAME_INTERVAL', keyframeRaw, 1, 1200);
 
+  const stamp = oneOf('TEST_SOURCE_STAMP', ['true', 'false']) === 'true';
+
   const v4l2 = {
     device: text('V4L2_DEVICE'),
     encoder: oneOf('V4L2_ENCODER', V4L2_ENCODERS),
@@ -188,6 +196,7 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConf
     source,
     udpTarget,
     video: { width, height, fps, bitrate, keyframeInterval },
+    testSource: { stamp },
     ffmpegPath: text('FFMPEG_PATH'),
     rpicamVidPath: text('RPICAM_VID_PATH'),
     v4l2,

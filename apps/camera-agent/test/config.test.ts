@@ -23,6 +23,7 @@ describe('loadAgentConfig', () => {
       source: 'test',
       udpTarget: 'udp://127.0.0.1:1234',
       video: { width: 640, height: 480, fps: 30, bitrate: 2_000_000, keyframeInterval: 30 },
+      testSource: { stamp: true },
       ffmpegPath: 'ffmpeg',
       rpicamVidPath: 'rpicam-vid',
       v4l2: { device: '/dev/video0', encoder: 'auto', inputFormat: 'mjpeg' },
@@ -44,6 +45,7 @@ describe('loadAgentConfig', () => {
       VIDEO_FPS: '25',
       VIDEO_BITRATE: '3000000',
       KEYFRAME_INTERVAL: '50',
+      TEST_SOURCE_STAMP: 'false',
       FFMPEG_PATH: '/opt/ffmpeg/bin/ffmpeg',
       RPICAM_VID_PATH: '/usr/local/bin/rpicam-vid',
       V4L2_DEVICE: '/dev/video2',
@@ -58,12 +60,21 @@ describe('loadAgentConfig', () => {
       source: 'v4l2',
       udpTarget: 'udp://[::1]:5000',
       video: { width: 1280, height: 720, fps: 25, bitrate: 3_000_000, keyframeInterval: 50 },
+      testSource: { stamp: false },
       ffmpegPath: '/opt/ffmpeg/bin/ffmpeg',
       rpicamVidPath: '/usr/local/bin/rpicam-vid',
       v4l2: { device: '/dev/video2', encoder: 'h264_v4l2m2m', inputFormat: 'yuyv422' },
       stallTimeoutMs: 8000,
       logLevel: 'debug',
     });
+  });
+
+  test('TEST_SOURCE_STAMP: true or false, nothing else', () => {
+    expect(loadAgentConfig({ TEST_SOURCE_STAMP: 'true' }).testSource.stamp).toBe(true);
+    expect(loadAgentConfig({ TEST_SOURCE_STAMP: 'false' }).testSource.stamp).toBe(false);
+    expect(problemsOf({ TEST_SOURCE_STAMP: 'yes' })).toEqual([
+      'TEST_SOURCE_STAMP: expected one of true, false, got "yes"',
+    ]);
   });
 
   test('KEYFRAME_INTERVAL defaults to VIDEO_FPS: one keyframe a second', () => {
@@ -189,6 +200,7 @@ describe('AGENT_ENV_VARS', () => {
       'VIDEO_FPS',
       'VIDEO_BITRATE',
       'KEYFRAME_INTERVAL',
+      'TEST_SOURCE_STAMP',
       'FFMPEG_PATH',
       'RPICAM_VID_PATH',
       'V4L2_DEVICE',
@@ -206,6 +218,7 @@ describe('AGENT_ENV_VARS', () => {
   test('each documented variable with a fixed set of values is validated', () => {
     for (const name of [
       'CAMERA_SOURCE',
+      'TEST_SOURCE_STAMP',
       'V4L2_ENCODER',
       'V4L2_INPUT_FORMAT',
       'LOG_LEVEL',

@@ -3,7 +3,7 @@ import { loadAgentConfig } from '../src/config.js';
 import { loopbackUrl } from '../src/sources/command.js';
 import { buildEncoderCommand } from '../src/sources/index.js';
 import { buildRpicamCommand } from '../src/sources/rpicam.js';
-import { buildTestSourceCommand, clockOverlay } from '../src/sources/test.js';
+import { buildTestSourceCommand, clockOverlay, stampFilters } from '../src/sources/test.js';
 import { buildV4l2Command, resolveV4l2Encoder } from '../src/sources/v4l2.js';
 
 const video = { width: 640, height: 480, fps: 30, bitrate: 2_000_000, keyframeInterval: 30 };
@@ -82,6 +82,47 @@ describe('test source', () => {
     expect(valueOf(args, '-keyint_min')).toBe('50');
     expect(valueOf(args, '-sc_threshold')).toBe('0');
     expect(args.at(-1)).toBe('udp://127.0.0.1:5000?pkt_size=1316&connect=1');
+  });
+});
+
+describe('test source stamp', () => {
+  test('wall clock into the PTS, the bits drawn by geq on a 34 × 2 strip blown up to the band, clean PTS again', () => {
+    const bit = 'mod(floor(round(T*1000)/pow(2,32-X)),2)';
+    expect(stampFilters(video)).toBe(
+      'format=yuv420p,settb=1/1000,setpts=floor(RTCTIME/1000),split[main][band];' +
+        `[band]crop=34:2:0:0,geq=lum='if(eq(X,0),235,if(gte(X,33),16,16+219*${bit}))':cb=128:cr=128,` +
+        'scale=612:16:flags=neighbor[stamp];' +
+        '[main][stamp]overlay=0:0,settb=1/30,setpts=N',
+    );
+  });
+
+  test('the band scales with the frame width, like readStamp expects', () => {
+    const wide = stampFilters({ ...video, width: 1280, height: 720, fps: 25 });
+    expect(wide).toContain('scale=1224:32:flags=neighbor');
+    expect(wide).toContain('settb=1/25,setpts=N');
+    expect(stampFilters({ ...video, width: 320, height: 240 })).toContain('scale=306:8:flags=neighbor');
+  });
+
+  test('stamped between the pattern and the clock; not at all when off or when the frame is too small', () => {
+    const input = (options: Partial<Parameters<typeof buildTestSourceCommand>[0]>) =>
+      valueOf(buildTestSourceCommand({ ffmpegPath: 'ffmpeg', video, port: 1, ...options }).args, '-i');
+    expect(input({ stamp: true, fontFile: FONT })).toBe(
+      `testsrc2=size=640x480:rate=30,${stampFilters(video)},${clockOverlay(FONT)}`,
+    );
+    expect(input({ stamp: false })).toBe('testsrc2=size=640x480:rate=30');
+    expect(input({ stamp: true, video: { ...video, width: 32, height: 32 } })).toBe(
+      'testsrc2=size=32x32:rate=30',
+    );
+    expect(input({ stamp: true, video: { ...video, width: 640, height: 8 } })).toBe(
+      'testsrc2=size=640x8:rate=30',
+    );
+  });
+
+  test('TEST_SOURCE_STAMP turns it on (the default) and off', () => {
+    const env = { v4l2Encoder: 'libx264' as const };
+    expect(valueOf(buildEncoderCommand(loadAgentConfig({}), env, 1).args, '-i')).toContain('RTCTIME');
+    const off = buildEncoderCommand(loadAgentConfig({ TEST_SOURCE_STAMP: 'false' }), env, 1);
+    expect(valueOf(off.args, '-i')).toBe('testsrc2=size=640x480:rate=30');
   });
 });
 

@@ -8,10 +8,18 @@ import { useStreamControls } from './hooks/useStreamControls';
 import { useStreamInfo } from './hooks/useStreamInfo';
 import { playerSrcFor, viewModel, type PlayerStatus } from './logic/view';
 import { Player } from './player/Player';
+import type { StatsCollector } from './stats/collector';
+import { StatsOverlay } from './stats/StatsOverlay';
 
-export function App() {
+export interface AppProps {
+  /** Present with `?stats=1`: playback is measured and the figures shown over the video. */
+  stats?: StatsCollector;
+}
+
+export function App({ stats }: AppProps) {
   const { info, connection, refresh } = useStreamInfo();
-  const controls = useStreamControls(refresh);
+  const onStartAnswered = useCallback(() => stats?.startAnswered(), [stats]);
+  const controls = useStreamControls(refresh, onStartAnswered);
   const [dismissedError, setDismissedError] = useState<string | null>(null);
   // The player's progress belongs to one URL: a report about another one (or none yet) means "loading".
   const [playerReport, setPlayerReport] = useState<{ src: string; status: PlayerStatus } | null>(null);
@@ -31,6 +39,7 @@ export function App() {
     player,
   });
   const onStart = () => {
+    stats?.startClicked();
     setDismissedError(null); // a new attempt: its failure, if any, must show
     controls.start();
   };
@@ -67,8 +76,9 @@ export function App() {
         </section>
 
         <section className="stage" aria-label="Live video">
-          <Player src={view.playerSrc} onStatus={onPlayerStatus} />
+          <Player src={view.playerSrc} onStatus={onPlayerStatus} stats={stats} />
           {view.overlay && <VideoOverlay overlay={view.overlay} onDismissError={dismiss} />}
+          {stats && view.playerSrc && <StatsOverlay collector={stats} />}
           {view.stream.state === 'live' && player === 'buffering' && (
             <span className="stage-buffering" role="status">
               <Spinner small /> Buffering…

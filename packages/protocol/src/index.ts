@@ -4,3 +4,4 @@ export * from './udp.js';
 export * from './schemas.js';
 export * from './validate.js';
 export * from './http.js';
+export * from './stamp.js';

@@ -27,6 +27,7 @@ export function buildEncoderCommand(
         ffmpegPath: config.ffmpegPath,
         video,
         port,
+        stamp: config.testSource.stamp,
         ...(environment.fontFile !== undefined && { fontFile: environment.fontFile }),
       });
     case 'rpicam':

@@ -7,6 +7,8 @@ export interface UdpListener {
   readonly port: number;
   readonly target: string;
   readonly datagrams: Buffer[];
+  /** Date.now() when each datagram arrived (same index as `datagrams`). */
+  readonly arrivals: number[];
   /** Resolves once `count` more datagrams than now have arrived. */
   waitForMore(count: number, timeoutMs?: number): Promise<Buffer[]>;
   close(): Promise<void>;
@@ -18,13 +20,18 @@ export async function listenUdp(cleanup: Cleanup): Promise<UdpListener> {
   const close = () => (closed ??= new Promise<void>((resolve) => socket.close(() => resolve())));
   cleanup.add(close);
   const datagrams: Buffer[] = [];
-  socket.on('message', (message) => datagrams.push(message));
+  const arrivals: number[] = [];
+  socket.on('message', (message) => {
+    datagrams.push(message);
+    arrivals.push(Date.now());
+  });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   const { port } = socket.address();
   return {
     port,
     target: `udp://127.0.0.1:${port}`,
     datagrams,
+    arrivals,
     async waitForMore(count, timeoutMs = 15_000) {
       const from = datagrams.length;
       await waitFor(`${count} datagrams on port ${port}`, () => datagrams.length >= from + count, {

@@ -14,7 +14,8 @@ export interface StreamControls {
   dismissError: () => void;
 }
 
-export function useStreamControls(afterRequest: () => void): StreamControls {
+/** `onStartAnswered`: the start request answered 200 (for `?stats=1`); must be stable. */
+export function useStreamControls(afterRequest: () => void, onStartAnswered?: () => void): StreamControls {
   const [pending, setPending] = useState<Pending>({ start: false, stop: false });
   const [error, setError] = useState<RequestError | null>(null);
   // Refs, not state: two clicks within one render must still send one request.
@@ -30,11 +31,12 @@ export function useStreamControls(afterRequest: () => void): StreamControls {
     void postStart().then((result) => {
       inFlight.current.start = false;
       setPending((p) => ({ ...p, start: false }));
+      if (result.ok) onStartAnswered?.();
       // A start cancelled by Stop fails on purpose: not worth an error message.
       if (!result.ok && !stopAskedDuringStart.current) setError({ action: 'start', failure: result.error });
       afterRequest();
     });
-  }, [afterRequest]);
+  }, [afterRequest, onStartAnswered]);
 
   const stop = useCallback(() => {
     if (inFlight.current.stop) return;

@@ -5,20 +5,22 @@
 import { useEffect, useRef } from 'react';
 import Hls, { type ErrorData } from 'hls.js';
 import type { PlayerStatus } from '../logic/view';
+import type { StatsCollector } from '../stats/collector';
 import { LIVE_HLS_CONFIG, MEDIA_RECOVERY_WINDOW_MS, rebuildDelayMs } from './hls-config';
 
 declare global {
   interface Window {
-    /** The current hls.js instance, for tests and a future stats overlay. */
+    /** The current hls.js instance, for tests. */
     __camstreamHls?: Hls | null;
   }
 }
 
 type Report = (status: PlayerStatus) => void;
+type OnHls = (hls: Hls | null) => void;
 type Close = () => void;
 
 /** hls.js, rebuilt with backoff after fatal errors for as long as the stream is live (until close). */
-function playWithHlsJs(video: HTMLVideoElement, src: string, report: Report): Close {
+function playWithHlsJs(video: HTMLVideoElement, src: string, report: Report, onHls: OnHls): Close {
   let hls: Hls | null = null;
   let closed = false;
   let attempt = 0;
@@ -29,6 +31,7 @@ function playWithHlsJs(video: HTMLVideoElement, src: string, report: Report): Cl
     if (!hls) return;
     hls.destroy();
     if (window.__camstreamHls === hls) window.__camstreamHls = null;
+    onHls(null);
     hls = null;
   };
 
@@ -55,6 +58,7 @@ function playWithHlsJs(video: HTMLVideoElement, src: string, report: Report): Cl
     const instance = new Hls(LIVE_HLS_CONFIG);
     hls = instance;
     window.__camstreamHls = instance;
+    onHls(instance);
     instance.on(Hls.Events.ERROR, (_event, data) => onError(instance, data));
     instance.on(Hls.Events.FRAG_BUFFERED, () => {
       attempt = 0;
@@ -107,10 +111,18 @@ export interface PlayerProps {
   src: string | null;
   /** Progress with `src`; must be stable (the player restarts when it changes). */
   onStatus: (src: string, status: PlayerStatus) => void;
+  /** Measures playback (`?stats=1`); must be stable. */
+  stats?: StatsCollector;
 }
 
-export function Player({ src, onStatus }: PlayerProps) {
+export function Player({ src, onStatus, stats }: PlayerProps) {
   const videoRef = useRef<HTMLVideoElement>(null);
+
+  useEffect(() => {
+    const video = videoRef.current;
+    if (!video || !stats) return;
+    return stats.attachVideo(video);
+  }, [stats]);
 
   useEffect(() => {
     const video = videoRef.current;
@@ -130,7 +142,8 @@ export function Player({ src, onStatus }: PlayerProps) {
     video.addEventListener('waiting', onWaiting);
 
     let close: Close = () => undefined;
-    if (Hls.isSupported()) close = playWithHlsJs(video, src, report);
+    const onHls: OnHls = (hls) => stats?.attachHls(hls);
+    if (Hls.isSupported()) close = playWithHlsJs(video, src, report, onHls);
     else if (video.canPlayType('application/vnd.apple.mpegurl') !== '')
       close = playNatively(video, src, report);
     else report('unsupported');
@@ -140,7 +153,7 @@ export function Player({ src, onStatus }: PlayerProps) {
       video.removeEventListener('waiting', onWaiting);
       close();
     };
-  }, [src, onStatus]);
+  }, [src, onStatus, stats]);
 
   return (
     <video
