@@ -17,6 +17,12 @@ const TOOLS = {
   mosquitto_pub: { pkg: 'mosquitto-clients', why: 'tests publish commands as a user would' },
   mosquitto_sub: { pkg: 'mosquitto-clients', why: 'tests watch status as a user would' },
   chromium: { pkg: 'chromium', why: 'end-to-end tests drive a real browser', path: '/usr/bin/chromium' },
+  nginx: { pkg: 'nginx', why: 'the benchmark compares against nginx-rtmp', path: '/usr/sbin/nginx' },
+  'nginx-rtmp': {
+    pkg: 'libnginx-mod-rtmp',
+    why: 'the benchmark compares against nginx-rtmp',
+    path: '/usr/lib/nginx/modules/ngx_rtmp_module.so',
+  },
 };
 
 export function log(message) {

@@ -4,7 +4,16 @@ import { spawnSync } from 'node:child_process';
 import { build, checkNode, ensureNpmPackages, ensureTools, log, root } from './setup.mjs';
 
 checkNode();
-ensureTools(['ffmpeg', 'ffprobe', 'mosquitto', 'mosquitto_pub', 'mosquitto_sub', 'chromium']);
+ensureTools([
+  'ffmpeg',
+  'ffprobe',
+  'mosquitto',
+  'mosquitto_pub',
+  'mosquitto_sub',
+  'chromium',
+  'nginx',
+  'nginx-rtmp',
+]);
 ensureNpmPackages();
 build();
 

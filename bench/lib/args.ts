@@ -1,0 +1,94 @@
+/** Command-line options of `npm run bench`. Pure. */
+
+export interface BenchOptions {
+  /** Seconds of steady playback measured per system. */
+  durationSec: number;
+  /** Cold start/stop cycles per system (the last one goes on into the steady run). */
+  coldStarts: number;
+  /** Output folder; undefined: bench/results/<ISO date-time>. */
+  out: string | undefined;
+  /** Also copy the report to bench/results/latest (default: only when --out is not given). */
+  latest: boolean;
+  /** Run `npm run build` first (default), or only check that dist/ exists. */
+  build: boolean;
+  systems: ('ours' | 'peer')[];
+  /** Only re-render report.md and the plot from this folder's samples.json (no measuring). */
+  rerender: string | undefined;
+  help: boolean;
+}
+
+export const USAGE = `npm run bench -- [options]
+
+  --duration <s>       seconds of steady playback measured per system (default 30)
+  --cold-starts <n>    start/stop cycles per system for the start figures (default 5)
+  --out <dir>          output folder (default bench/results/<ISO date-time>, copied to bench/results/latest)
+  --latest             copy the report to bench/results/latest even with --out
+  --no-build           skip \`npm run build\` (dist/ must exist)
+  --only <ours|peer>   measure one system only
+  --rerender <dir>     write report.md and latency.svg/.png again from <dir>/samples.json, measuring nothing
+  --help               this text`;
+
+export function parseArgs(argv: readonly string[]): BenchOptions {
+  const options: BenchOptions = {
+    durationSec: 30,
+    coldStarts: 5,
+    out: undefined,
+    latest: false,
+    build: true,
+    systems: ['ours', 'peer'],
+    rerender: undefined,
+    help: false,
+  };
+  const rest = [...argv];
+  const value = (flag: string): string => {
+    const next = rest.shift();
+    if (next === undefined || next.startsWith('--')) throw new Error(`${flag} needs a value`);
+    return next;
+  };
+  const positive = (flag: string, text: string, min: number): number => {
+    const number = Number(text);
+    if (!Number.isFinite(number) || number < min) throw new Error(`${flag} must be a number ≥ ${min}`);
+    return number;
+  };
+  while (rest.length > 0) {
+    const arg = rest.shift()!;
+    const [flag, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg];
+    if (inline !== undefined) rest.unshift(inline);
+    switch (flag) {
+      case '--duration':
+        options.durationSec = positive(flag, value(flag), 1);
+        break;
+      case '--cold-starts':
+        options.coldStarts = Math.round(positive(flag, value(flag), 1));
+        break;
+      case '--out':
+        options.out = value(flag);
+        break;
+      case '--latest':
+        options.latest = true;
+        break;
+      case '--no-build':
+        options.build = false;
+        break;
+      case '--only': {
+        const system = value(flag);
+        if (system !== 'ours' && system !== 'peer') throw new Error('--only takes ours or peer');
+        options.systems = [system];
+        break;
+      }
+      case '--rerender':
+        options.rerender = value(flag);
+        break;
+      case '--help':
+      case '-h':
+        options.help = true;
+        break;
+      default:
+        throw new Error(`unknown argument ${arg}\n\n${USAGE}`);
+    }
+  }
+  if (options.out === undefined) options.latest = true;
+  return options;
+}

@@ -1,0 +1,57 @@
+/** What one system's measurement produces: the raw material of samples.json and the report. */
+import type { PlaybackSeries } from './page.js';
+import type { ResourceSeries } from './resources.js';
+import type { StampedSegment } from './segment-stamps.js';
+
+export type SystemName = 'ours' | 'peer';
+
+/** One cold start: every figure in ms from the start (ours: the click; the peer: the start command). */
+export interface ColdStart {
+  cycle: number;
+  /** Epoch ms of the start. */
+  startAt: number;
+  /** ours: the start request answered 200; the peer: nginx's playlist lists a segment. */
+  toManifest?: number;
+  /** The playlist file on disk lists a segment (the bench polls it every 20 ms): same for both. */
+  toPlaylistFile?: number;
+  /** The first frame on screen (the page's firstFrameAt). */
+  toFirstFrame?: number;
+  /** The agent's encoder sent its first datagram (the `at` of its `streaming` status). */
+  toFirstDatagram?: number;
+  /** The segmenter (ours) or the remuxer (the peer) finished probing its input. */
+  toProbed?: number;
+  /** EXTINF of the first segment listed, ms. */
+  firstSegmentMs?: number;
+  /** The peer only: opening the player page (navigation until its load event). */
+  pageLoad?: number;
+}
+
+export interface SteadyRun {
+  /** Epoch ms of the first frame of the measured cycle and the end of the window. */
+  firstFrameAt: number;
+  endedAt: number;
+  samples: PlaybackSeries['samples'];
+  player: PlaybackSeries['player'];
+  stalls?: number;
+  stallMs?: number;
+  unreadFrames?: number;
+  droppedFrames?: number;
+  totalFrames?: number;
+  targetDuration?: number;
+  segments: StampedSegment[];
+}
+
+export interface SystemRun {
+  system: SystemName;
+  title: string;
+  coldStarts: ColdStart[];
+  /** ours only: POST /api/stream/start → 200, ms, with no browser involved. */
+  apiStarts?: number[];
+  steady: SteadyRun;
+  /** Per role, sampled every second during the steady window. */
+  resources: Record<string, ResourceSeries>;
+  /** The command lines that ran (encoder, segmenter or remuxer). */
+  commands: Record<string, string>;
+  /** Notes for the report (what was measured differently and why). */
+  notes: string[];
+}

@@ -1,0 +1,217 @@
+/**
+ * `npm run bench`: glass-to-glass latency and time to first frame of ours and of a peer (nginx-rtmp
+ * tuned to 1-second fragments), side by side, with the resources each uses. Writes report.md,
+ * latency.svg (+ .png) and samples.json to the output folder. See bench/README.md.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import type { BrowserContext } from 'playwright-core';
+import { launchBrowser } from '../test/helpers/browser.js';
+import { startSystem } from '../test/helpers/system.js';
+import { CHROMIUM_PATH } from '../test/helpers/tools.js';
+import { parseArgs, USAGE, type BenchOptions } from './lib/args.js';
+import { machineInfo, type MachineInfo } from './lib/machine.js';
+import { median } from './lib/stats.js';
+import { Teardown } from './lib/teardown.js';
+import type { SystemRun } from './lib/types.js';
+import { renderReport } from './report/markdown.js';
+import { lineChart } from './report/svg.js';
+import { findRtmpModule, NGINX_PATH } from './peer/nginx.js';
+import type { BenchContext } from './systems/common.js';
+import { runOurs } from './systems/ours.js';
+import { runPeer } from './systems/peer.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const RESULTS = join(ROOT, 'bench', 'results');
+const DIST = [
+  'apps/web-service/dist/server.js',
+  'apps/camera-agent/dist/main.js',
+  'apps/web-client/dist/index.html',
+];
+
+const log = (line: string) => console.log(`[bench] ${line}`);
+
+function commandOf(argv: readonly string[]): string {
+  return argv.length === 0 ? 'npm run bench' : `npm run bench -- ${argv.join(' ')}`;
+}
+
+function checkTools(options: BenchOptions): void {
+  const missing: string[] = [];
+  const has = (tool: string) =>
+    spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
+  if (!has('ffmpeg')) missing.push('ffmpeg');
+  if (!existsSync(CHROMIUM_PATH)) missing.push('chromium');
+  if (options.systems.includes('peer')) {
+    if (!existsSync(NGINX_PATH) && !has('nginx')) missing.push('nginx');
+    try {
+      findRtmpModule();
+    } catch {
+      missing.push('libnginx-mod-rtmp');
+    }
+  }
+  if (missing.length > 0) {
+    throw new Error(`missing ${missing.join(', ')}: apt-get install -y ${[...new Set(missing)].join(' ')}`);
+  }
+}
+
+function build(options: BenchOptions): void {
+  if (options.build) {
+    log('building (npm run build)');
+    const { status } = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    if (status !== 0) throw new Error('npm run build failed');
+    return;
+  }
+  const missing = DIST.filter((file) => !existsSync(join(ROOT, file)));
+  if (missing.length > 0) throw new Error(`--no-build, but ${missing.join(', ')} missing: run npm run build`);
+}
+
+/** Upper bound for the whole run: steps are bounded on their own; this catches anything else. */
+function timeLimitMs(options: BenchOptions): number {
+  const perSystem = options.durationSec * 1000 + options.coldStarts * 2 * 30_000 + 90_000;
+  return perSystem * options.systems.length + 60_000;
+}
+
+function chart(runs: SystemRun[]): string {
+  const colors = { ours: '#1f5fbf', peer: '#d9731a' };
+  return lineChart(
+    runs.map((run) => ({
+      label: `${run.system === 'ours' ? 'ours (camstream)' : 'peer (nginx-rtmp, 1 s fragments)'}: median ${Math.round(
+        median(run.steady.samples.map((s) => s.latencyMs)) ?? NaN,
+      )} ms`,
+      color: colors[run.system],
+      points: run.steady.samples.map((s) => ({ x: (s.at - run.steady.firstFrameAt) / 1000, y: s.latencyMs })),
+    })),
+    {
+      title: 'Glass-to-glass latency, one point per displayed frame',
+      subtitle: '640x480 @ 30 fps, 2 Mbps, 1 s GOP, loopback; Chromium + hls.js; a gap in a line is a stall',
+      xLabel: 'seconds since the first frame',
+      yLabel: 'glass-to-glass latency (ms)',
+      references: [{ y: 2000, label: 'target: ≤ 2.0 s median (plain HLS)' }],
+    },
+  );
+}
+
+/** What samples.json holds: everything the report is made from. */
+interface SavedRun {
+  startedAt: string;
+  command: string;
+  options: BenchOptions;
+  machine: MachineInfo;
+  runs: Partial<Record<'ours' | 'peer', SystemRun>>;
+}
+
+/** report.md, latency.svg and latency.png (drawn by Chromium) in `outDir`. */
+async function writeReport(outDir: string, saved: SavedRun, browser: BrowserContext): Promise<void> {
+  const report = renderReport({
+    runs: saved.runs,
+    machine: saved.machine,
+    command: saved.command,
+    startedAt: new Date(saved.startedAt),
+    durationSec: saved.options.durationSec,
+    coldStarts: saved.options.coldStarts,
+  });
+  const svg = chart(Object.values(saved.runs));
+  await writeFile(join(outDir, 'report.md'), report);
+  await writeFile(join(outDir, 'latency.svg'), svg);
+  const page = await browser.newPage();
+  await page.setViewportSize({ width: 960, height: 520 });
+  await page.setContent(`<!doctype html><body style="margin:0">${svg}</body>`);
+  await page.screenshot({ path: join(outDir, 'latency.png') });
+  await page.close();
+}
+
+async function rerender(dir: string): Promise<number> {
+  const saved = JSON.parse(await readFile(join(dir, 'samples.json'), 'utf8')) as SavedRun;
+  const teardown = new Teardown();
+  try {
+    await writeReport(dir, saved, await launchBrowser(teardown));
+    log(`re-rendered ${relative(process.cwd(), join(dir, 'report.md'))}`);
+    return 0;
+  } finally {
+    await teardown.run();
+  }
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const options = parseArgs(argv);
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (options.rerender !== undefined) return rerender(resolve(options.rerender));
+  checkTools(options);
+  // Before the build, which loads the machine itself.
+  const machine = machineInfo(ROOT, CHROMIUM_PATH, NGINX_PATH);
+  log(`load average ${machine.loadAverage.join(', ')} (1, 5, 15 min) on ${machine.cores} cores`);
+  build(options);
+  const startedAt = new Date();
+  const outDir = resolve(options.out ?? join(RESULTS, startedAt.toISOString().replace(/[:.]/g, '-')));
+  const teardown = new Teardown();
+  const unguard = teardown.guard(timeLimitMs(options));
+  try {
+    const workDir = await mkdtemp(join(tmpdir(), 'camstream-bench-'));
+    teardown.add(() => rm(workDir, { recursive: true, force: true }), 'the work folder');
+    log('launching Chromium');
+    const browser = await launchBrowser(teardown);
+    const ctx: BenchContext = { options, teardown, browser, workDir, log };
+
+    const runs: Partial<Record<'ours' | 'peer', SystemRun>> = {};
+    let nginxConfig: string | undefined;
+    let system;
+    let segmenterInput;
+    if (options.systems.includes('ours')) {
+      const ours = await runOurs(ctx);
+      runs.ours = ours.run;
+      system = ours.system;
+      segmenterInput = ours.segmenterInput;
+      // Ours stops here: its agent goes; the service stays (idle) to serve the player page.
+      await system.agent?.stop();
+    } else {
+      system = await startSystem(teardown, { broker: 'embedded', agent: false });
+    }
+    if (options.systems.includes('peer')) {
+      const peer = await runPeer(ctx, system, segmenterInput);
+      runs.peer = peer.run;
+      nginxConfig = peer.nginxConfig;
+    }
+
+    await mkdir(outDir, { recursive: true });
+    const saved: SavedRun = {
+      startedAt: startedAt.toISOString(),
+      command: commandOf(argv),
+      options,
+      machine,
+      runs,
+    };
+    await writeFile(join(outDir, 'samples.json'), JSON.stringify(saved, null, 1) + '\n');
+    if (nginxConfig) await writeFile(join(outDir, 'peer-nginx.conf'), nginxConfig);
+    await writeReport(outDir, saved, browser);
+
+    log(`report: ${relative(process.cwd(), join(outDir, 'report.md'))}`);
+    if (options.latest) {
+      const latest = join(RESULTS, 'latest');
+      if (resolve(latest) !== outDir) {
+        await rm(latest, { recursive: true, force: true });
+        await cp(outDir, latest, { recursive: true });
+        log(`copied to ${relative(process.cwd(), latest)}`);
+      }
+    }
+    return 0;
+  } finally {
+    log('stopping everything');
+    await teardown.run();
+    unguard();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`[bench] failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,101 @@
+/**
+ * The benchmark's instrument works: `npm run bench` with a tiny window (1 cold start, 5 s per system)
+ * measures ours and the peer (nginx-rtmp) and writes its report. No timing assertions: speed is the
+ * report's business, not a test's.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { useCleanup } from './helpers/cleanup.js';
+import { ROOT } from './helpers/system.js';
+import { CHROMIUM_PATH, haveTools } from './helpers/tools.js';
+
+const ready = haveTools(
+  'ffmpeg',
+  CHROMIUM_PATH,
+  '/usr/sbin/nginx',
+  '/usr/lib/nginx/modules/ngx_rtmp_module.so',
+);
+
+interface Samples {
+  runs: Record<
+    'ours' | 'peer',
+    {
+      coldStarts: { toFirstFrame?: number; toManifest?: number }[];
+      steady: { samples: { at: number; latencyMs: number }[]; segments: unknown[] };
+      resources: Record<string, { cpuPercent: number[]; rssMiB: number[] }>;
+    }
+  >;
+}
+
+/** The bench CLI as `npm run bench` runs it (tsx), stopped with SIGTERM if the test gives up. */
+function runBench(
+  args: string[],
+  cleanup: ReturnType<typeof useCleanup>,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/run.ts'), ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  cleanup.add(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM'); // the bench tears down everything it started
+    await exited;
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
+}
+
+describe.runIf(ready)('npm run bench (smoke)', () => {
+  const cleanup = useCleanup();
+
+  test(
+    'measures both systems and writes report.md, latency.svg and samples.json',
+    { timeout: 240_000 },
+    async () => {
+      const out = await mkdtemp(join(tmpdir(), 'camstream-bench-smoke-'));
+      cleanup.add(() => rm(out, { recursive: true, force: true }));
+
+      const { code, output } = await runBench(
+        ['--no-build', '--duration', '5', '--cold-starts', '1', '--out', out],
+        cleanup,
+      );
+      expect(code, output).toBe(0);
+      expect(output).toMatch(/ours: cold start 1\/1/);
+      expect(output).toMatch(/peer: cold start 1\/1/);
+
+      const data = JSON.parse(await readFile(join(out, 'samples.json'), 'utf8')) as Samples;
+      for (const system of ['ours', 'peer'] as const) {
+        const run = data.runs[system];
+        expect(run, system).toBeDefined();
+        expect(run.steady.samples.length, `${system}: glass-to-glass samples`).toBeGreaterThan(0);
+        for (const sample of run.steady.samples) {
+          expect(sample.latencyMs, `${system}: a plausible glass-to-glass time`).toBeGreaterThan(0);
+          expect(sample.latencyMs).toBeLessThan(10_000);
+        }
+        expect(run.coldStarts).toHaveLength(1);
+        expect(run.coldStarts[0]!.toFirstFrame, `${system}: start → first frame`).toBeGreaterThan(0);
+        expect(run.steady.segments.length, `${system}: segments seen`).toBeGreaterThan(0);
+        expect(
+          Object.values(run.resources).some((r) => r.rssMiB.length > 0),
+          `${system}: resources`,
+        ).toBe(true);
+      }
+
+      const report = await readFile(join(out, 'report.md'), 'utf8');
+      expect(report).toMatch(/\| figure \| ours \| peer \|/);
+      expect(report).toMatch(/glass-to-glass, median \| \d+ ms \| \d+ ms \|/);
+      expect(report).toContain('Where the time goes');
+      const svg = await readFile(join(out, 'latency.svg'), 'utf8');
+      expect(svg).toMatch(/^<svg /);
+      expect(svg).toContain('ours (camstream)');
+      expect(svg).toContain('peer (nginx-rtmp');
+      expect(svg.match(/<polyline /g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+    },
+  );
+});
