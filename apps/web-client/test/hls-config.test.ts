@@ -29,7 +29,9 @@ describe('the live settings', () => {
   });
 
   test('the live sync point is closer than the maximum latency', () => {
-    expect(LIVE_HLS_CONFIG.liveSyncDurationCount).toBeLessThan(LIVE_HLS_CONFIG.liveMaxLatencyDurationCount!);
+    expect(LIVE_HLS_CONFIG.liveSyncDuration).toBeLessThan(LIVE_HLS_CONFIG.liveMaxLatencyDuration!);
+    // hls.js takes the hold-back in seconds or in target durations, not both.
+    expect(LIVE_HLS_CONFIG.liveSyncDurationCount).toBeUndefined();
   });
 });
 

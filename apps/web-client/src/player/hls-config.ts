@@ -37,13 +37,14 @@ function policy(
 }
 
 export const LIVE_HLS_CONFIG: Partial<HlsConfig> = {
-  // Hold back 2 target durations (≈2 s with 1-second segments) instead of hls.js's 3: one segment of
-  // margin for the playlist reload and the segment fetch to land before the playhead needs it. With 1
-  // there is no margin at all: every reload jitter becomes a stall (and each stall adds
-  // `liveSyncOnStallIncrease`, 1 s, to the target, so it would end up at 2 anyway).
-  liveSyncDurationCount: 2,
+  // Hold back 1.5 s behind the live edge (hls.js's default is 3 target durations, 3 s here). A viewer
+  // who pressed Start settles ~1.1 s behind the edge anyway (the first playlist has one segment) and
+  // played 900 frames without a stall in the bench; 1.5 s gives a late joiner that regime plus 0.4 s
+  // of margin for the playlist reload and the segment fetch. A stall still adds
+  // `liveSyncOnStallIncrease` (1 s) to the target, so a slow network backs off by itself.
+  liveSyncDuration: 1.5,
   // Further behind than this (a background tab, a long stall) → seek back to the live sync point.
-  liveMaxLatencyDurationCount: 6,
+  liveMaxLatencyDuration: 6,
   // Drift back to the target latency by playing up to 1.5× (hls.js does this only in low-latency
   // mode, within one target duration of the target, with more than 1 s buffered).
   maxLiveSyncPlaybackRate: 1.5,
