@@ -76,18 +76,39 @@ function timeLimitMs(options: BenchOptions): number {
 
 function chart(runs: SystemRun[]): string {
   const colors = { ours: '#1f5fbf', peer: '#d9731a' };
+  const joinedColors = { ours: '#7aa7e8', peer: '#eeaa66' };
+  const name = (run: SystemRun) =>
+    run.system === 'ours' ? 'ours (camstream)' : 'peer (nginx-rtmp, 1 s fragments)';
+  const medianOf = (samples: { latencyMs: number }[]) =>
+    Math.round(median(samples.map((s) => s.latencyMs)) ?? NaN);
+  const pointsOf = (run: SystemRun, samples: { at: number; latencyMs: number }[]) =>
+    samples.map((s) => ({ x: (s.at - run.steady.firstFrameAt) / 1000, y: s.latencyMs }));
   return lineChart(
-    runs.map((run) => ({
-      label: `${run.system === 'ours' ? 'ours (camstream)' : 'peer (nginx-rtmp, 1 s fragments)'}: median ${Math.round(
-        median(run.steady.samples.map((s) => s.latencyMs)) ?? NaN,
-      )} ms`,
-      color: colors[run.system],
-      points: run.steady.samples.map((s) => ({ x: (s.at - run.steady.firstFrameAt) / 1000, y: s.latencyMs })),
-    })),
+    runs.flatMap((run) => {
+      const joiner = run.steady.lateJoiner;
+      return [
+        {
+          label: `${name(run)}, viewer there from the start: median ${medianOf(run.steady.samples)} ms`,
+          color: colors[run.system],
+          points: pointsOf(run, run.steady.samples),
+        },
+        ...(joiner
+          ? [
+              {
+                label: `${name(run)}, viewer who joined at ${((joiner.joinAt - run.steady.firstFrameAt) / 1000).toFixed(1)} s: median ${medianOf(joiner.samples)} ms`,
+                color: joinedColors[run.system],
+                dash: '7 4',
+                points: pointsOf(run, joiner.samples),
+              },
+            ]
+          : []),
+      ];
+    }),
     {
       title: 'Glass-to-glass latency, one point per displayed frame',
-      subtitle: '640x480 @ 30 fps, 2 Mbps, 1 s GOP, loopback; Chromium + hls.js; a gap in a line is a stall',
-      xLabel: 'seconds since the first frame',
+      subtitle:
+        '640x480 @ 30 fps, 2 Mbps, 1 s GOP, loopback; Chromium + hls.js; dashed: a second viewer opening the live stream; a gap is a stall',
+      xLabel: 'seconds since the first viewer’s first frame',
       yLabel: 'glass-to-glass latency (ms)',
       references: [{ y: 2000, label: 'target: ≤ 2.0 s median (plain HLS)' }],
     },
@@ -157,7 +178,8 @@ async function main(): Promise<number> {
     teardown.add(() => rm(workDir, { recursive: true, force: true }), 'the work folder');
     log('launching Chromium');
     const browser = await launchBrowser(teardown);
-    const ctx: BenchContext = { options, teardown, browser, workDir, log };
+    const joinerBrowser = await launchBrowser(teardown);
+    const ctx: BenchContext = { options, teardown, browser, joinerBrowser, workDir, log };
 
     const runs: Partial<Record<'ours' | 'peer', SystemRun>> = {};
     let nginxConfig: string | undefined;

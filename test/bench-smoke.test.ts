@@ -1,6 +1,7 @@
 /**
- * The benchmark's instrument works: `npm run bench` with a tiny window (1 cold start, 5 s per system)
- * measures ours and the peer (nginx-rtmp) and writes its report. No timing assertions: speed is the
+ * The benchmark's instrument works: `npm run bench` with a tiny window (1 cold start, 5 s per system,
+ * a late joiner 2 s after the first frame) measures ours and the peer (nginx-rtmp), both viewers, and
+ * writes its report. No timing assertions: speed is the
  * report's business, not a test's.
  */
 import { spawn } from 'node:child_process';
@@ -24,7 +25,12 @@ interface Samples {
     'ours' | 'peer',
     {
       coldStarts: { toFirstFrame?: number; toManifest?: number }[];
-      steady: { samples: { at: number; latencyMs: number }[]; segments: unknown[] };
+      steady: {
+        samples: { at: number; latencyMs: number }[];
+        segments: unknown[];
+        mediaEvents?: { type: string }[];
+        lateJoiner?: { joinAt: number; firstFrameAt: number; samples: { latencyMs: number }[] };
+      };
       resources: Record<string, { cpuPercent: number[]; rssMiB: number[] }>;
     }
   >;
@@ -62,7 +68,7 @@ describe.runIf(ready)('npm run bench (smoke)', () => {
       cleanup.add(() => rm(out, { recursive: true, force: true }));
 
       const { code, output } = await runBench(
-        ['--no-build', '--duration', '5', '--cold-starts', '1', '--out', out],
+        ['--no-build', '--duration', '5', '--cold-starts', '1', '--late-join', '2', '--out', out],
         cleanup,
       );
       expect(code, output).toBe(0);
@@ -78,6 +84,20 @@ describe.runIf(ready)('npm run bench (smoke)', () => {
           expect(sample.latencyMs, `${system}: a plausible glass-to-glass time`).toBeGreaterThan(0);
           expect(sample.latencyMs).toBeLessThan(10_000);
         }
+        expect(run.steady.mediaEvents, `${system}: the video element's events`).toBeDefined();
+        const joiner = run.steady.lateJoiner;
+        expect(joiner, `${system}: the late joiner`).toBeDefined();
+        expect(joiner!.firstFrameAt, `${system}: the late joiner's first frame`).toBeGreaterThan(
+          joiner!.joinAt,
+        );
+        expect(joiner!.samples.length, `${system}: the late joiner's samples`).toBeGreaterThan(0);
+        for (const sample of joiner!.samples) {
+          expect(
+            sample.latencyMs,
+            `${system}: a plausible glass-to-glass time (late joiner)`,
+          ).toBeGreaterThan(0);
+          expect(sample.latencyMs).toBeLessThan(10_000);
+        }
         expect(run.coldStarts).toHaveLength(1);
         expect(run.coldStarts[0]!.toFirstFrame, `${system}: start → first frame`).toBeGreaterThan(0);
         expect(run.steady.segments.length, `${system}: segments seen`).toBeGreaterThan(0);
@@ -89,13 +109,18 @@ describe.runIf(ready)('npm run bench (smoke)', () => {
 
       const report = await readFile(join(out, 'report.md'), 'utf8');
       expect(report).toMatch(/\| figure \| ours \| peer \|/);
-      expect(report).toMatch(/glass-to-glass, median \| \d+ ms \| \d+ ms \|/);
+      expect(report).toMatch(/glass-to-glass, viewer there from the start, median \| \d+ ms \| \d+ ms \|/);
+      expect(report).toMatch(
+        /glass-to-glass, viewer who joined a live stream, median \(p95\) \| \d+ ms \(p95 \d+ ms\) \| \d+ ms \(p95 \d+ ms\) \|/,
+      );
+      expect(report).toContain('## Stalls');
       expect(report).toContain('Where the time goes');
       const svg = await readFile(join(out, 'latency.svg'), 'utf8');
       expect(svg).toMatch(/^<svg /);
       expect(svg).toContain('ours (camstream)');
       expect(svg).toContain('peer (nginx-rtmp');
-      expect(svg.match(/<polyline /g)?.length ?? 0).toBeGreaterThanOrEqual(2);
+      expect(svg.match(/<polyline /g)?.length ?? 0).toBeGreaterThanOrEqual(4);
+      expect(svg).toContain('viewer who joined');
     },
   );
 });

@@ -3,6 +3,8 @@
 export interface BenchOptions {
   /** Seconds of steady playback measured per system. */
   durationSec: number;
+  /** Seconds after the first viewer's first frame that a second, fresh page joins the live stream; 0: none. */
+  lateJoinSec: number;
   /** Cold start/stop cycles per system (the last one goes on into the steady run). */
   coldStarts: number;
   /** Output folder; undefined: bench/results/<ISO date-time>. */
@@ -21,6 +23,8 @@ export const USAGE = `npm run bench -- [options]
 
   --duration <s>       seconds of steady playback measured per system (default 30)
   --cold-starts <n>    start/stop cycles per system for the start figures (default 5)
+  --late-join <s>      a second viewer opens the live stream this long after the first one's first frame,
+                       measured until the window ends (default 10; 0 or --no-late-join: none)
   --out <dir>          output folder (default bench/results/<ISO date-time>, copied to bench/results/latest)
   --latest             copy the report to bench/results/latest even with --out
   --no-build           skip \`npm run build\` (dist/ must exist)
@@ -31,6 +35,7 @@ export const USAGE = `npm run bench -- [options]
 export function parseArgs(argv: readonly string[]): BenchOptions {
   const options: BenchOptions = {
     durationSec: 30,
+    lateJoinSec: 10,
     coldStarts: 5,
     out: undefined,
     latest: false,
@@ -62,6 +67,12 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         break;
       case '--cold-starts':
         options.coldStarts = Math.round(positive(flag, value(flag), 1));
+        break;
+      case '--late-join':
+        options.lateJoinSec = positive(flag, value(flag), 0);
+        break;
+      case '--no-late-join':
+        options.lateJoinSec = 0;
         break;
       case '--out':
         options.out = value(flag);

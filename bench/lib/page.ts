@@ -51,6 +51,45 @@ export async function waitForStats<T>(
   }
 }
 
+/** A media event of the page's video element, as the bench's init script logs it. */
+export interface MediaEvent {
+  type: string;
+  /** Epoch ms (Date.now() in the page). */
+  at: number;
+  currentTime: number;
+  readyState: number;
+}
+
+const MEDIA_EVENTS = ['waiting', 'playing', 'seeking', 'seeked', 'pause', 'play', 'emptied', 'ended'];
+
+/**
+ * Logs the events of every video element of `page` (from its next navigation on) to
+ * `window.__benchMediaEvents`: the page's stats count 'waiting' events but not when they happened.
+ */
+export async function logMediaEvents(page: Page): Promise<void> {
+  await page.addInitScript((types: string[]) => {
+    const log: unknown[] = [];
+    (window as unknown as { __benchMediaEvents: unknown[] }).__benchMediaEvents = log;
+    for (const type of types) {
+      document.addEventListener(
+        type,
+        (event) => {
+          const video = event.target;
+          if (!(video instanceof HTMLVideoElement)) return;
+          log.push({ type, at: Date.now(), currentTime: video.currentTime, readyState: video.readyState });
+        },
+        true,
+      );
+    }
+  }, MEDIA_EVENTS);
+}
+
+export function readMediaEvents(page: Page): Promise<MediaEvent[]> {
+  return page.evaluate(
+    () => (window as unknown as { __benchMediaEvents?: MediaEvent[] }).__benchMediaEvents ?? [],
+  );
+}
+
 export interface PlaybackSeries {
   samples: { at: number; latencyMs: number }[];
   /** Once a second: hls.js's distance from the live edge, its target, the forward buffer. */

@@ -1,5 +1,5 @@
 /** What one system's measurement produces: the raw material of samples.json and the report. */
-import type { PlaybackSeries } from './page.js';
+import type { MediaEvent, PlaybackSeries } from './page.js';
 import type { ResourceSeries } from './resources.js';
 import type { StampedSegment } from './segment-stamps.js';
 
@@ -26,19 +26,35 @@ export interface ColdStart {
   pageLoad?: number;
 }
 
-export interface SteadyRun {
-  /** Epoch ms of the first frame of the measured cycle and the end of the window. */
+/** One player page's playback over (part of) the steady window. */
+export interface ViewerRun {
+  /** Epoch ms of the viewer's first frame and of the end of the window. */
   firstFrameAt: number;
   endedAt: number;
   samples: PlaybackSeries['samples'];
   player: PlaybackSeries['player'];
+  /** The page's own count: every 'waiting' event after its first frame, and their total time. */
   stalls?: number;
   stallMs?: number;
   unreadFrames?: number;
   droppedFrames?: number;
   totalFrames?: number;
+  /** The video element's events as the bench saw them (waiting, playing, seeking, …), for the stalls. */
+  mediaEvents?: MediaEvent[];
+}
+
+/** A second, fresh page opened on the already-live stream during the steady window. */
+export interface LateJoinerRun extends ViewerRun {
+  /** Epoch ms the bench began opening the page (navigation start). */
+  joinAt: number;
+  /** The first viewer's first frame → the join, ms (what the bench aimed for). */
+  joinDelayMs: number;
+}
+
+export interface SteadyRun extends ViewerRun {
   targetDuration?: number;
   segments: StampedSegment[];
+  lateJoiner?: LateJoinerRun;
 }
 
 export interface SystemRun {

@@ -1,6 +1,6 @@
 /** From raw measurements to the report's figures. Pure. */
 import { mean, median, summarize, type Summary } from '../lib/stats.js';
-import type { ColdStart, SystemRun } from '../lib/types.js';
+import type { ColdStart, SystemRun, ViewerRun } from '../lib/types.js';
 
 export interface StartFigures {
   toManifest: Summary;
@@ -79,7 +79,7 @@ export interface Decomposition {
   player?: number;
 }
 
-export function decompose(run: SystemRun): Decomposition {
+export function decompose(run: SystemRun, viewer: ViewerRun = run.steady): Decomposition {
   const segments = run.steady.segments
     .filter((s) => s.capturedAt !== undefined)
     .map((s) => ({ start: s.capturedAt!, end: s.capturedAt! + s.duration * 1000, listedAt: s.listedAt }))
@@ -90,7 +90,7 @@ export function decompose(run: SystemRun): Decomposition {
     packager: [] as number[],
     player: [] as number[],
   };
-  for (const sample of run.steady.samples) {
+  for (const sample of viewer.samples) {
     const captured = sample.at - sample.latencyMs;
     // Half a frame of slack: stamps and EXTINF are rounded to the millisecond.
     const segment = segments.find((s) => captured >= s.start - 17 && captured < s.end - 17);
@@ -119,9 +119,9 @@ export interface PlayerFigures {
   bufferSeconds?: number;
 }
 
-export function playerFigures(run: SystemRun): PlayerFigures {
-  const values = (f: (p: SystemRun['steady']['player'][number]) => number | undefined) =>
-    run.steady.player.map(f).filter((v): v is number => v !== undefined && Number.isFinite(v));
+export function playerFigures(run: SystemRun, viewer: ViewerRun = run.steady): PlayerFigures {
+  const values = (f: (p: ViewerRun['player'][number]) => number | undefined) =>
+    viewer.player.map(f).filter((v): v is number => v !== undefined && Number.isFinite(v));
   const result: PlayerFigures = {};
   const target = median(values((p) => p.targetLatency));
   const latency = median(values((p) => p.hlsLatency));
@@ -138,8 +138,8 @@ export interface LatencyFigures {
   settled: Summary;
 }
 
-export function latencyFigures(run: SystemRun): LatencyFigures {
-  const { samples, firstFrameAt, endedAt } = run.steady;
+export function latencyFigures(viewer: ViewerRun): LatencyFigures {
+  const { samples, firstFrameAt, endedAt } = viewer;
   const half = firstFrameAt + (endedAt - firstFrameAt) / 2;
   return {
     all: summarize(samples.map((s) => s.latencyMs)),
@@ -167,4 +167,49 @@ export function resourceFigures(run: SystemRun): ResourceFigures[] {
       ...(rss.median !== undefined && { rssMedian: rss.median, rssMax: rss.max! }),
     };
   });
+}
+
+/** Stalls are counted from this long after a viewer's first frame (start-up settles before). */
+export const STALL_GRACE_MS = 2000;
+
+export interface Stall {
+  /** ms since the viewer's first frame. */
+  sinceFirstFrame: number;
+  /** 'waiting' → the next 'playing' event or displayed frame, whichever came first, ms. */
+  durationMs: number;
+  /** Before STALL_GRACE_MS after the first frame: start-up, not counted. */
+  startUp: boolean;
+  /** The playhead (video.currentTime, s) and readyState when 'waiting' fired. */
+  currentTime: number;
+  readyState: number;
+  /** The last displayed frame before the 'waiting' → the first after it, ms (≈33 at 30 fps: no visible freeze). */
+  frameGapMs?: number;
+}
+
+/**
+ * Each 'waiting' event of the video element after the viewer's first frame, from the bench's log of
+ * its media events (undefined when the run has no log). A stall ends at the next 'playing' event or
+ * displayed frame, as the page's own count has it.
+ */
+export function stallsOf(viewer: ViewerRun): Stall[] | undefined {
+  const events = viewer.mediaEvents;
+  if (!events) return undefined;
+  const stalls: Stall[] = [];
+  for (const [i, event] of events.entries()) {
+    if (event.type !== 'waiting' || event.at < viewer.firstFrameAt || event.at > viewer.endedAt) continue;
+    const playing = events.slice(i + 1).find((e) => e.type === 'playing')?.at ?? Infinity;
+    const frame = viewer.samples.find((s) => s.at > event.at)?.at ?? Infinity;
+    const end = Math.min(playing, frame, viewer.endedAt);
+    const sinceFirstFrame = event.at - viewer.firstFrameAt;
+    const before = viewer.samples.findLast((s) => s.at <= event.at)?.at;
+    stalls.push({
+      sinceFirstFrame,
+      durationMs: Math.max(0, end - event.at),
+      startUp: sinceFirstFrame < STALL_GRACE_MS,
+      currentTime: event.currentTime,
+      readyState: event.readyState,
+      ...(before !== undefined && frame !== Infinity && { frameGapMs: frame - before }),
+    });
+  }
+  return stalls;
 }

@@ -1,13 +1,15 @@
 /** report.md: the figures side by side, where the time goes, resources, the machine. Pure. */
 import type { MachineInfo } from '../lib/machine.js';
 import { summarize, type Summary } from '../lib/stats.js';
-import type { SystemRun } from '../lib/types.js';
+import type { SystemRun, ViewerRun } from '../lib/types.js';
 import {
   decompose,
   latencyFigures,
   playerFigures,
   resourceFigures,
   segmentFigures,
+  STALL_GRACE_MS,
+  stallsOf,
   startFigures,
   type StartFigures,
 } from './analysis.js';
@@ -34,8 +36,14 @@ function summaryTable(input: ReportInput): string {
   const { ours, peer } = input.runs;
   const so = ours && startFigures(ours.coldStarts);
   const sp = peer && startFigures(peer.coldStarts);
-  const lo = ours && latencyFigures(ours);
-  const lp = peer && latencyFigures(peer);
+  const lo = ours && latencyFigures(ours.steady);
+  const lp = peer && latencyFigures(peer.steady);
+  const jo = ours?.steady.lateJoiner && latencyFigures(ours.steady.lateJoiner);
+  const jp = peer?.steady.lateJoiner && latencyFigures(peer.steady.lateJoiner);
+  const joinToFirst = (r: SystemRun | undefined) => {
+    const j = r?.steady.lateJoiner;
+    return j ? j.firstFrameAt - j.joinAt : undefined;
+  };
   const start = (f: (s: StartFigures) => Summary, target: string, seed: string, nginx: string) => {
     const a = so && f(so);
     const b = sp && f(sp);
@@ -47,7 +55,18 @@ function summaryTable(input: ReportInput): string {
     return [ms(a), ms(b), ratio(a, b), target, seed, nginx];
   };
   const count = (run: SystemRun | undefined, f: (r: SystemRun) => string) => (run ? f(run) : 'n/a');
-  const stalls = (r: SystemRun) => `${r.steady.stalls ?? 'n/a'} (${ms(r.steady.stallMs)})`;
+  const stalls = (r: SystemRun, viewer: ViewerRun | undefined) => {
+    if (!viewer) return 'n/a';
+    const all = stallsOf(viewer);
+    if (!all) return `${viewer.stalls ?? 'n/a'} (${ms(viewer.stallMs)}), page’s count`;
+    const counted = all.filter((x) => !x.startUp);
+    return `${counted.length} (${ms(counted.reduce((sum, x) => sum + x.durationMs, 0))})`;
+  };
+  const startUpStalls = (viewer: ViewerRun | undefined) => {
+    const all = viewer && stallsOf(viewer);
+    return all ? String(all.filter((x) => x.startUp).length) : 'n/a';
+  };
+  const grace = `${STALL_GRACE_MS / 1000} s`;
   return table(
     ['figure', 'ours', 'peer', 'ratio ours/peer', 'target here', 'brief: seed 004', 'brief: nginx-rtmp 1 s'],
     [
@@ -60,14 +79,14 @@ function summaryTable(input: ReportInput): string {
         ...start((s) => s.toFirstFrame, '≤ 1.2 s', '≈ 6 s', '≈ 1.7 s'),
       ],
       [
-        'glass-to-glass, median',
+        'glass-to-glass, viewer there from the start, median',
         ...g2g((s) => s.median, '≤ 2.0 s plain; ≤ 0.9 s LL-HLS', '7-8 s', '1.9-2.1 s'),
       ],
-      ['glass-to-glass, p95', ...g2g((s) => s.p95, '', '', '')],
-      ['glass-to-glass, min', ...g2g((s) => s.min, '', '', '')],
-      ['glass-to-glass, max', ...g2g((s) => s.max, '', '', '')],
+      ['glass-to-glass, viewer there from the start, p95', ...g2g((s) => s.p95, '', '', '')],
+      ['glass-to-glass, viewer there from the start, min', ...g2g((s) => s.min, '', '', '')],
+      ['glass-to-glass, viewer there from the start, max', ...g2g((s) => s.max, '', '', '')],
       [
-        'glass-to-glass, median of the second half (settled)',
+        'glass-to-glass, viewer there from the start, median of the second half (settled)',
         ms(lo?.settled.median),
         ms(lp?.settled.median),
         ratio(lo?.settled.median, lp?.settled.median),
@@ -76,11 +95,47 @@ function summaryTable(input: ReportInput): string {
         '',
       ],
       [
-        'stalls in the steady window (total time)',
-        count(ours, stalls),
-        count(peer, stalls),
+        'glass-to-glass, viewer who joined a live stream, median (p95)',
+        jo?.all.median === undefined ? 'n/a' : medP95(jo.all),
+        jp?.all.median === undefined ? 'n/a' : medP95(jp.all),
+        ratio(jo?.all.median, jp?.all.median),
+        '≤ 2.0 s plain',
+        '',
+        '',
+      ],
+      [
+        'viewer who joined a live stream: opening the page → first frame',
+        ms(joinToFirst(ours)),
+        ms(joinToFirst(peer)),
+        ratio(joinToFirst(ours), joinToFirst(peer)),
+        '',
+        '',
+        '',
+      ],
+      [
+        `stalls, viewer there from the start, from ${grace} after its first frame (total time)`,
+        count(ours, (r) => stalls(r, r.steady)),
+        count(peer, (r) => stalls(r, r.steady)),
         '',
         'none',
+        '',
+        '',
+      ],
+      [
+        `stalls, viewer who joined a live stream, from ${grace} after its first frame (total time)`,
+        count(ours, (r) => stalls(r, r.steady.lateJoiner)),
+        count(peer, (r) => stalls(r, r.steady.lateJoiner)),
+        '',
+        'none',
+        '',
+        '',
+      ],
+      [
+        `\`waiting\` events in a viewer’s first ${grace} (start-up, not counted above): from the start / joined`,
+        count(ours, (r) => `${startUpStalls(r.steady)} / ${startUpStalls(r.steady.lateJoiner)}`),
+        count(peer, (r) => `${startUpStalls(r.steady)} / ${startUpStalls(r.steady.lateJoiner)}`),
+        '',
+        '',
         '',
         '',
       ],
@@ -103,9 +158,9 @@ function summaryTable(input: ReportInput): string {
         '',
       ],
       [
-        'glass-to-glass samples',
-        count(ours, (r) => String(r.steady.samples.length)),
-        count(peer, (r) => String(r.steady.samples.length)),
+        'glass-to-glass samples: from the start / joined',
+        count(ours, (r) => `${r.steady.samples.length} / ${r.steady.lateJoiner?.samples.length ?? 'n/a'}`),
+        count(peer, (r) => `${r.steady.samples.length} / ${r.steady.lateJoiner?.samples.length ?? 'n/a'}`),
         '',
         '',
         '',
@@ -195,13 +250,33 @@ function inShort(run: SystemRun): string[] {
       `(half of the ${ms(seg.extinf.median)} segments on average) + ${ms(d.packager)} until the segment is listed + ` +
       `${ms(d.player)} in the player, where hls.js holds ${sec(p.hlsLatency)} behind the live edge ` +
       `(its target: ${sec(p.targetLatency)}).`,
+    ...(run.steady.lateJoiner ? [lateJoinerInShort(run, run.steady.lateJoiner)] : []),
   ];
+}
+
+function lateJoinerInShort(run: SystemRun, joiner: ViewerRun): string {
+  const name = run.system === 'ours' ? '**Ours**' : '**The peer**';
+  const d = decompose(run, joiner);
+  const p = playerFigures(run, joiner);
+  return (
+    `- ${name}, a viewer who joined the live stream: glass-to-glass mean ${ms(d.glassToGlass)} = ` +
+    `${ms(d.segmentWait)} waiting + ${ms(d.packager)} packager (the same segments) + ${ms(d.player)} in the ` +
+    `player, where hls.js holds ${sec(p.hlsLatency)} behind the live edge (its target: ${sec(p.targetLatency)}): ` +
+    'a page that opens on a live stream starts at hls.js’s live sync point (its target behind the newest ' +
+    'segment’s end) and stays there, while the viewer there from the start began on the first segment.'
+  );
 }
 
 function whereTheTimeGoes(input: ReportInput): string {
   const { ours, peer } = input.runs;
   const systems = [ours, peer].filter((r): r is SystemRun => r !== undefined);
   const d = Object.fromEntries(systems.map((r) => [r.system, decompose(r)]));
+  const dj = Object.fromEntries(
+    systems.map((r) => [r.system, r.steady.lateJoiner && decompose(r, r.steady.lateJoiner)]),
+  );
+  const pj = Object.fromEntries(
+    systems.map((r) => [r.system, r.steady.lateJoiner && playerFigures(r, r.steady.lateJoiner)]),
+  );
   const seg = Object.fromEntries(systems.map((r) => [r.system, segmentFigures(r)]));
   const st = Object.fromEntries(systems.map((r) => [r.system, startFigures(r.coldStarts)]));
   const pl = Object.fromEntries(systems.map((r) => [r.system, playerFigures(r)]));
@@ -239,6 +314,11 @@ function whereTheTimeGoes(input: ReportInput): string {
           ms(d[n]!.player),
         ),
         both('sum = mean glass-to-glass of those frames', (n) => ms(d[n]!.glassToGlass)),
+        both('viewer who joined a live stream: frames placed', (n) => `${dj[n]?.frames ?? 'n/a'}`),
+        both('viewer who joined: waiting for the segment to end', (n) => ms(dj[n]?.segmentWait)),
+        both('viewer who joined: packager', (n) => ms(dj[n]?.packager)),
+        both('viewer who joined: player (listed → on screen)', (n) => ms(dj[n]?.player)),
+        both('viewer who joined: sum = mean glass-to-glass', (n) => ms(dj[n]?.glassToGlass)),
       ],
     ),
     '',
@@ -299,7 +379,9 @@ function whereTheTimeGoes(input: ReportInput): string {
     ),
     '',
     '4. **Player hold-back.** hls.js keeps the playhead a target distance behind the live edge (the end of',
-    '   the newest listed segment); sampled once a second in the steady window:',
+    '   the newest listed segment); sampled once a second in the steady window. The viewer there from the',
+    '   start began on the first segment as soon as it was listed, so it plays closer to the edge than the',
+    '   target; a viewer who joins a live stream starts at the target and stays there:',
     '',
     table(
       ['', 'ours', 'peer'],
@@ -308,7 +390,80 @@ function whereTheTimeGoes(input: ReportInput): string {
         both('hls.js measured latency from the live edge (median)', (n) => sec(pl[n]!.hlsLatency)),
         both('forward buffer (median)', (n) => sec(pl[n]!.bufferSeconds)),
         both('segment listed → frame on screen (mean, from the split above)', (n) => ms(d[n]!.player)),
+        both('viewer who joined a live stream: hls.js measured latency from the live edge (median)', (n) =>
+          sec(pj[n]?.hlsLatency),
+        ),
+        both('viewer who joined: forward buffer (median)', (n) => sec(pj[n]?.bufferSeconds)),
+        both('viewer who joined: segment listed → frame on screen (mean)', (n) => ms(dj[n]?.player)),
       ],
+    ),
+  ].join('\n');
+}
+
+function lateJoinerNote(input: ReportInput): string[] {
+  const joiners = [input.runs.ours, input.runs.peer].flatMap((r) => r?.steady.lateJoiner ?? []);
+  if (joiners.length === 0) return ['- **Viewer who joined a live stream**: not measured in this run.'];
+  const delays = joiners.map((j) => `${(j.joinDelayMs / 1000).toFixed(1)} s`).join(' and ');
+  const windows = joiners.map((j) => `${((j.endedAt - j.firstFrameAt) / 1000).toFixed(1)} s`).join(' and ');
+  return [
+    '- **Viewer who joined a live stream** (the late joiner): during the steady window, a second, fresh page',
+    '  opens the live stream (ours: `/?stats=1`, no click; the peer: the same `?src=` URL) in a second Chromium',
+    `  (idle until then), ${delays} after the first viewer’s first frame (ours and the peer);`,
+    `  measured from its first frame until the window ends (${windows}). “Opening the page → first frame”`,
+    '  runs from the navigation’s start. The resource figures include it from then on.',
+  ];
+}
+
+function stallDetail(input: ReportInput): string {
+  const rows: string[][] = [];
+  for (const run of [input.runs.ours, input.runs.peer]) {
+    if (!run) continue;
+    const viewers: [string, ViewerRun | undefined][] = [
+      ['there from the start', run.steady],
+      ['joined a live stream', run.steady.lateJoiner],
+    ];
+    for (const [who, viewer] of viewers) {
+      if (!viewer) continue;
+      const stalls = stallsOf(viewer);
+      if (!stalls) {
+        rows.push([run.system, who, 'not logged', '', '', '', `${viewer.stalls ?? 'n/a'} (page’s count)`]);
+        continue;
+      }
+      if (stalls.length === 0) rows.push([run.system, who, 'none', '', '', '', '']);
+      for (const stall of stalls) {
+        rows.push([
+          run.system,
+          who,
+          `+${(stall.sinceFirstFrame / 1000).toFixed(2)} s`,
+          `${stall.currentTime.toFixed(3)} s (${stall.readyState})`,
+          ms(stall.durationMs),
+          ms(stall.frameGapMs),
+          stall.startUp ? `start-up (first ${STALL_GRACE_MS / 1000} s): not counted` : 'counted',
+        ]);
+      }
+    }
+  }
+  return [
+    'Every `waiting` event after a viewer’s first frame, with the playhead (`currentTime`; segments are 1 s',
+    'long, so a playhead at the same fraction of a second each time is a segment boundary) and `readyState`',
+    '(2: the current frame only, 4: enough data). “Frames” is the gap between the last frame shown before it',
+    'and the first after: 33 ms at 30 fps means the picture did not freeze.',
+    '',
+    'A viewer there from the start begins on the first segment the moment it is listed, so about 1 s after',
+    'its first frame the playhead reaches the end of that segment as the next one is being appended: a',
+    '`waiting` event in its first 2 s is that start-up, not a stall in steady playback.',
+    '',
+    table(
+      [
+        'system',
+        'viewer',
+        'since its first frame',
+        'playhead (readyState)',
+        'waiting → playing/frame',
+        'frames: gap around it',
+        '',
+      ],
+      rows,
     ),
   ].join('\n');
 }
@@ -366,7 +521,16 @@ export function renderReport(input: ReportInput): string {
     '  segment; first frame = the player page (opened at that moment, `?src=` player-only mode) shows its first frame.',
     '- p95 of the start figures is over the cold starts only; glass-to-glass is over every displayed frame of',
     '  the steady window (from the first frame of the last cold start).',
+    ...lateJoinerNote(input),
+    `- **Stalls**: the bench logs the video element’s \`waiting\` events with their time; a stall lasts until`,
+    '  the next `playing` event or displayed frame (as the page’s own count has it). Counted from',
+    `  ${STALL_GRACE_MS / 1000} s after the viewer’s first frame to the end of the window; those in the first`,
+    `  ${STALL_GRACE_MS / 1000} s are start-up and listed apart. Each one is in “Stalls” below.`,
     ...notes.map((n) => `- ${n}`),
+    '',
+    '## Stalls',
+    '',
+    stallDetail(input),
     '',
     '## Start, step by step',
     '',

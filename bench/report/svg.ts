@@ -3,6 +3,8 @@
 export interface ChartSeries {
   label: string;
   color: string;
+  /** SVG stroke-dasharray, for a dashed line. */
+  dash?: string;
   /** x in seconds, y in ms. */
   points: { x: number; y: number }[];
 }
@@ -59,6 +61,8 @@ function paths(
   return runs;
 }
 
+const dashOf = (s: ChartSeries) => (s.dash ? ` stroke-dasharray="${s.dash}"` : '');
+
 export function lineChart(series: ChartSeries[], options: ChartOptions): string {
   const width = options.width ?? 960;
   const height = options.height ?? 520;
@@ -113,21 +117,22 @@ export function lineChart(series: ChartSeries[], options: ChartOptions): string 
   for (const s of series) {
     for (const run of paths(s.points, 0.5, (p) => `${sx(p.x).toFixed(1)},${sy(p.y).toFixed(1)}`)) {
       out.push(
-        `<polyline points="${run.join(' ')}" fill="none" stroke="${s.color}" stroke-width="1.6" stroke-linejoin="round"/>`,
+        `<polyline points="${run.join(' ')}" fill="none" stroke="${s.color}" stroke-width="1.6" stroke-linejoin="round"${dashOf(s)}/>`,
       );
     }
   }
-  // Legend, top right inside the plot.
+  // Legend, bottom right inside the plot (latencies sit above it: none is near 0).
   const legendW = Math.max(...series.map((s) => s.label.length)) * 7.4 + 44;
+  const legendH = series.length * 22 + 10;
   const lx = margin.left + plotW - legendW - 10;
-  const ly = margin.top + 10;
+  const ly = margin.top + plotH - legendH - 10;
   out.push(
-    `<rect x="${lx}" y="${ly}" width="${legendW}" height="${series.length * 22 + 10}" fill="#ffffff" fill-opacity="0.92" stroke="#bbb"/>`,
+    `<rect x="${lx}" y="${ly}" width="${legendW}" height="${legendH}" fill="#ffffff" fill-opacity="0.92" stroke="#bbb"/>`,
   );
   series.forEach((s, i) => {
     const y = ly + 20 + i * 22;
     out.push(
-      `<line x1="${lx + 10}" y1="${y - 4}" x2="${lx + 32}" y2="${y - 4}" stroke="${s.color}" stroke-width="3"/>`,
+      `<line x1="${lx + 10}" y1="${y - 4}" x2="${lx + 32}" y2="${y - 4}" stroke="${s.color}" stroke-width="3"${dashOf(s)}/>`,
       `<text x="${lx + 38}" y="${y}" fill="#111">${escape(s.label)}</text>`,
     );
   });

@@ -2,7 +2,14 @@
 import { readFile } from 'node:fs/promises';
 import type { BrowserContext, Page } from 'playwright-core';
 import type { BenchOptions } from '../lib/args.js';
-import { collectPlayback, type StatsSnapshot } from '../lib/page.js';
+import {
+  collectPlayback,
+  logMediaEvents,
+  readMediaEvents,
+  waitForStats,
+  type PlaybackSeries,
+  type StatsSnapshot,
+} from '../lib/page.js';
 import type { PlaylistWatcher } from '../lib/playlist.js';
 import {
   cachedFinder,
@@ -14,7 +21,7 @@ import {
 import { readSegmentStamps } from '../lib/segment-stamps.js';
 import { median } from '../lib/stats.js';
 import type { Teardown } from '../lib/teardown.js';
-import type { SteadyRun, SystemRun } from '../lib/types.js';
+import type { LateJoinerRun, SteadyRun, SystemRun, ViewerRun } from '../lib/types.js';
 
 /** The camera's settings for both systems: the agent's defaults, spelled out. */
 export const VIDEO = { width: 640, height: 480, fps: 30, bitrate: 2_000_000, keyframeInterval: 30 };
@@ -33,14 +40,24 @@ export interface BenchContext {
   options: BenchOptions;
   teardown: Teardown;
   browser: BrowserContext;
+  /**
+   * The late joiner's browser, as another person's would be: launched with the first (launching it
+   * during the window would load the machine then); a second tab of the first viewer's browser was
+   * seen to slow that viewer's frame callbacks to one a second.
+   */
+  joinerBrowser: BrowserContext;
   /** A folder for kept segments (removed at the end). */
   workDir: string;
   log(line: string): void;
 }
 
 /** A new tab that records page errors, for failure messages. */
-export async function newPage(ctx: BenchContext): Promise<{ page: Page; errors: string[] }> {
-  const page = await ctx.browser.newPage();
+export async function newPage(
+  ctx: BenchContext,
+  browser: BrowserContext = ctx.browser,
+): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage();
+  await logMediaEvents(page);
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (message) => {
@@ -72,9 +89,70 @@ export async function commandLine(pid: number | undefined): Promise<string[] | u
   }
 }
 
+/** What a viewer's page says at the end of the window, with the bench's log of its video events. */
+async function viewerRun(
+  page: Page,
+  firstFrameAt: number,
+  series: PlaybackSeries,
+  endedAt: number,
+): Promise<ViewerRun> {
+  const last: Partial<StatsSnapshot> = series.last ?? {};
+  const mediaEvents = await readMediaEvents(page).catch(() => undefined);
+  return {
+    firstFrameAt,
+    endedAt,
+    samples: series.samples,
+    player: series.player,
+    ...(last.stalls !== undefined && { stalls: last.stalls }),
+    ...(last.stallMs !== undefined && { stallMs: last.stallMs }),
+    ...(last.unreadFrames !== undefined && { unreadFrames: last.unreadFrames }),
+    ...(last.droppedFrames !== undefined && { droppedFrames: last.droppedFrames }),
+    ...(last.totalFrames !== undefined && { totalFrames: last.totalFrames }),
+    ...(mediaEvents && { mediaEvents }),
+  };
+}
+
+/**
+ * The late joiner: `delayMs` after the first viewer's first frame, a fresh page opens `url` on the
+ * live stream (no click) and is measured until `endAt`.
+ */
+async function lateJoiner(
+  ctx: BenchContext,
+  name: string,
+  url: string,
+  firstFrameAt: number,
+  delayMs: number,
+  endAt: number,
+): Promise<LateJoinerRun> {
+  const wait = firstFrameAt + delayMs - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  const { page, errors } = await newPage(ctx, ctx.joinerBrowser);
+  try {
+    const joinAt = Date.now();
+    await page.goto(url);
+    const firstAt = await waitForStats(
+      page,
+      `${name}: the late joiner’s first frame`,
+      (s) => s.firstFrameAt,
+      Math.max(STEP_TIMEOUT_MS, endAt - Date.now()),
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}${errors.length ? `\npage errors: ${errors.join('\n')}` : ''}`);
+    });
+    ctx.log(
+      `${name}: late joiner opened the page ${Math.round((joinAt - firstFrameAt) / 1000)} s after the first frame; join → first frame ${ms(firstAt - joinAt)}`,
+    );
+    const series = await collectPlayback(page, Math.max(0, endAt - Date.now()), () => undefined);
+    const run = await viewerRun(page, firstAt, series, Date.now());
+    return { ...run, joinAt, joinDelayMs: joinAt - firstFrameAt };
+  } finally {
+    await page.close();
+  }
+}
+
 /**
  * The steady window: `durationSec` of playback on `page` with resources sampled every second,
- * a progress line every 5 s; then the stamps of the kept segments are read.
+ * a progress line every 5 s; meanwhile, unless turned off, a late joiner (`joinUrl`) opens a second page
+ * `lateJoinSec` after the first frame. Then the stamps of the kept segments are read.
  */
 export async function steadyWindow(
   ctx: BenchContext,
@@ -83,11 +161,28 @@ export async function steadyWindow(
   firstFrameAt: number,
   watcher: PlaylistWatcher,
   roles: Record<string, RoleFinder>,
+  joinUrl: string,
 ): Promise<{ steady: SteadyRun; resources: SystemRun['resources'] }> {
   const sampler = new ResourceSampler(roles);
+  const durationMs = ctx.options.durationSec * 1000;
+  const endAt = Date.now() + durationMs;
+  const joinDelayMs = ctx.options.lateJoinSec * 1000;
+  const joiner =
+    joinDelayMs > 0 && firstFrameAt + joinDelayMs < endAt
+      ? lateJoiner(ctx, name, joinUrl, firstFrameAt, joinDelayMs, endAt)
+      : undefined;
+  if (joinDelayMs > 0 && !joiner)
+    ctx.log(
+      `${name}: no late joiner: the window ends before ${ctx.options.lateJoinSec} s after the first frame`,
+    );
+  // Settled before the first viewer's loop ends, so a failing joiner cannot leave a rejection unhandled.
+  const joined = joiner?.then(
+    (run) => ({ run }),
+    (error: unknown) => ({ error }),
+  );
   let lastLine = 0;
-  const series = await collectPlayback(page, ctx.options.durationSec * 1000, (series, elapsed) => {
-    if (elapsed - lastLine < 5000 && elapsed < ctx.options.durationSec * 1000) return;
+  const series = await collectPlayback(page, durationMs, (series, elapsed) => {
+    if (elapsed - lastLine < 5000 && elapsed < durationMs) return;
     lastLine = elapsed;
     const recent = series.samples.filter((s) => s.at > Date.now() - 5000).map((s) => s.latencyMs);
     const stalls = series.last?.stalls ?? 0;
@@ -96,26 +191,27 @@ export async function steadyWindow(
         `glass-to-glass median (last 5 s) ${ms(median(recent))}, ${series.samples.length} samples, ${stalls} stalls`,
     );
   });
+  const endedAt = Date.now();
+  const late = await joined;
   const resources = sampler.stop();
   const segments = await watcher.stop();
-  const last: Partial<StatsSnapshot> = series.last ?? {};
+  if (late && 'error' in late) throw late.error;
   const steady: SteadyRun = {
-    firstFrameAt,
-    endedAt: Date.now(),
-    samples: series.samples,
-    player: series.player,
-    ...(last.stalls !== undefined && { stalls: last.stalls }),
-    ...(last.stallMs !== undefined && { stallMs: last.stallMs }),
-    ...(last.unreadFrames !== undefined && { unreadFrames: last.unreadFrames }),
-    ...(last.droppedFrames !== undefined && { droppedFrames: last.droppedFrames }),
-    ...(last.totalFrames !== undefined && { totalFrames: last.totalFrames }),
+    ...(await viewerRun(page, firstFrameAt, series, endedAt)),
     ...(watcher.targetDuration !== undefined && { targetDuration: watcher.targetDuration }),
     segments: await readSegmentStamps(segments, VIDEO.width, VIDEO.height),
+    ...(late && 'run' in late && { lateJoiner: late.run }),
   };
   if (steady.samples.length === 0) {
     throw new Error(
       `${name}: no glass-to-glass samples in ${ctx.options.durationSec} s: does the page fill ` +
         'window.__camstreamStats.samples (?stats=1), and does the test source stamp its frames (TEST_SOURCE_STAMP)?',
+    );
+  }
+  if (late && 'run' in late) {
+    ctx.log(
+      `${name}: late joiner: ${late.run.samples.length} samples, glass-to-glass median ` +
+        `${ms(median(late.run.samples.map((s) => s.latencyMs)))}`,
     );
   }
   return { steady, resources };

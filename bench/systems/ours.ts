@@ -138,13 +138,21 @@ export async function runOurs(ctx: BenchContext): Promise<OursHandle> {
           segmenterInput = inputOf(segmenter);
         }
         if (encoder) commands['encoder (ffmpeg, in the agent)'] = encoder.join(' ');
-        result = await steadyWindow(ctx, 'ours', page, stats.firstFrameAt!, watcher, {
-          'web service (node)': async () => [webPid],
-          'segmenter (ffmpeg)': cachedFinder(() => childrenNamed(webPid, 'ffmpeg')),
-          'agent (node)': async () => [agentPid()],
-          'encoder (ffmpeg)': cachedFinder(() => childrenNamed(agentPid(), 'ffmpeg')),
-          'player (Chromium, all processes)': chromiumFinder,
-        });
+        result = await steadyWindow(
+          ctx,
+          'ours',
+          page,
+          stats.firstFrameAt!,
+          watcher,
+          {
+            'web service (node)': async () => [webPid],
+            'segmenter (ffmpeg)': cachedFinder(() => childrenNamed(webPid, 'ffmpeg')),
+            'agent (node)': async () => [agentPid()],
+            'encoder (ffmpeg)': cachedFinder(() => childrenNamed(agentPid(), 'ffmpeg')),
+            'player (Chromium, all processes)': chromiumFinder,
+          },
+          `${system.baseUrl}/?stats=1`,
+        );
       } else {
         await watcher.stop();
       }

@@ -122,13 +122,21 @@ export async function runPeer(
         if (encoder) commands['encoder (ffmpeg, in the agent)'] = encoder.join(' ');
         commands['remuxer (ffmpeg)'] = ['ffmpeg', ...remuxer.args].join(' ');
         const remuxerPid = remuxer.proc.pid!;
-        result = await steadyWindow(ctx, 'peer', page, stats.firstFrameAt!, watcher, {
-          'nginx (rtmp + http, one process)': async () => [nginx.pid],
-          'remuxer (ffmpeg)': async () => [remuxerPid],
-          'agent (node)': async () => [agentPid],
-          'encoder (ffmpeg)': cachedFinder(() => childrenNamed(agentPid, 'ffmpeg')),
-          'player (Chromium, all processes)': chromiumFinder,
-        });
+        result = await steadyWindow(
+          ctx,
+          'peer',
+          page,
+          stats.firstFrameAt!,
+          watcher,
+          {
+            'nginx (rtmp + http, one process)': async () => [nginx.pid],
+            'remuxer (ffmpeg)': async () => [remuxerPid],
+            'agent (node)': async () => [agentPid],
+            'encoder (ffmpeg)': cachedFinder(() => childrenNamed(agentPid, 'ffmpeg')),
+            'player (Chromium, all processes)': chromiumFinder,
+          },
+          `${system.baseUrl}/?stats=1&src=${src}`,
+        );
       } else {
         await watcher.stop();
       }
