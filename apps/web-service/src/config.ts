@@ -58,16 +58,6 @@ const integer =
     return value;
   };
 
-const decimal =
-  (min: number, max: number): Parser<number> =>
-  (raw) => {
-    const value = Number(raw);
-    if (!/^\d+(\.\d+)?$/.test(raw) || value < min || value > max) {
-      throw new Error(`must be a number from ${min} to ${max}`);
-    }
-    return value;
-  };
-
 const udpUrl: Parser<string> = (raw) => {
   parseUdpTarget(raw); // throws a message that names the expected form
   return raw;
@@ -155,9 +145,13 @@ const VARIABLES = {
   },
   HLS_SEGMENT_SECONDS: {
     key: 'hlsSegmentSeconds',
-    description: 'target segment length; segments are cut on keyframes, so match the camera’s GOP',
+    description:
+      'target segment length in whole seconds; segments are cut on keyframes, so match the camera’s GOP',
     default: '1',
-    parse: decimal(0.1, 30),
+    // Whole seconds: below 1 s ffmpeg 5.1's hls muxer writes EXT-X-TARGETDURATION:0, which RFC 8216
+    // forbids (the longest segment, rounded) and which our readiness check rightly refuses, so such a
+    // stream never became playable. Sub-second latency is the LL-HLS packager's job (parts).
+    parse: integer(1, 30),
   },
   HLS_LIST_SIZE: {
     key: 'hlsListSize',

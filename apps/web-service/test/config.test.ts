@@ -39,7 +39,7 @@ describe('loadServiceConfig', () => {
       UDP_LISTEN: 'udp://0.0.0.0:5000',
       CAMERA_TARGET: 'udp://server.lan:5000',
       HLS_DIR: 'relative/hls',
-      HLS_SEGMENT_SECONDS: '0.5',
+      HLS_SEGMENT_SECONDS: '2',
       HLS_LIST_SIZE: '3',
       START_TIMEOUT_MS: '3000',
       FFMPEG_PATH: '/opt/ffmpeg/bin/ffmpeg',
@@ -54,7 +54,7 @@ describe('loadServiceConfig', () => {
       cameraId: 'garage-2',
       cameraTarget: 'udp://server.lan:5000',
       hlsDir: resolve('relative/hls'),
-      hlsSegmentSeconds: 0.5,
+      hlsSegmentSeconds: 2,
       hlsListSize: 3,
       clientDir: '/srv/client',
       logLevel: 'debug',
@@ -95,6 +95,12 @@ describe('loadServiceConfig', () => {
     ]) {
       expect(message).toContain(name);
     }
+  });
+
+  test('sub-second segments are refused: ffmpeg would write EXT-X-TARGETDURATION:0', () => {
+    expect(() => loadServiceConfig({ HLS_SEGMENT_SECONDS: '0.5' })).toThrow(
+      /HLS_SEGMENT_SECONDS="0.5": must be a whole number from 1 to 30/,
+    );
   });
 
   test('the variable list documents every variable with a description', () => {
