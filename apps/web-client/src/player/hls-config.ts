@@ -37,12 +37,13 @@ function policy(
 }
 
 export const LIVE_HLS_CONFIG: Partial<HlsConfig> = {
-  // Hold back 1.5 s behind the live edge (hls.js's default is 3 target durations, 3 s here). A viewer
-  // who pressed Start settles ~1.1 s behind the edge anyway (the first playlist has one segment) and
-  // played 900 frames without a stall in the bench; 1.5 s gives a late joiner that regime plus 0.4 s
-  // of margin for the playlist reload and the segment fetch. A stall still adds
-  // `liveSyncOnStallIncrease` (1 s) to the target, so a slow network backs off by itself.
-  liveSyncDuration: 1.5,
+  // Hold back 1.35 s behind the live edge (hls.js's default is 3 target durations, 3 s here). A viewer
+  // who pressed Start settles ~1.1 s behind the edge anyway (the first playlist has one segment); a
+  // viewer who joins a live stream starts at this sync point, so this is what most viewers get. In the
+  // bench (bench/results/latest: 120 s) neither stalled at 1.35 s; 1.2 s stalled in a trial run, and
+  // 2 segments put joiners at 2.3-3.1 s. A stall adds `liveSyncOnStallIncrease` (1 s) to the target,
+  // so a slow network backs off by itself.
+  liveSyncDuration: 1.35,
   // Further behind than this (a background tab, a long stall) → seek back to the live sync point.
   liveMaxLatencyDuration: 6,
   // Drift back to the target latency by playing up to 1.5× (hls.js does this only in low-latency
