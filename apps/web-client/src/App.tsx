@@ -76,7 +76,7 @@ export function App({ stats }: AppProps) {
         </section>
 
         <section className="stage" aria-label="Live video">
-          <Player src={view.playerSrc} onStatus={onPlayerStatus} stats={stats} />
+          <Player src={view.playerSrc} lowLatency={view.lowLatency} onStatus={onPlayerStatus} stats={stats} />
           {view.overlay && <VideoOverlay overlay={view.overlay} onDismissError={dismiss} />}
           {stats && view.playerSrc && <StatsOverlay collector={stats} />}
           {view.stream.state === 'live' && player === 'buffering' && (

@@ -13,6 +13,10 @@ const mode = pageMode(window.location.search, window.location.href);
 const stats = mode.stats ? new StatsCollector(window) : undefined;
 createRoot(root).render(
   <StrictMode>
-    {mode.src !== null && stats ? <PlayerOnly src={mode.src} stats={stats} /> : <App stats={stats} />}
+    {mode.src !== null && stats ? (
+      <PlayerOnly src={mode.src} lowLatency={mode.lowLatency} stats={stats} />
+    ) : (
+      <App stats={stats} />
+    )}
   </StrictMode>,
 );

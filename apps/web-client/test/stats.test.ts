@@ -15,21 +15,27 @@ const BASE = 'http://127.0.0.1:8080/';
 
 describe('pageMode', () => {
   test('the normal page by default', () => {
-    expect(pageMode('', BASE)).toEqual({ stats: false, src: null });
-    expect(pageMode('?stats=0', BASE)).toEqual({ stats: false, src: null });
+    expect(pageMode('', BASE)).toEqual({ stats: false, src: null, lowLatency: false });
+    expect(pageMode('?stats=0', BASE)).toEqual({ stats: false, src: null, lowLatency: false });
   });
 
   test('?stats=1 measures', () => {
-    expect(pageMode('?stats=1', BASE)).toEqual({ stats: true, src: null });
+    expect(pageMode('?stats=1', BASE)).toEqual({ stats: true, src: null, lowLatency: false });
   });
 
   test('?src= plays that URL, any origin, and measures', () => {
     const src = 'http://10.0.0.5:8888/live/stream.m3u8?token=a&b=1';
-    expect(pageMode(`?src=${encodeURIComponent(src)}`, BASE)).toEqual({ stats: true, src });
+    expect(pageMode(`?src=${encodeURIComponent(src)}`, BASE)).toEqual({
+      stats: true,
+      src,
+      lowLatency: false,
+    });
     expect(pageMode('?stats=1&src=%2Fhls%2Fstream.m3u8', BASE)).toEqual({
       stats: true,
       src: 'http://127.0.0.1:8080/hls/stream.m3u8',
+      lowLatency: false,
     });
+    expect(pageMode('?src=%2Fhls%2Fstream.m3u8&ll=1', BASE).lowLatency).toBe(true);
   });
 
   test('a src that is not an http(s) URL is ignored', () => {

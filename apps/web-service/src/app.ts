@@ -11,10 +11,13 @@ import { EmbeddedBroker } from './mqtt/embedded-broker.js';
 import { clientRoutes } from './routes/client.js';
 import { eventRoutes } from './routes/events.js';
 import { hlsRoutes } from './routes/hls.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { streamRoutes } from './routes/stream.js';
 import { warmUpFfmpeg } from './segmenter/ffmpeg-segmenter.js';
 import { HlsFiles } from './stream/hls-files.js';
+import { FileHlsOutput, LowLatencyOutput } from './stream/hls-output.js';
 import { StreamManager } from './stream/stream-manager.js';
+import { LlHlsPackager } from './llhls/packager.js';
 
 export interface BuildAppOptions {
   /** false: no logging (tests). Default: pino at LOG_LEVEL. */
@@ -72,6 +75,7 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
   let broker: EmbeddedBroker | undefined;
   let link: CameraLink | undefined;
   let streams: StreamManager | undefined;
+  let packager: LlHlsPackager | undefined;
   const notReady = (): never => {
     throw new Error('the service is not ready: await app.ready() first');
   };
@@ -121,7 +125,16 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
       cameraId: config.cameraId,
       logger: scope.log,
     });
-    streams = new StreamManager({ config, link, logger: scope.log });
+    if (config.hlsMode === 'll') {
+      packager = new LlHlsPackager({
+        partTarget: config.hlsPartMs / 1000,
+        targetDuration: config.hlsSegmentSeconds,
+        listSize: config.hlsListSize,
+        logger: scope.log,
+      });
+    }
+    const output = packager ? new LowLatencyOutput(packager) : new FileHlsOutput(config.hlsDir, scope.log);
+    streams = new StreamManager({ config, link, logger: scope.log, output });
     // Answer the first requests knowing the camera's retained status, if the broker is there;
     // if it is not, the service still starts (and reconnects by itself).
     try {
@@ -132,7 +145,8 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
 
     streamRoutes(scope, streams);
     eventRoutes(scope, streams, { heartbeatMs: options.sseHeartbeatMs ?? 15_000 });
-    await scope.register(hlsRoutes, { hlsDir: config.hlsDir });
+    metricsRoutes(scope, { streams, ...(packager && { packager }) });
+    await scope.register(hlsRoutes, { hlsDir: config.hlsDir, ...(packager && { packager }) });
     await scope.register(clientRoutes, { clientDir: config.clientDir });
   });
 
@@ -140,6 +154,7 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
   // then once the server is closed: stop the stream, close the MQTT link, close the broker.
   app.addHook('preClose', async () => {
     streams?.refuseNewWork();
+    packager?.clear(); // blocked playlist and part requests answer now, so the server can drain
   });
   closeUnusedConnectionsOnShutdown(app);
   app.addHook('onClose', async () => {

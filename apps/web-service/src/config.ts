@@ -11,6 +11,8 @@ import { createError } from './errors.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export const HLS_MODES = ['ll', 'plain'] as const;
+export type HlsMode = (typeof HLS_MODES)[number];
 
 export interface ServiceConfig {
   readonly host: string;
@@ -25,6 +27,8 @@ export interface ServiceConfig {
   readonly udpListen: string;
   readonly cameraTarget: string | undefined;
   readonly hlsDir: string;
+  readonly hlsMode: HlsMode;
+  readonly hlsPartMs: number;
   readonly hlsSegmentSeconds: number;
   readonly hlsListSize: number;
   readonly startTimeoutMs: number;
@@ -139,9 +143,22 @@ const VARIABLES = {
   },
   HLS_DIR: {
     key: 'hlsDir',
-    description: 'folder for the playlist and segments (only files the segmenter names are touched)',
+    description: 'folder for plain HLS’s playlist and segments (only files the segmenter names are touched)',
     default: join(tmpdir(), 'camstream-hls'),
     parse: directory,
+  },
+  HLS_MODE: {
+    key: 'hlsMode',
+    description:
+      'll: Low-Latency HLS (fMP4 parts, blocking reloads; our packager, served from memory); plain: ffmpeg’s hls muxer, MPEG-TS segments in HLS_DIR',
+    default: 'll',
+    parse: oneOf(HLS_MODES),
+  },
+  HLS_PART_MS: {
+    key: 'hlsPartMs',
+    description: 'LL-HLS part target (PART-TARGET) in milliseconds; players hold back three parts',
+    default: '200',
+    parse: integer(100, 1000),
   },
   HLS_SEGMENT_SECONDS: {
     key: 'hlsSegmentSeconds',

@@ -19,6 +19,14 @@ export const ERRORS = {
   WEB_ERR_CONFIG: { statusCode: 500, message: 'invalid configuration:\n%s' },
   WEB_ERR_BAD_REQUEST: { statusCode: 400, message: 'bad request: %s' },
   WEB_ERR_NOT_FOUND: { statusCode: 404, message: 'not found: %s' },
+  WEB_ERR_HLS_TOO_FAR_AHEAD: {
+    statusCode: 400,
+    message: 'the playlist request asks for %s, too far beyond the live edge (%s)',
+  },
+  WEB_ERR_HLS_BLOCKING_TIMEOUT: {
+    statusCode: 503,
+    message: 'the playlist request for %s was not answerable within %d ms: is the camera still sending?',
+  },
   WEB_ERR_CAMERA_OFFLINE: {
     statusCode: 503,
     message: 'camera %s is offline (%s): start its camera agent and try again',

@@ -16,6 +16,11 @@ export const StreamInfoSchema = Type.Object({
   camera: Type.Union([CameraStatusSchema, Type.Null()]),
   /** Present while `live`. */
   streamUrl: Type.Optional(Type.String()),
+  /**
+   * How the service packages the stream: `ll` Low-Latency HLS (parts, blocking reloads), `plain`
+   * HLS. Players may choose their settings by it; both are served at `streamUrl`.
+   */
+  hlsMode: Type.Optional(Type.Union([Type.Literal('ll'), Type.Literal('plain')])),
   /** The last failure, until the next successful start. */
   lastError: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
 });

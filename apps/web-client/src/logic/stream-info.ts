@@ -25,6 +25,7 @@ export function toStreamInfo(value: unknown): StreamInfo | null {
     return null;
   }
   if (value.streamUrl !== undefined && typeof value.streamUrl !== 'string') return null;
+  if (value.hlsMode !== undefined && value.hlsMode !== 'll' && value.hlsMode !== 'plain') return null;
   const lastError = value.lastError;
   if (
     lastError !== undefined &&

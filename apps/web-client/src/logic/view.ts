@@ -87,6 +87,8 @@ export interface ViewModel {
   connectionNote: string | null;
   /** What the player should play; null tears it down. */
   playerSrc: string | null;
+  /** The service packages Low-Latency HLS: play it with the low-latency settings. */
+  lowLatency: boolean;
   /** For the aria-live region. */
   announcement: string;
 }
@@ -256,6 +258,7 @@ export function viewModel(input: ViewInput): ViewModel {
     errorKey: current ? errorKey(current.failure) : null,
     connectionNote: connectionNote(input.connection),
     playerSrc: playerSrcFor(info),
+    lowLatency: info?.hlsMode === 'll',
     announcement: `Camera: ${camera.label}. Stream: ${stream.label}.`,
   };
 }

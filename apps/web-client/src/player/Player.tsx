@@ -6,7 +6,7 @@ import { useEffect, useRef } from 'react';
 import Hls, { type ErrorData } from 'hls.js';
 import type { PlayerStatus } from '../logic/view';
 import type { StatsCollector } from '../stats/collector';
-import { LIVE_HLS_CONFIG, MEDIA_RECOVERY_WINDOW_MS, rebuildDelayMs } from './hls-config';
+import { hlsConfigFor, MEDIA_RECOVERY_WINDOW_MS, rebuildDelayMs } from './hls-config';
 
 declare global {
   interface Window {
@@ -20,7 +20,13 @@ type OnHls = (hls: Hls | null) => void;
 type Close = () => void;
 
 /** hls.js, rebuilt with backoff after fatal errors for as long as the stream is live (until close). */
-function playWithHlsJs(video: HTMLVideoElement, src: string, report: Report, onHls: OnHls): Close {
+function playWithHlsJs(
+  video: HTMLVideoElement,
+  src: string,
+  lowLatency: boolean,
+  report: Report,
+  onHls: OnHls,
+): Close {
   let hls: Hls | null = null;
   let closed = false;
   let attempt = 0;
@@ -55,7 +61,7 @@ function playWithHlsJs(video: HTMLVideoElement, src: string, report: Report, onH
 
   function build() {
     if (closed) return;
-    const instance = new Hls(LIVE_HLS_CONFIG);
+    const instance = new Hls(hlsConfigFor(lowLatency));
     hls = instance;
     window.__camstreamHls = instance;
     onHls(instance);
@@ -111,11 +117,13 @@ export interface PlayerProps {
   src: string | null;
   /** Progress with `src`; must be stable (the player restarts when it changes). */
   onStatus: (src: string, status: PlayerStatus) => void;
+  /** The playlist is Low-Latency HLS (parts): hls.js's low-latency settings. */
+  lowLatency?: boolean;
   /** Measures playback (`?stats=1`); must be stable. */
   stats?: StatsCollector;
 }
 
-export function Player({ src, onStatus, stats }: PlayerProps) {
+export function Player({ src, lowLatency = false, onStatus, stats }: PlayerProps) {
   const videoRef = useRef<HTMLVideoElement>(null);
 
   useEffect(() => {
@@ -143,7 +151,7 @@ export function Player({ src, onStatus, stats }: PlayerProps) {
 
     let close: Close = () => undefined;
     const onHls: OnHls = (hls) => stats?.attachHls(hls);
-    if (Hls.isSupported()) close = playWithHlsJs(video, src, report, onHls);
+    if (Hls.isSupported()) close = playWithHlsJs(video, src, lowLatency, report, onHls);
     else if (video.canPlayType('application/vnd.apple.mpegurl') !== '')
       close = playNatively(video, src, report);
     else report('unsupported');
@@ -153,7 +161,7 @@ export function Player({ src, onStatus, stats }: PlayerProps) {
       video.removeEventListener('waiting', onWaiting);
       close();
     };
-  }, [src, onStatus, stats]);
+  }, [src, lowLatency, onStatus, stats]);
 
   return (
     <video

@@ -63,6 +63,30 @@ export const LIVE_HLS_CONFIG: Partial<HlsConfig> = {
   fragLoadPolicy: policy(5_000, 15_000, { maxNumRetry: 4, retryDelayMs: 250, maxRetryDelayMs: 2_000 }),
 };
 
+/**
+ * Low-Latency HLS (the service's default): hls.js aims at the playlist's PART-HOLD-BACK (three parts,
+ * 0.6 s with 200 ms parts) behind the live edge, loads parts as they are listed and waits on the
+ * server with blocking playlist reloads. So no `liveSyncDuration` here: set, it would override the
+ * server's hold-back.
+ */
+// hls.js refuses liveMaxLatencyDuration without liveSyncDuration: both go.
+const {
+  liveSyncDuration: _holdBack,
+  liveMaxLatencyDuration: _maxLatency,
+  ...SHARED_CONFIG
+} = LIVE_HLS_CONFIG;
+
+export const LL_HLS_CONFIG: Partial<HlsConfig> = {
+  ...SHARED_CONFIG,
+  // Catch up within the target by playing faster, up to 1.25× (barely visible), when it fell behind.
+  maxLiveSyncPlaybackRate: 1.25,
+  lowLatencyMode: true,
+};
+
+export function hlsConfigFor(lowLatency: boolean): Partial<HlsConfig> {
+  return lowLatency ? LL_HLS_CONFIG : LIVE_HLS_CONFIG;
+}
+
 /** Delay before rebuilding the player after a fatal error: 1, 2, 4, 8, 8, … seconds. */
 export function rebuildDelayMs(attempt: number): number {
   return Math.min(1_000 * 2 ** Math.max(0, attempt), 8_000);

@@ -8,6 +8,8 @@ export interface PageMode {
    * player and overlay, and no controls or API calls; implies `stats`.
    */
   src: string | null;
+  /** `?ll=1` with `src`: play it with the low-latency settings (an LL-HLS playlist). */
+  lowLatency: boolean;
 }
 
 export function pageMode(search: string, base: string): PageMode {
@@ -22,5 +24,5 @@ export function pageMode(search: string, base: string): PageMode {
       // not a URL: ignored, the normal page shows
     }
   }
-  return { stats: params.get('stats') === '1' || src !== null, src };
+  return { stats: params.get('stats') === '1' || src !== null, src, lowLatency: params.get('ll') === '1' };
 }

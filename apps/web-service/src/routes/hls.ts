@@ -1,18 +1,29 @@
 /**
- * /hls/*: the playlist and its segments from HLS_DIR, for any player. Only names the segmenter makes
- * are served (names.ts); anything else, traversal included, is a 404 before the disk is touched.
+ * /hls/*: the playlist and its segments, for any player. Plain HLS: from HLS_DIR, only names the
+ * segmenter makes (names.ts); LL-HLS: from the packager's memory. Anything else, traversal included,
+ * is a 404 before the disk (or the packager) is touched.
  */
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { createError } from '../errors.js';
-import { isServableName, PLAYLIST_NAME } from '../segmenter/names.js';
+import { parseDirectives } from '../llhls/model.js';
+import type { LlHlsPackager } from '../llhls/packager.js';
+import { isLowLatencyName, isServableName, PLAYLIST_NAME } from '../segmenter/names.js';
 
 /** Segment names are never reused (a new stream id per segmenter run), so they can be cached for good. */
 export const SEGMENT_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 /** The live playlist changes every segment: players must always revalidate. */
 export const PLAYLIST_CACHE_CONTROL = 'no-cache';
 
-export async function hlsRoutes(app: FastifyInstance, { hlsDir }: { hlsDir: string }): Promise<void> {
+export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
+
+export interface HlsRouteOptions {
+  readonly hlsDir: string;
+  /** HLS_MODE=ll: the stream is served from the packager's memory, not from HLS_DIR. */
+  readonly packager?: LlHlsPackager;
+}
+
+export async function hlsRoutes(app: FastifyInstance, { hlsDir, packager }: HlsRouteOptions): Promise<void> {
   // Only for reply.sendFile below (serve: false): the route decides what may be served.
   await app.register(fastifyStatic, {
     root: hlsDir,
@@ -39,14 +50,77 @@ export async function hlsRoutes(app: FastifyInstance, { hlsDir }: { hlsDir: stri
 
   app.get('/hls/*', { logLevel: 'warn' }, async (request, reply) => {
     const name = (request.params as { '*': string })['*'];
+    if (packager) return serveLowLatency(packager, name, request.query as Record<string, unknown>, reply);
     if (!isServableName(name)) throw createError('WEB_ERR_NOT_FOUND', request.url);
     return reply.sendFile(name);
   });
 }
 
+/** Aborted when the client goes away before the answer (a player that gave up on a blocking request). */
+function clientGone(reply: FastifyReply): AbortSignal {
+  const controller = new AbortController();
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
+/**
+ * LL-HLS (RFC 8216bis §6.2.5-6.2.6): the playlist with its delivery directives, held until the
+ * requested part exists; parts, segments and init segments from memory; the preload-hinted part held
+ * until it is made. Holds end after three target durations (503 for a playlist, 404 for a part).
+ */
+async function serveLowLatency(
+  packager: LlHlsPackager,
+  name: string,
+  query: Record<string, unknown>,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
+  const holdMs = 3 * packager.targetDuration * 1000;
+  if (name === PLAYLIST_NAME) {
+    const directives = parseDirectives(query);
+    if ('error' in directives) throw createError('WEB_ERR_BAD_REQUEST', directives.error);
+    if (directives.msn !== undefined) {
+      const wanted = `segment ${directives.msn}${directives.part !== undefined ? ` part ${directives.part}` : ''}`;
+      const result = await packager.waitForPlaylist(
+        directives.msn,
+        directives.part,
+        clientGone(reply),
+        holdMs,
+      );
+      if (!result.ok) {
+        if (result.reason === 'too-far') {
+          const model = packager.model();
+          const edge = model?.open ?? model?.segments.at(-1);
+          const at = edge ? `the newest is segment ${edge.msn}` : 'no segment yet';
+          throw createError('WEB_ERR_HLS_TOO_FAR_AHEAD', wanted, at);
+        }
+        if (result.reason === 'timeout') throw createError('WEB_ERR_HLS_BLOCKING_TIMEOUT', wanted, holdMs);
+        if (result.reason === 'aborted') return reply;
+      }
+    }
+    const text = packager.playlist({ skip: directives.skip === true });
+    if (text === undefined) throw createError('WEB_ERR_NOT_FOUND', `/hls/${name}: no stream is live`);
+    return reply
+      .header('content-type', PLAYLIST_CONTENT_TYPE)
+      .header('cache-control', PLAYLIST_CACHE_CONTROL)
+      .send(text);
+  }
+  if (!isLowLatencyName(name)) throw createError('WEB_ERR_NOT_FOUND', `/hls/${name}`);
+  const result = await packager.waitForResource(name, clientGone(reply), holdMs);
+  if (!result.ok) {
+    if (result.reason === 'aborted') return reply;
+    throw createError('WEB_ERR_NOT_FOUND', `/hls/${name}`);
+  }
+  return reply
+    .header('content-type', 'video/mp4')
+    .header('cache-control', SEGMENT_CACHE_CONTROL)
+    .send(result.value);
+}
+
 function setHlsHeaders(reply: { header(name: string, value: string): unknown }, path: string): void {
   if (path.endsWith(PLAYLIST_NAME)) {
-    reply.header('content-type', 'application/vnd.apple.mpegurl');
+    reply.header('content-type', PLAYLIST_CONTENT_TYPE);
     reply.header('cache-control', PLAYLIST_CACHE_CONTROL);
   } else {
     reply.header('content-type', 'video/mp2t');

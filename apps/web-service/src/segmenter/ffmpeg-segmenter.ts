@@ -10,6 +10,7 @@
 import { execFile, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { FastifyBaseLogger } from 'fastify';
 import ffmpeg from 'fluent-ffmpeg';
@@ -31,6 +32,14 @@ export interface SegmenterOptions {
   readonly startNumber?: number;
   /** Mark the first segment with #EXT-X-DISCONTINUITY (a restart: timestamps start over). */
   readonly discontinuity?: boolean;
+  /**
+   * `hls`: ffmpeg's hls muxer writes the playlist and segments to HLS_DIR (plain HLS).
+   * `fmp4`: fragmented MP4, one fragment per frame, to stdout, handed to `onMedia` (the LL-HLS packager).
+   */
+  readonly format?: 'hls' | 'fmp4';
+  readonly onMedia?: (chunk: Buffer) => void;
+  /** How much of the input ffmpeg reads before it writes anything; see PROBE_OPTIONS. */
+  readonly probe?: ProbeMode;
   readonly logger: FastifyBaseLogger;
   /** How long `q`, then SIGTERM, may take before the next step. */
   readonly quitTimeoutMs?: number;
@@ -61,6 +70,29 @@ interface SegmenterEvents {
  */
 export const PROBE_OPTIONS = ['-probesize', '500000', '-analyzeduration', '500000'] as const;
 
+/**
+ * How the fMP4 (LL-HLS) segmenter probes. ffmpeg's MPEG-TS demuxer never ends a probe early (streams
+ * may appear later), so it reads until `-probesize` bytes or `-analyzeduration` of media, and the
+ * mp4 muxer needs the picture size and SPS/PPS before it writes its init segment.
+ * - `fast`: one packet. Right when the segmenter listens before the camera starts, so that the first
+ *   packet is the encoder's first keyframe with its SPS/PPS: the init segment and the first frame are
+ *   out ~25 ms after the first packet. Fails ("dimensions not set") if the stream starts mid-GOP.
+ * - `full`: up to 1.6 MB / 1.5 s, more than a GOP, for joining a running stream (a restart, a stream
+ *   started at the camera, a fast probe that failed).
+ */
+export type ProbeMode = 'fast' | 'full' | 'plain';
+export const PROBE_MODES: Record<ProbeMode, readonly string[]> = {
+  fast: ['-probesize', '32', '-analyzeduration', '0'],
+  full: ['-probesize', '1600000', '-analyzeduration', '1500000'],
+  plain: PROBE_OPTIONS,
+};
+
+/** fMP4 for the packager: `-c copy`, an empty moov first, one moof + mdat per frame, flushed at once. */
+export const FMP4_OUTPUT_OPTIONS = [
+  ...['-c', 'copy', '-f', 'mp4'],
+  ...['-movflags', 'empty_moov+default_base_moof+frag_every_frame+skip_trailer', '-flush_packets', '1'],
+] as const;
+
 /** The UDP input: bound to the configured host, big buffers, overruns logged rather than fatal. */
 export function udpInputUrl(listen: string): string {
   const { host, port } = parseUdpTarget(listen);
@@ -72,10 +104,15 @@ export function udpInputUrl(listen: string): string {
 }
 
 export function segmenterArguments(options: SegmenterOptions): { input: string[]; output: string[] } {
+  const logging = ['-hide_banner', '-nostats', '-loglevel', 'level+info'];
+  if (options.format === 'fmp4') {
+    const probe = PROBE_MODES[options.probe ?? 'full'];
+    return { input: [...logging, ...probe, '-f', 'mpegts'], output: [...FMP4_OUTPUT_OPTIONS] };
+  }
   const flags = ['delete_segments', 'independent_segments', 'program_date_time', 'temp_file'];
   if (options.discontinuity) flags.push('discont_start');
   return {
-    input: ['-hide_banner', '-nostats', '-loglevel', 'level+info', ...PROBE_OPTIONS, '-f', 'mpegts'],
+    input: [...logging, ...PROBE_OPTIONS, '-f', 'mpegts'],
     output: [
       ...['-c', 'copy', '-f', 'hls'],
       ...['-hls_time', String(options.segmentSeconds), '-hls_list_size', String(options.listSize)],
@@ -170,7 +207,7 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
       .setFfmpegPath(this.#options.ffmpegPath)
       .input(udpInputUrl(this.#options.input))
       .inputOptions(input)
-      .output(this.playlistPath)
+      .output(this.#options.format === 'fmp4' ? this.#mediaSink() : this.playlistPath)
       .outputOptions(output);
     return new Promise((resolve, reject) => {
       command.on('start', (commandLine: string) => {
@@ -196,12 +233,36 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
     });
   }
 
+  /**
+   * Where fMP4 from stdout goes: fluent-ffmpeg pipes stdout into this stream (and does not also read
+   * it as text lines, as it does for a `pipe:1` string). A chunk the packager cannot read fails the
+   * stream, and fluent-ffmpeg then kills ffmpeg: that run is useless, and its exit is reported as usual.
+   */
+  #mediaSink(): Writable {
+    const onMedia = this.#options.onMedia ?? (() => {});
+    return new Writable({
+      write: (chunk: Buffer, _encoding, callback) => {
+        try {
+          onMedia(chunk);
+          callback();
+        } catch (err) {
+          this.#errorLines = [...this.#errorLines.slice(-2), `unreadable output: ${(err as Error).message}`];
+          this.#log.error({ err }, 'segmenter output unreadable: stopping ffmpeg');
+          callback(err as Error);
+        }
+      },
+    });
+  }
+
   #onStderr(line: string): void {
     const level = /\[(panic|fatal|error|warning|info|verbose|debug)\]/.exec(line)?.[1] ?? 'info';
     const text = line.replace(/\[(panic|fatal|error|warning|info|verbose|debug)\] /, '').trim();
     if (text === '') return;
     if (text.startsWith('Output #0')) this.#transcoding = true;
-    if (level === 'panic' || level === 'fatal' || level === 'error') {
+    if (this.#closeRequested) {
+      // Stopping: "Immediate exit requested" and trailer errors are what a signal looks like.
+      this.#log.debug({ ffmpeg: text }, 'ffmpeg while stopping');
+    } else if (level === 'panic' || level === 'fatal' || level === 'error') {
       this.#errorLines = [...this.#errorLines.slice(-2), text];
       this.#log.error({ ffmpeg: text }, 'ffmpeg error');
     } else if (level === 'warning') {

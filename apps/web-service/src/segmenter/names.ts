@@ -39,3 +39,38 @@ export function isServableName(name: string): boolean {
 export function isOwnedName(name: string): boolean {
   return isServableName(name.endsWith('.tmp') ? name.slice(0, -'.tmp'.length) : name);
 }
+
+/* Low-Latency HLS (llhls/packager.ts): served from memory, never written to HLS_DIR. */
+
+const pad = (msn: number): string => String(msn).padStart(5, '0');
+/** `<streamId>-<msn>.m4s` (a segment) or `<streamId>-<msn>.<part>.m4s` (a part of it). */
+const LL_MEDIA_NAME = new RegExp(`^(${STREAM_ID})-(\\d{5,10})(?:\\.(\\d{1,4}))?\\.m4s$`);
+const LL_INIT_NAME = new RegExp(`^${STREAM_ID}-init\\.mp4$`);
+
+export function initName(streamId: string): string {
+  return `${streamId}-init.mp4`;
+}
+
+export function segmentName(streamId: string, msn: number): string {
+  return `${streamId}-${pad(msn)}.m4s`;
+}
+
+export function partName(streamId: string, msn: number, part: number): string {
+  return `${streamId}-${pad(msn)}.${part}.m4s`;
+}
+
+/** A segment or part name, taken apart; undefined for anything else. */
+export function parseMediaName(name: string): { streamId: string; msn: number; part?: number } | undefined {
+  const match = LL_MEDIA_NAME.exec(name);
+  if (!match) return undefined;
+  return {
+    streamId: match[1]!,
+    msn: Number(match[2]),
+    ...(match[3] !== undefined && { part: Number(match[3]) }),
+  };
+}
+
+/** What /hls serves in low-latency mode besides the playlist. */
+export function isLowLatencyName(name: string): boolean {
+  return LL_INIT_NAME.test(name) || LL_MEDIA_NAME.test(name);
+}

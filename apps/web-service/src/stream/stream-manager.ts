@@ -7,13 +7,11 @@ import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CameraStatus, StreamInfo, StreamState } from '@camstream/protocol';
 import type { ServiceConfig } from '../config.js';
-import { createError, ServiceError, type ErrorCode } from '../errors.js';
+import { createError, isServiceError, ServiceError, type ErrorCode } from '../errors.js';
 import type { CameraLink } from '../mqtt/camera-link.js';
 import { FfmpegSegmenter, type SegmenterExit, type SegmenterOptions } from '../segmenter/ffmpeg-segmenter.js';
-import { isSegmentOf, newStreamId } from '../segmenter/names.js';
-import { nextMediaSequence } from '../segmenter/playlist.js';
-import { HlsFiles } from './hls-files.js';
-import { PlaylistWatcher } from './playlist-watcher.js';
+import { newStreamId } from '../segmenter/names.js';
+import { FileHlsOutput, type HlsOutput } from './hls-output.js';
 import { RestartBudget } from './restart-budget.js';
 import { canTransition, describeStream, reactToCamera } from './stream-state.js';
 
@@ -44,6 +42,8 @@ export interface StreamManagerOptions {
   >;
   readonly link: CameraLinkLike;
   readonly logger: FastifyBaseLogger;
+  /** Where the HLS goes (HLS_MODE); default: plain HLS files in HLS_DIR. */
+  readonly output?: HlsOutput;
   /** Tests replace ffmpeg here. */
   readonly createSegmenter?: (options: SegmenterOptions) => SegmenterLike;
 }
@@ -67,8 +67,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   readonly #link: CameraLinkLike;
   readonly #log: FastifyBaseLogger;
   readonly #createSegmenter: (options: SegmenterOptions) => SegmenterLike;
-  readonly #files: HlsFiles;
-  readonly #watcher: PlaylistWatcher;
+  readonly #output: HlsOutput;
   readonly #restarts = new RestartBudget({ limit: 3, windowMs: 60_000 });
   #state: StreamState = 'idle';
   #lastError: { code: string; message: string } | undefined;
@@ -92,8 +91,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     this.#link = options.link;
     this.#log = options.logger.child({ component: 'stream' });
     this.#createSegmenter = options.createSegmenter ?? ((o) => new FfmpegSegmenter(o));
-    this.#files = new HlsFiles(options.config.hlsDir, this.#log);
-    this.#watcher = new PlaylistWatcher(options.config.hlsDir, this.#log);
+    this.#output = options.output ?? new FileHlsOutput(options.config.hlsDir, this.#log);
     this.#link.on('status', this.#onStatus);
     if (this.#link.status) this.#onCameraStatus(this.#link.status);
   }
@@ -103,7 +101,10 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   }
 
   info(): StreamInfo {
-    return describeStream(this.#state, this.#config.cameraId, this.#link.status, this.#lastError);
+    return {
+      ...describeStream(this.#state, this.#config.cameraId, this.#link.status, this.#lastError),
+      hlsMode: this.#output.mode,
+    };
   }
 
   /** Resolves once the playlist is playable; at once when live. Concurrent calls share one wait. */
@@ -208,14 +209,35 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     this.#inflight = controller;
     let commandId: string | undefined;
     try {
-      await this.#files.clear();
-      const segmenter = await this.#spawnSegmenter(origin);
+      await this.#output.clear();
+      // The segmenter listens before the camera starts, so its first keyframe is not lost; a stream
+      // started at the camera is joined while it runs.
+      const joining = origin === 'camera';
+      const segmenter = await this.#spawnSegmenter(origin, { restart: false, joining });
       if (origin === 'api') {
-        // The segmenter listens before the camera starts, so its first keyframe is not lost.
         commandId = this.#link.publishCommand('start', this.#config.cameraTarget);
         this.#awaitingCameraStop = false;
       }
-      await this.#untilPlayable(segmenter, controller.signal, commandId);
+      try {
+        await this.#untilPlayable(segmenter, controller.signal, commandId);
+      } catch (err) {
+        // A fast probe fails when the stream did not begin with a keyframe (the camera was already
+        // sending, or something else was): probe a whole GOP instead, once.
+        if (
+          joining ||
+          !isServiceError(err, 'WEB_ERR_SEGMENTER_FAILED') ||
+          segmenter !== this.#run?.segmenter
+        ) {
+          throw err;
+        }
+        this.#log.info(
+          { reason: err.message },
+          'the segmenter could not start on the first packet: probing longer',
+        );
+        await segmenter.close();
+        const retry = await this.#spawnSegmenter(origin, { restart: false, joining: true });
+        await this.#untilPlayable(retry, controller.signal);
+      }
       this.#lastError = undefined;
       this.#setState('live');
     } catch (err) {
@@ -232,16 +254,18 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     }
   }
 
-  async #spawnSegmenter(origin: Origin, resume?: { startNumber: number }): Promise<SegmenterLike> {
+  async #spawnSegmenter(origin: Origin, run: { restart: boolean; joining: boolean }): Promise<SegmenterLike> {
+    const streamId = newStreamId();
+    const runOptions = await this.#output.beginRun(streamId, run);
     const segmenter = this.#createSegmenter({
       ffmpegPath: this.#config.ffmpegPath,
       input: this.#config.udpListen,
       hlsDir: this.#config.hlsDir,
       segmentSeconds: this.#config.hlsSegmentSeconds,
       listSize: this.#config.hlsListSize,
-      streamId: newStreamId(),
+      streamId,
       logger: this.#log,
-      ...(resume && { startNumber: resume.startNumber, discontinuity: true }),
+      ...runOptions,
     });
     this.#run = { segmenter, origin };
     segmenter.on('died', (exit) => this.#onSegmenterDied(segmenter, exit));
@@ -266,12 +290,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     try {
       await new Promise<void>((resolve, reject) => {
         local.signal.addEventListener('abort', () => reject(local.signal.reason), { once: true });
-        this.#watcher
-          .waitUntilPlayable({
-            signal: local.signal,
-            acceptSegment: (uri) => isSegmentOf(segmenter.streamId, uri),
-          })
-          .then(resolve, reject);
+        this.#output.waitUntilPlayable(segmenter.streamId, local.signal).then(resolve, reject);
         void segmenter.exited().then((exit) => reject(createError('WEB_ERR_SEGMENTER_FAILED', exit.reason)));
         if (commandId === undefined) return;
         this.#link.waitForReply(commandId, local.signal).then((reply) => {
@@ -292,7 +311,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     const run = this.#run;
     this.#run = undefined;
     await run?.segmenter.close();
-    await this.#files.clear();
+    await this.#output.clear();
     if (this.#state !== 'idle') this.#setState('idle');
   }
 
@@ -362,15 +381,12 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     };
     if (!this.#restarts.take()) return giveUp(`it died again (${exit.reason}); restarts exhausted`);
     this.#log.warn({ reason: exit.reason }, 'restarting the segmenter');
-    const playlist = await this.#watcher.read();
     const controller = new AbortController();
     this.#inflight = controller;
     try {
-      const next = await this.#spawnSegmenter(run.origin, {
-        startNumber: playlist ? nextMediaSequence(playlist) : 0,
-      });
+      const next = await this.#spawnSegmenter(run.origin, { restart: true, joining: true });
       await this.#untilPlayable(next, controller.signal);
-      await this.#files.removeSegmentsExcept(next.streamId);
+      await this.#output.afterRestart(next.streamId);
       this.#log.info({ streamId: next.streamId }, 'segmenter restarted');
     } catch (err) {
       const error = asServiceError(err);

@@ -1,0 +1,536 @@
+/**
+ * The Low-Latency HLS packager. ffmpeg remuxes the camera's MPEG-TS to fragmented MP4 with one
+ * fragment per frame (no re-encode); this cuts those frames into parts of at most PART-TARGET and
+ * segments of about HLS_SEGMENT_SECONDS that start on keyframes, keeps them in memory, and answers
+ * for them: the playlist (full or delta), blocking reloads, parts, segments and init segments.
+ *
+ * Memory is bounded by what the playlist references: the listed segments, as many again for players
+ * that fetched the playlist just before one left it, and the parts of the last few segments.
+ *
+ * A "run" is one segmenter process. A restarted segmenter starts a new run: its first segment gets
+ * EXT-X-DISCONTINUITY and its own init segment; media sequence numbers continue.
+ */
+import { EventEmitter } from 'node:events';
+import type { FastifyBaseLogger } from 'fastify';
+import { Fmp4Reader, type Fragment, type InitSegment } from './fmp4.js';
+import {
+  judgeBlockingRequest,
+  renderPlaylist,
+  type BlockingVerdict,
+  type PartEntry,
+  type PlaylistModel,
+  type SegmentEntry,
+} from './model.js';
+import { initName, parseMediaName, partName, segmentName } from '../segmenter/names.js';
+
+export interface PackagerOptions {
+  /** PART-TARGET, seconds (0.2-0.333 recommended). */
+  readonly partTarget: number;
+  /** EXT-X-TARGETDURATION, whole seconds. */
+  readonly targetDuration: number;
+  /** Complete segments listed (at least 3, so the playlist covers three target durations). */
+  readonly listSize: number;
+  readonly logger: FastifyBaseLogger;
+  /** Wall clock, ms (tests). */
+  readonly now?: () => number;
+}
+
+interface Part extends PartEntry {
+  /** Its own buffer, then a view into the segment's once the segment is complete. */
+  bytes: Buffer;
+}
+
+interface Segment {
+  readonly msn: number;
+  readonly run: Run;
+  readonly discontinuity: boolean;
+  readonly programDateTime: number;
+  readonly parts: Part[];
+  /** Ticks. */
+  duration: number;
+  independent: boolean;
+  /** Set when complete. */
+  bytes?: Buffer;
+  /** The part bytes were released (the segment's parts are no longer listed). */
+  partsReleased: boolean;
+}
+
+interface Run {
+  readonly streamId: string;
+  readonly reader: Fmp4Reader;
+  readonly discontinuity: boolean;
+  init?: InitSegment & { name: string };
+  anchor?: { decodeTime: number; wallMs: number };
+  open?: Segment;
+  /** The part being filled. */
+  frames: Buffer[];
+  partTicks: number;
+  partIndependent: boolean;
+  lastFrameTicks: number;
+  warnedLongGop: boolean;
+}
+
+export interface PackagerStats {
+  /** Bytes of media held: init segments, parts and segments. */
+  readonly bytesHeld: number;
+  readonly segmentsHeld: number;
+  readonly partsHeld: number;
+  readonly partsMade: number;
+  /** Requests waiting for a part or a playlist update. */
+  readonly waiting: number;
+}
+
+export type WaitResult<T> = { ok: true; value: T } | { ok: false; reason: 'timeout' | 'gone' | 'aborted' };
+
+export class LlHlsPackager {
+  readonly #options: PackagerOptions;
+  readonly #log: FastifyBaseLogger;
+  readonly #now: () => number;
+  readonly #updates = new EventEmitter();
+  #run: Run | undefined;
+  #inits = new Map<string, Buffer>();
+  /** Complete segments still downloadable, oldest first; the last `listSize` are listed. */
+  #segments: Segment[] = [];
+  #nextMsn = 0;
+  #discontinuitySequence = 0;
+  /** The highest media sequence number that left the listing. */
+  #unlistedThrough = -1;
+  #partsMade = 0;
+  #waiting = 0;
+  #model: PlaylistModel | undefined;
+  #rendered = new Map<string, string>();
+
+  constructor(options: PackagerOptions) {
+    this.#options = { ...options, listSize: Math.max(3, options.listSize) };
+    this.#log = options.logger.child({ component: 'llhls' });
+    this.#now = options.now ?? Date.now;
+    this.#updates.setMaxListeners(0);
+  }
+
+  get partTarget(): number {
+    return this.#options.partTarget;
+  }
+
+  get targetDuration(): number {
+    return this.#options.targetDuration;
+  }
+
+  /** Starts a run for a new segmenter; the open segment of the previous run is closed first. */
+  beginRun(streamId: string, { discontinuity = false } = {}): void {
+    this.#closeRun();
+    const reader = new Fmp4Reader({
+      onInit: (init) => this.#onInit(run, init),
+      onFragment: (fragment) => this.#onFragment(run, fragment),
+    });
+    const run: Run = {
+      streamId,
+      reader,
+      discontinuity: discontinuity && this.#segments.length > 0,
+      frames: [],
+      partTicks: 0,
+      partIndependent: false,
+      lastFrameTicks: 0,
+      warnedLongGop: false,
+    };
+    this.#run = run;
+  }
+
+  /** Bytes from the segmenter of `streamId`; ignored once another run began. Throws on non-fMP4 input. */
+  push(streamId: string, chunk: Buffer): void {
+    if (this.#run?.streamId !== streamId) return;
+    this.#run.reader.push(chunk);
+  }
+
+  /** The current run has listed at least one part. */
+  hasParts(streamId: string): boolean {
+    const run = this.#run;
+    if (run?.streamId !== streamId) return false;
+    return (run.open?.parts.length ?? 0) > 0 || this.#segments.some((segment) => segment.run === run);
+  }
+
+  /** Resolves once the run of `streamId` has listed a part; rejects with `signal.reason` on abort. */
+  async waitUntilPlayable(streamId: string, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const result = await this.#waitUntil(
+      () => (this.hasParts(streamId) ? { ok: true, value: undefined } : undefined),
+      signal,
+      2 ** 31 - 1,
+    );
+    if (!result.ok) throw signal.reason ?? new Error(`no part from ${streamId}: ${result.reason}`);
+  }
+
+  /** Removes everything (a stop). Media sequence numbers keep counting, so caches never mix streams. */
+  clear(): void {
+    this.#run = undefined;
+    this.#segments = [];
+    this.#inits.clear();
+    this.#discontinuitySequence = 0;
+    this.#changed();
+  }
+
+  stats(): PackagerStats {
+    let bytesHeld = 0;
+    let partsHeld = 0;
+    for (const init of this.#inits.values()) bytesHeld += init.length;
+    const all = this.#run?.open ? [...this.#segments, this.#run.open] : this.#segments;
+    for (const segment of all) {
+      partsHeld += segment.parts.length;
+      if (segment.bytes) bytesHeld += segment.bytes.length;
+      else for (const part of segment.parts) bytesHeld += part.bytes.length;
+    }
+    for (const frame of this.#run?.frames ?? []) bytesHeld += frame.length;
+    return {
+      bytesHeld,
+      segmentsHeld: this.#segments.length,
+      partsHeld,
+      partsMade: this.#partsMade,
+      waiting: this.#waiting,
+    };
+  }
+
+  /** The playlist model; undefined until a part exists. */
+  model(): PlaylistModel | undefined {
+    this.#model ??= this.#buildModel();
+    return this.#model;
+  }
+
+  /** The playlist text (delta update with `skip`); undefined until a part exists. */
+  playlist({ skip = false } = {}): string | undefined {
+    const model = this.model();
+    if (!model) return undefined;
+    const key = skip ? 'skip' : 'full';
+    let text = this.#rendered.get(key);
+    if (text === undefined) {
+      text = renderPlaylist(model, { skip });
+      this.#rendered.set(key, text);
+    }
+    return text;
+  }
+
+  /** Init segment, part or segment bytes by name; undefined if unknown (or not made yet). */
+  resource(name: string): Buffer | undefined {
+    const init = this.#inits.get(name);
+    if (init) return init;
+    const parsed = parseMediaName(name);
+    if (!parsed) return undefined;
+    const segment = this.#findSegment(parsed.streamId, parsed.msn);
+    if (!segment) return undefined;
+    if (parsed.part === undefined) return segment.bytes;
+    if (segment.partsReleased) return undefined;
+    return segment.parts[parsed.part]?.bytes;
+  }
+
+  /**
+   * Waits (no polling: woken by each new part) for a blocking playlist request (§6.2.5.2) to be
+   * answerable. 'too-far' at once for requests beyond the limits.
+   */
+  async waitForPlaylist(
+    msn: number,
+    part: number | undefined,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ): Promise<WaitResult<void> | { ok: false; reason: 'too-far' }> {
+    const verdict = (): BlockingVerdict | 'gone' => {
+      const model = this.model();
+      return model ? judgeBlockingRequest(model, msn, part) : 'gone';
+    };
+    const first = verdict();
+    if (first === 'too-far') return { ok: false, reason: 'too-far' };
+    return this.#waitUntil(
+      () => {
+        const now = verdict();
+        if (now === 'ready') return { ok: true, value: undefined };
+        if (now === 'gone') return { ok: false, reason: 'gone' };
+        return undefined; // 'wait', or 'too-far' meanwhile (it cannot get further away)
+      },
+      signal,
+      timeoutMs,
+    );
+  }
+
+  /**
+   * A part that is not there yet: waits if it is the next part to be made (what EXT-X-PRELOAD-HINT
+   * names, §6.2.6), until it exists; 'gone' if the packager made another part instead.
+   */
+  async waitForResource(name: string, signal: AbortSignal, timeoutMs: number): Promise<WaitResult<Buffer>> {
+    const found = this.resource(name);
+    if (found) return { ok: true, value: found };
+    const parsed = parseMediaName(name);
+    if (!parsed || parsed.part === undefined || !this.#isNextPart(parsed.streamId, parsed.msn, parsed.part)) {
+      return { ok: false, reason: 'gone' };
+    }
+    return this.#waitUntil(
+      () => {
+        const bytes = this.resource(name);
+        if (bytes) return { ok: true, value: bytes };
+        if (!this.#isNextPart(parsed.streamId, parsed.msn, parsed.part!))
+          return { ok: false, reason: 'gone' };
+        return undefined;
+      },
+      signal,
+      timeoutMs,
+    );
+  }
+
+  #isNextPart(streamId: string, msn: number, part: number): boolean {
+    const run = this.#run;
+    if (!run || run.streamId !== streamId) return false;
+    const open = run.open;
+    if (open) {
+      if (msn === open.msn) return part === open.parts.length;
+      return msn === open.msn + 1 && part === 0;
+    }
+    // Between the run's start and its first frame: part 0 of the next segment.
+    return msn === this.#nextMsn && part === 0;
+  }
+
+  #waitUntil<T>(
+    check: () => WaitResult<T> | undefined,
+    signal: AbortSignal,
+    timeoutMs: number,
+  ): Promise<WaitResult<T>> {
+    const immediate = check();
+    if (immediate) return Promise.resolve(immediate);
+    if (signal.aborted) return Promise.resolve({ ok: false, reason: 'aborted' });
+    this.#waiting += 1;
+    return new Promise((resolve) => {
+      const finish = (result: WaitResult<T>) => {
+        clearTimeout(timer);
+        this.#updates.off('update', onUpdate);
+        signal.removeEventListener('abort', onAbort);
+        this.#waiting -= 1;
+        resolve(result);
+      };
+      const onUpdate = () => {
+        const result = check();
+        if (result) finish(result);
+      };
+      const onAbort = () => finish({ ok: false, reason: 'aborted' });
+      const timer = setTimeout(() => finish({ ok: false, reason: 'timeout' }), timeoutMs);
+      this.#updates.on('update', onUpdate);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  #changed(): void {
+    this.#model = undefined;
+    this.#rendered.clear();
+    this.#updates.emit('update');
+  }
+
+  #findSegment(streamId: string, msn: number): Segment | undefined {
+    const open = this.#run?.open;
+    if (open && open.msn === msn && open.run.streamId === streamId) return open;
+    return this.#segments.find((segment) => segment.msn === msn && segment.run.streamId === streamId);
+  }
+
+  #onInit(run: Run, init: InitSegment): void {
+    if (run.init) {
+      this.#log.warn({ streamId: run.streamId }, 'a second init segment in one run: ignored');
+      return;
+    }
+    const name = initName(run.streamId);
+    run.init = { ...init, name };
+    this.#inits.set(name, init.bytes);
+  }
+
+  #onFragment(run: Run, fragment: Fragment): void {
+    if (this.#run !== run || !run.init) return;
+    const { timescale } = run.init;
+    const ticks = fragment.duration;
+    const tolerance = timescale / 1000; // 1 ms of timestamp rounding
+    const partTicks = this.#options.partTarget * timescale;
+    const segmentTicks = this.#options.targetDuration * timescale;
+    // A frame's own duration is known (trun); the next one's is assumed to be the same.
+    const frameTicks = ticks > 0 ? ticks : run.lastFrameTicks;
+
+    const open = run.open;
+    if (!open) {
+      if (!fragment.keyframe) return; // a segment starts on a keyframe: wait for one
+      run.anchor ??= { decodeTime: fragment.decodeTime, wallMs: this.#now() };
+      this.#openSegment(run, fragment.decodeTime);
+    } else if (fragment.keyframe && open.duration >= segmentTicks - frameTicks / 2) {
+      // A keyframe once the segment is long enough: the next segment starts here.
+      this.#closePart(run);
+      this.#closeSegment(run);
+      this.#openSegment(run, fragment.decodeTime);
+    } else if (open.duration + run.partTicks + frameTicks >= segmentTicks + timescale / 2) {
+      // No keyframe in time: rounded, the segment would exceed EXT-X-TARGETDURATION (§6.2.1). Cut here.
+      if (!run.warnedLongGop) {
+        run.warnedLongGop = true;
+        this.#log.warn(
+          { targetDuration: this.#options.targetDuration },
+          'the camera’s keyframe interval is longer than HLS_SEGMENT_SECONDS: segments are cut between keyframes',
+        );
+      }
+      this.#closePart(run);
+      this.#closeSegment(run);
+      this.#openSegment(run, fragment.decodeTime);
+    } else if (run.partTicks + ticks > partTicks + tolerance) {
+      this.#closePart(run); // this frame would overrun PART-TARGET
+    }
+
+    if (run.frames.length === 0) run.partIndependent = fragment.keyframe;
+    run.frames.push(fragment.bytes);
+    run.partTicks += ticks;
+    run.lastFrameTicks = frameTicks;
+    // Eager: publish the part now if the next frame would not fit, rather than when it arrives.
+    if (run.partTicks + frameTicks > partTicks + tolerance) this.#closePart(run);
+  }
+
+  #openSegment(run: Run, decodeTime: number): Segment {
+    const { timescale } = run.init!;
+    const anchor = run.anchor!;
+    const first = !this.#segments.some((segment) => segment.run === run);
+    const segment: Segment = {
+      msn: this.#nextMsn,
+      run,
+      discontinuity: first && run.discontinuity,
+      programDateTime: anchor.wallMs + ((decodeTime - anchor.decodeTime) / timescale) * 1000,
+      parts: [],
+      duration: 0,
+      independent: false,
+      partsReleased: false,
+    };
+    this.#nextMsn += 1;
+    run.open = segment;
+    return segment;
+  }
+
+  #closePart(run: Run): void {
+    const open = run.open;
+    if (!open || run.frames.length === 0) return;
+    const { timescale } = run.init!;
+    const index = open.parts.length;
+    const part: Part = {
+      index,
+      uri: partName(run.streamId, open.msn, index),
+      duration: run.partTicks / timescale,
+      independent: run.partIndependent,
+      bytes: run.frames.length === 1 ? run.frames[0]! : Buffer.concat(run.frames),
+    };
+    if (index === 0) open.independent = run.partIndependent;
+    open.parts.push(part);
+    open.duration += run.partTicks;
+    run.frames = [];
+    run.partTicks = 0;
+    this.#partsMade += 1;
+    this.#releaseOldParts();
+    this.#changed();
+  }
+
+  #closeSegment(run: Run): void {
+    const open = run.open;
+    run.open = undefined;
+    if (!open || open.parts.length === 0) return;
+    const bytes = Buffer.concat(open.parts.map((part) => part.bytes));
+    // The parts become views into the segment: its bytes are held once.
+    let offset = 0;
+    for (const part of open.parts) {
+      part.bytes = bytes.subarray(offset, offset + part.bytes.length);
+      offset += part.bytes.length;
+    }
+    open.bytes = bytes;
+    this.#segments.push(open);
+    this.#trim();
+    this.#changed();
+  }
+
+  /** Ends the current run: its last frames become a final part, its open segment a complete one. */
+  #closeRun(): void {
+    const run = this.#run;
+    if (!run) return;
+    this.#closePart(run);
+    this.#closeSegment(run);
+    this.#run = undefined;
+  }
+
+  /**
+   * Segments leave the listing after `listSize`, stay downloadable for as many again (§6.2.2: a
+   * player may have fetched the playlist just before), then are dropped with their init segment.
+   */
+  #trim(): void {
+    const { listSize } = this.#options;
+    const listedFrom = Math.max(0, this.#segments.length - listSize);
+    // EXT-X-DISCONTINUITY-SEQUENCE counts the discontinuities that left the listing (§6.2.2).
+    for (const segment of this.#segments.slice(0, listedFrom)) {
+      if (segment.msn <= this.#unlistedThrough) continue;
+      if (segment.discontinuity) this.#discontinuitySequence += 1;
+      this.#unlistedThrough = segment.msn;
+    }
+    while (this.#segments.length > 2 * listSize) {
+      const dropped = this.#segments.shift()!;
+      const stillUsed =
+        this.#run?.streamId === dropped.run.streamId ||
+        this.#segments.some((segment) => segment.run.streamId === dropped.run.streamId);
+      if (!stillUsed) this.#inits.delete(initName(dropped.run.streamId));
+    }
+  }
+
+  /**
+   * EXT-X-PART tags are listed for the segments within three target durations of the end (§6.2.2);
+   * their bytes stay for three more target durations, then only the whole segment remains.
+   */
+  #releaseOldParts(): void {
+    const releaseAfter = 7 * this.#options.targetDuration; // 3 listed + 3 downloadable + 1 to spare
+    let fromEnd = 0;
+    for (let i = this.#segments.length - 1; i >= 0; i -= 1) {
+      const segment = this.#segments[i]!;
+      fromEnd += segment.duration / segment.run.init!.timescale;
+      if (fromEnd > releaseAfter && !segment.partsReleased) {
+        segment.partsReleased = true;
+        segment.parts.length = 0;
+      }
+    }
+  }
+
+  #buildModel(): PlaylistModel | undefined {
+    const run = this.#run;
+    const listed = this.#segments.slice(-this.#options.listSize);
+    const open = run?.open && run.open.parts.length > 0 ? run.open : undefined;
+    if (listed.length === 0 && !open) return undefined;
+    const partWindow = 3 * this.#options.targetDuration;
+    let fromEnd = open ? open.duration / run!.init!.timescale : 0;
+    const segments: SegmentEntry[] = [];
+    for (let i = listed.length - 1; i >= 0; i -= 1) {
+      const segment = listed[i]!;
+      const showParts = fromEnd < partWindow && !segment.partsReleased;
+      fromEnd += segment.duration / segment.run.init!.timescale;
+      segments.unshift(this.#entry(segment, showParts));
+    }
+    return {
+      targetDuration: this.#options.targetDuration,
+      partTarget: this.#options.partTarget,
+      discontinuitySequence: this.#discontinuitySequence,
+      segments,
+      open: open ? this.#entry(open, true) : undefined,
+      preloadHint: run?.init ? this.#preloadHint(run) : undefined,
+    };
+  }
+
+  #entry(segment: Segment, withParts: boolean): SegmentEntry {
+    const { timescale } = segment.run.init!;
+    return {
+      msn: segment.msn,
+      uri: segmentName(segment.run.streamId, segment.msn),
+      mapUri: initName(segment.run.streamId),
+      discontinuity: segment.discontinuity,
+      programDateTime: segment.programDateTime,
+      duration: segment.duration / timescale,
+      independent: segment.independent,
+      parts: withParts ? segment.parts.map(({ bytes: _bytes, ...entry }) => entry) : undefined,
+    };
+  }
+
+  /** The part most likely next: part 0 of the next segment once this one is long enough, else the next index. */
+  #preloadHint(run: Run): string | undefined {
+    const open = run.open;
+    if (!open) return undefined;
+    const { timescale } = run.init!;
+    const segmentTicks = this.#options.targetDuration * timescale;
+    if (run.frames.length === 0 && open.duration >= segmentTicks - run.lastFrameTicks / 2) {
+      return partName(run.streamId, open.msn + 1, 0);
+    }
+    return partName(run.streamId, open.msn, open.parts.length);
+  }
+}
