@@ -117,6 +117,8 @@ describe('loadServiceConfig', () => {
       'UDP_LISTEN',
       'CAMERA_TARGET',
       'HLS_DIR',
+      'HLS_MODE',
+      'HLS_PART_MS',
       'HLS_SEGMENT_SECONDS',
       'HLS_LIST_SIZE',
       'START_TIMEOUT_MS',
