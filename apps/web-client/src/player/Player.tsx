@@ -7,6 +7,7 @@ import Hls, { type ErrorData } from 'hls.js';
 import type { PlayerStatus } from '../logic/view';
 import type { StatsCollector } from '../stats/collector';
 import { hlsConfigFor, MEDIA_RECOVERY_WINDOW_MS, rebuildDelayMs } from './hls-config';
+import { bufferedAhead, holdLiveEdge, START_BUFFER_S, START_WAIT_MS } from './live-edge';
 
 declare global {
   interface Window {
@@ -69,17 +70,44 @@ function playWithHlsJs(
     instance.on(Hls.Events.FRAG_BUFFERED, () => {
       attempt = 0;
     });
-    instance.on(Hls.Events.MANIFEST_PARSED, () => {
-      video.play().catch(() => undefined); // autoplay may be refused; `muted` makes that rare
-    });
+    const play = () => void video.play().catch(() => undefined); // `muted` makes a refusal rare
+    if (lowLatency) {
+      // Start once a few parts are buffered (the first frame shows meanwhile), then hold the edge.
+      const builtAt = performance.now();
+      let started = false;
+      instance.on(Hls.Events.FRAG_BUFFERED, () => {
+        if (started) return;
+        if (bufferedAhead(video) >= START_BUFFER_S || performance.now() - builtAt > START_WAIT_MS) {
+          started = true;
+          play();
+        }
+      });
+    } else {
+      instance.on(Hls.Events.MANIFEST_PARSED, play);
+    }
     instance.loadSource(src);
     instance.attachMedia(video);
   }
+
+  // LL-HLS: a little faster while late, a seek when far behind (live-edge.ts), four times a second.
+  const edgeTimer = lowLatency
+    ? setInterval(() => {
+        if (!hls || video.paused || video.seeking) return;
+        const action = holdLiveEdge({
+          latency: Number.isFinite(hls.latency) ? hls.latency : null,
+          target: hls.targetLatency,
+          bufferAhead: bufferedAhead(video),
+        });
+        if ('seekBy' in action) video.currentTime += action.seekBy;
+        else if (video.playbackRate !== action.rate) video.playbackRate = action.rate;
+      }, 250)
+    : undefined;
 
   build();
   return () => {
     closed = true;
     clearTimeout(timer);
+    clearInterval(edgeTimer);
     teardown();
   };
 }
@@ -170,7 +198,6 @@ export function Player({ src, lowLatency = false, onStatus, stats }: PlayerProps
       data-testid="video"
       aria-label="Live camera video"
       muted
-      autoPlay
       playsInline
       disableRemotePlayback
     />

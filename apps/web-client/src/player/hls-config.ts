@@ -78,8 +78,11 @@ const {
 
 export const LL_HLS_CONFIG: Partial<HlsConfig> = {
   ...SHARED_CONFIG,
-  // Catch up within the target by playing faster, up to 1.25× (barely visible), when it fell behind.
-  maxLiveSyncPlaybackRate: 1.25,
+  // hls.js's own catch-up only acts with more than 1 s buffered, never the case 0.6 s behind the
+  // edge; live-edge.ts does it instead, and the two must not fight over playbackRate.
+  maxLiveSyncPlaybackRate: 1,
+  // A stall makes hls.js aim this much further behind (default 1 s, more than the whole target).
+  liveSyncOnStallIncrease: 0.2,
   lowLatencyMode: true,
 };
 
