@@ -19,7 +19,7 @@ function valueOf(args: readonly string[], flag: string): string | undefined {
 const X264_AND_MPEGTS = [
   '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline',
   '-pix_fmt', 'yuv420p', '-b:v', '2000000', '-maxrate', '2000000', '-bufsize', '1000000',
-  '-g', '30', '-keyint_min', '30', '-sc_threshold', '0',
+  '-g', '30', '-keyint_min', '30', '-sc_threshold', '0', '-force_key_frames', 'expr:eq(n,6)',
   '-an', '-f', 'mpegts', '-flush_packets', '1', '-muxdelay', '0', '-muxpreload', '0',
   'udp://127.0.0.1:40000?pkt_size=1316&connect=1',
 ];

@@ -32,6 +32,10 @@ export const FFMPEG_GLOBAL_ARGS: readonly string[] = ['-hide_banner', '-nostats'
  */
 export function libx264Args(video: VideoSettings): string[] {
   const gop = String(video.keyframeInterval);
+  // A second keyframe 0.2 s in (then every GOP from there): an LL-HLS packager can end the first
+  // segment after one part, and players (hls.js starts only from a complete segment) show the
+  // first frame ~0.8 s sooner. One extra keyframe per start; later segments stay GOP-aligned.
+  const earlyKeyframe = Math.max(1, Math.round(video.fps * 0.2));
   // prettier-ignore
   return [
     '-c:v', 'libx264',
@@ -45,6 +49,7 @@ export function libx264Args(video: VideoSettings): string[] {
     '-g', gop,
     '-keyint_min', gop,
     '-sc_threshold', '0',
+    '-force_key_frames', `expr:eq(n,${earlyKeyframe})`,
   ];
 }
 

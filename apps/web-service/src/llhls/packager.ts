@@ -148,15 +148,27 @@ export class LlHlsPackager {
     return (run.open?.parts.length ?? 0) > 0 || this.#segments.some((segment) => segment.run === run);
   }
 
-  /** Resolves once the run of `streamId` has listed a part; rejects with `signal.reason` on abort. */
+  /** The current run has a complete segment in the playlist. */
+  hasSegment(streamId: string): boolean {
+    const run = this.#run;
+    return run?.streamId === streamId && this.#segments.some((segment) => segment.run === run);
+  }
+
+  /**
+   * Resolves once the run of `streamId` has a complete segment listed; rejects with `signal.reason`
+   * on abort. Not the first part: hls.js (1.7) loads nothing from a playlist of parts alone and then
+   * waits a whole target duration before it reloads, so a start answered on the first part put the
+   * first frame 1 s later than one answered on the first segment, ~30 ms after it (the run's first
+   * segment ends at the camera's second keyframe: see #isFirstOfRun).
+   */
   async waitUntilPlayable(streamId: string, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
     const result = await this.#waitUntil(
-      () => (this.hasParts(streamId) ? { ok: true, value: undefined } : undefined),
+      () => (this.hasSegment(streamId) ? { ok: true, value: undefined } : undefined),
       signal,
       2 ** 31 - 1,
     );
-    if (!result.ok) throw signal.reason ?? new Error(`no part from ${streamId}: ${result.reason}`);
+    if (!result.ok) throw signal.reason ?? new Error(`no segment from ${streamId}: ${result.reason}`);
   }
 
   /** Removes everything (a stop). Media sequence numbers keep counting, so caches never mix streams. */
@@ -349,8 +361,12 @@ export class LlHlsPackager {
       if (!fragment.keyframe) return; // a segment starts on a keyframe: wait for one
       run.anchor ??= { decodeTime: fragment.decodeTime, wallMs: this.#now() };
       this.#openSegment(run, fragment.decodeTime);
-    } else if (fragment.keyframe && open.duration >= segmentTicks - frameTicks / 2) {
-      // A keyframe once the segment is long enough: the next segment starts here.
+    } else if (
+      fragment.keyframe &&
+      (open.duration + run.partTicks >= segmentTicks - frameTicks / 2 || this.#isFirstOfRun(run, open))
+    ) {
+      // A keyframe once the segment (its parts and the frames of the part being filled) is long
+      // enough: the next segment starts here.
       this.#closePart(run);
       this.#closeSegment(run);
       this.#openSegment(run, fragment.decodeTime);
@@ -376,6 +392,15 @@ export class LlHlsPackager {
     run.lastFrameTicks = frameTicks;
     // Eager: publish the part now if the next frame would not fit, rather than when it arrives.
     if (run.partTicks + frameTicks > partTicks + tolerance) this.#closePart(run);
+  }
+
+  /**
+   * The run's first segment, once it has a part, ends at the next keyframe however short: hls.js
+   * starts only from a complete segment, so a camera that sends a second keyframe early (ours does,
+   * 0.2 s in) is on screen ~0.8 s sooner.
+   */
+  #isFirstOfRun(run: Run, open: Segment): boolean {
+    return open.parts.length > 0 && !this.#segments.some((segment) => segment.run === run);
   }
 
   #openSegment(run: Run, decodeTime: number): Segment {
@@ -469,7 +494,8 @@ export class LlHlsPackager {
 
   /**
    * EXT-X-PART tags are listed for the segments within three target durations of the end (§6.2.2);
-   * their bytes stay for three more target durations, then only the whole segment remains.
+   * their bytes stay downloadable for three more target durations (a MUST there), then only the
+   * whole segment remains.
    */
   #releaseOldParts(): void {
     const releaseAfter = 7 * this.#options.targetDuration; // 3 listed + 3 downloadable + 1 to spare
@@ -494,8 +520,10 @@ export class LlHlsPackager {
     const segments: SegmentEntry[] = [];
     for (let i = listed.length - 1; i >= 0; i -= 1) {
       const segment = listed[i]!;
-      const showParts = fromEnd < partWindow && !segment.partsReleased;
       fromEnd += segment.duration / segment.run.init!.timescale;
+      // §6.2.2: EXT-X-PART tags SHOULD go once they are more than three target durations from the
+      // end, so a segment lists its parts while it begins less than that from the end.
+      const showParts = fromEnd < partWindow - 1e-6 && !segment.partsReleased;
       segments.unshift(this.#entry(segment, showParts));
     }
     return {
@@ -504,7 +532,7 @@ export class LlHlsPackager {
       discontinuitySequence: this.#discontinuitySequence,
       segments,
       open: open ? this.#entry(open, true) : undefined,
-      preloadHint: run?.init ? this.#preloadHint(run) : undefined,
+      preloadHint: run ? this.#preloadHint(run) : undefined,
     };
   }
 
@@ -523,9 +551,11 @@ export class LlHlsPackager {
   }
 
   /** The part most likely next: part 0 of the next segment once this one is long enough, else the next index. */
-  #preloadHint(run: Run): string | undefined {
+  #preloadHint(run: Run): string {
     const open = run.open;
-    if (!open) return undefined;
+    // A run that has made no segment yet (a restarted segmenter): part 0 of the next segment, as
+    // #isNextPart has it. The playlist still lists parts, so it must still hint the next one.
+    if (!open) return partName(run.streamId, this.#nextMsn, 0);
     const { timescale } = run.init!;
     const segmentTicks = this.#options.targetDuration * timescale;
     if (run.frames.length === 0 && open.duration >= segmentTicks - run.lastFrameTicks / 2) {
