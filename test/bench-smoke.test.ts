@@ -1,8 +1,8 @@
 /**
  * The benchmark's instrument works: `npm run bench` with a tiny window (1 cold start, 5 s per system,
- * a late joiner 2 s after the first frame) measures ours and the peer (nginx-rtmp), both viewers, and
- * writes its report. No timing assertions: speed is the
- * report's business, not a test's.
+ * a late joiner 2 s after the first frame) measures ours (LL-HLS, the service's default: playlist and
+ * segments over HTTP, the packager's /metrics) and the peer (nginx-rtmp), both viewers, and writes its
+ * report. No timing assertions: speed is the report's business, not a test's.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -24,14 +24,17 @@ interface Samples {
   runs: Record<
     'ours' | 'peer',
     {
-      coldStarts: { toFirstFrame?: number; toManifest?: number }[];
+      hlsMode?: 'll' | 'plain';
+      coldStarts: { toFirstFrame?: number; toManifest?: number; toFirstPart?: number }[];
       steady: {
         samples: { at: number; latencyMs: number }[];
-        segments: unknown[];
+        segments: { capturedAt?: number }[];
+        parts?: unknown[];
         mediaEvents?: { type: string }[];
         lateJoiner?: { joinAt: number; firstFrameAt: number; samples: { latencyMs: number }[] };
       };
       resources: Record<string, { cpuPercent: number[]; rssMiB: number[] }>;
+      packager?: { bytesHeld?: number }[];
     }
   >;
 }
@@ -107,14 +110,30 @@ describe.runIf(ready)('npm run bench (smoke)', () => {
         ).toBe(true);
       }
 
+      // Ours in LL-HLS: the parts were seen over HTTP, the segments' stamps read, /metrics sampled.
+      const ours = data.runs.ours;
+      expect(ours.hlsMode).toBe('ll');
+      expect(ours.coldStarts[0]!.toFirstPart, 'ours: start → first part listed').toBeGreaterThan(0);
+      expect(ours.steady.parts?.length ?? 0, 'ours: parts seen').toBeGreaterThan(0);
+      expect(
+        ours.steady.segments.some((s) => s.capturedAt !== undefined),
+        'ours: a segment stamp read',
+      ).toBe(true);
+      expect(
+        ours.packager?.some((s) => (s.bytesHeld ?? 0) > 0),
+        'ours: the packager’s bytes held',
+      ).toBe(true);
+
       const report = await readFile(join(out, 'report.md'), 'utf8');
-      expect(report).toMatch(/\| figure \| ours \| peer \|/);
+      expect(report).toMatch(/\| figure \| ours \(LL-HLS\) \| peer \(nginx-rtmp\) \|/);
       expect(report).toMatch(/glass-to-glass, viewer there from the start, median \| \d+ ms \| \d+ ms \|/);
       expect(report).toMatch(
         /glass-to-glass, viewer who joined a live stream, median \(p95\) \| \d+ ms \(p95 \d+ ms\) \| \d+ ms \(p95 \d+ ms\) \|/,
       );
       expect(report).toContain('## Stalls');
-      expect(report).toContain('Where the time goes');
+      expect(report).toContain('Where the time goes in LL-HLS');
+      expect(report).toContain('Where the time goes in plain HLS');
+      expect(report).toContain('The LL-HLS packager: memory and CPU');
       const svg = await readFile(join(out, 'latency.svg'), 'utf8');
       expect(svg).toMatch(/^<svg /);
       expect(svg).toContain('ours (camstream)');

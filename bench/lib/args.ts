@@ -1,4 +1,5 @@
 /** Command-line options of `npm run bench`. Pure. */
+import { SYSTEM_NAMES, type SystemName } from './types.js';
 
 export interface BenchOptions {
   /** Seconds of steady playback measured per system. */
@@ -13,7 +14,8 @@ export interface BenchOptions {
   latest: boolean;
   /** Run `npm run build` first (default), or only check that dist/ exists. */
   build: boolean;
-  systems: ('ours' | 'peer')[];
+  /** Measured in this order: ours (LL-HLS, the service's default), ours-plain (HLS_MODE=plain), peer. */
+  systems: SystemName[];
   /** Only re-render report.md and the plot from this folder's samples.json (no measuring). */
   rerender: string | undefined;
   help: boolean;
@@ -28,7 +30,11 @@ export const USAGE = `npm run bench -- [options]
   --out <dir>          output folder (default bench/results/<ISO date-time>, copied to bench/results/latest)
   --latest             copy the report to bench/results/latest even with --out
   --no-build           skip \`npm run build\` (dist/ must exist)
-  --only <ours|peer>   measure one system only
+  --systems <list>     the systems to measure, comma-separated, from ours (the service's default, LL-HLS),
+                       ours-plain (the same service with HLS_MODE=plain) and peer (nginx-rtmp)
+                       (default ours,peer)
+  --with-plain         add ours-plain to the systems
+  --only <system>      measure one system only (ours, ours-plain or peer)
   --rerender <dir>     write report.md and latency.svg/.png again from <dir>/samples.json, measuring nothing
   --help               this text`;
 
@@ -83,12 +89,16 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       case '--no-build':
         options.build = false;
         break;
-      case '--only': {
-        const system = value(flag);
-        if (system !== 'ours' && system !== 'peer') throw new Error('--only takes ours or peer');
-        options.systems = [system];
+      case '--only':
+        options.systems = systemList(flag, value(flag));
+        if (options.systems.length !== 1) throw new Error(`--only takes one of ${SYSTEM_NAMES.join(', ')}`);
         break;
-      }
+      case '--systems':
+        options.systems = systemList(flag, value(flag));
+        break;
+      case '--with-plain':
+        if (!options.systems.includes('ours-plain')) options.systems.push('ours-plain');
+        break;
       case '--rerender':
         options.rerender = value(flag);
         break;
@@ -101,5 +111,16 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     }
   }
   if (options.out === undefined) options.latest = true;
+  // Always in the same order, whatever the command line's: ours first, the peer last.
+  options.systems = SYSTEM_NAMES.filter((name) => options.systems.includes(name));
   return options;
+}
+
+function systemList(flag: string, text: string): SystemName[] {
+  const names = text.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !(SYSTEM_NAMES as readonly string[]).includes(name));
+  if (unknown.length > 0 || names.length === 0) {
+    throw new Error(`${flag}: unknown system ${unknown.join(', ')} (known: ${SYSTEM_NAMES.join(', ')})`);
+  }
+  return [...new Set(names as SystemName[])];
 }

@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { readStamp, stampToEpochMs } from '@camstream/protocol';
-import type { SegmentRecord } from './playlist.js';
+import type { SegmentRecord } from './playlist-watcher.js';
 
 function firstFrameLuma(path: string, width: number, height: number): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {

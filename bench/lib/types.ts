@@ -1,9 +1,13 @@
 /** What one system's measurement produces: the raw material of samples.json and the report. */
+import type { PackagerSample } from './metrics.js';
 import type { MediaEvent, PlaybackSeries } from './page.js';
+import type { PartRecord } from './playlist-watcher.js';
 import type { ResourceSeries } from './resources.js';
 import type { StampedSegment } from './segment-stamps.js';
 
-export type SystemName = 'ours' | 'peer';
+/** ours: the service's default, LL-HLS; ours-plain: the same service with HLS_MODE=plain. */
+export const SYSTEM_NAMES = ['ours', 'ours-plain', 'peer'] as const;
+export type SystemName = (typeof SYSTEM_NAMES)[number];
 
 /** One cold start: every figure in ms from the start (ours: the click; the peer: the start command). */
 export interface ColdStart {
@@ -12,8 +16,20 @@ export interface ColdStart {
   startAt: number;
   /** ours: the start request answered 200; the peer: nginx's playlist lists a segment. */
   toManifest?: number;
-  /** The playlist file on disk lists a segment (the bench polls it every 20 ms): same for both. */
+  /**
+   * The playlist lists a complete segment: plain HLS, the file on disk (polled every 20 ms); LL-HLS,
+   * over HTTP (blocking reloads).
+   */
   toPlaylistFile?: number;
+  /** LL-HLS: the playlist lists the first part (polled over HTTP every 20 ms until it exists). */
+  toFirstPart?: number;
+  /** LL-HLS: the first part's duration, ms. */
+  firstPartMs?: number;
+  /**
+   * LL-HLS: the part after the first complete segment listed: a player that blocks for the next part,
+   * as hls.js does, learns that the first segment is complete only then.
+   */
+  toPartAfterFirstSegment?: number;
   /** The first frame on screen (the page's firstFrameAt). */
   toFirstFrame?: number;
   /** The agent's encoder sent its first datagram (the `at` of its `streaming` status). */
@@ -53,12 +69,22 @@ export interface LateJoinerRun extends ViewerRun {
 
 export interface SteadyRun extends ViewerRun {
   targetDuration?: number;
+  /** LL-HLS: EXT-X-PART-INF PART-TARGET and EXT-X-SERVER-CONTROL's hold-backs, s. */
+  partTarget?: number;
+  partHoldBack?: number;
+  holdBack?: number;
   segments: StampedSegment[];
+  /** LL-HLS: every part listed in the steady window, when first listed. */
+  parts?: PartRecord[];
+  /** Playlist reads that returned a playlist (LL-HLS: mostly blocking reloads). */
+  playlistReads?: number;
   lateJoiner?: LateJoinerRun;
 }
 
 export interface SystemRun {
   system: SystemName;
+  /** ours only: how the service packaged (older results without it were plain HLS). */
+  hlsMode?: 'll' | 'plain';
   title: string;
   coldStarts: ColdStart[];
   /** ours only: POST /api/stream/start → 200, ms, with no browser involved. */
@@ -66,6 +92,8 @@ export interface SystemRun {
   steady: SteadyRun;
   /** Per role, sampled every second during the steady window. */
   resources: Record<string, ResourceSeries>;
+  /** ours in LL-HLS: the packager's /metrics, sampled every second during the steady window. */
+  packager?: PackagerSample[];
   /** The command lines that ran (encoder, segmenter or remuxer). */
   commands: Record<string, string>;
   /** Notes for the report (what was measured differently and why). */

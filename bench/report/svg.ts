@@ -65,10 +65,13 @@ const dashOf = (s: ChartSeries) => (s.dash ? ` stroke-dasharray="${s.dash}"` : '
 
 export function lineChart(series: ChartSeries[], options: ChartOptions): string {
   const width = options.width ?? 960;
-  const height = options.height ?? 520;
+  // The legend goes below the plot (inside it, it would hide lines that run near the bottom).
+  const legendH = series.length * 22 + 10;
+  const plotHeight = options.height ?? 520;
+  const height = plotHeight + legendH + 12;
   const margin = { left: 84, right: 28, top: options.subtitle ? 76 : 56, bottom: 64 };
   const plotW = width - margin.left - margin.right;
-  const plotH = height - margin.top - margin.bottom;
+  const plotH = plotHeight - margin.top - margin.bottom;
   const all = series.flatMap((s) => s.points);
   const maxX = Math.max(1, ...all.map((p) => p.x));
   const refs = options.references ?? [];
@@ -104,7 +107,7 @@ export function lineChart(series: ChartSeries[], options: ChartOptions): string 
   }
   out.push(
     `<rect x="${margin.left}" y="${margin.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#888"/>`,
-    `<text x="${margin.left + plotW / 2}" y="${height - 18}" text-anchor="middle" fill="#111">${escape(options.xLabel)}</text>`,
+    `<text x="${margin.left + plotW / 2}" y="${plotHeight - 18}" text-anchor="middle" fill="#111">${escape(options.xLabel)}</text>`,
     `<text transform="translate(22 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#111">${escape(options.yLabel)}</text>`,
   );
   for (const ref of refs) {
@@ -121,11 +124,9 @@ export function lineChart(series: ChartSeries[], options: ChartOptions): string 
       );
     }
   }
-  // Legend, bottom right inside the plot (latencies sit above it: none is near 0).
   const legendW = Math.max(...series.map((s) => s.label.length)) * 7.4 + 44;
-  const legendH = series.length * 22 + 10;
-  const lx = margin.left + plotW - legendW - 10;
-  const ly = margin.top + plotH - legendH - 10;
+  const lx = margin.left;
+  const ly = plotHeight;
   out.push(
     `<rect x="${lx}" y="${ly}" width="${legendW}" height="${legendH}" fill="#ffffff" fill-opacity="0.92" stroke="#bbb"/>`,
   );

@@ -10,7 +10,8 @@ import {
   type PlaybackSeries,
   type StatsSnapshot,
 } from '../lib/page.js';
-import type { PlaylistWatcher } from '../lib/playlist.js';
+import { MetricsSampler } from '../lib/metrics.js';
+import type { PlaylistWatcher } from '../lib/playlist-watcher.js';
 import {
   cachedFinder,
   childrenNamed,
@@ -150,9 +151,10 @@ async function lateJoiner(
 }
 
 /**
- * The steady window: `durationSec` of playback on `page` with resources sampled every second,
- * a progress line every 5 s; meanwhile, unless turned off, a late joiner (`joinUrl`) opens a second page
- * `lateJoinSec` after the first frame. Then the stamps of the kept segments are read.
+ * The steady window: `durationSec` of playback on `page` with resources (and, given `metricsUrl`,
+ * the packager's /metrics) sampled every second, a progress line every 5 s; meanwhile, unless turned
+ * off, a late joiner (`joinUrl`) opens a second page `lateJoinSec` after the first frame. Then the
+ * stamps of the kept segments are read.
  */
 export async function steadyWindow(
   ctx: BenchContext,
@@ -162,8 +164,10 @@ export async function steadyWindow(
   watcher: PlaylistWatcher,
   roles: Record<string, RoleFinder>,
   joinUrl: string,
-): Promise<{ steady: SteadyRun; resources: SystemRun['resources'] }> {
+  metricsUrl?: string,
+): Promise<{ steady: SteadyRun; resources: SystemRun['resources']; packager?: SystemRun['packager'] }> {
   const sampler = new ResourceSampler(roles);
+  const metrics = metricsUrl ? new MetricsSampler(metricsUrl, () => watcher.listedNow()) : undefined;
   const durationMs = ctx.options.durationSec * 1000;
   const endAt = Date.now() + durationMs;
   const joinDelayMs = ctx.options.lateJoinSec * 1000;
@@ -194,12 +198,18 @@ export async function steadyWindow(
   const endedAt = Date.now();
   const late = await joined;
   const resources = sampler.stop();
+  const packager = metrics?.stop();
   const segments = await watcher.stop();
   if (late && 'error' in late) throw late.error;
   const steady: SteadyRun = {
     ...(await viewerRun(page, firstFrameAt, series, endedAt)),
     ...(watcher.targetDuration !== undefined && { targetDuration: watcher.targetDuration }),
+    ...(watcher.partTarget !== undefined && { partTarget: watcher.partTarget }),
+    ...(watcher.partHoldBack !== undefined && { partHoldBack: watcher.partHoldBack }),
+    ...(watcher.holdBack !== undefined && { holdBack: watcher.holdBack }),
     segments: await readSegmentStamps(segments, VIDEO.width, VIDEO.height),
+    ...(watcher.parts.length > 0 && { parts: watcher.parts }),
+    playlistReads: watcher.reads,
     ...(late && 'run' in late && { lateJoiner: late.run }),
   };
   if (steady.samples.length === 0) {
@@ -214,5 +224,5 @@ export async function steadyWindow(
         `${ms(median(late.run.samples.map((s) => s.latencyMs)))}`,
     );
   }
-  return { steady, resources };
+  return { steady, resources, ...(packager && { packager }) };
 }

@@ -1,6 +1,8 @@
 /**
  * Ours: the web service (embedded broker) and the camera agent on the stamped test source, their
- * real CLIs from dist/; Chromium opens `/?stats=1` and clicks Start, as a person would.
+ * real CLIs from dist/; Chromium opens `/?stats=1` and clicks Start, as a person would. In LL-HLS
+ * (the service's default) the playlist and its media are read over HTTP, as a player does, and the
+ * packager's /metrics are sampled; in plain HLS (HLS_MODE=plain) the playlist file is polled on disk.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -9,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { startSystem, type System } from '../../test/helpers/system.js';
 import { CameraWatch } from '../lib/camera.js';
 import { waitForStats } from '../lib/page.js';
-import { PlaylistWatcher } from '../lib/playlist.js';
+import { PlaylistWatcher } from '../lib/playlist-watcher.js';
 import { cachedFinder, childrenNamed } from '../lib/resources.js';
 import type { ColdStart, SystemRun } from '../lib/types.js';
 import {
@@ -70,14 +72,30 @@ export function inputOf(args: string[]): { options: string[]; query: string } | 
   return { options, query: url.includes('?') ? url.slice(url.indexOf('?') + 1) : '' };
 }
 
-export async function runOurs(ctx: BenchContext): Promise<OursHandle> {
+const TITLES = {
+  ll: 'ours (camstream, LL-HLS: ffmpeg remuxes to per-frame fMP4, our packager cuts 200 ms parts and 1 s segments, served from memory)',
+  plain:
+    'ours, plain HLS (camstream with HLS_MODE=plain: ffmpeg’s hls muxer writes 1 s MPEG-TS segments to disk)',
+};
+
+export async function runOurs(ctx: BenchContext, mode: 'll' | 'plain'): Promise<OursHandle> {
   const { options, teardown } = ctx;
-  ctx.log('ours: starting the web service (embedded broker) and the agent (stamped test source)');
+  const name = mode === 'll' ? 'ours' : 'ours-plain';
+  ctx.log(
+    `${name}: starting the web service (HLS_MODE=${mode}, embedded broker) and the agent (stamped test source)`,
+  );
   const system = await startSystem(teardown, {
     broker: 'embedded',
-    webEnv: { LOG_LEVEL: 'info' },
+    webEnv: { LOG_LEVEL: 'info', HLS_MODE: mode },
     agentEnv: { ...VIDEO_ENV, LOG_LEVEL: 'info' },
   });
+  const { hlsMode } = (await system.api('/api/stream')).body as { hlsMode?: string };
+  if (hlsMode !== mode) throw new Error(`${name}: the service says hlsMode ${hlsMode}, not ${mode}`);
+  const playlistUrl = `${system.baseUrl}/hls/${STREAM_PLAYLIST_NAME}`;
+  const watchPlaylist = () =>
+    mode === 'll'
+      ? PlaylistWatcher.overHttp(playlistUrl)
+      : PlaylistWatcher.onDisk(join(system.hlsDir, STREAM_PLAYLIST_NAME));
   const camera = await CameraWatch.connect(system.mqttUrl, 'cam1');
   teardown.add(() => camera.close(), 'the MQTT watcher');
   const webPid = system.web.proc.pid!;
@@ -89,7 +107,7 @@ export async function runOurs(ctx: BenchContext): Promise<OursHandle> {
   const commands: Record<string, string> = {};
   let segmenterInput: OursHandle['segmenterInput'];
   let result: Awaited<ReturnType<typeof steadyWindow>> | undefined;
-  const keepDir = join(ctx.workDir, 'ours-segments');
+  const keepDir = join(ctx.workDir, `${name}-segments`);
   await mkdir(keepDir, { recursive: true });
 
   for (let cycle = 1; cycle <= options.coldStarts; cycle++) {
@@ -99,7 +117,7 @@ export async function runOurs(ctx: BenchContext): Promise<OursHandle> {
       await page.goto(`${system.baseUrl}/?stats=1`);
       await stateIs(page, 'camera-state', 'idle');
       await stateIs(page, 'stream-state', 'idle');
-      const watcher = new PlaylistWatcher(join(system.hlsDir, STREAM_PLAYLIST_NAME));
+      const watcher = watchPlaylist();
       if (last) watcher.keepSegmentsIn(keepDir);
       const before = Date.now();
       await page.getByTestId('start').click();
@@ -114,12 +132,20 @@ export async function runOurs(ctx: BenchContext): Promise<OursHandle> {
       const t0 = stats.startClickedAt!;
       const streaming = await camera.waitFor('streaming', before, STEP_TIMEOUT_MS);
       const listedAt = await watcher.firstListed(STEP_TIMEOUT_MS);
+      const partAt = mode === 'll' ? await watcher.firstPartListed(STEP_TIMEOUT_MS) : undefined;
       const probed = probedAt(system.web.output(), before);
+      const firstPart = watcher.parts[0];
+      const firstSegment = watcher.segments[0];
+      const partAfter =
+        firstSegment && watcher.parts.find((p) => p.msn === firstSegment.seq + 1 && p.index === 0);
       const start: ColdStart = {
         cycle,
         startAt: t0,
         ...(stats.startAnsweredAt !== undefined && { toManifest: stats.startAnsweredAt - t0 }),
         toPlaylistFile: listedAt - t0,
+        ...(partAt !== undefined && { toFirstPart: partAt - t0 }),
+        ...(firstPart && { firstPartMs: firstPart.duration * 1000 }),
+        ...(partAfter && { toPartAfterFirstSegment: partAfter.listedAt - t0 }),
         toFirstFrame: stats.firstFrameAt! - t0,
         toFirstDatagram: streaming.at - t0,
         ...(probed !== undefined && { toProbed: probed - t0 }),
@@ -127,7 +153,8 @@ export async function runOurs(ctx: BenchContext): Promise<OursHandle> {
       };
       coldStarts.push(start);
       ctx.log(
-        `ours: cold start ${cycle}/${options.coldStarts}: click → manifest (200) ${ms(start.toManifest)}, ` +
+        `${name}: cold start ${cycle}/${options.coldStarts}: click → manifest (200) ${ms(start.toManifest)}, ` +
+          (mode === 'll' ? `first part listed ${ms(start.toFirstPart)}, ` : '') +
           `click → first frame ${ms(start.toFirstFrame)}`,
       );
       if (last) {
@@ -140,18 +167,20 @@ export async function runOurs(ctx: BenchContext): Promise<OursHandle> {
         if (encoder) commands['encoder (ffmpeg, in the agent)'] = encoder.join(' ');
         result = await steadyWindow(
           ctx,
-          'ours',
+          name,
           page,
           stats.firstFrameAt!,
           watcher,
           {
-            'web service (node)': async () => [webPid],
+            [mode === 'll' ? 'web service (node, with the LL-HLS packager)' : 'web service (node)']:
+              async () => [webPid],
             'segmenter (ffmpeg)': cachedFinder(() => childrenNamed(webPid, 'ffmpeg')),
             'agent (node)': async () => [agentPid()],
             'encoder (ffmpeg)': cachedFinder(() => childrenNamed(agentPid(), 'ffmpeg')),
             'player (Chromium, all processes)': chromiumFinder,
           },
           `${system.baseUrl}/?stats=1`,
+          mode === 'll' ? `${system.baseUrl}/metrics` : undefined,
         );
       } else {
         await watcher.stop();
@@ -174,7 +203,7 @@ export async function runOurs(ctx: BenchContext): Promise<OursHandle> {
     if (answer.status !== 200)
       throw new Error(`POST /api/stream/start answered ${answer.status}: ${JSON.stringify(answer.body)}`);
     apiStarts.push(took);
-    ctx.log(`ours: API start ${cycle}/${options.coldStarts}: POST /api/stream/start → 200 in ${ms(took)}`);
+    ctx.log(`${name}: API start ${cycle}/${options.coldStarts}: POST /api/stream/start → 200 in ${ms(took)}`);
     const stopAt = Date.now();
     const stopped = await system.api('/api/stream/stop', { method: 'POST' });
     if (stopped.status !== 200) throw new Error(`POST /api/stream/stop answered ${stopped.status}`);
@@ -185,14 +214,23 @@ export async function runOurs(ctx: BenchContext): Promise<OursHandle> {
     system,
     ...(segmenterInput && { segmenterInput }),
     run: {
-      system: 'ours',
-      title: 'ours (camstream: ffmpeg HLS segmenter in the web service)',
+      system: name,
+      hlsMode: mode,
+      title: TITLES[mode],
       coldStarts,
       apiStarts,
       steady: result!.steady,
       resources: result!.resources,
+      ...(result!.packager && { packager: result!.packager }),
       commands,
-      notes: [],
+      notes:
+        mode === 'll'
+          ? [
+              'ours (LL-HLS): the bench reads the playlist over HTTP as a player does (blocking reloads, one for ' +
+                'the next part and one for the next segment) and fetches each segment once with its init segment; ' +
+                'the web service serves it as a further client, so its CPU and /metrics include it.',
+            ]
+          : [],
     },
   };
 }

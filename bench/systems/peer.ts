@@ -12,7 +12,7 @@ import { runNode } from '../../test/helpers/processes.js';
 import { startNginx, startRemuxer, type Remuxer } from '../peer/nginx.js';
 import { CameraWatch } from '../lib/camera.js';
 import { waitForStats } from '../lib/page.js';
-import { PlaylistWatcher } from '../lib/playlist.js';
+import { PlaylistWatcher } from '../lib/playlist-watcher.js';
 import { cachedFinder, childrenNamed } from '../lib/resources.js';
 import type { ColdStart, SystemRun } from '../lib/types.js';
 import {
@@ -26,9 +26,12 @@ import {
   type BenchContext,
 } from './common.js';
 
-/** Our segmenter's input handling when ours was not measured in this run (its values as of writing). */
+/**
+ * Our segmenter's input handling when ours was not measured in this run (its values as of writing:
+ * LL-HLS, listening before the camera starts, probes one packet: the encoder's first keyframe).
+ */
 const DEFAULT_INPUT = {
-  options: ['-probesize', '500000', '-analyzeduration', '500000', '-f', 'mpegts'],
+  options: ['-probesize', '32', '-analyzeduration', '0', '-f', 'mpegts'],
   query: 'fifo_size=28672&buffer_size=4194304&overrun_nonfatal=1',
 };
 
@@ -76,7 +79,7 @@ export async function runPeer(
     const last = cycle === options.coldStarts;
     // A new stream name each time: a cold start for nginx too (no playlist left from before).
     const stream = `cam${cycle}`;
-    const watcher = new PlaylistWatcher(nginx.playlistPath(stream));
+    const watcher = PlaylistWatcher.onDisk(nginx.playlistPath(stream));
     if (last) watcher.keepSegmentsIn(keepDir);
     // Like our service: the start spawns the receiving ffmpeg, waits until it listens, then commands.
     const t0 = Date.now();
