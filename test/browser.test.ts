@@ -89,7 +89,13 @@ describe.runIf(ready)('the web client in Chromium', () => {
       .getByTestId('stream-state')
       .and(page.locator('[data-state="idle"]'))
       .waitFor({ timeout: 15_000 });
-    await waitFor('the segments to be removed', async () => (await system.hlsFiles()).length === 0);
+    await waitFor(
+      'the stream to be removed',
+      async () =>
+        (await system.hlsFiles()).length === 0 &&
+        (await fetch(`${system.baseUrl}/hls/stream.m3u8`)).status === 404 &&
+        (await system.segmenterPids()).length === 0,
+    );
     await page.screenshot({ path: join(SHOTS, 'client-stopped.png') });
     expect(consoleErrors).toEqual([]);
   });

@@ -1,10 +1,12 @@
 /**
  * The HTTP API end to end: real Mosquitto, real agent (test source) and service CLIs, real ffmpeg.
+ * Files in HLS_DIR are plain HLS's (HLS_MODE=plain); LL-HLS, the default, serves from memory.
  */
 import { describe, expect, test } from 'vitest';
 import { useCleanup } from './helpers/cleanup.js';
 import { mosquittoSub } from './helpers/mqtt-cli.js';
 import { freeUdpPort } from './helpers/ports.js';
+import { completeSegments, judgeLlHlsPlaylist } from './helpers/ll-hls.js';
 import { processesMatching } from './helpers/processes.js';
 import { json, startSystem } from './helpers/system.js';
 import { haveTools } from './helpers/tools.js';
@@ -15,8 +17,8 @@ const ready = haveTools('ffmpeg', 'mosquitto', 'mosquitto_sub');
 describe.runIf(ready)('HTTP API', () => {
   const cleanup = useCleanup();
 
-  test('start answers once the playlist is playable; stop answers once the files are gone', async () => {
-    const system = await startSystem(cleanup, { broker: 'mosquitto' });
+  test('HLS_MODE=plain: start answers once the playlist is playable; stop answers once the files are gone', async () => {
+    const system = await startSystem(cleanup, { broker: 'mosquitto', webEnv: { HLS_MODE: 'plain' } });
 
     // Concurrent starts share one wait and one segmenter.
     const [first, second] = await Promise.all([
@@ -56,6 +58,52 @@ describe.runIf(ready)('HTTP API', () => {
     expect(stopped).toMatchObject({ status: 200, body: { state: 'idle' } });
     expect(await system.hlsFiles()).toEqual([]);
     expect(await processesMatching(system.hlsDir)).toEqual([]);
+    expect((await system.api('/api/stream')).body).toMatchObject({ state: 'idle' });
+  });
+
+  test('LL-HLS: start answers once a segment is listed; stop answers once the stream is gone', async () => {
+    const system = await startSystem(cleanup, { broker: 'mosquitto' });
+
+    // Concurrent starts share one wait and one segmenter.
+    const [first, second] = await Promise.all([
+      system.api('/api/stream/start', json()),
+      system.api('/api/stream/start', { method: 'POST' }),
+    ]);
+    expect(first).toMatchObject({ status: 200, body: { state: 'live', streamUrl: '/hls/stream.m3u8' } });
+    expect(second).toMatchObject({ status: 200, body: { state: 'live', streamUrl: '/hls/stream.m3u8' } });
+    expect(await system.segmenterPids()).toHaveLength(1);
+
+    // Playable at the moment the answer came, by any player: a complete segment and its parts are
+    // listed and served, and the playlist keeps to RFC 8216bis as hls-parser reads it.
+    const playlist = await fetch(`${system.baseUrl}/hls/stream.m3u8`);
+    expect(playlist.headers.get('content-type')).toMatch(/^application\/vnd\.apple\.mpegurl/);
+    expect(playlist.headers.get('cache-control')).toMatch(/no-cache/);
+    const judgement = judgeLlHlsPlaylist(await playlist.text());
+    expect(judgement.violations).toEqual([]);
+    expect(completeSegments(judgement.playlist!).length).toBeGreaterThan(0);
+    const part = judgement.playlist!.segments[0]!.parts[0]!;
+    const media = await fetch(`${system.baseUrl}/hls/${part.uri}`);
+    expect(media.status).toBe(200);
+    expect(media.headers.get('content-type')).toBe('video/mp4');
+    expect(media.headers.get('cache-control')).toMatch(/max-age=\d+/);
+    expect(Buffer.from(await media.arrayBuffer()).toString('latin1', 4, 8)).toBe('moof');
+
+    const info = await system.api('/api/stream');
+    expect(info.body).toMatchObject({
+      state: 'live',
+      cameraId: 'cam1',
+      streamUrl: '/hls/stream.m3u8',
+      hlsMode: 'll',
+      camera: { state: 'streaming' },
+    });
+    expect((await system.api('/api/stream/start', json())).status).toBe(200);
+
+    const stopped = await system.api('/api/stream/stop', json());
+    expect(stopped).toMatchObject({ status: 200, body: { state: 'idle' } });
+    expect((await fetch(`${system.baseUrl}/hls/stream.m3u8`)).status).toBe(404);
+    expect((await fetch(`${system.baseUrl}/hls/${part.uri}`)).status).toBe(404);
+    expect(await system.segmenterPids()).toEqual([]);
+    expect(await system.hlsFiles()).toEqual([]); // LL-HLS never writes to HLS_DIR
     expect((await system.api('/api/stream')).body).toMatchObject({ state: 'idle' });
   });
 
@@ -122,7 +170,7 @@ describe.runIf(ready)('HTTP API', () => {
       (m) => m.topic === 'cameras/cam1/status' && (m.payload as { state: string }).state === 'idle',
     );
     expect(await system.hlsFiles()).toEqual([]);
-    expect(await processesMatching(system.hlsDir)).toEqual([]);
+    expect(await system.segmenterPids()).toEqual([]);
     expect((await system.api('/api/stream')).body).toMatchObject({
       state: 'idle',
       lastError: { code: 'WEB_ERR_MANIFEST_TIMEOUT' },

@@ -89,5 +89,6 @@ describe.runIf(ready)('a stream started with mosquitto_pub', () => {
     });
     expect((await fetch(`${system.baseUrl}/hls/stream.m3u8`)).status).toBe(404);
     expect(await processesMatching(system.hlsDir)).toEqual([]);
+    expect(await system.segmenterPids()).toEqual([]); // in LL-HLS mode ffmpeg's command line has no HLS_DIR
   });
 });

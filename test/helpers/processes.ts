@@ -63,3 +63,31 @@ export async function processesMatching(needle: string): Promise<number[]> {
   }
   return pids;
 }
+
+/** PIDs of the live children of `parent` (its direct children, as /proc reports their parent). */
+export async function childProcesses(parent: number): Promise<number[]> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // pid (comm) state ppid ...: comm may hold spaces and parentheses, so read after the last ')'.
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state !== 'Z' && Number(ppid) === parent) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
+
+/** The command line of `pid`, or undefined if it has ended. */
+export async function commandLine(pid: number): Promise<string | undefined> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    return (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ').trim();
+  } catch {
+    return undefined;
+  }
+}

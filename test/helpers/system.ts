@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Cleanup } from './cleanup.js';
 import { startMosquitto, type Mosquitto } from './mosquitto.js';
 import { freeTcpPort, freeUdpPort } from './ports.js';
-import { runNode, type ManagedProcess } from './processes.js';
+import { processesMatching, runNode, type ManagedProcess } from './processes.js';
 import { GiveUp, waitFor } from './wait.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -36,6 +36,11 @@ export interface System {
   /** Starts (or restarts) the agent. */
   startAgent(): Promise<ManagedProcess>;
   hlsFiles(): Promise<string[]>;
+  /**
+   * PIDs of the service's segmenters, in either HLS_MODE: ffmpeg listening on the UDP port (in
+   * LL-HLS mode its command line does not name HLS_DIR).
+   */
+  segmenterPids(): Promise<number[]>;
   /** Fetch against the service; JSON body helpers. */
   api(path: string, init?: RequestInit): Promise<{ status: number; body: unknown; headers: Headers }>;
 }
@@ -114,6 +119,7 @@ export async function startSystem(cleanup: Cleanup, options: SystemOptions): Pro
       return agent;
     },
     hlsFiles: async () => (await readdir(hlsDir)).sort(),
+    segmenterPids: () => processesMatching(`udp://127.0.0.1:${udpPort}?localaddr=`),
     api,
   };
   if (options.agent !== false) await system.startAgent();

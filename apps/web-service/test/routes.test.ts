@@ -13,11 +13,21 @@ const SEGMENT = 'mwr2xq4f-0c41f1fc-00000.ts';
 describe('the stream API', () => {
   const cleanup = useCleanup();
 
-  test('GET /api/stream: idle, never heard from the camera', async () => {
+  test('GET /api/stream: idle, never heard from the camera; LL-HLS by default', async () => {
     const { app } = await startTestApp(cleanup);
     const answer = await app.inject('/api/stream');
     expect(answer.statusCode).toBe(200);
-    expect(answer.json()).toEqual({ state: 'idle', cameraId: 'cam1', camera: null });
+    expect(answer.json()).toEqual({ state: 'idle', cameraId: 'cam1', camera: null, hlsMode: 'll' });
+  });
+
+  test('GET /api/stream with HLS_MODE=plain says so', async () => {
+    const { app } = await startTestApp(cleanup, { HLS_MODE: 'plain' });
+    expect((await app.inject('/api/stream')).json()).toEqual({
+      state: 'idle',
+      cameraId: 'cam1',
+      camera: null,
+      hlsMode: 'plain',
+    });
   });
 
   test.each([
@@ -76,11 +86,11 @@ describe('the stream API', () => {
   });
 });
 
-describe('/hls', () => {
+describe('/hls in plain mode (files in HLS_DIR)', () => {
   const cleanup = useCleanup();
 
   async function withFiles() {
-    const testApp = await startTestApp(cleanup);
+    const testApp = await startTestApp(cleanup, { HLS_MODE: 'plain' });
     // Written after startup: the service clears its own leftovers when it starts.
     await writeFile(join(testApp.hlsDir, 'stream.m3u8'), PLAYLIST);
     await writeFile(join(testApp.hlsDir, SEGMENT), Buffer.from([0x47, 0, 0, 0]));
@@ -143,21 +153,40 @@ describe('/hls', () => {
     expect(answer.json()).toMatchObject({ code: 'WEB_ERR_NOT_FOUND' });
   });
 
-  test('the playlist is 404 while there is no stream', async () => {
-    const { app } = await startTestApp(cleanup);
-    expect((await app.inject('/hls/stream.m3u8')).statusCode).toBe(404);
-  });
+  test.each(['plain', 'll'])(
+    'HLS_MODE=%s: the playlist is 404 JSON while there is no stream',
+    async (mode) => {
+      const { app } = await startTestApp(cleanup, { HLS_MODE: mode });
+      const answer = await app.inject('/hls/stream.m3u8');
+      expect(answer.statusCode).toBe(404);
+      expect(answer.json()).toMatchObject({ code: 'WEB_ERR_NOT_FOUND' });
+    },
+  );
 
-  test('startup removes the service’s own leftovers and nothing else', async () => {
-    const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-left-'));
-    cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
+  test.each(['plain', 'll'])(
+    'HLS_MODE=%s: startup removes the service’s own leftovers and nothing else',
+    async (mode) => {
+      const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-left-'));
+      cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
+      await writeFile(join(hlsDir, 'stream.m3u8'), PLAYLIST);
+      await writeFile(join(hlsDir, SEGMENT), 'x');
+      await writeFile(join(hlsDir, 'notes.txt'), 'not ours');
+      const { app } = await startTestApp(cleanup, { HLS_DIR: hlsDir, HLS_MODE: mode });
+      expect((await app.inject('/hls/stream.m3u8')).statusCode).toBe(404);
+      const { readdir } = await import('node:fs/promises');
+      expect(await readdir(hlsDir)).toEqual(['notes.txt']);
+    },
+  );
+
+  test('LL-HLS mode never serves files from HLS_DIR, not even ours', async () => {
+    const { app, hlsDir } = await startTestApp(cleanup, { HLS_MODE: 'll' });
     await writeFile(join(hlsDir, 'stream.m3u8'), PLAYLIST);
-    await writeFile(join(hlsDir, SEGMENT), 'x');
-    await writeFile(join(hlsDir, 'notes.txt'), 'not ours');
-    const { app } = await startTestApp(cleanup, { HLS_DIR: hlsDir });
-    expect((await app.inject('/hls/stream.m3u8')).statusCode).toBe(404);
-    const { readdir } = await import('node:fs/promises');
-    expect(await readdir(hlsDir)).toEqual(['notes.txt']);
+    await writeFile(join(hlsDir, SEGMENT), Buffer.from([0x47, 0, 0, 0]));
+    for (const url of ['/hls/stream.m3u8', `/hls/${SEGMENT}`]) {
+      const answer = await app.inject(url);
+      expect(answer.statusCode, url).toBe(404);
+      expect(answer.json()).toMatchObject({ code: 'WEB_ERR_NOT_FOUND' });
+    }
   });
 });
 
@@ -219,7 +248,7 @@ describe('/hls over a raw socket (no client-side URL normalization)', () => {
     '/hls/..%5c..%5cetc%5cpasswd',
     '/hls/sub/../stream.m3u8',
   ])('%s: 404', async (path) => {
-    const { app, hlsDir } = await startTestApp(cleanup, {}, { listen: true });
+    const { app, hlsDir } = await startTestApp(cleanup, { HLS_MODE: 'plain' }, { listen: true });
     await writeFile(join(hlsDir, 'stream.m3u8'), PLAYLIST);
     const answer = await rawGet((app.server.address() as AddressInfo).port, path);
     expect(answer).toMatch(/^HTTP\/1\.1 404/);

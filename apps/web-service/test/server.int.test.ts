@@ -1,7 +1,8 @@
 /**
  * The command line (dist/server.js, built by the integration project's global setup): configuration
- * errors, and a SIGTERM while live that leaves no ffmpeg and no files. The camera is the stand-in
- * from fake-camera.ts, which replaces the agent for these service-only tests.
+ * errors, and a SIGTERM while live that leaves no ffmpeg and no files (plain HLS) or no ffmpeg and
+ * no held request (LL-HLS). The camera is the stand-in from fake-camera.ts, which replaces the agent
+ * for these service-only tests.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { useCleanup } from '../../../test/helpers/cleanup.js';
+import { segmenterNeedle } from './helpers/app.js';
 import { startFakeCamera } from './helpers/fake-camera.js';
 import { freeTcpPort, freeUdpPort } from '../../../test/helpers/ports.js';
 import { processesMatching } from '../../../test/helpers/processes.js';
@@ -43,15 +45,23 @@ describe.runIf(ready)('server.js', () => {
     }
   });
 
-  test('SIGTERM while live: stops ffmpeg, removes the files, exits 0', async () => {
+  /** The CLI on free ports with the stand-in camera, live; `env` on top. */
+  async function startLive(env: Record<string, string>) {
     const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-cli-'));
     cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
     const [port, mqttPort, udpPort] = [await freeTcpPort(), await freeTcpPort(), await freeUdpPort()];
+    const udpListen = `udp://127.0.0.1:${udpPort}`;
+    const segmenters = () => processesMatching(segmenterNeedle(udpListen));
+    // After the server is killed (a failed test): its ffmpeg, orphaned, must not outlive the test.
+    cleanup.add(async () => {
+      for (const pid of await segmenters()) process.kill(pid, 'SIGKILL');
+    });
     const server = runServer({
       PORT: String(port),
       EMBEDDED_BROKER_PORT: String(mqttPort),
-      UDP_LISTEN: `udp://127.0.0.1:${udpPort}`,
+      UDP_LISTEN: udpListen,
       HLS_DIR: hlsDir,
+      ...env,
     });
     cleanup.add(() => server.proc.kill('SIGKILL'));
     const base = `http://127.0.0.1:${port}`;
@@ -61,21 +71,51 @@ describe.runIf(ready)('server.js', () => {
     });
     await startFakeCamera(cleanup, {
       mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
-      target: `udp://127.0.0.1:${udpPort}`,
+      target: udpListen,
     });
     await waitFor(
       'the camera',
       async () => ((await (await fetch(`${base}/api/stream`)).json()) as { camera: unknown }).camera !== null,
     );
-
     const start = await fetch(`${base}/api/stream/start`, { method: 'POST' });
     expect(start.status).toBe(200);
+    return { server, base, hlsDir, segmenters };
+  }
+
+  test('HLS_MODE=plain: SIGTERM while live: stops ffmpeg, removes the files, exits 0', async () => {
+    const { server, hlsDir, segmenters } = await startLive({ HLS_MODE: 'plain' });
     expect(await processesMatching(hlsDir)).toHaveLength(1);
+    expect(await segmenters()).toHaveLength(1);
+    expect((await readdir(hlsDir)).length).toBeGreaterThan(0);
 
     server.proc.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     expect(await processesMatching(hlsDir)).toEqual([]);
+    expect(await segmenters()).toEqual([]);
     expect(await readdir(hlsDir)).toEqual([]);
+    expect(server.output()).toMatch(/shutting down/);
+  });
+
+  test('LL-HLS: SIGTERM while live, with a blocking playlist request held: answered, ffmpeg stopped, exits 0', async () => {
+    const { server, base, hlsDir, segmenters } = await startLive({});
+    expect(await segmenters()).toHaveLength(1);
+    const text = await (await fetch(`${base}/hls/stream.m3u8`)).text();
+    expect(text).toMatch(/#EXT-X-PART:/);
+    // Two segments ahead of the open one: held for up to three target durations.
+    const open =
+      Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)![1]) + (text.match(/#EXTINF:/g)?.length ?? 0);
+    const held = fetch(`${base}/hls/stream.m3u8?_HLS_msn=${open + 2}`).then(
+      (response) => response.status,
+      () => 'closed',
+    );
+
+    const began = Date.now();
+    server.proc.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+    expect(Date.now() - began).toBeLessThan(3000); // not the 3 s hold, nor the 10 s shutdown limit
+    expect(await held).not.toBe(200);
+    expect(await segmenters()).toEqual([]);
+    expect(await readdir(hlsDir)).toEqual([]); // LL-HLS writes nothing
     expect(server.output()).toMatch(/shutting down/);
   });
 });

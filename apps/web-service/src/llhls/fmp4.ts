@@ -72,6 +72,17 @@ function path(data: Buffer, parent: Box, ...types: string[]): Box | undefined {
   return box;
 }
 
+/** A field of `box` at `at`, checked to lie inside it: a short box is bad input, not a RangeError. */
+function u32(data: Buffer, box: Box, at: number): number {
+  if (at + 4 > box.end) throw new Fmp4FormatError(`box ${box.type} is too short for its fields`);
+  return data.readUInt32BE(at);
+}
+
+function u64(data: Buffer, box: Box, at: number): number {
+  if (at + 8 > box.end) throw new Fmp4FormatError(`box ${box.type} is too short for its fields`);
+  return Number(data.readBigUInt64BE(at));
+}
+
 /** ISO BMFF sample flags: sample_is_non_sync_sample. */
 const NON_SYNC = 0x00010000;
 
@@ -86,13 +97,13 @@ function parseInit(bytes: Buffer): { timescale: number; defaults: TrackDefaults 
   if (!moov) throw new Fmp4FormatError('init segment without moov');
   const mdhd = path(bytes, moov, 'trak', 'mdia', 'mdhd');
   if (!mdhd) throw new Fmp4FormatError('moov without trak/mdia/mdhd');
-  const version = bytes.readUInt8(mdhd.start);
-  const timescale = bytes.readUInt32BE(mdhd.start + (version === 1 ? 20 : 12));
+  const version = u32(bytes, mdhd, mdhd.start) >>> 24;
+  const timescale = u32(bytes, mdhd, mdhd.start + (version === 1 ? 20 : 12));
   if (timescale === 0) throw new Fmp4FormatError('mdhd timescale is 0');
   const trex = path(bytes, moov, 'mvex', 'trex');
   // trex: version/flags, track_ID, default_sample_description_index, duration, size, flags
   const defaults = trex
-    ? { duration: bytes.readUInt32BE(trex.start + 12), flags: bytes.readUInt32BE(trex.start + 20) }
+    ? { duration: u32(bytes, trex, trex.start + 12), flags: u32(bytes, trex, trex.start + 20) }
     : { duration: 0, flags: 0 };
   return { timescale, defaults };
 }
@@ -104,35 +115,35 @@ function parseMoof(data: Buffer, moof: Box, trex: TrackDefaults): Omit<Fragment,
   if (!traf || !tfhd || !trun) throw new Fmp4FormatError('moof without traf/tfhd/trun');
 
   // tfhd: optional fields follow track_ID in flag order.
-  const tfhdFlags = data.readUInt32BE(tfhd.start) & 0xffffff;
+  const tfhdFlags = u32(data, tfhd, tfhd.start) & 0xffffff;
   let at = tfhd.start + 8;
   if (tfhdFlags & 0x01) at += 8; // base_data_offset
   if (tfhdFlags & 0x02) at += 4; // sample_description_index
   let defaultDuration = trex.duration;
   let defaultFlags = trex.flags;
   if (tfhdFlags & 0x08) {
-    defaultDuration = data.readUInt32BE(at);
+    defaultDuration = u32(data, tfhd, at);
     at += 4;
   }
   if (tfhdFlags & 0x10) at += 4; // default_sample_size
-  if (tfhdFlags & 0x20) defaultFlags = data.readUInt32BE(at);
+  if (tfhdFlags & 0x20) defaultFlags = u32(data, tfhd, at);
 
   const tfdt = child(data, traf, 'tfdt');
   let decodeTime = 0;
   if (tfdt) {
     decodeTime =
-      data.readUInt8(tfdt.start) === 1
-        ? Number(data.readBigUInt64BE(tfdt.start + 4))
-        : data.readUInt32BE(tfdt.start + 4);
+      u32(data, tfdt, tfdt.start) >>> 24 === 1
+        ? u64(data, tfdt, tfdt.start + 4)
+        : u32(data, tfdt, tfdt.start + 4);
   }
 
-  const trunFlags = data.readUInt32BE(trun.start) & 0xffffff;
-  const sampleCount = data.readUInt32BE(trun.start + 4);
+  const trunFlags = u32(data, trun, trun.start) & 0xffffff;
+  const sampleCount = u32(data, trun, trun.start + 4);
   at = trun.start + 8;
   if (trunFlags & 0x001) at += 4; // data_offset
   let firstFlags: number | undefined;
   if (trunFlags & 0x004) {
-    firstFlags = data.readUInt32BE(at);
+    firstFlags = u32(data, trun, at);
     at += 4;
   }
   const perSample =
@@ -141,9 +152,11 @@ function parseMoof(data: Buffer, moof: Box, trex: TrackDefaults): Omit<Fragment,
     (trunFlags & 0x400 ? 4 : 0) +
     (trunFlags & 0x800 ? 4 : 0);
   if (at + perSample * sampleCount > trun.end) throw new Fmp4FormatError('trun overruns its box');
-  let duration = 0;
+  // Without per-sample fields the box does not bound sample_count: a corrupt one (up to 2^32) must
+  // not become a loop that holds the event loop for minutes.
+  let duration = perSample === 0 ? sampleCount * defaultDuration : 0;
   let flagsOfFirst = firstFlags ?? defaultFlags;
-  for (let i = 0; i < sampleCount; i += 1) {
+  for (let i = 0; perSample > 0 && i < sampleCount; i += 1) {
     let field = at + i * perSample;
     if (trunFlags & 0x100) {
       duration += data.readUInt32BE(field);

@@ -350,8 +350,9 @@ export class LlHlsPackager {
     if (this.#run !== run || !run.init) return;
     const { timescale } = run.init;
     const ticks = fragment.duration;
-    const tolerance = timescale / 1000; // 1 ms of timestamp rounding
-    const partTicks = this.#options.partTarget * timescale;
+    // A part never exceeds PART-TARGET (a MUST): 10 frames at 30 fps are 0.33333 s, over a 0.333
+    // target, so 333 ms parts hold 9 frames. Compared in whole ticks, so 6 × 3000 = 18000 fits 0.2 s.
+    const partTicks = Math.round(this.#options.partTarget * timescale);
     const segmentTicks = this.#options.targetDuration * timescale;
     // A frame's own duration is known (trun); the next one's is assumed to be the same.
     const frameTicks = ticks > 0 ? ticks : run.lastFrameTicks;
@@ -382,7 +383,7 @@ export class LlHlsPackager {
       this.#closePart(run);
       this.#closeSegment(run);
       this.#openSegment(run, fragment.decodeTime);
-    } else if (run.partTicks + ticks > partTicks + tolerance) {
+    } else if (run.partTicks + ticks > partTicks) {
       this.#closePart(run); // this frame would overrun PART-TARGET
     }
 
@@ -391,7 +392,7 @@ export class LlHlsPackager {
     run.partTicks += ticks;
     run.lastFrameTicks = frameTicks;
     // Eager: publish the part now if the next frame would not fit, rather than when it arrives.
-    if (run.partTicks + frameTicks > partTicks + tolerance) this.#closePart(run);
+    if (run.partTicks + frameTicks > partTicks) this.#closePart(run);
   }
 
   /**

@@ -13,6 +13,17 @@ export interface TestApp {
   readonly app: FastifyInstance;
   readonly config: ServiceConfig;
   readonly hlsDir: string;
+  /** PIDs of this app's segmenters (ffmpeg listening on its UDP port), in either HLS_MODE. */
+  segmenterPids(): Promise<number[]>;
+}
+
+/**
+ * What only a segmenter of this app has on its command line: its UDP input, as udpInputUrl() writes
+ * it (in LL-HLS mode the command line does not name HLS_DIR; the camera's ffmpeg sends to the port,
+ * but without `?localaddr=`).
+ */
+export function segmenterNeedle(udpListen: string): string {
+  return `${udpListen}?localaddr=`;
 }
 
 export async function startTestApp(
@@ -22,16 +33,23 @@ export async function startTestApp(
 ): Promise<TestApp> {
   const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-hls-'));
   cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
+  const udpListen = `udp://127.0.0.1:${await freeUdpPort()}`;
+  const segmenterPids = async () => [
+    ...new Set([
+      ...(await processesMatching(hlsDir)),
+      ...(await processesMatching(segmenterNeedle(udpListen))),
+    ]),
+  ];
   // Runs after app.close(): no segmenter of this test may outlive its app.
   cleanup.add(async () => {
-    const left = await processesMatching(hlsDir);
+    const left = await segmenterPids();
     if (left.length > 0) throw new Error(`ffmpeg processes left behind: ${left.join(', ')}`);
   });
   const config = loadServiceConfig({
     PORT: '0',
     EMBEDDED_BROKER_PORT: '0',
     HLS_DIR: hlsDir,
-    UDP_LISTEN: `udp://127.0.0.1:${await freeUdpPort()}`,
+    UDP_LISTEN: udpListen,
     LOG_LEVEL: process.env.CAMSTREAM_TEST_VERBOSE ? 'debug' : 'warn',
     ...env,
   });
@@ -39,5 +57,5 @@ export async function startTestApp(
   cleanup.add(() => app.close());
   if (options.listen) await app.listen({ host: '127.0.0.1', port: 0 });
   else await app.ready();
-  return { app, config, hlsDir };
+  return { app, config, hlsDir, segmenterPids };
 }

@@ -58,7 +58,15 @@ export async function startFakeCamera(cleanup: Cleanup, options: FakeCameraOptio
     target = undefined;
   };
 
+  // Set once the test tears the camera down: a command still being handled then may find the client
+  // gone ("client disconnecting"); that is the teardown, not a failure.
+  let ending = false;
+  const unlessEnding = (err: unknown) => {
+    if (!ending) throw err;
+  };
+
   cleanup.add(async () => {
+    ending = true;
     await stopSource();
     if (client.connected) await client.publishAsync(topics.status, '', { qos: 1, retain: true });
     await client.endAsync();
@@ -67,17 +75,17 @@ export async function startFakeCamera(cleanup: Cleanup, options: FakeCameraOptio
   client.on('message', (_topic, payload) => {
     const parsed = parseControlCommand(payload);
     if (!parsed.ok) {
-      void reply({ commandId: parsed.id, ok: false, message: parsed.error });
+      reply({ commandId: parsed.id, ok: false, message: parsed.error }).catch(unlessEnding);
       return;
     }
     const command = parsed.value;
     commands.push(command);
     const earlier = seen.get(command.id);
     if (earlier) {
-      void reply({ ...earlier, duplicate: true });
+      reply({ ...earlier, duplicate: true }).catch(unlessEnding);
       return;
     }
-    void (async () => {
+    (async () => {
       let event: CommandEvent;
       if (command.action === 'start' && options.rejectStarts) {
         event = { commandId: command.id, ok: false, action: 'start', message: options.rejectStarts };
@@ -96,7 +104,7 @@ export async function startFakeCamera(cleanup: Cleanup, options: FakeCameraOptio
       }
       seen.set(command.id, event);
       await reply(event);
-    })();
+    })().catch(unlessEnding);
   });
   await client.subscribeAsync(topics.control, { qos: 1 });
   await publishStatus('idle');
@@ -106,6 +114,7 @@ export async function startFakeCamera(cleanup: Cleanup, options: FakeCameraOptio
     events,
     sendingTo: () => target,
     async goOffline() {
+      ending = true;
       await stopSource();
       await publishStatus('offline');
       await client.endAsync();
