@@ -194,12 +194,14 @@ function definitions(runs: SystemRun[]): string[] {
         `- **${label(run)}**: start = the bench spawns the remuxer (as our service spawns its segmenter), waits until it`,
         '  listens, and publishes the start command over MQTT; manifest ready = nginx’s playlist on disk lists a',
         '  segment; first frame = the player page (opened at that moment, `?src=` player-only mode) shows its first frame.',
+        '  The agent’s early second keyframe (0.2 s in, for our LL-HLS start) makes nginx’s first fragment 1.2 s long',
+        '  (it cuts at the first keyframe after 1 s), which adds ~0.2 s to its start figures compared with a plain GOP.',
       );
     } else {
       lines.push(
         `- **${label(run)}**: start = the click on Start; manifest ready = \`POST /api/stream/start\` answered 200 (the` +
           (isLowLatency(run)
-            ? '\n  service answers once the playlist lists the first part);'
+            ? '\n  service answers once the playlist lists the run’s first segment, which ends at the agent’s early second\n  keyframe, 0.2 s in);'
             : '\n  service answers once the playlist lists a complete segment);') +
           ' first frame = the page’s first frame after the click.',
       );
