@@ -1,5 +1,6 @@
 /** An independent HLS client: ffmpeg reading the live playlist over HTTP and decoding it. */
 import { execFile } from 'node:child_process';
+import { expect } from 'vitest';
 
 export interface DecodeResult {
   frames: number;
@@ -72,4 +73,18 @@ export function probeHls(url: string): Promise<{ codec_name: string; width: numb
       },
     );
   });
+}
+
+/**
+ * Both independent clients on `url`: ffprobe reads 640x480 H.264, and ffmpeg decodes `seconds` of
+ * it, at least `minSeconds` of media and `minFrames` frames.
+ */
+export async function expectPlayableByFfmpeg(
+  url: string,
+  { seconds, minSeconds, minFrames }: { seconds: number; minSeconds: number; minFrames: number },
+): Promise<void> {
+  expect(await probeHls(url)).toEqual({ codec_name: 'h264', width: 640, height: 480 });
+  const decoded = await decodeHls(url, seconds);
+  expect(decoded.seconds).toBeGreaterThanOrEqual(minSeconds);
+  expect(decoded.frames).toBeGreaterThanOrEqual(minFrames);
 }

@@ -218,8 +218,9 @@ export class Fmp4Reader {
     const rest = joined.subarray(size);
     this.#pending = rest.length > 0 ? [rest] : [];
     this.#pendingBytes = rest.length;
-    // A copy, so the segment stores do not pin ffmpeg's larger read buffers.
-    return Buffer.from(box);
+    // A view: what is kept (init, fragment) is made by Buffer.concat in #box, so the stores never
+    // pin ffmpeg's larger read buffers, and each frame is copied once here rather than twice.
+    return box;
   }
 
   #box(box: Buffer): void {

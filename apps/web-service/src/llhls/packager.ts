@@ -67,6 +67,8 @@ interface Run {
   partTicks: number;
   partIndependent: boolean;
   lastFrameTicks: number;
+  /** Complete segments this run has made. */
+  segmentsMade: number;
   warnedLongGop: boolean;
 }
 
@@ -130,6 +132,7 @@ export class LlHlsPackager {
       partTicks: 0,
       partIndependent: false,
       lastFrameTicks: 0,
+      segmentsMade: 0,
       warnedLongGop: false,
     };
     this.#run = run;
@@ -145,13 +148,13 @@ export class LlHlsPackager {
   hasParts(streamId: string): boolean {
     const run = this.#run;
     if (run?.streamId !== streamId) return false;
-    return (run.open?.parts.length ?? 0) > 0 || this.#segments.some((segment) => segment.run === run);
+    return (run.open?.parts.length ?? 0) > 0 || run.segmentsMade > 0;
   }
 
   /** The current run has a complete segment in the playlist. */
   hasSegment(streamId: string): boolean {
     const run = this.#run;
-    return run?.streamId === streamId && this.#segments.some((segment) => segment.run === run);
+    return run?.streamId === streamId && run.segmentsMade > 0;
   }
 
   /**
@@ -401,13 +404,13 @@ export class LlHlsPackager {
    * 0.2 s in) is on screen ~0.8 s sooner.
    */
   #isFirstOfRun(run: Run, open: Segment): boolean {
-    return open.parts.length > 0 && !this.#segments.some((segment) => segment.run === run);
+    return open.parts.length > 0 && run.segmentsMade === 0;
   }
 
   #openSegment(run: Run, decodeTime: number): Segment {
     const { timescale } = run.init!;
     const anchor = run.anchor!;
-    const first = !this.#segments.some((segment) => segment.run === run);
+    const first = run.segmentsMade === 0;
     const segment: Segment = {
       msn: this.#nextMsn,
       run,
@@ -458,6 +461,7 @@ export class LlHlsPackager {
     }
     open.bytes = bytes;
     this.#segments.push(open);
+    run.segmentsMade += 1;
     this.#trim();
     this.#changed();
   }

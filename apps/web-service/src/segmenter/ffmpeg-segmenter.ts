@@ -38,7 +38,7 @@ export interface SegmenterOptions {
    */
   readonly format?: 'hls' | 'fmp4';
   readonly onMedia?: (chunk: Buffer) => void;
-  /** How much of the input ffmpeg reads before it writes anything; see PROBE_OPTIONS. */
+  /** `fmp4` only: how much of the input ffmpeg reads before it writes anything (PROBE_MODES). */
   readonly probe?: ProbeMode;
   readonly logger: FastifyBaseLogger;
   /** How long `q`, then SIGTERM, may take before the next step. */
@@ -71,20 +71,19 @@ interface SegmenterEvents {
 export const PROBE_OPTIONS = ['-probesize', '500000', '-analyzeduration', '500000'] as const;
 
 /**
- * How the fMP4 (LL-HLS) segmenter probes. ffmpeg's MPEG-TS demuxer never ends a probe early (streams
+ * How the fMP4 (LL-HLS) segmenter probes (plain HLS: PROBE_OPTIONS). ffmpeg's MPEG-TS demuxer never ends a probe early (streams
  * may appear later), so it reads until `-probesize` bytes or `-analyzeduration` of media, and the
  * mp4 muxer needs the picture size and SPS/PPS before it writes its init segment.
  * - `fast`: one packet. Right when the segmenter listens before the camera starts, so that the first
- *   packet is the encoder's first keyframe with its SPS/PPS: the init segment and the first frame are
- *   out ~25 ms after the first packet. Fails ("dimensions not set") if the stream starts mid-GOP.
+ *   packet is the encoder's first keyframe with its SPS/PPS: the input is probed
+ *   ~70 ms after the first packet (`npm run bench`: "first datagram → probed its input"). Fails ("dimensions not set") if the stream starts mid-GOP.
  * - `full`: up to 1.6 MB / 1.5 s, more than a GOP, for joining a running stream (a restart, a stream
  *   started at the camera, a fast probe that failed).
  */
-export type ProbeMode = 'fast' | 'full' | 'plain';
+export type ProbeMode = 'fast' | 'full';
 export const PROBE_MODES: Record<ProbeMode, readonly string[]> = {
   fast: ['-probesize', '32', '-analyzeduration', '0'],
   full: ['-probesize', '1600000', '-analyzeduration', '1500000'],
-  plain: PROBE_OPTIONS,
 };
 
 /** fMP4 for the packager: `-c copy`, an empty moov first, one moof + mdat per frame, flushed at once. */

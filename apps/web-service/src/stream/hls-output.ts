@@ -50,11 +50,10 @@ export class FileHlsOutput implements HlsOutput {
   }
 
   async beginRun(_streamId: string, { restart }: { restart: boolean }): Promise<RunOptions> {
-    if (!restart) return { format: 'hls', probe: 'plain' };
+    if (!restart) return { format: 'hls' };
     const playlist = await this.#watcher.read();
     return {
       format: 'hls',
-      probe: 'plain',
       startNumber: playlist ? nextMediaSequence(playlist) : 0,
       discontinuity: true,
     };
