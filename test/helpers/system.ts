@@ -33,8 +33,8 @@ export interface System {
   readonly web: ManagedProcess;
   agent: ManagedProcess | undefined;
   readonly mosquitto: Mosquitto | undefined;
-  /** Starts (or restarts) the agent. */
-  startAgent(): Promise<ManagedProcess>;
+  /** Starts (or restarts) the agent; `env` adds to (or overrides) `agentEnv`. */
+  startAgent(env?: Record<string, string>): Promise<ManagedProcess>;
   hlsFiles(): Promise<string[]>;
   /**
    * PIDs of the service's segmenters, in either HLS_MODE: ffmpeg listening on the UDP port (in
@@ -99,7 +99,7 @@ export async function startSystem(cleanup: Cleanup, options: SystemOptions): Pro
     web,
     agent: undefined,
     mosquitto,
-    async startAgent() {
+    async startAgent(env = {}) {
       await system.agent?.stop();
       const agent = runNode('agent', AGENT_CLI, {
         MQTT_URL: mqttUrl,
@@ -107,6 +107,7 @@ export async function startSystem(cleanup: Cleanup, options: SystemOptions): Pro
         UDP_TARGET: `udp://127.0.0.1:${udpPort}`,
         LOG_LEVEL: 'info',
         ...options.agentEnv,
+        ...env,
       });
       cleanup.add(() => agent.stop());
       system.agent = agent;
