@@ -204,12 +204,16 @@ function checkSegments(playlist: MediaPlaylist, fail: Fail): void {
     if (!before) return;
     const newMap = before.map?.uri !== segment.map?.uri;
     if (newMap && !segment.discontinuity) fail(`${label} has a new EXT-X-MAP without EXT-X-DISCONTINUITY`);
-    if (segment.discontinuity && !newMap) fail(`${label} has EXT-X-DISCONTINUITY but the same EXT-X-MAP`);
-    if (before.programDateTime && segment.programDateTime && !segment.discontinuity) {
+    // The same EXT-X-MAP across a discontinuity is a gap in the camera's stream: the timestamps
+    // jump (§4.4.4.3), the wall clock went on, so the date-time may jump ahead but never back.
+    if (before.programDateTime && segment.programDateTime) {
       const expected = before.programDateTime.getTime() + segmentSeconds(before) * 1000;
       const error = segment.programDateTime.getTime() - expected;
-      if (Math.abs(error) > PDT_TOLERANCE_MS) {
+      if (!segment.discontinuity && Math.abs(error) > PDT_TOLERANCE_MS) {
         fail(`${label}: EXT-X-PROGRAM-DATE-TIME is ${error} ms off the previous one plus its duration`);
+      }
+      if (segment.discontinuity && !newMap && error < -PDT_TOLERANCE_MS) {
+        fail(`${label}: EXT-X-PROGRAM-DATE-TIME goes ${-error} ms back across EXT-X-DISCONTINUITY`);
       }
     }
   });

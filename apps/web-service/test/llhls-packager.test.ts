@@ -6,85 +6,19 @@
  * waits woken by the part itself (no polling), restarts that continue the playlist.
  */
 import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
-import { LlHlsPackager, type PackagerOptions } from '../src/llhls/packager.js';
 import { initName, newStreamId, partName, segmentName } from '../src/segmenter/names.js';
 import { encodeFmp4, splitFmp4 } from './helpers/fmp4-media.js';
-import { silentLogger } from './helpers/logger.js';
+import { judgeAll, packager, Run, type Media } from './helpers/packager-run.js';
 import {
   completeSegments,
   judgeLlHlsPlaylist,
   listedSeconds,
   parseMediaPlaylist,
   preloadHint,
-  type MediaPlaylist,
 } from '../../../test/helpers/ll-hls.js';
 import { haveTools } from '../../../test/helpers/tools.js';
 
 const ready = haveTools('ffmpeg');
-
-interface Media {
-  readonly whole: Buffer;
-  readonly init: Buffer;
-  readonly fragments: Buffer[];
-}
-
-function packager(options: Partial<PackagerOptions> = {}): LlHlsPackager {
-  return new LlHlsPackager({
-    partTarget: 0.2,
-    targetDuration: 1,
-    listSize: 6,
-    logger: silentLogger,
-    ...options,
-  });
-}
-
-/** A run of the segmenter: its stream id, the init segment pushed, then frames on demand. */
-class Run {
-  readonly streamId = newStreamId();
-  #next = 0;
-  constructor(
-    readonly packager: LlHlsPackager,
-    readonly media: Media,
-    { discontinuity = false } = {},
-  ) {
-    packager.beginRun(this.streamId, { discontinuity });
-    packager.push(this.streamId, media.init);
-  }
-
-  get framesPushed(): number {
-    return this.#next;
-  }
-
-  /** Pushes `count` frames (one fMP4 fragment each); `after` runs after each one. */
-  frames(count: number, after?: () => void): void {
-    for (let i = 0; i < count; i += 1) {
-      const fragment = this.media.fragments[this.#next];
-      if (!fragment) throw new Error(`the test media has only ${this.media.fragments.length} frames`);
-      this.#next += 1;
-      this.packager.push(this.streamId, fragment);
-      after?.();
-    }
-  }
-}
-
-/** Judges every playlist the packager would serve while `push` runs, each against the one before. */
-function judgeAll(
-  p: LlHlsPackager,
-  push: (after: () => void) => void,
-): { snapshots: number; last: MediaPlaylist } {
-  let previous: MediaPlaylist | undefined;
-  let snapshots = 0;
-  push(() => {
-    const text = p.playlist();
-    if (text === undefined) return;
-    const { playlist, violations } = judgeLlHlsPlaylist(text, previous);
-    if (violations.length > 0)
-      expect.fail(`after ${snapshots} playlists:\n${violations.join('\n')}\n\n${text}`);
-    previous = playlist;
-    snapshots += 1;
-  });
-  return { snapshots, last: previous! };
-}
 
 describe.runIf(ready)('LlHlsPackager fed ffmpeg’s fMP4', () => {
   let media: Media; // 40 s at 30 fps, a keyframe every second

@@ -23,6 +23,12 @@ export interface Fragment {
   /** The first sample is a sync sample (a keyframe): a segment or an INDEPENDENT part may start here. */
   readonly keyframe: boolean;
   readonly sampleCount: number;
+  /**
+   * Where in `bytes` the duration of its one sample is written (tfhd's default_sample_duration, or
+   * trun's sample_duration); undefined when it cannot be rewritten in place (several samples, or a
+   * duration from the init segment's trex).
+   */
+  readonly durationOffset?: number;
 }
 
 export class Fmp4FormatError extends Error {
@@ -121,8 +127,10 @@ function parseMoof(data: Buffer, moof: Box, trex: TrackDefaults): Omit<Fragment,
   if (tfhdFlags & 0x02) at += 4; // sample_description_index
   let defaultDuration = trex.duration;
   let defaultFlags = trex.flags;
+  let defaultDurationAt: number | undefined;
   if (tfhdFlags & 0x08) {
     defaultDuration = u32(data, tfhd, at);
+    defaultDurationAt = at;
     at += 4;
   }
   if (tfhdFlags & 0x10) at += 4; // default_sample_size
@@ -156,6 +164,7 @@ function parseMoof(data: Buffer, moof: Box, trex: TrackDefaults): Omit<Fragment,
   // not become a loop that holds the event loop for minutes.
   let duration = perSample === 0 ? sampleCount * defaultDuration : 0;
   let flagsOfFirst = firstFlags ?? defaultFlags;
+  const durationOffset = sampleCount !== 1 ? undefined : trunFlags & 0x100 ? at : defaultDurationAt;
   for (let i = 0; perSample > 0 && i < sampleCount; i += 1) {
     let field = at + i * perSample;
     if (trunFlags & 0x100) {
@@ -167,7 +176,24 @@ function parseMoof(data: Buffer, moof: Box, trex: TrackDefaults): Omit<Fragment,
     if (trunFlags & 0x200) field += 4;
     if (i === 0 && firstFlags === undefined && trunFlags & 0x400) flagsOfFirst = data.readUInt32BE(field);
   }
-  return { decodeTime, duration, keyframe: (flagsOfFirst & NON_SYNC) === 0, sampleCount };
+  return {
+    decodeTime,
+    duration,
+    keyframe: (flagsOfFirst & NON_SYNC) === 0,
+    sampleCount,
+    ...(durationOffset !== undefined && { durationOffset }),
+  };
+}
+
+/**
+ * A copy of a one-sample fragment that lasts `ticks` instead; undefined when its duration cannot be
+ * rewritten in place (see Fragment.durationOffset).
+ */
+export function withSampleDuration(fragment: Fragment, ticks: number): Fragment | undefined {
+  if (fragment.durationOffset === undefined) return undefined;
+  const bytes = Buffer.from(fragment.bytes);
+  bytes.writeUInt32BE(ticks, fragment.durationOffset);
+  return { ...fragment, bytes, duration: ticks };
 }
 
 /**

@@ -12,7 +12,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
-import { Fmp4Reader, type Fragment, type InitSegment } from './fmp4.js';
+import { Fmp4Reader, withSampleDuration, type Fragment, type InitSegment } from './fmp4.js';
 import {
   judgeBlockingRequest,
   renderPlaylist,
@@ -31,6 +31,11 @@ export interface PackagerOptions {
   /** Complete segments listed (at least 3, so the playlist covers three target durations). */
   readonly listSize: number;
   readonly logger: FastifyBaseLogger;
+  /**
+   * A pause in the camera's stream at least this long (and at least four frames) is a gap: the
+   * segment ends, the stream continues at the next keyframe after EXT-X-DISCONTINUITY. Default 500.
+   */
+  readonly gapMs?: number;
   /** Wall clock, ms (tests). */
   readonly now?: () => number;
 }
@@ -70,6 +75,10 @@ interface Run {
   /** Complete segments this run has made. */
   segmentsMade: number;
   warnedLongGop: boolean;
+  /** How far the wall clock has run ahead of the media since the anchor, at its least (ms). */
+  leastLagMs: number;
+  /** After a gap: frames are dropped until a keyframe, which opens a segment after a discontinuity. */
+  interrupted?: { readonly reason: string; readonly atMs: number; dropped: number };
 }
 
 export interface PackagerStats {
@@ -78,6 +87,8 @@ export interface PackagerStats {
   readonly segmentsHeld: number;
   readonly partsHeld: number;
   readonly partsMade: number;
+  /** Gaps in the camera's stream (each continued after a discontinuity) since the service started. */
+  readonly gaps: number;
   /** Requests waiting for a part or a playlist update. */
   readonly waiting: number;
 }
@@ -88,6 +99,7 @@ export class LlHlsPackager {
   readonly #options: PackagerOptions;
   readonly #log: FastifyBaseLogger;
   readonly #now: () => number;
+  readonly #gapMs: number;
   readonly #updates = new EventEmitter();
   #run: Run | undefined;
   #inits = new Map<string, Buffer>();
@@ -98,6 +110,7 @@ export class LlHlsPackager {
   /** The highest media sequence number that left the listing. */
   #unlistedThrough = -1;
   #partsMade = 0;
+  #gaps = 0;
   #waiting = 0;
   #model: PlaylistModel | undefined;
   #rendered = new Map<string, string>();
@@ -106,6 +119,7 @@ export class LlHlsPackager {
     this.#options = { ...options, listSize: Math.max(3, options.listSize) };
     this.#log = options.logger.child({ component: 'llhls' });
     this.#now = options.now ?? Date.now;
+    this.#gapMs = options.gapMs ?? 500;
     this.#updates.setMaxListeners(0);
   }
 
@@ -134,6 +148,7 @@ export class LlHlsPackager {
       lastFrameTicks: 0,
       segmentsMade: 0,
       warnedLongGop: false,
+      leastLagMs: Infinity,
     };
     this.#run = run;
   }
@@ -199,6 +214,7 @@ export class LlHlsPackager {
       segmentsHeld: this.#segments.length,
       partsHeld,
       partsMade: this.#partsMade,
+      gaps: this.#gaps,
       waiting: this.#waiting,
     };
   }
@@ -352,6 +368,67 @@ export class LlHlsPackager {
   #onFragment(run: Run, fragment: Fragment): void {
     if (this.#run !== run || !run.init) return;
     const { timescale } = run.init;
+    const now = this.#now();
+    const gapTicks = Math.max((this.#gapMs / 1000) * timescale, 4 * run.lastFrameTicks);
+    if (run.lastFrameTicks > 0 && fragment.duration > gapTicks) {
+      // ffmpeg writes a frame's fragment once the next frame arrives, with the time until it as its
+      // duration: the last frame before a pause in the camera's stream (a network drop) lasts the
+      // whole pause. It gets an ordinary frame's duration and ends the segment; the frames after
+      // the pause were encoded against ones that were lost, so the stream goes on at a keyframe.
+      const ordinary = withSampleDuration(fragment, run.lastFrameTicks);
+      if (ordinary) this.#onFragment(run, ordinary);
+      if (run.open || !run.interrupted) {
+        this.#interrupt(
+          run,
+          `the camera’s timestamps jumped ${(fragment.duration / timescale).toFixed(1)} s`,
+        );
+      }
+      return;
+    }
+    if (run.anchor && run.open) {
+      // How far the wall clock is ahead of the media since the anchor. It stays level while the
+      // camera streams; it grows when delivery paused but the timestamps did not jump (a restarted
+      // encoder, whose timestamps ffmpeg makes continuous, or a stopped one).
+      const lagMs =
+        now - run.anchor.wallMs - ((fragment.decodeTime - run.anchor.decodeTime) / timescale) * 1000;
+      run.leastLagMs = Math.min(run.leastLagMs, lagMs);
+      if (fragment.keyframe && lagMs - run.leastLagMs > this.#gapMs) {
+        this.#interrupt(
+          run,
+          `the camera’s stream paused for ${((lagMs - run.leastLagMs) / 1000).toFixed(1)} s`,
+        );
+      }
+    }
+    if (run.interrupted && !run.open) {
+      if (!fragment.keyframe) {
+        run.interrupted.dropped += 1;
+        return;
+      }
+      const { reason, atMs, dropped } = run.interrupted;
+      run.interrupted = undefined;
+      run.anchor = { decodeTime: fragment.decodeTime, wallMs: now };
+      run.leastLagMs = 0;
+      this.#log.info(
+        { streamId: run.streamId, reason, waitedMs: now - atMs, framesDropped: dropped },
+        'the camera’s stream goes on after a discontinuity',
+      );
+      this.#openSegment(run, fragment.decodeTime, { discontinuity: this.#segments.length > 0 });
+    }
+    this.#addFrame(run, fragment, now);
+  }
+
+  /** Ends the segment at a gap in the camera's stream; the next keyframe opens one after a discontinuity. */
+  #interrupt(run: Run, reason: string): void {
+    this.#closePart(run);
+    this.#closeSegment(run);
+    run.interrupted = { reason, atMs: this.#now(), dropped: 0 };
+    this.#gaps += 1;
+    this.#log.warn({ streamId: run.streamId, reason }, 'a gap in the camera’s stream');
+  }
+
+  /** Adds a frame to the part being filled, opening and closing parts and segments on the way. */
+  #addFrame(run: Run, fragment: Fragment, now: number): void {
+    const { timescale } = run.init!;
     const ticks = fragment.duration;
     // A part never exceeds PART-TARGET (a MUST): 10 frames at 30 fps are 0.33333 s, over a 0.333
     // target, so 333 ms parts hold 9 frames. Compared in whole ticks, so 6 × 3000 = 18000 fits 0.2 s.
@@ -363,7 +440,7 @@ export class LlHlsPackager {
     const open = run.open;
     if (!open) {
       if (!fragment.keyframe) return; // a segment starts on a keyframe: wait for one
-      run.anchor ??= { decodeTime: fragment.decodeTime, wallMs: this.#now() };
+      run.anchor ??= { decodeTime: fragment.decodeTime, wallMs: now };
       this.#openSegment(run, fragment.decodeTime);
     } else if (
       fragment.keyframe &&
@@ -407,14 +484,14 @@ export class LlHlsPackager {
     return open.parts.length > 0 && run.segmentsMade === 0;
   }
 
-  #openSegment(run: Run, decodeTime: number): Segment {
+  #openSegment(run: Run, decodeTime: number, { discontinuity = false } = {}): Segment {
     const { timescale } = run.init!;
     const anchor = run.anchor!;
     const first = run.segmentsMade === 0;
     const segment: Segment = {
       msn: this.#nextMsn,
       run,
-      discontinuity: first && run.discontinuity,
+      discontinuity: discontinuity || (first && run.discontinuity),
       programDateTime: anchor.wallMs + ((decodeTime - anchor.decodeTime) / timescale) * 1000,
       parts: [],
       duration: 0,

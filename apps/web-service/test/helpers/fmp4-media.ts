@@ -13,6 +13,8 @@ export interface Fmp4Options {
   readonly movflags?: string;
   /** ffmpeg's -force_key_frames, e.g. the agent's `expr:eq(n,6)` (a second keyframe 0.2 s in). */
   readonly forceKeyFrames?: string;
+  /** An ffmpeg setpts expression for the frames' timestamps, e.g. a jump as a network drop leaves. */
+  readonly setpts?: string;
 }
 
 export const SEGMENTER_MOVFLAGS = 'empty_moov+default_base_moof+frag_every_frame+skip_trailer';
@@ -24,13 +26,22 @@ export function encodeFmp4({
   gop = 30,
   movflags = SEGMENTER_MOVFLAGS,
   forceKeyFrames,
+  setpts,
 }: Fmp4Options): Promise<Buffer> {
   const args = [
     ...['-hide_banner', '-nostdin', '-loglevel', 'error'],
-    ...['-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=${fps}`, '-t', String(seconds)],
+    ...[
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=320x240:rate=${fps}`,
+      '-frames:v',
+      String(Math.round(seconds * fps)),
+    ],
     ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-pix_fmt', 'yuv420p'],
     ...['-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0', '-b:v', '1M'],
     ...(forceKeyFrames ? ['-force_key_frames', forceKeyFrames] : []),
+    ...(setpts ? ['-vf', `setpts=${setpts}`, '-fps_mode', 'passthrough'] : []),
     ...['-f', 'mp4', '-movflags', movflags, 'pipe:1'],
   ];
   return new Promise((resolve, reject) => {
