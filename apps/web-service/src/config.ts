@@ -32,6 +32,7 @@ export interface ServiceConfig {
   readonly hlsSegmentSeconds: number;
   readonly hlsListSize: number;
   readonly startTimeoutMs: number;
+  readonly inputSilenceMs: number;
   readonly ffmpegPath: string;
   readonly clientDir: string;
   readonly logLevel: LogLevel;
@@ -181,6 +182,13 @@ const VARIABLES = {
     description: 'how long a start waits for a playable playlist before answering 504',
     default: '10000',
     parse: integer(100, 600_000),
+  },
+  INPUT_SILENCE_MS: {
+    key: 'inputSilenceMs',
+    description:
+      'no video from the camera for this long while live: the stream is reported silent (and ended if the camera is offline)',
+    default: '2000',
+    parse: integer(500, 600_000),
   },
   FFMPEG_PATH: { key: 'ffmpegPath', description: 'ffmpeg executable', default: 'ffmpeg', parse: text },
   CLIENT_DIR: {

@@ -122,6 +122,7 @@ describe('loadServiceConfig', () => {
       'HLS_SEGMENT_SECONDS',
       'HLS_LIST_SIZE',
       'START_TIMEOUT_MS',
+      'INPUT_SILENCE_MS',
       'FFMPEG_PATH',
       'CLIENT_DIR',
       'LOG_LEVEL',

@@ -46,7 +46,7 @@ class FakeLink extends EventEmitter<{ status: [CameraStatus | null] }> {
   }
 }
 
-class FakeSegmenter extends EventEmitter<{ died: [SegmenterExit] }> implements SegmenterLike {
+class FakeSegmenter extends EventEmitter<{ died: [SegmenterExit]; media: [] }> implements SegmenterLike {
   readonly streamId: string;
   closed = false;
   #resolveExit!: (exit: SegmenterExit) => void;
@@ -93,7 +93,7 @@ class FakeSegmenter extends EventEmitter<{ died: [SegmenterExit] }> implements S
 describe('StreamManager', () => {
   const cleanup = useCleanup();
 
-  async function setup(startTimeoutMs = 5000) {
+  async function setup(startTimeoutMs = 5000, inputSilenceMs = 300) {
     const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-mgr-'));
     cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
     const link = new FakeLink();
@@ -105,6 +105,7 @@ describe('StreamManager', () => {
         udpListen: 'udp://127.0.0.1:1234',
         cameraTarget: 'udp://10.0.0.2:1234',
         startTimeoutMs,
+        inputSilenceMs,
         hlsSegmentSeconds: 1,
         hlsListSize: 6,
         ffmpegPath: 'ffmpeg',
@@ -231,13 +232,36 @@ describe('StreamManager', () => {
     await segmenterCount(segmenters);
   });
 
-  test('the camera going offline while live ends the stream with a recorded error', async () => {
+  test('the camera going offline while live, its video stopped, ends the stream with a recorded error', async () => {
     const { link, manager, segmenters } = await setup();
     const start = manager.start();
     await segmenterCount(segmenters);
     await segmenters[0]!.writeSegments(1);
     await start;
     link.setStatus('offline');
+    await waitFor('idle', () => manager.state === 'idle');
+    expect(manager.info().lastError).toMatchObject({ code: 'WEB_ERR_CAMERA_OFFLINE' });
+  });
+
+  test('offline on MQTT while its video still arrives (a broker restart): the stream stays', async () => {
+    const { link, manager, segmenters } = await setup();
+    const start = manager.start();
+    await segmenterCount(segmenters);
+    await segmenters[0]!.writeSegments(1);
+    await start;
+    const feed = setInterval(() => segmenters[0]!.emit('media'), 30);
+    cleanup.add(() => clearInterval(feed));
+    link.setStatus('offline');
+    await new Promise((resolve) => setTimeout(resolve, 600)); // twice INPUT_SILENCE_MS
+    expect(manager.state).toBe('live');
+    expect(manager.info().input).toMatchObject({ state: 'receiving' });
+    link.setStatus('streaming'); // the camera is back on the broker
+    clearInterval(feed); // and then the video stops too, while it says it streams: silent, kept
+    await waitFor('silent', () => manager.info().input?.state === 'silent');
+    expect(manager.state).toBe('live');
+    segmenters[0]!.emit('media');
+    expect(manager.info().input).toMatchObject({ state: 'receiving' });
+    link.setStatus('offline'); // offline, and the video stops again: over
     await waitFor('idle', () => manager.state === 'idle');
     expect(manager.info().lastError).toMatchObject({ code: 'WEB_ERR_CAMERA_OFFLINE' });
   });

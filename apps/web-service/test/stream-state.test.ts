@@ -59,9 +59,16 @@ describe('reactToCamera', () => {
     expect(reactToCamera(change({ streamState: 'starting', next: status('error') }))).toBe('none');
   });
 
-  test('live: the camera stopping or going offline ends the stream; an encoder error does not', () => {
+  test('live: the camera stopping, or going offline with its video gone, ends the stream; an encoder error does not', () => {
     expect(reactToCamera(change({ streamState: 'live', next: status('idle') }))).toBe('teardown');
+    expect(reactToCamera(change({ streamState: 'live', next: status('idle'), videoArriving: true }))).toBe(
+      'teardown',
+    );
     expect(reactToCamera(change({ streamState: 'live', next: status('offline') }))).toBe('teardown-offline');
+    // Its Last Will after a broker restart, while its video still arrives: not the end.
+    expect(reactToCamera(change({ streamState: 'live', next: status('offline'), videoArriving: true }))).toBe(
+      'keep-offline',
+    );
     expect(reactToCamera(change({ streamState: 'live', next: status('error') }))).toBe('none');
     expect(reactToCamera(change({ streamState: 'live', next: null }))).toBe('none');
   });

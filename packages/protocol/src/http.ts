@@ -21,6 +21,17 @@ export const StreamInfoSchema = Type.Object({
    * HLS. Players may choose their settings by it; both are served at `streamUrl`.
    */
   hlsMode: Type.Optional(Type.Union([Type.Literal('ll'), Type.Literal('plain')])),
+  /**
+   * While live: whether the camera's video is arriving at the service. `silent`: nothing for
+   * INPUT_SILENCE_MS (a network drop, an encoder being restarted); players keep the stream and it
+   * goes on by itself when the video comes back. `since`: when this state began (ISO time).
+   */
+  input: Type.Optional(
+    Type.Object({
+      state: Type.Union([Type.Literal('receiving'), Type.Literal('silent')]),
+      since: Type.String(),
+    }),
+  ),
   /** The last failure, until the next successful start. */
   lastError: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
 });

@@ -22,6 +22,14 @@ export function metricsRoutes(
       this.set(streams.state === 'live' ? 1 : 0);
     },
   });
+  new Gauge({
+    name: 'camstream_input_silent',
+    help: '1 while the stream is live but no video arrives from the camera (INPUT_SILENCE_MS), else 0',
+    registers: [registry],
+    collect() {
+      this.set(streams.info().input?.state === 'silent' ? 1 : 0);
+    },
+  });
   if (packager) {
     const gauges: [string, string, (stats: ReturnType<LlHlsPackager['stats']>) => number][] = [
       [
@@ -36,6 +44,11 @@ export function metricsRoutes(
       ],
       ['camstream_llhls_parts_held', 'parts held', (s) => s.partsHeld],
       ['camstream_llhls_parts_made', 'parts made since the service started', (s) => s.partsMade],
+      [
+        'camstream_llhls_gaps',
+        'gaps in the camera’s stream since the service started, each continued after a discontinuity',
+        (s) => s.gaps,
+      ],
       [
         'camstream_llhls_waiting_requests',
         'blocking playlist and part requests being held',

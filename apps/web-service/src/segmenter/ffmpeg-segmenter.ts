@@ -60,6 +60,8 @@ export interface SegmenterExit {
 interface SegmenterEvents {
   /** ffmpeg exited on its own after `start()` resolved. */
   died: [SegmenterExit];
+  /** ffmpeg wrote media: a frame's fragment (`fmp4`), or more frames in its progress report (`hls`). */
+  media: [];
 }
 
 /**
@@ -108,6 +110,9 @@ export function segmenterArguments(options: SegmenterOptions): { input: string[]
     const probe = PROBE_MODES[options.probe ?? 'full'];
     return { input: [...logging, ...probe, '-f', 'mpegts'], output: [...FMP4_OUTPUT_OPTIONS] };
   }
+  // The hls muxer writes files, not a pipe: its progress report (`frame=…` on stderr every 0.5 s,
+  // while packets flow) is how the service knows that video arrives.
+  logging.push('-progress', 'pipe:2');
   const flags = ['delete_segments', 'independent_segments', 'program_date_time', 'temp_file'];
   if (options.discontinuity) flags.push('discont_start');
   return {
@@ -136,6 +141,7 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
   /** ffmpeg reads `q` only once its transcode loop runs, i.e. after the input was probed. */
   #transcoding = false;
   #errorLines: string[] = [];
+  #framesReported = 0;
   #exit: SegmenterExit | undefined;
   readonly #exited: Promise<SegmenterExit>;
   #resolveExited!: (exit: SegmenterExit) => void;
@@ -243,6 +249,7 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
       write: (chunk: Buffer, _encoding, callback) => {
         try {
           onMedia(chunk);
+          this.emit('media');
           callback();
         } catch (err) {
           this.#errorLines = [...this.#errorLines.slice(-2), `unreadable output: ${(err as Error).message}`];
@@ -257,6 +264,16 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
     const level = /\[(panic|fatal|error|warning|info|verbose|debug)\]/.exec(line)?.[1] ?? 'info';
     const text = line.replace(/\[(panic|fatal|error|warning|info|verbose|debug)\] /, '').trim();
     if (text === '') return;
+    const progress = /^([a-z_0-9]+)=(\S*)$/.exec(text);
+    if (progress) {
+      // -progress (plain HLS): key=value lines, a block every 0.5 s while packets flow.
+      const frames = progress[1] === 'frame' ? Number(progress[2]) : NaN;
+      if (frames > this.#framesReported) {
+        this.#framesReported = frames;
+        this.emit('media');
+      }
+      return;
+    }
     if (text.startsWith('Output #0')) this.#transcoding = true;
     if (this.#closeRequested) {
       // Stopping: "Immediate exit requested" and trailer errors are what a signal looks like.

@@ -12,6 +12,7 @@ import type { CameraLink } from '../mqtt/camera-link.js';
 import { FfmpegSegmenter, type SegmenterExit, type SegmenterOptions } from '../segmenter/ffmpeg-segmenter.js';
 import { newStreamId } from '../segmenter/names.js';
 import { FileHlsOutput, type HlsOutput } from './hls-output.js';
+import { InputMonitor } from './input-monitor.js';
 import { RestartBudget } from './restart-budget.js';
 import { canTransition, describeStream, reactToCamera } from './stream-state.js';
 
@@ -22,6 +23,8 @@ export interface SegmenterLike {
   close(): Promise<SegmenterExit>;
   exited(): Promise<SegmenterExit>;
   on(event: 'died', listener: (exit: SegmenterExit) => void): unknown;
+  /** Media was written (a frame, or a progress report with more frames). */
+  on(event: 'media', listener: () => void): unknown;
 }
 export type CameraLinkLike = Pick<
   CameraLink,
@@ -36,6 +39,7 @@ export interface StreamManagerOptions {
     | 'udpListen'
     | 'cameraTarget'
     | 'startTimeoutMs'
+    | 'inputSilenceMs'
     | 'hlsSegmentSeconds'
     | 'hlsListSize'
     | 'ffmpegPath'
@@ -69,6 +73,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   readonly #createSegmenter: (options: SegmenterOptions) => SegmenterLike;
   readonly #output: HlsOutput;
   readonly #restarts = new RestartBudget({ limit: 3, windowMs: 60_000 });
+  readonly #input: InputMonitor;
   #state: StreamState = 'idle';
   #lastError: { code: string; message: string } | undefined;
   #run: { segmenter: SegmenterLike; origin: Origin } | undefined;
@@ -92,6 +97,12 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     this.#log = options.logger.child({ component: 'stream' });
     this.#createSegmenter = options.createSegmenter ?? ((o) => new FfmpegSegmenter(o));
     this.#output = options.output ?? new FileHlsOutput(options.config.hlsDir, this.#log);
+    this.#input = new InputMonitor({ silenceMs: options.config.inputSilenceMs });
+    this.#input.on('silent', (lastMediaAt) => this.#onSilent(lastMediaAt));
+    this.#input.on('resumed', (silentForMs) => {
+      this.#log.info({ silentForMs }, 'video from the camera arrives again');
+      this.#emitChange();
+    });
     this.#link.on('status', this.#onStatus);
     if (this.#link.status) this.#onCameraStatus(this.#link.status);
   }
@@ -101,9 +112,12 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   }
 
   info(): StreamInfo {
+    const input = this.#input;
     return {
       ...describeStream(this.#state, this.#config.cameraId, this.#link.status, this.#lastError),
       hlsMode: this.#output.mode,
+      ...(this.#state === 'live' &&
+        input.running && { input: { state: input.state, since: new Date(input.since).toISOString() } }),
     };
   }
 
@@ -239,6 +253,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
         await this.#untilPlayable(retry, controller.signal);
       }
       this.#lastError = undefined;
+      this.#input.start();
       this.#setState('live');
     } catch (err) {
       const error = asServiceError(err);
@@ -269,6 +284,9 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     });
     this.#run = { segmenter, origin };
     segmenter.on('died', (exit) => this.#onSegmenterDied(segmenter, exit));
+    segmenter.on('media', () => {
+      if (this.#run?.segmenter === segmenter) this.#input.kick();
+    });
     await segmenter.start();
     return segmenter;
   }
@@ -307,6 +325,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
 
   /** Stops the segmenter and removes the files; idle afterwards. Runs inside the queue. */
   async #teardown(): Promise<void> {
+    this.#input.stop();
     if (this.#state !== 'idle') this.#setState('stopping');
     const run = this.#run;
     this.#run = undefined;
@@ -329,6 +348,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
       next: status,
       awaitingCameraStop: this.#awaitingCameraStop,
       activeDuringStart: this.#activeDuringStart,
+      videoArriving: this.#input.running && this.#input.state === 'receiving',
     });
     const { cameraId } = this.#config;
     switch (reaction) {
@@ -346,19 +366,41 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
         break;
       case 'teardown':
       case 'teardown-offline':
-        this.#log.info({ camera: next }, 'the camera stopped: removing the stream');
-        void this.#enqueue(async () => {
-          if (this.#state !== 'live') return;
-          if (reaction === 'teardown-offline') {
-            this.#fail(createError('WEB_ERR_CAMERA_OFFLINE', cameraId, 'it went offline while streaming'));
-          }
-          await this.#teardown();
-        }).catch((err: unknown) => this.#log.error({ err }, 'could not remove the stream'));
+        this.#endStream(reaction === 'teardown-offline');
+        break;
+      case 'keep-offline':
+        // A broker restart delivers the camera's Last Will although the camera is fine: the video
+        // says more than MQTT does. The stream ends if the video stops too (#onSilent).
+        this.#log.warn('the camera is offline on MQTT but its video still arrives: the stream stays');
         break;
       case 'none':
         break;
     }
     this.#emitChange();
+  }
+
+  /** The camera stopped (idle), or went offline and its video stopped: remove the stream. */
+  #endStream(offline: boolean): void {
+    const { cameraId } = this.#config;
+    this.#log.info({ offline }, 'the camera stopped: removing the stream');
+    void this.#enqueue(async () => {
+      if (this.#state !== 'live') return;
+      if (offline) {
+        this.#fail(createError('WEB_ERR_CAMERA_OFFLINE', cameraId, 'it went offline while streaming'));
+      }
+      await this.#teardown();
+    }).catch((err: unknown) => this.#log.error({ err }, 'could not remove the stream'));
+  }
+
+  #onSilent(lastMediaAt: number): void {
+    if (this.#state !== 'live') return;
+    const camera = this.#link.status?.state ?? 'unknown';
+    this.#log.warn(
+      { camera, lastMediaAt: new Date(lastMediaAt).toISOString(), silenceMs: this.#input.silenceMs },
+      'no video from the camera: the stream goes on when it comes back',
+    );
+    this.#emitChange();
+    if (camera === 'offline') this.#endStream(true);
   }
 
   #onSegmenterDied(segmenter: SegmenterLike, exit: SegmenterExit): void {

@@ -38,6 +38,8 @@ export type CameraReaction =
   /** The live stream ended at the camera: stop the segmenter, remove the files. */
   | 'teardown'
   | 'teardown-offline'
+  /** The camera is offline on MQTT but its video still arrives (a broker restart): keep the stream. */
+  | 'keep-offline'
   | 'none';
 
 export interface CameraChange {
@@ -49,6 +51,8 @@ export interface CameraChange {
   readonly awaitingCameraStop: boolean;
   /** During the current start, the camera has reported starting or streaming. */
   readonly activeDuringStart: boolean;
+  /** While live: the camera's video is arriving (not silent for INPUT_SILENCE_MS). */
+  readonly videoArriving?: boolean;
 }
 
 export function reactToCamera(change: CameraChange): CameraReaction {
@@ -62,7 +66,7 @@ export function reactToCamera(change: CameraChange): CameraReaction {
       if (next === 'idle' && change.activeDuringStart) return 'abort-start-stopped';
       return 'none';
     case 'live':
-      if (next === 'offline') return 'teardown-offline';
+      if (next === 'offline') return change.videoArriving ? 'keep-offline' : 'teardown-offline';
       if (next === 'idle') return 'teardown';
       // `error`: the agent restarts its encoder by itself; the segmenter keeps listening.
       return 'none';
