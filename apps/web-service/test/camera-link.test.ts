@@ -20,8 +20,14 @@ async function startCamera(cleanup: Cleanup, url: string): Promise<MqttClient> {
   return client;
 }
 
-function startLink(cleanup: Cleanup, url: string): CameraLink {
-  const link = new CameraLink({ url, cameraId: 'cam1', logger: silentLogger, reconnectPeriodMs: 100 });
+function startLink(cleanup: Cleanup, url: string, resendMs?: number): CameraLink {
+  const link = new CameraLink({
+    url,
+    cameraId: 'cam1',
+    logger: silentLogger,
+    reconnectPeriodMs: 100,
+    ...(resendMs !== undefined && { resendMs }),
+  });
   cleanup.add(() => link.close());
   return link;
 }
@@ -105,5 +111,77 @@ describe('CameraLink', () => {
       timeoutMs: 10_000,
     });
     expect(link.connected).toBe(true);
+  });
+
+  /** The commands a camera receives on its control topic, and a way to answer them. */
+  async function controlled(camera: MqttClient) {
+    const commands: { id: string; action: string }[] = [];
+    camera.on('message', (topic, payload) => {
+      if (topic === 'cameras/cam1/control') commands.push(JSON.parse(payload.toString()));
+    });
+    await camera.subscribeAsync('cameras/cam1/control', { qos: 1 });
+    const answer = (id: string) =>
+      camera.publishAsync('cameras/cam1/events', JSON.stringify({ commandId: id, ok: true }), { qos: 1 });
+    const announce = (state = 'idle') =>
+      camera.publishAsync('cameras/cam1/status', idle.replace('idle', state), { qos: 1, retain: true });
+    return { commands, answer, announce };
+  }
+
+  test('a command the camera did not get (it was not subscribed) is sent again, same id, once it announces itself', async () => {
+    const broker = await startBroker(cleanup);
+    const link = startLink(cleanup, broker.url, 60_000);
+    await link.whenSubscribed(AbortSignal.timeout(5000));
+    const id = link.publishCommand('stop'); // nobody subscribed: the broker drops it
+
+    const camera = await controlled(await startCamera(cleanup, broker.url));
+    expect(camera.commands).toEqual([]);
+    await camera.announce(); // as the agent does right after it subscribed
+    await waitFor('the command, again', () => camera.commands.length === 1);
+    expect(camera.commands[0]).toEqual({ id, action: 'stop' });
+    await camera.answer(id);
+    await waitFor('settled', () => link.pendingCommand === undefined);
+    await camera.announce('idle');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(camera.commands).toHaveLength(1);
+  });
+
+  test('published while the broker is down: delivered once both are back, by resending the same id', async () => {
+    const first = await startBroker(cleanup);
+    const port = first.port;
+    const link = startLink(cleanup, first.url, 60_000);
+    await link.whenSubscribed(AbortSignal.timeout(5000));
+    await first.close();
+    await waitFor('disconnected', () => !link.connected);
+    const id = link.publishCommand('stop'); // queued by mqtt.js
+
+    const second = await startBroker(cleanup, port);
+    await waitFor('reconnected', () => link.connected, { timeoutMs: 10_000 });
+    const camera = await controlled(await startCamera(cleanup, second.url)); // after the link: the
+    await camera.announce('streaming'); // queued copy went to nobody; this brings it again
+    await waitFor('the command', () => camera.commands.length >= 1);
+    expect(new Set(camera.commands.map((c) => c.id))).toEqual(new Set([id]));
+    await camera.answer(id);
+    await waitFor('settled', () => link.pendingCommand === undefined);
+  });
+
+  test('unanswered: sent again every resend period until the answer; a newer command supersedes it', async () => {
+    const broker = await startBroker(cleanup);
+    const camera = await controlled(await startCamera(cleanup, broker.url));
+    const link = startLink(cleanup, broker.url, 150);
+    await link.whenSubscribed(AbortSignal.timeout(5000));
+    const start = link.publishCommand('start');
+    await waitFor('three copies', () => camera.commands.length >= 3);
+    const stop = link.publishCommand('stop');
+    expect(link.pendingCommand).toMatchObject({ id: stop, action: 'stop' });
+    await waitFor('two copies of the stop', () => camera.commands.filter((c) => c.id === stop).length >= 2);
+    await camera.answer(stop);
+    await waitFor('settled', () => link.pendingCommand === undefined);
+    const copies = camera.commands.length;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(camera.commands).toHaveLength(copies);
+    // Every copy of the start came before the stop's first: the older intent is not repeated after it.
+    const firstStop = camera.commands.findIndex((c) => c.id === stop);
+    expect(camera.commands.slice(firstStop).every((c) => c.id === stop)).toBe(true);
+    expect(camera.commands.slice(0, firstStop).every((c) => c.id === start)).toBe(true);
   });
 });

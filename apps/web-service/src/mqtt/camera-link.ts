@@ -3,6 +3,12 @@
  * camera's latest valid status, and hands command replies to whoever waits for them. Reconnects by
  * itself; with a clean session the broker forgets subscriptions, so they are made on every connect
  * (the retained status arrives again each time). Invalid payloads are logged and ignored.
+ *
+ * QoS 1 covers one hop: a command the broker accepted while the camera was not subscribed (the two
+ * reconnecting after a broker restart) is dropped. So the newest command is sent again, with the same
+ * id, until the camera answers it: after each reconnect, when the camera announces its status (it
+ * subscribes before it does), and every RESEND_MS. The camera applies an id once and answers a
+ * repeat with its first reply (`duplicate: true`), so a resend can never apply a command twice.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -27,6 +33,8 @@ export interface CameraLinkOptions {
   readonly logger: FastifyBaseLogger;
   /** Delay between reconnection attempts. */
   readonly reconnectPeriodMs?: number;
+  /** How often an unanswered command is sent again (default RESEND_MS). */
+  readonly resendMs?: number;
 }
 
 export interface CameraLinkEvents {
@@ -42,6 +50,20 @@ export interface CameraLinkEvents {
 
 /** Replies kept for callers that start waiting after the reply came; a command's id is unique. */
 const RECENT_REPLIES = 64;
+/** An unanswered command is sent again this often, and given up on after COMMAND_TTL_MS. */
+export const RESEND_MS = 3000;
+export const COMMAND_TTL_MS = 60_000;
+/** A status that comes sooner than this after a send is its answer in the making, not a reconnect. */
+const STATUS_RESEND_MIN_MS = 1000;
+
+interface PendingCommand {
+  readonly command: ControlCommand;
+  readonly firstSentAt: number;
+  sentAt: number;
+  sends: number;
+  /** Sent without knowing the camera was subscribed (no live message from it since the connect). */
+  blind: boolean;
+}
 
 export class CameraLink extends EventEmitter<CameraLinkEvents> {
   readonly cameraId: string;
@@ -56,12 +78,18 @@ export class CameraLink extends EventEmitter<CameraLinkEvents> {
   #lastError = '';
   #closing: Promise<void> | undefined;
   #subscribed = false;
+  #pending: PendingCommand | undefined;
+  #resendTimer: NodeJS.Timeout | undefined;
+  /** A live (not retained) message came from the camera since the last connect: it is subscribed. */
+  #cameraHeard = false;
+  readonly #resendMs: number;
 
   constructor(options: CameraLinkOptions) {
     super();
     this.cameraId = options.cameraId;
     this.topics = cameraTopics(options.cameraId);
     this.#log = options.logger.child({ mqtt: 'camera-link' });
+    this.#resendMs = options.resendMs ?? RESEND_MS;
     const url = new URL(options.url);
     url.username = '';
     url.password = '';
@@ -88,7 +116,7 @@ export class CameraLink extends EventEmitter<CameraLinkEvents> {
         this.#log.warn({ err: err.message, url: this.brokerUrl }, 'MQTT error');
       this.#lastError = err.message;
     });
-    this.#client.on('message', (topic, payload) => this.#onMessage(topic, payload));
+    this.#client.on('message', (topic, payload, packet) => this.#onMessage(topic, payload, packet.retain));
   }
 
   get connected(): boolean {
@@ -102,6 +130,7 @@ export class CameraLink extends EventEmitter<CameraLinkEvents> {
 
   #onConnect(): void {
     this.#lastError = '';
+    this.#cameraHeard = false;
     this.#log.info({ url: this.brokerUrl }, 'connected to the MQTT broker');
     this.#client.subscribe([this.topics.status, this.topics.events], { qos: 1 }, (err) => {
       if (err) {
@@ -110,11 +139,15 @@ export class CameraLink extends EventEmitter<CameraLinkEvents> {
       }
       this.#subscribed = true;
       this.emit('subscribed');
+      this.#resend('the link reconnected');
     });
     this.emit('connect');
   }
 
-  #onMessage(topic: string, payload: Buffer): void {
+  #onMessage(topic: string, payload: Buffer, retained: boolean): void {
+    // The camera subscribes before it publishes anything: a live message means commands reach it.
+    const heardNow = !retained && !this.#cameraHeard;
+    if (!retained) this.#cameraHeard = true;
     if (topic === this.topics.status) {
       if (payload.length === 0) {
         this.#log.info('the camera’s retained status was cleared');
@@ -129,6 +162,10 @@ export class CameraLink extends EventEmitter<CameraLinkEvents> {
       }
       this.#status = parsed.value;
       this.emit('status', parsed.value);
+      const pending = this.#pending;
+      if (pending && !retained && (pending.blind || Date.now() - pending.sentAt >= STATUS_RESEND_MIN_MS)) {
+        this.#resend(heardNow ? 'the camera is connected again' : 'the camera announced its status');
+      }
     } else if (topic === this.topics.events) {
       const parsed = parseCommandEvent(payload);
       if (!parsed.ok) {
@@ -142,6 +179,7 @@ export class CameraLink extends EventEmitter<CameraLinkEvents> {
 
   #onReply(event: CommandEvent): void {
     if (event.commandId === null) return;
+    if (event.commandId === this.#pending?.command.id) this.#settlePending();
     this.#recentReplies.set(event.commandId, event);
     if (this.#recentReplies.size > RECENT_REPLIES) {
       this.#recentReplies.delete(this.#recentReplies.keys().next().value!);
@@ -149,17 +187,69 @@ export class CameraLink extends EventEmitter<CameraLinkEvents> {
     for (const wake of this.#waiters.get(event.commandId) ?? []) wake(event);
   }
 
+  /** The newest command, until the camera answers it (or COMMAND_TTL_MS passes). */
+  get pendingCommand(): ControlCommand | undefined {
+    return this.#pending?.command;
+  }
+
   /**
    * Publishes a command (QoS 1, not retained) and returns its id. While the broker is unreachable
-   * mqtt.js keeps it and sends it after reconnecting.
+   * mqtt.js keeps it and sends it after reconnecting; it is sent again until the camera answers. A
+   * newer command supersedes it: only the newest intent is repeated.
    */
   publishCommand(action: ControlAction, target?: string): string {
     const command: ControlCommand = { id: randomUUID(), action, ...(target !== undefined && { target }) };
+    const now = Date.now();
+    this.#pending = { command, firstSentAt: now, sentAt: now, sends: 1, blind: !this.#knownReachable() };
+    this.#send(command);
+    this.#log.info({ command }, 'published a command');
+    this.#scheduleResend();
+    return command.id;
+  }
+
+  #send(command: ControlCommand): void {
     this.#client.publish(this.topics.control, JSON.stringify(command), { qos: 1, retain: false }, (err) => {
       if (err) this.#log.warn({ err, command }, 'could not publish a command');
     });
-    this.#log.info({ command }, 'published a command');
-    return command.id;
+  }
+
+  #resend(reason: string): void {
+    const pending = this.#pending;
+    if (!pending || this.#closing || !this.#client.connected) return;
+    if (Date.now() - pending.firstSentAt > COMMAND_TTL_MS) {
+      this.#log.warn(
+        { command: pending.command, sends: pending.sends },
+        `the camera never answered a command in ${COMMAND_TTL_MS / 1000} s: giving up on it`,
+      );
+      this.#settlePending();
+      return;
+    }
+    pending.sentAt = Date.now();
+    pending.sends += 1;
+    pending.blind = !this.#knownReachable();
+    this.#send(pending.command);
+    this.#log.info(
+      { command: pending.command, reason, sends: pending.sends },
+      'sent an unanswered command again',
+    );
+    this.#scheduleResend();
+  }
+
+  #scheduleResend(): void {
+    clearTimeout(this.#resendTimer);
+    const after = this.#resendMs;
+    this.#resendTimer = setTimeout(() => this.#resend(`no answer in ${after} ms`), after);
+    this.#resendTimer.unref();
+  }
+
+  #knownReachable(): boolean {
+    return this.#client.connected && this.#cameraHeard;
+  }
+
+  #settlePending(): void {
+    this.#pending = undefined;
+    clearTimeout(this.#resendTimer);
+    this.#resendTimer = undefined;
   }
 
   /** Resolves once subscribed to the camera's topics for the first time; rejects on abort. */
@@ -208,6 +298,7 @@ export class CameraLink extends EventEmitter<CameraLinkEvents> {
 
   /** Sends what is in flight (a last `stop`, say) for up to `graceMs`, then disconnects. Idempotent. */
   close(graceMs = 2000): Promise<void> {
+    clearTimeout(this.#resendTimer);
     this.#closing ??= new Promise<void>((resolve) => {
       const timer = setTimeout(() => this.#client.end(true, () => resolve()), graceMs);
       this.#client.end(false, () => {
