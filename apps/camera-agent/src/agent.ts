@@ -10,6 +10,7 @@ import type { AgentError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';
 import { MqttLink } from './mqtt-link.js';
 import { Pipeline } from './pipeline.js';
+import { RateLimiter } from './rate-limit.js';
 import { buildEncoderCommand, type SourceEnvironment } from './sources/index.js';
 import { probeSourceEnvironment } from './sources/probe.js';
 import { AgentStateMachine, type Outcome } from './state-machine.js';
@@ -58,6 +59,7 @@ export class Agent extends EventEmitter<AgentEvents> {
   #queue: Promise<void> = Promise.resolve();
   #closing: Promise<void> | undefined;
   #closed = false;
+  readonly #rejectionLog = new RateLimiter(10, 10_000);
 
   constructor(
     config: AgentConfig,
@@ -142,9 +144,18 @@ export class Agent extends EventEmitter<AgentEvents> {
     const decision = this.#machine.receive(payload);
     if (decision.kind === 'reply') {
       const { reply } = decision;
-      if (!reply.ok)
-        this.#logger.warn(`rejected a control message: ${reply.message}`, { commandId: reply.commandId });
-      else this.#logger.info(`command ${reply.commandId}: ${reply.message}`, { duplicate: reply.duplicate });
+      if (!reply.ok) {
+        // Every rejection is answered on the events topic; the log keeps to a budget, so a client
+        // publishing garbage cannot fill the Pi's journal.
+        const { allowed, suppressed } = this.#rejectionLog.take();
+        if (allowed) {
+          this.#logger.warn(`rejected a control message: ${reply.message}`, {
+            commandId: reply.commandId,
+            ...(suppressed > 0 && { suppressedBefore: suppressed }),
+          });
+        }
+      } else
+        this.#logger.info(`command ${reply.commandId}: ${reply.message}`, { duplicate: reply.duplicate });
       this.#link.publishEvent(reply);
       return;
     }

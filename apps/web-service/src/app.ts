@@ -3,6 +3,7 @@
  * (when MQTT_URL is unset), the camera link and the stream manager, and closes them in order.
  */
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { parseUdpTarget } from '@camstream/protocol';
 import type { ServiceConfig } from './config.js';
 import { createError, isServiceError, toErrorBody, type ServiceError } from './errors.js';
 import { closeUnusedConnectionsOnShutdown } from './http-connections.js';
@@ -13,7 +14,8 @@ import { eventRoutes } from './routes/events.js';
 import { hlsRoutes } from './routes/hls.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { streamRoutes } from './routes/stream.js';
-import { warmUpFfmpeg } from './segmenter/ffmpeg-segmenter.js';
+import { isSegmenterCommandLine, warmUpFfmpeg } from './segmenter/ffmpeg-segmenter.js';
+import { reclaimUdpPort } from './segmenter/udp-socket.js';
 import { HlsFiles } from './stream/hls-files.js';
 import { FileHlsOutput, LowLatencyOutput } from './stream/hls-output.js';
 import { StreamManager } from './stream/stream-manager.js';
@@ -115,6 +117,11 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     }
     // Leftovers of a service that did not shut down cleanly: the service starts idle.
     await new HlsFiles(config.hlsDir, scope.log).clear();
+    await reclaimUdpPort(
+      parseUdpTarget(config.udpListen).port,
+      (commandLine) => isSegmenterCommandLine(commandLine, config.udpListen),
+      scope.log,
+    );
     if (config.mqttUrl === undefined) {
       broker = await EmbeddedBroker.start(config.embeddedBrokerHost, config.embeddedBrokerPort, scope.log);
     }

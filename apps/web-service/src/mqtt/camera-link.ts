@@ -24,6 +24,7 @@ import {
   type ControlAction,
   type ControlCommand,
 } from '@camstream/protocol';
+import { LogBudget } from '../log-budget.js';
 
 export interface CameraLinkOptions {
   readonly url: string;
@@ -83,6 +84,7 @@ export class CameraLink extends EventEmitter<CameraLinkEvents> {
   /** A live (not retained) message came from the camera since the last connect: it is subscribed. */
   #cameraHeard = false;
   readonly #resendMs: number;
+  readonly #invalidLog = new LogBudget(10, 10_000);
 
   constructor(options: CameraLinkOptions) {
     super();
@@ -157,7 +159,7 @@ export class CameraLink extends EventEmitter<CameraLinkEvents> {
       }
       const parsed = parseCameraStatus(payload);
       if (!parsed.ok) {
-        this.#log.warn({ topic, error: parsed.error }, 'ignored an invalid camera status');
+        this.#logInvalid(topic, parsed.error, 'ignored an invalid camera status');
         return;
       }
       this.#status = parsed.value;
@@ -169,12 +171,20 @@ export class CameraLink extends EventEmitter<CameraLinkEvents> {
     } else if (topic === this.topics.events) {
       const parsed = parseCommandEvent(payload);
       if (!parsed.ok) {
-        this.#log.warn({ topic, error: parsed.error }, 'ignored an invalid command event');
+        this.#logInvalid(topic, parsed.error, 'ignored an invalid command event');
         return;
       }
       this.#onReply(parsed.value);
       this.emit('event', parsed.value);
     }
+  }
+
+  /** Another client may publish garbage as fast as it likes: a budget keeps the log readable. */
+  #logInvalid(topic: string, error: string, message: string): void {
+    const { log, suppressedBefore } = this.#invalidLog.spend();
+    if (suppressedBefore > 0)
+      this.#log.warn({ suppressed: suppressedBefore }, 'more invalid payloads, not logged');
+    if (log) this.#log.warn({ topic, error }, message);
   }
 
   #onReply(event: CommandEvent): void {

@@ -16,8 +16,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import ffmpeg from 'fluent-ffmpeg';
 import { parseUdpTarget } from '@camstream/protocol';
 import { createError, InvalidStateError } from '../errors.js';
+import { LogBudget } from '../log-budget.js';
 import { PLAYLIST_NAME, segmentTemplate } from './names.js';
-import { waitUntilUdpBound } from './udp-socket.js';
+import { udpPortHolders, waitUntilUdpBound } from './udp-socket.js';
 
 export interface SegmenterOptions {
   readonly ffmpegPath: string;
@@ -104,6 +105,11 @@ export function udpInputUrl(listen: string): string {
   return `udp://${hostPart}:${port}?${query}`;
 }
 
+/** Whether a process's command line is a segmenter of ours listening on `listen`. */
+export function isSegmenterCommandLine(commandLine: string, listen: string): boolean {
+  return commandLine.includes('ffmpeg') && commandLine.includes(udpInputUrl(listen));
+}
+
 export function segmenterArguments(options: SegmenterOptions): { input: string[]; output: string[] } {
   const logging = ['-hide_banner', '-nostats', '-loglevel', 'level+info'];
   if (options.format === 'fmp4') {
@@ -142,6 +148,7 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
   #transcoding = false;
   #errorLines: string[] = [];
   #framesReported = 0;
+  readonly #logBudget = new LogBudget(10, 10_000);
   #exit: SegmenterExit | undefined;
   readonly #exited: Promise<SegmenterExit>;
   #resolveExited!: (exit: SegmenterExit) => void;
@@ -196,10 +203,13 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
       }
       const exit = await this.#exited;
       if (this.#closeRequested) throw new InvalidStateError('the segmenter was closed while starting');
-      throw createError(
-        'WEB_ERR_SEGMENTER_FAILED',
-        `ffmpeg did not start: ${exit.reason || (err as Error).message}`,
-      );
+      let reason = exit.reason || (err as Error).message;
+      if (/address already in use/i.test(reason)) {
+        const holders = await udpPortHolders(port).catch(() => []);
+        const who = holders.map((h) => `pid ${h.pid}: ${h.commandLine.slice(0, 120)}`).join('; ');
+        reason += who ? ` (UDP port ${port} is held by ${who})` : ` (UDP port ${port} is in use)`;
+      }
+      throw createError('WEB_ERR_SEGMENTER_FAILED', `ffmpeg did not start: ${reason}`);
     }
     if (this.#closeRequested) throw new InvalidStateError('the segmenter was closed while starting');
     this.#phase = 'running';
@@ -278,11 +288,16 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
     if (this.#closeRequested) {
       // Stopping: "Immediate exit requested" and trailer errors are what a signal looks like.
       this.#log.debug({ ffmpeg: text }, 'ffmpeg while stopping');
-    } else if (level === 'panic' || level === 'fatal' || level === 'error') {
-      this.#errorLines = [...this.#errorLines.slice(-2), text];
-      this.#log.error({ ffmpeg: text }, 'ffmpeg error');
-    } else if (level === 'warning') {
-      this.#log.warn({ ffmpeg: text }, 'ffmpeg warning');
+    } else if (level === 'panic' || level === 'fatal' || level === 'error' || level === 'warning') {
+      const error = level !== 'warning';
+      if (error) this.#errorLines = [...this.#errorLines.slice(-2), text];
+      // Garbage on the UDP port is a warning per packet: a budget keeps the log readable.
+      const { log, suppressedBefore } = this.#logBudget.spend();
+      if (suppressedBefore > 0) {
+        this.#log.warn({ suppressed: suppressedBefore }, 'ffmpeg: more warnings and errors, not logged');
+      }
+      if (log && error) this.#log.error({ ffmpeg: text }, 'ffmpeg error');
+      else if (log) this.#log.warn({ ffmpeg: text }, 'ffmpeg warning');
     } else if (/^Stream #0:\d+/.test(text)) {
       this.#log.info({ ffmpeg: text }, 'segmenter input');
     } else {

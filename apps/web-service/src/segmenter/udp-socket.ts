@@ -69,3 +69,67 @@ export async function waitUntilUdpBound(
     await sleep(10);
   }
 }
+
+const allInodes = async (port: number) => (await udpSocketInodes(port)) ?? new Set<string>();
+
+export interface PortHolder {
+  readonly pid: number;
+  readonly commandLine: string;
+}
+
+/** The processes that hold a UDP socket bound to `port` (those whose /proc we may read). */
+export async function udpPortHolders(port: number): Promise<PortHolder[]> {
+  const inodes = await udpSocketInodes(port);
+  if (!inodes || inodes.size === 0) return [];
+  const holders: PortHolder[] = [];
+  for (const entry of await readdir('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid) continue;
+    if (!(await ownsSocket(pid, inodes))) continue;
+    try {
+      const commandLine = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replaceAll('\0', ' ').trim();
+      holders.push({ pid, commandLine });
+    } catch {
+      // it ended while we looked
+    }
+  }
+  return holders;
+}
+
+/**
+ * At boot: a segmenter left behind by a service that was killed outright (SIGKILL, OOM) sits in its
+ * UDP read while the camera is silent (nothing to write, so no SIGPIPE) and holds the port, so every
+ * start would fail. Ours (`isOurs` by command line) are killed; anything else is reported.
+ */
+export async function reclaimUdpPort(
+  port: number,
+  isOurs: (commandLine: string) => boolean,
+  log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void },
+): Promise<PortHolder[]> {
+  const holders = await udpPortHolders(port);
+  const strangers: PortHolder[] = [];
+  for (const holder of holders) {
+    if (!isOurs(holder.commandLine)) {
+      strangers.push(holder);
+      continue;
+    }
+    try {
+      process.kill(holder.pid, 'SIGKILL'); // blocked in a read: `q` and SIGTERM would not be seen
+      log.warn({ pid: holder.pid, port }, 'stopped a segmenter left behind by an earlier run of the service');
+      for (
+        let waited = 0;
+        waited < 2000 && (await ownsSocket(holder.pid, await allInodes(port)));
+        waited += 20
+      ) {
+        await sleep(20); // the port is free once the process is gone
+      }
+    } catch (err) {
+      strangers.push(holder);
+      log.error({ pid: holder.pid, err: (err as Error).message }, 'could not stop a segmenter left behind');
+    }
+  }
+  for (const { pid, commandLine } of strangers) {
+    log.error({ pid, commandLine, port }, `UDP port ${port} is held by another process: starts will fail`);
+  }
+  return strangers;
+}
