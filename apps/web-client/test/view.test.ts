@@ -117,6 +117,30 @@ describe('viewModel', () => {
     expect(viewModel(input({ info: live, player: 'retrying' })).overlay?.kind).toBe('retrying');
   });
 
+  test('live but no video from the camera: said over the last picture, with the time it stopped; it goes when the video is back', () => {
+    const since = new Date(2025, 0, 1, 12, 3, 4).toISOString();
+    const silent = info({
+      state: 'live',
+      camera: camera('streaming'),
+      streamUrl: '/hls/stream.m3u8',
+      input: { state: 'silent', since },
+    });
+    for (const player of ['playing', 'buffering', 'retrying', 'loading'] as const) {
+      const view = viewModel(input({ info: silent, player }));
+      expect(view.overlay).toMatchObject({ kind: 'no-video', spinner: true });
+      expect(view.overlay?.text).toContain('12:03:04');
+      expect(view.playerSrc).toBe('/hls/stream.m3u8'); // the player keeps going: it resumes by itself
+      expect(view.stream).toMatchObject({
+        state: 'live',
+        label: 'Live — no video',
+        detail: 'since 12:03:04',
+      });
+    }
+    const back = info({ ...silent, input: { state: 'receiving', since } });
+    expect(viewModel(input({ info: back, player: 'playing' })).overlay).toBeNull();
+    expect(viewModel(input({ info: back, player: 'playing' })).stream.label).toBe('Live');
+  });
+
   test('live without a URL falls back to the standard playlist', () => {
     expect(viewModel(input({ info: info({ state: 'live' }) })).playerSrc).toBe('/hls/stream.m3u8');
   });

@@ -38,6 +38,7 @@ export type OverlayKind =
   | 'stopping'
   | 'loading'
   | 'retrying'
+  | 'no-video'
   | 'error';
 
 /** The card over the video area whenever there is no picture to show. */
@@ -115,7 +116,24 @@ export function describeCamera(camera: CameraStatus | null | undefined): Badge {
   }
 }
 
-export function describeStream(state: StreamState | undefined): Badge {
+/** HH:MM:SS of an ISO time, in the page's time zone. */
+export function clockTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return [date.getHours(), date.getMinutes(), date.getSeconds()]
+    .map((n) => String(n).padStart(2, '0'))
+    .join(':');
+}
+
+export function describeStream(state: StreamState | undefined, input?: StreamInfo['input']): Badge {
+  if (state === 'live' && input?.state === 'silent') {
+    return {
+      state: 'live',
+      label: 'Live — no video',
+      tone: 'busy',
+      detail: `since ${clockTime(input.since)}`,
+    };
+  }
   switch (state) {
     case undefined:
       return { state: 'unknown', label: 'Unknown', tone: 'off' };
@@ -184,6 +202,15 @@ function overlayFor(input: ViewInput, current: CurrentFailure | null): Overlay |
   if (pending.stop || info.state === 'stopping') {
     return { kind: 'stopping', title: 'Stopping…', spinner: true };
   }
+  if (info.state === 'live' && info.input?.state === 'silent' && player !== 'unsupported') {
+    // The service gets no video from the camera: say so over the last picture rather than freeze.
+    return {
+      kind: 'no-video',
+      title: 'No video from the camera — waiting for it',
+      text: `Nothing has arrived since ${clockTime(info.input.since)}. The picture comes back by itself when the camera’s video does.`,
+      spinner: true,
+    };
+  }
   if (info.state === 'live') {
     switch (player) {
       case 'playing':
@@ -239,7 +266,7 @@ export const playerSrcFor = (info: StreamInfo | null): string | null =>
 export function viewModel(input: ViewInput): ViewModel {
   const { info, pending } = input;
   const camera = describeCamera(info ? info.camera : undefined);
-  const stream = describeStream(info?.state);
+  const stream = describeStream(info?.state, info?.input);
   const current = currentFailure(input);
   const overlay = overlayFor(input, current);
   const busy = pending.start || pending.stop;
