@@ -93,7 +93,7 @@ class FakeSegmenter extends EventEmitter<{ died: [SegmenterExit]; media: [] }> i
 describe('StreamManager', () => {
   const cleanup = useCleanup();
 
-  async function setup(startTimeoutMs = 5000, inputSilenceMs = 300) {
+  async function setup(startTimeoutMs = 5000, inputSilenceMs = 60_000) {
     const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-mgr-'));
     cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
     const link = new FakeLink();
@@ -233,7 +233,7 @@ describe('StreamManager', () => {
   });
 
   test('the camera going offline while live, its video stopped, ends the stream with a recorded error', async () => {
-    const { link, manager, segmenters } = await setup();
+    const { link, manager, segmenters } = await setup(5000, 300);
     const start = manager.start();
     await segmenterCount(segmenters);
     await segmenters[0]!.writeSegments(1);
@@ -244,7 +244,7 @@ describe('StreamManager', () => {
   });
 
   test('offline on MQTT while its video still arrives (a broker restart): the stream stays', async () => {
-    const { link, manager, segmenters } = await setup();
+    const { link, manager, segmenters } = await setup(5000, 300);
     const start = manager.start();
     await segmenterCount(segmenters);
     await segmenters[0]!.writeSegments(1);
@@ -259,7 +259,8 @@ describe('StreamManager', () => {
     clearInterval(feed); // and then the video stops too, while it says it streams: silent, kept
     await waitFor('silent', () => manager.info().input?.state === 'silent');
     expect(manager.state).toBe('live');
-    segmenters[0]!.emit('media');
+    await waitFor('a segmenter for when it comes back', () => segmenters.length === 2);
+    segmenters[1]!.emit('media');
     expect(manager.info().input).toMatchObject({ state: 'receiving' });
     link.setStatus('offline'); // offline, and the video stops again: over
     await waitFor('idle', () => manager.state === 'idle');
@@ -284,6 +285,34 @@ describe('StreamManager', () => {
     );
     expect(await files()).toEqual([`${next.streamId}-00003.ts`, 'stream.m3u8']);
     expect(manager.state).toBe('live');
+  });
+
+  test('plain HLS, no video for INPUT_SILENCE_MS: a fresh segmenter waits for it, the playlist goes on after a discontinuity', async () => {
+    const { manager, segmenters, files } = await setup(200, 300);
+    const start = manager.start();
+    await segmenterCount(segmenters);
+    await segmenters[0]!.writeSegments(3);
+    await start;
+    const old = segmenters[0]!;
+    await waitFor('silent', () => manager.info().input?.state === 'silent'); // no media: silent
+    await waitFor('a second segmenter', () => segmenters.length === 2);
+    expect(old.closed).toBe(true);
+    const next = segmenters[1]!;
+    expect(next.options).toMatchObject({ startNumber: 3, discontinuity: true });
+    // Longer than START_TIMEOUT_MS would allow a start: the camera may be away for a while.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(manager.state).toBe('live');
+    expect(segmenters).toHaveLength(2); // one restart per silence
+    next.emit('media');
+    expect(manager.info().input?.state).toBe('receiving');
+    await next.writeSegments(1);
+    await waitFor('old segments removed', async () =>
+      (await files()).every((name) => !name.startsWith(old.streamId)),
+    );
+    expect(manager.state).toBe('live');
+    await manager.stop();
+    expect(next.closed).toBe(true);
+    expect(await files()).toEqual([]);
   });
 
   test('a segmenter that keeps dying is given up on: 500 recorded, camera told to stop', async () => {

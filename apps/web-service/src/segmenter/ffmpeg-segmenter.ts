@@ -119,7 +119,9 @@ export function segmenterArguments(options: SegmenterOptions): { input: string[]
   // The hls muxer writes files, not a pipe: its progress report (`frame=…` on stderr every 0.5 s,
   // while packets flow) is how the service knows that video arrives.
   logging.push('-progress', 'pipe:2');
-  const flags = ['delete_segments', 'independent_segments', 'program_date_time', 'temp_file'];
+  // omit_endlist: a segmenter stopped while live (a restart after a silence) must not tell players
+  // that the stream has ended; a stop removes the playlist anyway.
+  const flags = ['delete_segments', 'independent_segments', 'program_date_time', 'temp_file', 'omit_endlist'];
   if (options.discontinuity) flags.push('discont_start');
   return {
     input: [...logging, ...PROBE_OPTIONS, '-f', 'mpegts'],

@@ -22,6 +22,20 @@ export class HlsFiles {
     await this.#remove(isOwnedName);
   }
 
+  /**
+   * The sequence number after the highest segment on disk (finished or .tmp). A segmenter stopped
+   * while ffmpeg blocks on a silent input may leave its last playlist empty; the files still tell.
+   */
+  async nextSegmentNumber(): Promise<number> {
+    let next = 0;
+    for (const name of await this.#names()) {
+      const base = name.endsWith('.tmp') ? name.slice(0, -4) : name;
+      if (!isSegmentName(base)) continue;
+      next = Math.max(next, Number(/-(\d+)\.ts$/.exec(base)![1]) + 1);
+    }
+    return next;
+  }
+
   /** Removes the segments of earlier segmenter runs (after a restart). */
   async removeSegmentsExcept(streamId: string): Promise<void> {
     await this.#remove((name) => {
@@ -30,14 +44,17 @@ export class HlsFiles {
     });
   }
 
-  async #remove(select: (name: string) => boolean): Promise<void> {
-    let names: string[];
+  async #names(): Promise<string[]> {
     try {
-      names = await readdir(this.dir);
+      return await readdir(this.dir);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw err;
     }
+  }
+
+  async #remove(select: (name: string) => boolean): Promise<void> {
+    const names = await this.#names();
     await Promise.all(
       names.filter(select).map(async (name) => {
         try {

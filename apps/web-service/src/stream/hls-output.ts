@@ -22,6 +22,11 @@ export type RunOptions = Pick<
 
 export interface HlsOutput {
   readonly mode: HlsMode;
+  /**
+   * A silence in the camera's video needs a fresh segmenter: ffmpeg's hls muxer would fold it into
+   * one long segment. (The LL-HLS packager cuts a discontinuity at the gap itself.)
+   */
+  readonly restartAfterSilence: boolean;
   /** Removes everything: before a start and after a stop. */
   clear(): Promise<void>;
   /**
@@ -37,6 +42,7 @@ export interface HlsOutput {
 
 export class FileHlsOutput implements HlsOutput {
   readonly mode = 'plain';
+  readonly restartAfterSilence = true;
   readonly #files: HlsFiles;
   readonly #watcher: PlaylistWatcher;
 
@@ -52,9 +58,10 @@ export class FileHlsOutput implements HlsOutput {
   async beginRun(_streamId: string, { restart }: { restart: boolean }): Promise<RunOptions> {
     if (!restart) return { format: 'hls' };
     const playlist = await this.#watcher.read();
+    const listed = playlist ? nextMediaSequence(playlist) : 0;
     return {
       format: 'hls',
-      startNumber: playlist ? nextMediaSequence(playlist) : 0,
+      startNumber: Math.max(listed, await this.#files.nextSegmentNumber()),
       discontinuity: true,
     };
   }
@@ -70,6 +77,7 @@ export class FileHlsOutput implements HlsOutput {
 
 export class LowLatencyOutput implements HlsOutput {
   readonly mode = 'll';
+  readonly restartAfterSilence = false;
   readonly packager: LlHlsPackager;
 
   constructor(packager: LlHlsPackager) {

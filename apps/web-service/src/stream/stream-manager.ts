@@ -80,6 +80,8 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   #startWait: Promise<void> | undefined;
   /** Aborts the start or restart that is waiting for a playable playlist. */
   #inflight: AbortController | undefined;
+  /** Aborts the wait of a segmenter restarted after a silence (plain HLS) for the video's return. */
+  #afterSilence: AbortController | undefined;
   #queue: Promise<unknown> = Promise.resolve();
   #closing = false;
   #closed: Promise<void> | undefined;
@@ -326,6 +328,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   /** Stops the segmenter and removes the files; idle afterwards. Runs inside the queue. */
   async #teardown(): Promise<void> {
     this.#input.stop();
+    this.#afterSilence?.abort();
     if (this.#state !== 'idle') this.#setState('stopping');
     const run = this.#run;
     this.#run = undefined;
@@ -401,6 +404,36 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     );
     this.#emitChange();
     if (camera === 'offline') this.#endStream(true);
+    else if (this.#output.restartAfterSilence) {
+      void this.#enqueue(() => this.#restartAfterSilence()).catch((err: unknown) =>
+        this.#log.error({ err }, 'could not restart the segmenter after a silence'),
+      );
+    }
+  }
+
+  /**
+   * Plain HLS: a fresh segmenter, listening, so that the video after a silence begins a segment of
+   * its own after EXT-X-DISCONTINUITY. It waits for the video as long as the stream is live (not
+   * START_TIMEOUT_MS: the camera may be back in a minute), outside the queue so a stop is not held.
+   */
+  async #restartAfterSilence(): Promise<void> {
+    const run = this.#run;
+    if (!run || this.#state !== 'live' || this.#input.state !== 'silent') return;
+    this.#log.info('restarting the segmenter for when the video comes back');
+    this.#run = undefined; // its exit is asked for, not a death to restart from
+    await run.segmenter.close();
+    const next = await this.#spawnSegmenter(run.origin, { restart: true, joining: true });
+    const controller = new AbortController();
+    this.#afterSilence = controller;
+    void next.exited().then(() => controller.abort());
+    this.#output
+      .waitUntilPlayable(next.streamId, controller.signal)
+      .then(() => this.#output.afterRestart(next.streamId))
+      .catch((err: unknown) => {
+        // Aborted by a stop, or this segmenter died (and #onSegmenterDied replaces it).
+        if (!controller.signal.aborted)
+          this.#log.warn({ err }, 'the segmenter restarted after a silence failed');
+      });
   }
 
   #onSegmenterDied(segmenter: SegmenterLike, exit: SegmenterExit): void {
