@@ -14,6 +14,10 @@ export interface Mosquitto {
   stop(): Promise<void>;
   /** Stops and starts it again on the same port, as an operator restarting the service would. */
   restart(): Promise<void>;
+  /** Stops the broker process, keeping its folder and port for `up()`. */
+  down(): Promise<void>;
+  /** Starts it again after `down()`, on the same port; resolves once it accepts connections. */
+  up(): Promise<void>;
   /** Everything the broker logged, for failure messages. */
   log(): string;
 }
@@ -92,6 +96,8 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
       await halt();
       await launch();
     },
+    down: halt,
+    up: launch,
     log: () => output,
   };
 }
