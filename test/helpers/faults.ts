@@ -1,4 +1,5 @@
 /** What fault tests look at from outside: the camera agent's encoder, process liveness, file descriptors. */
+import { readFileSync } from 'node:fs';
 import { readdir, readlink } from 'node:fs/promises';
 import { childProcesses, commandLine } from './processes.js';
 import type { System } from './system.js';
@@ -15,10 +16,11 @@ export function encoderOf(system: System): Promise<number> {
   });
 }
 
+/** Running: not gone, and not a zombie (an orphan's exit is reaped by whoever adopted it, maybe never). */
 export function alive(pid: number): boolean {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
   } catch {
     return false;
   }

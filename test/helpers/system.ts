@@ -30,9 +30,11 @@ export interface System {
   readonly mqttUrl: string;
   readonly hlsDir: string;
   readonly udpPort: number;
-  readonly web: ManagedProcess;
+  web: ManagedProcess;
   agent: ManagedProcess | undefined;
   readonly mosquitto: Mosquitto | undefined;
+  /** Starts the web service again (after it was stopped or killed) with the same settings. */
+  startWeb(): Promise<ManagedProcess>;
   /** Starts (or restarts) the agent; `env` adds to (or overrides) `agentEnv`. */
   startAgent(env?: Record<string, string>): Promise<ManagedProcess>;
   hlsFiles(): Promise<string[]>;
@@ -63,20 +65,24 @@ export async function startSystem(cleanup: Cleanup, options: SystemOptions): Pro
   const udpPort = await freeUdpPort();
   const baseUrl = `http://127.0.0.1:${httpPort}`;
 
-  const web = runNode('web', SERVICE_CLI, {
-    HOST: '127.0.0.1',
-    PORT: String(httpPort),
-    ...(mosquitto ? { MQTT_URL: mqttUrl } : { EMBEDDED_BROKER_PORT: String(mqttPort) }),
-    UDP_LISTEN: `udp://127.0.0.1:${udpPort}`,
-    HLS_DIR: hlsDir,
-    LOG_LEVEL: 'info',
-    ...options.webEnv,
-  });
-  cleanup.add(() => web.stop());
-  await waitFor(`the web service on ${baseUrl}\n${web.output()}`, async () => {
-    if (web.proc.exitCode !== null) throw new GiveUp(`web service exited:\n${web.output()}`);
-    return (await fetch(`${baseUrl}/api/stream`)).ok;
-  });
+  const startWeb = async () => {
+    const web = runNode('web', SERVICE_CLI, {
+      HOST: '127.0.0.1',
+      PORT: String(httpPort),
+      ...(mosquitto ? { MQTT_URL: mqttUrl } : { EMBEDDED_BROKER_PORT: String(mqttPort) }),
+      UDP_LISTEN: `udp://127.0.0.1:${udpPort}`,
+      HLS_DIR: hlsDir,
+      LOG_LEVEL: 'info',
+      ...options.webEnv,
+    });
+    cleanup.add(() => web.stop());
+    await waitFor(`the web service on ${baseUrl}\n${web.output()}`, async () => {
+      if (web.proc.exitCode !== null) throw new GiveUp(`web service exited:\n${web.output()}`);
+      return (await fetch(`${baseUrl}/api/stream`)).ok;
+    });
+    return web;
+  };
+  const web = await startWeb();
 
   const api: System['api'] = async (path, init) => {
     const response = await fetch(`${baseUrl}${path}`, init);
@@ -99,6 +105,11 @@ export async function startSystem(cleanup: Cleanup, options: SystemOptions): Pro
     web,
     agent: undefined,
     mosquitto,
+    async startWeb() {
+      await system.web.stop();
+      system.web = await startWeb();
+      return system.web;
+    },
     async startAgent(env = {}) {
       await system.agent?.stop();
       const agent = runNode('agent', AGENT_CLI, {

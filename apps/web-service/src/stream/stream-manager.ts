@@ -428,7 +428,10 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     void next.exited().then(() => controller.abort());
     this.#output
       .waitUntilPlayable(next.streamId, controller.signal)
-      .then(() => this.#output.afterRestart(next.streamId))
+      .then(() => {
+        if (this.#run?.segmenter === next) this.#input.kick();
+        return this.#output.afterRestart(next.streamId);
+      })
       .catch((err: unknown) => {
         // Aborted by a stop, or this segmenter died (and #onSegmenterDied replaces it).
         if (!controller.signal.aborted)
@@ -461,6 +464,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     try {
       const next = await this.#spawnSegmenter(run.origin, { restart: true, joining: true });
       await this.#untilPlayable(next, controller.signal);
+      this.#input.kick(); // a playable run had media, whether or not it has reported it yet
       await this.#output.afterRestart(next.streamId);
       this.#log.info({ streamId: next.streamId }, 'segmenter restarted');
     } catch (err) {
