@@ -8,28 +8,15 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { CameraStatus, StreamInfo, StreamState } from '@camstream/protocol';
 import type { ServiceConfig } from '../config.js';
 import { createError, isServiceError, ServiceError, type ErrorCode } from '../errors.js';
-import type { CameraLink } from '../mqtt/camera-link.js';
 import { FfmpegSegmenter, type SegmenterExit, type SegmenterOptions } from '../segmenter/ffmpeg-segmenter.js';
 import { newStreamId } from '../segmenter/names.js';
 import { FileHlsOutput, type HlsOutput } from './hls-output.js';
 import { InputMonitor } from './input-monitor.js';
+import { untilPlayable, type CameraLinkLike, type SegmenterLike } from './until-playable.js';
 import { RestartBudget } from './restart-budget.js';
 import { canTransition, describeStream, reactToCamera } from './stream-state.js';
 
-/** What the manager needs of a segmenter (FfmpegSegmenter; a fake in unit tests). */
-export interface SegmenterLike {
-  readonly streamId: string;
-  start(): Promise<void>;
-  close(): Promise<SegmenterExit>;
-  exited(): Promise<SegmenterExit>;
-  on(event: 'died', listener: (exit: SegmenterExit) => void): unknown;
-  /** Media was written (a frame, or a progress report with more frames). */
-  on(event: 'media', listener: () => void): unknown;
-}
-export type CameraLinkLike = Pick<
-  CameraLink,
-  'status' | 'connected' | 'brokerUrl' | 'publishCommand' | 'waitForReply' | 'on' | 'off'
->;
+export type { CameraLinkLike, SegmenterLike } from './until-playable.js';
 
 export interface StreamManagerOptions {
   readonly config: Pick<
@@ -293,36 +280,16 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     return segmenter;
   }
 
-  /**
-   * Waits for a playable playlist from this segmenter run; fails on the camera's `ok: false` reply,
-   * the segmenter's exit, START_TIMEOUT_MS, or `signal` (stop, shutdown, camera gone).
-   */
-  async #untilPlayable(segmenter: SegmenterLike, signal: AbortSignal, commandId?: string): Promise<void> {
-    const local = new AbortController();
-    const onAbort = () => local.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    if (signal.aborted) onAbort();
-    const { startTimeoutMs, udpListen, cameraId } = this.#config;
-    const timer = setTimeout(() => {
-      const camera = this.#link.status?.state ?? 'unknown';
-      local.abort(createError('WEB_ERR_MANIFEST_TIMEOUT', startTimeoutMs, udpListen, `camera ${camera}`));
-    }, startTimeoutMs);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        local.signal.addEventListener('abort', () => reject(local.signal.reason), { once: true });
-        this.#output.waitUntilPlayable(segmenter.streamId, local.signal).then(resolve, reject);
-        void segmenter.exited().then((exit) => reject(createError('WEB_ERR_SEGMENTER_FAILED', exit.reason)));
-        if (commandId === undefined) return;
-        this.#link.waitForReply(commandId, local.signal).then((reply) => {
-          const reason = reply.message ?? 'no reason given';
-          if (!reply.ok) reject(createError('WEB_ERR_CAMERA_REJECTED', cameraId, 'start', reason));
-        }, reject);
-      });
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      local.abort();
-    }
+  /** Waits for a playable playlist from this segmenter run (see untilPlayable). */
+  #untilPlayable(segmenter: SegmenterLike, signal: AbortSignal, commandId?: string): Promise<void> {
+    return untilPlayable({
+      output: this.#output,
+      link: this.#link,
+      config: this.#config,
+      segmenter,
+      signal,
+      commandId,
+    });
   }
 
   /** Stops the segmenter and removes the files; idle afterwards. Runs inside the queue. */

@@ -1,0 +1,63 @@
+/**
+ * The wait at the heart of a start: until the run's playlist is playable, or until something says it
+ * will not be (the camera's `ok: false` reply, the segmenter's exit, START_TIMEOUT_MS, an abort).
+ */
+import type { ServiceConfig } from '../config.js';
+import { createError } from '../errors.js';
+import type { CameraLink } from '../mqtt/camera-link.js';
+import type { SegmenterExit } from '../segmenter/ffmpeg-segmenter.js';
+import type { HlsOutput } from './hls-output.js';
+
+/** What the manager needs of a segmenter (FfmpegSegmenter; a fake in unit tests). */
+export interface SegmenterLike {
+  readonly streamId: string;
+  start(): Promise<void>;
+  close(): Promise<SegmenterExit>;
+  exited(): Promise<SegmenterExit>;
+  on(event: 'died', listener: (exit: SegmenterExit) => void): unknown;
+  /** Media was written (a frame, or a progress report with more frames). */
+  on(event: 'media', listener: () => void): unknown;
+}
+export type CameraLinkLike = Pick<
+  CameraLink,
+  'status' | 'connected' | 'brokerUrl' | 'publishCommand' | 'waitForReply' | 'on' | 'off'
+>;
+
+export interface PlayableWait {
+  readonly output: HlsOutput;
+  readonly link: Pick<CameraLinkLike, 'status' | 'waitForReply'>;
+  readonly config: Pick<ServiceConfig, 'startTimeoutMs' | 'udpListen' | 'cameraId'>;
+  readonly segmenter: SegmenterLike;
+  /** Aborts the wait with its reason (stop, shutdown, camera gone). */
+  readonly signal: AbortSignal;
+  /** The start command whose reply may say no. */
+  readonly commandId?: string | undefined;
+}
+
+export async function untilPlayable({ output, link, config, segmenter, signal, commandId }: PlayableWait) {
+  const local = new AbortController();
+  const onAbort = () => local.abort(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) onAbort();
+  const { startTimeoutMs, udpListen, cameraId } = config;
+  const timer = setTimeout(() => {
+    const camera = link.status?.state ?? 'unknown';
+    local.abort(createError('WEB_ERR_MANIFEST_TIMEOUT', startTimeoutMs, udpListen, `camera ${camera}`));
+  }, startTimeoutMs);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      local.signal.addEventListener('abort', () => reject(local.signal.reason), { once: true });
+      output.waitUntilPlayable(segmenter.streamId, local.signal).then(resolve, reject);
+      void segmenter.exited().then((exit) => reject(createError('WEB_ERR_SEGMENTER_FAILED', exit.reason)));
+      if (commandId === undefined) return;
+      link.waitForReply(commandId, local.signal).then((reply) => {
+        const reason = reply.message ?? 'no reason given';
+        if (!reply.ok) reject(createError('WEB_ERR_CAMERA_REJECTED', cameraId, 'start', reason));
+      }, reject);
+    });
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onAbort);
+    local.abort();
+  }
+}
