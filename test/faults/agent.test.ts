@@ -1,6 +1,6 @@
 /**
- * Faults at the camera, caused for real: the agent's encoder SIGKILLed mid-stream (three times), and
- * the agent itself SIGKILLed and started again. Real Mosquitto, the real agent and service CLIs, real
+ * Faults at the camera, caused for real: the agent's encoder SIGKILLed mid-stream (three times) or
+ * hung (SIGSTOP), and the agent itself SIGKILLed and started again. Real Mosquitto, the real agent and service CLIs, real
  * ffmpeg; status watched with mosquitto_sub, the playlist with blocking reloads, judged throughout.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -82,6 +82,52 @@ describe.runIf(ready)('faults at the camera', () => {
       resumeMs: resumes.join(' '),
       statusStreamingAgainMs: streamingAgain.join(' '),
       playlistViolations: live.violations.length,
+    });
+  });
+
+  test('the encoder hangs (SIGSTOP): the service says silent, the agent restarts it after STALL_TIMEOUT_MS, the stream goes on', async () => {
+    const system = await startSystem(cleanup, {
+      broker: 'mosquitto',
+      agentEnv: { STALL_TIMEOUT_MS: '3000' },
+    });
+    const watch = await mosquittoSub({ port: system.mqttPort }, 'cameras/cam1/#');
+    cleanup.add(() => watch.stop());
+    await goLive(system);
+    const live = watchLive(system.baseUrl);
+    cleanup.add(() => live.stop());
+    await sleep(1000);
+    const hung = await encoderOf(system);
+    cleanup.add(() => (alive(hung) ? process.kill(hung, 'SIGKILL') : undefined));
+    const stoppedAt = Date.now();
+    process.kill(hung, 'SIGSTOP');
+    await waitFor(
+      'the service to say silent',
+      async () => (await streamInfo(system)).input?.state === 'silent',
+    );
+    const silentMs = Date.now() - stoppedAt;
+    const error = await statusSince(watch, 'error', stoppedAt);
+    expect(error.message).toMatch(/sent no data for \d+ ms; restarting/);
+    const errorMs = Date.parse(error.at) - stoppedAt;
+    await statusSince(watch, 'streaming', stoppedAt);
+    const resumed = await waitFor(
+      'a part after the discontinuity',
+      () =>
+        live.discontinuities.size > 0 && live.parts.find((p) => p.msn >= Math.max(...live.discontinuities)),
+      { timeoutMs: 15_000 },
+    );
+    await waitFor(
+      'the service to say receiving',
+      async () => (await streamInfo(system)).input?.state === 'receiving',
+    );
+    await waitFor('the hung encoder to be gone', () => !alive(hung));
+    await live.stop();
+    expect(live.violations).toEqual([]);
+    expect(await streamInfo(system)).toMatchObject({ state: 'live', camera: { state: 'streaming' } });
+    recordFigures({
+      stallTimeoutMs: 3000,
+      silentReportedMs: silentMs,
+      agentErrorMs: errorMs,
+      resumeMs: resumed.at - stoppedAt,
     });
   });
 
