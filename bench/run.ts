@@ -9,7 +9,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
-import { launchBrowser } from '../test/helpers/browser.js';
+import { launchBrowser } from './lib/browser.js';
 import { startSystem } from '../test/helpers/system.js';
 import { CHROMIUM_PATH } from '../test/helpers/tools.js';
 import { parseArgs, USAGE, type BenchOptions } from './lib/args.js';
