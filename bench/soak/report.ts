@@ -1,0 +1,296 @@
+/** The soak's report.md: a plain-words summary, the rule, a verdict per series, the run and the machine. Pure. */
+import { table } from '../report/format.js';
+import { STALL_GRACE_MS } from '../report/analysis.js';
+import { VIDEO } from '../systems/common.js';
+import { duration, formatValue } from './format.js';
+import { edgeCount } from './trend.js';
+import {
+  FD_KINDS,
+  GROUP_TITLES,
+  judgeAll,
+  judgeFdKinds,
+  TOLERANCES,
+  type Group,
+  type JudgedSeries,
+} from './series.js';
+import { ROLE_DESCRIPTIONS, ROLE_LABELS, ROLES, type SoakRun } from './types.js';
+
+/** The figures files, as run.ts writes them. */
+export const PLOT_FILE = 'soak.svg';
+export const PLOT_PNG = 'soak.png';
+
+const VERDICT_TEXT = { flat: 'flat', grows: '**grows**', falls: 'falls', 'n/a': 'n/a' };
+
+function row({ spec, trend }: JudgedSeries): string[] {
+  const f = (v: number | undefined, signed = false) =>
+    v === undefined ? 'n/a' : formatValue(v, spec.unit, false, signed);
+  return [
+    spec.label,
+    f(trend.start),
+    f(trend.end),
+    f(trend.min),
+    f(trend.max),
+    f(trend.slopePerHour, true),
+    trend.allowed === undefined ? spec.tolerance.text : `± ${f(trend.allowed)}`,
+    VERDICT_TEXT[trend.verdict],
+  ];
+}
+
+const HEAD = ['metric', 'start', 'end', 'min', 'max', 'trend per hour', 'tolerance', 'verdict'];
+
+/** What moved, with the numbers: "grows: 100 → 120 MiB (trend +18 MiB over the run, +360 MiB/h; allowed ± 5 MiB)". */
+function moved({ spec, trend }: JudgedSeries): string {
+  const f = (v: number, signed = false) => formatValue(v, spec.unit, false, signed);
+  return (
+    `${spec.label} **${trend.verdict}**: ${f(trend.start!)} → ${f(trend.end!)} (trend ${f(trend.trendOverRun!, true)} ` +
+    `over the steady period, ${f(trend.slopePerHour!, true)}/h; allowed ± ${f(trend.allowed!)})`
+  );
+}
+
+/** One line per group: what stayed flat, what did not, with the numbers. */
+function groupLine(group: Group, members: JudgedSeries[], extra: string): string {
+  const judged = members.filter((s) => s.trend.verdict !== 'n/a');
+  const notFlat = judged.filter((s) => s.trend.verdict !== 'flat');
+  const title = `- **${GROUP_TITLES[group]}**: `;
+  const verdicts =
+    judged.length === 0
+      ? 'not judged (too few samples after the warm-up).'
+      : notFlat.length === 0
+        ? `${judged.length === 1 ? 'it stays' : judged.length === 2 ? 'both series stay' : `all ${judged.length} series stay`} flat.`
+        : `${judged.length - notFlat.length} of ${judged.length} stay flat; ${notFlat.map(moved).join('; ')}.`;
+  return `${title}${verdicts}${extra ? ` ${extra}` : ''}`;
+}
+
+interface Stall {
+  t: number;
+  durationMs: number;
+}
+
+/** 'waiting' events after start-up, each until the next 'playing' (or the end of the run). */
+export function stallsOf(run: SoakRun): Stall[] {
+  const end = run.firstFrameAt + (run.samples.at(-1)?.t ?? 0) * 1000;
+  return run.mediaEvents.flatMap((event, i) => {
+    if (event.type !== 'waiting' || event.at < run.firstFrameAt + STALL_GRACE_MS) return [];
+    const playing = run.mediaEvents.slice(i + 1).find((e) => e.type === 'playing')?.at ?? end;
+    return [{ t: (event.at - run.firstFrameAt) / 1000, durationMs: Math.max(0, playing - event.at) }];
+  });
+}
+
+/** The plain-words facts some groups add to their verdicts. */
+function groupExtras(run: SoakRun, judged: JudgedSeries[]): Partial<Record<Group, string>> {
+  const get = (id: string) => judged.find((s) => s.spec.id === id);
+  const maxOf = (id: string) => Math.max(0, ...(get(id)?.points.map((p) => p.y) ?? []));
+  const range = (id: string) => {
+    const series = get(id);
+    return series?.trend.min === undefined
+      ? 'n/a'
+      : `${formatValue(series.trend.min, series.spec.unit)} – ${formatValue(series.trend.max!, series.spec.unit)}`;
+  };
+  const extras: Partial<Record<Group, string>> = {};
+  extras.disk =
+    maxOf('disk.hls.bytes') === 0 && maxOf('disk.hls.files') === 0
+      ? 'HLS_DIR stayed empty the whole run (0 files, 0 bytes): LL-HLS keeps its media in memory and writes nothing.'
+      : `HLS_DIR held up to ${maxOf('disk.hls.files')} files, ${formatValue(maxOf('disk.hls.bytes'), 'bytes')}: LL-HLS should write nothing there.`;
+  const cache = get('disk.cache.bytes');
+  if (cache && cache.points.length > 1) {
+    const grew = cache.points.at(-1)!.y - cache.points[0]!.y;
+    extras.disk +=
+      ` The viewer’s HTTP cache grew by ${formatValue(grew, 'bytes')} over the run: Chromium keeps the parts and ` +
+      `segments it fetched${run.mediaCacheControl ? ` (the service sends them with \`Cache-Control: ${run.mediaCacheControl}\`)` : ''}.`;
+  }
+  extras.latency = `Glass-to-glass median over each interval: ${range('latency.median')}; p95: ${range('latency.p95')}.`;
+  extras.packager = `Bytes held: ${range('packager.bytes')}.`;
+  const stalls = stallsOf(run);
+  const frames = run.samples.reduce((sum, s) => sum + s.viewer.frames, 0);
+  const unreadable = run.samples.reduce((sum, s) => sum + s.viewer.unreadable, 0);
+  const stallMs = Math.round(stalls.reduce((sum, x) => sum + x.durationMs, 0));
+  extras.viewer =
+    `${frames} frames shown, ${unreadable} with an unreadable stamp; ` +
+    (stalls.length === 0
+      ? 'no stalls after start-up.'
+      : `**${stalls.length} stall${stalls.length > 1 ? 's' : ''}** after start-up (${stallMs} ms in all).`);
+  return extras;
+}
+
+function summary(run: SoakRun, judged: JudgedSeries[]): string[] {
+  const lines: string[] = [];
+  const played = run.samples.at(-1)?.t ?? 0;
+  const all = judged.filter((s) => s.trend.verdict !== 'n/a');
+  const flat = all.filter((s) => s.trend.verdict === 'flat');
+  if (run.failure) {
+    lines.push(
+      `**The run stopped early**, ${duration(run.failure.t)} after the first frame: ${run.failure.message}`,
+      '',
+    );
+  }
+  lines.push(
+    `${duration(played)} of playback with one viewer, a sample every ${run.options.intervalSec} s; the first ` +
+      `${duration(run.warmupSec)} are warm-up, not judged. **${flat.length} of ${all.length} series stay flat** ` +
+      'by the rule below.',
+    '',
+  );
+  const extras = groupExtras(run, judged);
+  for (const group of new Set(judged.map((s) => s.spec.group))) {
+    lines.push(
+      groupLine(
+        group,
+        judged.filter((s) => s.spec.group === group),
+        extras[group] ?? '',
+      ),
+    );
+  }
+  return lines;
+}
+
+function rule(run: SoakRun): string[] {
+  const steady = run.samples.filter((s) => s.t >= run.warmupSec).length;
+  const tolerances = Object.entries({
+    memory: TOLERANCES.memory,
+    'open file descriptors': TOLERANCES.fds,
+    'disk (HLS_DIR, the run’s other temporary files)': TOLERANCES.diskBytes,
+    'the viewer’s Chromium profile': TOLERANCES.profileBytes,
+    'glass-to-glass latency': TOLERANCES.latencyMs,
+    'packager bytes held': TOLERANCES.packagerBytes,
+    'packager parts held': TOLERANCES.parts,
+    'packager segments held, requests held': TOLERANCES.segments,
+    CPU: TOLERANCES.cpu,
+    'frames shown per second': TOLERANCES.fps,
+  }).map(([what, t]) => `  - ${what}: ${t.text}`);
+  return [
+    `Each series is judged over the steady period (after the ${duration(run.warmupSec)} warm-up: ${steady} samples), two ways:`,
+    '',
+    '- the **trend**: the Theil–Sen slope (the median of the slopes between every pair of samples, robust to the',
+    '  sawtooth of garbage collection and to outliers) times the length of the steady period; the table gives it per hour;',
+    `- the **change**: the median of the last 10 % of the steady samples (here ${edgeCount(steady)}) minus that of the first 10 %`,
+    '  ("start" and "end" in the table).',
+    '',
+    'It is **flat** when both stay within its tolerance, **grows** when either exceeds it upwards, **falls** when either',
+    'exceeds it downwards (and neither upwards). The tolerances, with their floors:',
+    '',
+    ...tolerances,
+    '',
+    'A short run judges a trend over a short period: 4 MiB in 3 minutes is 80 MiB an hour. The per-hour column says',
+    'what a trend would amount to; the 30-minute run (the default) is the one to trust.',
+  ];
+}
+
+function fdKindTable(run: SoakRun): string {
+  const kinds = judgeFdKinds(run);
+  const roles = [...new Set(kinds.map((k) => k.role))];
+  const cell = (role: string, kind: string) => {
+    const found = kinds.find((k) => k.role === role && k.kind === kind);
+    if (!found || found.trend.start === undefined) return 'n/a';
+    const text = `${found.trend.start} → ${found.trend.end}`;
+    return found.trend.verdict === 'flat' ? text : `${text} (${VERDICT_TEXT[found.trend.verdict]})`;
+  };
+  return table(
+    ['process', ...FD_KINDS],
+    roles.map((role) => [ROLE_LABELS[role], ...FD_KINDS.map((kind) => cell(role, kind))]),
+  );
+}
+
+export function renderReport(run: SoakRun): string {
+  const judged = judgeAll(run);
+  const groups = [...new Set(judged.map((s) => s.spec.group))];
+  const loads = run.samples.map((s) => s.load1);
+  const stalls = stallsOf(run);
+  const { machine } = run;
+  return [
+    `# Soak: one LL-HLS stream, one viewer, ${duration(run.options.durationSec)}`,
+    '',
+    `Run on ${run.startedAt}. Plot: [\`${PLOT_FILE}\`](${PLOT_FILE}) (and \`${PLOT_PNG}\`); raw data: \`samples.json\`.`,
+    '',
+    '## Summary',
+    '',
+    ...summary(run, judged),
+    '',
+    `![the soak's series over time](${PLOT_PNG})`,
+    '',
+    '## The rule',
+    '',
+    ...rule(run),
+    '',
+    ...groups.flatMap((group) => [
+      `## ${GROUP_TITLES[group]}`,
+      '',
+      table(HEAD, judged.filter((s) => s.spec.group === group).map(row)),
+      '',
+      ...(group === 'fds'
+        ? ['By kind (start → end, medians of the first and last 10 %):', '', fdKindTable(run), '']
+        : []),
+    ]),
+    '## Stalls',
+    '',
+    stalls.length === 0
+      ? `None: no \`waiting\` event of the video element after start-up (${STALL_GRACE_MS / 1000} s after the first frame).`
+      : table(
+          ['at (since the first frame)', 'until playing again'],
+          stalls.map((s) => [duration(s.t), formatValue(s.durationMs, 'ms')]),
+        ),
+    '',
+    '## The run',
+    '',
+    table(
+      ['', ''],
+      [
+        ['command', `\`${run.command}\``],
+        [
+          'playback',
+          `${duration(run.options.durationSec)} from the first frame (Start clicked ${Math.round(run.firstFrameAt - run.clickedAt)} ms before it)`,
+        ],
+        [
+          'sampling',
+          `every ${run.options.intervalSec} s, ${run.samples.length} samples; warm-up ${duration(run.warmupSec)}`,
+        ],
+        [
+          'camera',
+          `the agent CLI, stamped test source, ${VIDEO.width}x${VIDEO.height} @ ${VIDEO.fps} fps, ${VIDEO.bitrate / 1e6} Mbps, a keyframe every ${VIDEO.keyframeInterval} frames`,
+        ],
+        [
+          'service',
+          'the web service CLI from dist/, HLS_MODE=ll (the default), its embedded MQTT broker, loopback only',
+        ],
+        [
+          'viewer',
+          'Debian’s Chromium (headless, playwright-core), the web client on `/?stats=1`, Start clicked',
+        ],
+        [
+          'temporary files',
+          'every process of the run had TMPDIR set to one private folder, so its disk figures are the run’s alone',
+        ],
+        [
+          'load average during the run (1 min)',
+          loads.length ? `${Math.min(...loads)} – ${Math.max(...loads)}` : 'n/a',
+        ],
+        ...(run.failure ? [['stopped early', `${duration(run.failure.t)}: ${run.failure.message}`]] : []),
+      ],
+    ),
+    '',
+    'The processes (RSS: VmRSS; CPU: utime+stime over the interval, % of one core; open fds: /proc/<pid>/fd):',
+    '',
+    ...ROLES.map((role) => `- ${ROLE_LABELS[role]}: ${ROLE_DESCRIPTIONS[role]}`),
+    '',
+    'The service’s own view comes from GET /metrics (prom-client). Disk: apparent sizes of the regular files under',
+    'HLS_DIR, the Chromium profile (its HTTP cache apart) and the rest of the run’s temporary folder. The page keeps',
+    'its glass-to-glass samples in a ring of 20 000 (about 11 minutes at 30 fps), so its JS heap grows a little',
+    'until the ring is full, by design.',
+    '',
+    '## The machine',
+    '',
+    table(
+      ['', ''],
+      [
+        ['CPU', `${machine.cpu}, ${machine.cores} cores`],
+        ['memory', `${machine.memoryGiB} GiB`],
+        ['OS', machine.os],
+        ['load average before the run (1, 5, 15 min)', machine.loadAverage.join(', ')],
+        ...Object.entries(machine.versions).map(([name, version]) => [name, version]),
+      ],
+    ),
+    '',
+    '## Commands that ran',
+    '',
+    ...Object.entries(run.commands).map(([what, command]) => `- ${what}: \`${command}\``),
+    '',
+  ].join('\n');
+}
