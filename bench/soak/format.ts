@@ -22,7 +22,7 @@ export function formatValue(value: number, unit: Unit, short = false, signed = f
       return sign(`${fixed(value, short && Math.abs(value) >= 10 ? 0 : 1)} MiB`);
     case 'bytes': {
       const abs = Math.abs(value);
-      if (abs >= MiB) return sign(`${fixed(value / MiB, 2)} MiB`);
+      if (abs >= MiB) return sign(`${fixed(value / MiB, short ? (abs >= 10 * MiB ? 0 : 1) : 2)} MiB`);
       if (abs >= KiB) return sign(`${fixed(value / KiB, short ? 0 : 1)} KiB`);
       return sign(`${fixed(value, 0)} B`);
     }

@@ -77,9 +77,12 @@ function panel(series: JudgedSeries, x0: number, y0: number, maxT: number, warmu
       `<text x="${sx(0) - 4}" y="${sy(y) + 3.5}" font-size="9.5" text-anchor="end" fill="#444">${escape(formatValue(y, spec.unit, true))}</text>`,
     );
   }
-  for (const t of ticksBetween(0, maxT, 5)) {
+  // Minutes from two minutes on, at round minutes; seconds below.
+  const perTick = maxT >= 120 ? 60 : 1;
+  for (const tick of ticksBetween(0, maxT / perTick, 5)) {
+    const label = perTick === 60 ? `${tick} min` : `${tick} s`;
     out.push(
-      `<text x="${sx(t)}" y="${y0 + M.top + plotH + 13}" font-size="9.5" text-anchor="middle" fill="#444">${minutes(t)}</text>`,
+      `<text x="${sx(tick * perTick)}" y="${y0 + M.top + plotH + 13}" font-size="9.5" text-anchor="middle" fill="#444">${label}</text>`,
     );
   }
   out.push(
@@ -98,8 +101,6 @@ function panel(series: JudgedSeries, x0: number, y0: number, maxT: number, warmu
   }
   return out;
 }
-
-const minutes = (t: number) => (t >= 120 ? `${Math.round(t / 60)} min` : `${Math.round(t)} s`);
 
 function verdictLine({ spec, trend }: JudgedSeries): string {
   if (trend.verdict === 'n/a') return 'n/a: too few samples after the warm-up';

@@ -162,16 +162,17 @@ async function main(): Promise<number> {
     let lineAt = 0;
     try {
       for (let k = 0; ; k++) {
-        const due = viewer.firstFrameAt + k * options.intervalSec * 1000;
+        // The plan, not the measured t, decides when a line is due and which sample is the last: the
+        // page's clock (firstFrameAt) and this one differ by a few ms.
+        const planned = Math.min(k * options.intervalSec, options.durationSec);
+        const last = planned >= options.durationSec;
+        const due = viewer.firstFrameAt + planned * 1000;
         // Past the planned time (a slow sample), the next one is due at once: the clock does not drift.
         await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
         run.samples.push(await sampler.sample());
-        const t = run.samples.at(-1)!.t;
-        // The plan decides the last sample: the page's clock (firstFrameAt) and ours differ by a few ms.
-        const last = (k + 1) * options.intervalSec > options.durationSec;
-        if (t - lineAt >= everySec || last) {
+        if (planned - lineAt >= everySec || last) {
           log(progress(run, lineAt));
-          lineAt = t;
+          lineAt = planned;
         }
         if (last) break;
       }

@@ -117,7 +117,7 @@ const buffer = maker('viewer', 's', TOLERANCES.buffer);
 /** Every series, in the report's order (groups as in GROUP_TITLES). */
 export const SERIES: SeriesSpec[] = [
   ...processSeries(),
-  memory('renderer.anon', 'viewer’s renderer: RssAnon (its own)', (s) => s.processes.renderer?.anonMiB),
+  memory('renderer.anon', 'viewer’s renderer: RssAnon (its own)', (s) => s.processes.renderer?.anonMiB, true),
   memory('service.heap', 'web service: V8 heap used (/metrics)', (s) => s.service.heapUsedMiB, true),
   memory('service.external', 'web service: external, Buffers (/metrics)', (s) => s.service.externalMiB, true),
   memory('viewer.jsHeap', 'viewer’s page: JS heap used (CDP)', (s) => s.viewer.jsHeapUsedMiB, true),
@@ -148,6 +148,7 @@ export const SERIES: SeriesSpec[] = [
     s.viewer.seconds > 0 ? s.viewer.frames / s.viewer.seconds : undefined,
   ),
   buffer('viewer.buffer', 'hls.js: buffered ahead of the playhead', (s) => s.viewer.bufferSec),
+  buffer('viewer.buffered', 'video element: media buffered in all', (s) => s.viewer.mediaBufferedSec),
 ];
 
 export interface JudgedSeries {

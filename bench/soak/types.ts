@@ -87,6 +87,11 @@ export interface ViewerSample {
   /** hls.js's distance from the live edge and forward buffer, s, at the sample. */
   hlsLatencySec?: number;
   bufferSec?: number;
+  /**
+   * Seconds of media the video element holds in all (its `buffered` ranges), behind the playhead
+   * too: hls.js should flush what is more than backBufferLength behind.
+   */
+  mediaBufferedSec?: number;
   /** CDP Performance.getMetrics of the viewer's page. */
   jsHeapUsedMiB?: number;
   jsHeapTotalMiB?: number;

@@ -75,6 +75,14 @@ export class Viewer {
       this.mediaEvents.length,
     );
     this.mediaEvents.push(...(newEvents as MediaEvent[]));
+    const buffered = await this.page.evaluate(() => {
+      const video = document.querySelector('video');
+      if (!video) return undefined;
+      let total = 0;
+      for (let i = 0; i < video.buffered.length; i++)
+        total += video.buffered.end(i) - video.buffered.start(i);
+      return total;
+    });
     const latencies = stats.samples.map((s) => s.latencyMs);
     const unreadable = stats.unreadFrames - this.#last.unreadable;
     const dropped = stats.droppedFrames === undefined ? undefined : stats.droppedFrames - this.#last.dropped;
@@ -103,6 +111,7 @@ export class Viewer {
       }),
       ...(stats.hlsLatency !== undefined && { hlsLatencySec: stats.hlsLatency }),
       ...(stats.bufferSeconds !== undefined && { bufferSec: stats.bufferSeconds }),
+      ...(buffered !== undefined && { mediaBufferedSec: buffered }),
       ...(await this.#heap()),
     };
     return sample;
