@@ -155,22 +155,30 @@ function rule(run: SoakRun): string[] {
     'packager segments held, requests held': TOLERANCES.segments,
     CPU: TOLERANCES.cpu,
     'frames shown per second': TOLERANCES.fps,
-  }).map(([what, t]) => `  - ${what}: ${t.text}`);
+    'hls.js’s distance from the live edge': TOLERANCES.latencySec,
+    'hls.js’s buffer, the media the video element holds': TOLERANCES.buffer,
+  }).map(([what, t]) => `- ${what}: ${t.text}`);
+  const steadyHours = Math.max(0, (run.samples.at(-1)?.t ?? 0) - run.warmupSec) / 3600;
   return [
     `Each series is judged over the steady period (after the ${duration(run.warmupSec)} warm-up: ${steady} samples), two ways:`,
     '',
     '- the **trend**: the Theil–Sen slope (the median of the slopes between every pair of samples, robust to the',
     '  sawtooth of garbage collection and to outliers) times the length of the steady period; the table gives it per hour;',
-    `- the **change**: the median of the last 10 % of the steady samples (here ${edgeCount(steady)}) minus that of the first 10 %`,
-    '  ("start" and "end" in the table).',
+    `- the **change**: the median of the last 10 % of the steady samples (at least 3; here ${edgeCount(steady)}) minus that of the first`,
+    '  as many ("start" and "end" in the table).',
     '',
     'It is **flat** when both stay within its tolerance, **grows** when either exceeds it upwards, **falls** when either',
     'exceeds it downwards (and neither upwards). The tolerances, with their floors:',
     '',
     ...tolerances,
     '',
-    'A short run judges a trend over a short period: 4 MiB in 3 minutes is 80 MiB an hour. The per-hour column says',
-    'what a trend would amount to; the 30-minute run (the default) is the one to trust.',
+    ...(steadyHours > 0
+      ? [
+          `The steady period here is ${duration(steadyHours * 3600)}: a trend of 4 MiB over it is ${Math.round(4 / steadyHours)} MiB an hour. The`,
+          'per-hour column says what a trend would amount to; the shorter the run, the less a "flat" says (the default,',
+          '30 minutes, is the run to trust).',
+        ]
+      : []),
   ];
 }
 

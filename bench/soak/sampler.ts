@@ -10,6 +10,9 @@ import { ProcessProbe } from './probes.js';
 import type { Role, ServiceSample, SoakSample } from './types.js';
 import type { Viewer } from './viewer.js';
 
+/** A viewer without a frame this long has lost the stream (a stall that long is a failure too). */
+const NO_FRAMES_MS = 30_000;
+
 export interface SampleSources {
   metrics(): Promise<ServiceSample>;
   disk(): Promise<SoakSample['disk']>;
@@ -38,6 +41,8 @@ export class Sampler {
   readonly #viewer: Viewer;
   readonly #sources: SampleSources;
   readonly #probe: ProcessProbe;
+  /** Epoch ms of the last sample in which the viewer showed a frame. */
+  #framesAt = Date.now();
 
   constructor(system: System, viewer: Viewer, sources: SampleSources) {
     this.#system = system;
@@ -68,17 +73,28 @@ export class Sampler {
     };
   }
 
-  /** Takes one sample; throws when the service, the agent or the viewer's page is gone. */
+  /**
+   * Takes one sample; throws when the service, the agent or the viewer's page is gone, or when the
+   * viewer has shown no frame for NO_FRAMES_MS: a soak of a stream that stopped measures nothing.
+   */
   async sample(): Promise<SoakSample> {
-    const { web, agent } = this.#system;
-    if (web.proc.exitCode !== null) throw new Error(`the web service exited (${web.proc.exitCode})`);
-    if (agent && agent.proc.exitCode !== null) throw new Error(`the agent exited (${agent.proc.exitCode})`);
+    for (const { name, proc } of [this.#system.web, this.#system.agent!]) {
+      if (proc.exitCode !== null || proc.signalCode !== null) {
+        throw new Error(
+          `the ${name === 'web' ? 'web service' : name} exited (${proc.exitCode ?? proc.signalCode})`,
+        );
+      }
+    }
     const at = Date.now();
     const processes = await this.#probe.sample();
     // The service may be slow to answer under load: a sample without /metrics rather than none.
     const service = await this.#sources.metrics().catch(() => ({}));
     const disk = await this.#sources.disk();
     const viewer = await this.#viewer.sample();
+    if (viewer.frames > 0) this.#framesAt = at;
+    if (at - this.#framesAt > NO_FRAMES_MS) {
+      throw new Error(`the viewer has shown no frame for ${Math.round((at - this.#framesAt) / 1000)} s`);
+    }
     return {
       t: (at - this.#viewer.firstFrameAt) / 1000,
       at,

@@ -19,13 +19,13 @@ export const ROLE_LABELS: Record<Role, string> = {
 
 /** What each name stands for, once in the report. */
 export const ROLE_DESCRIPTIONS: Record<Role, string> = {
-  web: 'the web service (node), with the LL-HLS packager and the embedded broker in it',
-  segmenter: 'the segmenter: the ffmpeg the web service runs (UDP MPEG-TS in, fMP4 on its stdout)',
-  agent: 'the camera agent (node)',
-  encoder: 'the encoder: the ffmpeg the agent runs (the stamped test source, libx264, MPEG-TS over UDP)',
+  web: 'node, with the LL-HLS packager and the embedded MQTT broker in it',
+  segmenter: 'the ffmpeg the web service runs (UDP MPEG-TS in, fMP4 on its stdout)',
+  agent: 'the camera agent, node',
+  encoder: 'the ffmpeg the agent runs (the stamped test source, libx264, MPEG-TS over UDP)',
   renderer:
-    'the Chromium renderer process of the viewer’s page (of the renderers, the one with the most memory: the one playing)',
-  chromium: 'Chromium, all its processes summed (shared pages count more than once)',
+    'the Chromium renderer process of the viewer’s page (of the renderers, the one with the most memory: the one playing); RssAnon is its own memory, RSS also counts the shared pages video frames pass through',
+  chromium: 'all of Chromium’s processes summed (shared pages count more than once)',
 };
 
 /** Open file descriptors of a process (or the sum over a role's), by what /proc/<pid>/fd points at. */
