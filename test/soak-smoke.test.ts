@@ -9,7 +9,8 @@ import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { judgeAll, SERIES } from '../bench/soak/series.js';
+import { judgeAll, SERIES, TOLERANCES } from '../bench/soak/series.js';
+import { judge, theilSen } from '../bench/soak/trend.js';
 import type { SoakRun } from '../bench/soak/types.js';
 import { useCleanup } from './helpers/cleanup.js';
 import { ROOT } from './helpers/system.js';
@@ -41,6 +42,64 @@ function runSoak(
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
 }
+
+// The verdict rule itself, pure: no tools needed.
+describe('the soak’s verdict rule', () => {
+  const series = (f: (x: number) => number) =>
+    Array.from({ length: 60 }, (_, i) => ({ x: i * 5, y: f(i * 5) }));
+  // A sawtooth of ±3 MiB, as garbage collection draws it.
+  const sawtooth = (x: number) => 100 + ((x / 5) % 4) * 2 - 3;
+
+  test('Theil–Sen finds the slope through outliers', () => {
+    const points = series((x) => 2 * x + 1);
+    points[10]!.y = 1e6;
+    points[40]!.y = -1e6;
+    expect(theilSen(points)).toBeCloseTo(2, 9);
+  });
+
+  test('a sawtooth is flat; a slow climb on top of it grows; a fall falls', () => {
+    expect(judge(series(sawtooth), 60, TOLERANCES.memory).verdict).toBe('flat');
+    // 0.05 MiB/s over the 235 s steady period: ≈ 12 MiB, more than the 5 % (5 MiB) allowed.
+    const climbing = judge(
+      series((x) => sawtooth(x) + 0.05 * x),
+      60,
+      TOLERANCES.memory,
+    );
+    expect(climbing.verdict).toBe('grows');
+    expect(climbing.slopePerHour).toBeCloseTo(180, 0);
+    expect(
+      judge(
+        series((x) => 300 - 0.1 * x),
+        60,
+        TOLERANCES.memory,
+      ).verdict,
+    ).toBe('falls');
+  });
+
+  test('the warm-up is left out, and too few samples after it are not judged', () => {
+    expect(
+      judge(
+        series((x) => (x < 60 ? 20 : 30)),
+        60,
+        TOLERANCES.fds,
+      ).verdict,
+    ).toBe('flat');
+    expect(
+      judge(
+        series((x) => (x < 60 ? 20 : 30)),
+        0,
+        TOLERANCES.fds,
+      ).verdict,
+    ).toBe('grows');
+    expect(
+      judge(
+        series(() => 1),
+        290,
+        TOLERANCES.fds,
+      ).verdict,
+    ).toBe('n/a');
+  });
+});
 
 const soakFolders = async () =>
   new Set((await readdir(tmpdir())).filter((name) => name.startsWith('camstream-soak-')));

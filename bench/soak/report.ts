@@ -1,18 +1,12 @@
 /** The soak's report.md: a plain-words summary, the rule, a verdict per series, the run and the machine. Pure. */
+import { median } from '../lib/stats.js';
 import { table } from '../report/format.js';
 import { STALL_GRACE_MS } from '../report/analysis.js';
 import { VIDEO } from '../systems/common.js';
 import { duration, formatValue } from './format.js';
+import { stallsOf, summary } from './summary.js';
 import { edgeCount } from './trend.js';
-import {
-  FD_KINDS,
-  GROUP_TITLES,
-  judgeAll,
-  judgeFdKinds,
-  TOLERANCES,
-  type Group,
-  type JudgedSeries,
-} from './series.js';
+import { FD_KINDS, GROUP_TITLES, judgeAll, judgeFdKinds, TOLERANCES, type JudgedSeries } from './series.js';
 import { ROLE_DESCRIPTIONS, ROLE_LABELS, ROLES, type SoakRun } from './types.js';
 
 /** The figures files, as run.ts writes them. */
@@ -37,110 +31,6 @@ function row({ spec, trend }: JudgedSeries): string[] {
 }
 
 const HEAD = ['metric', 'start', 'end', 'min', 'max', 'trend per hour', 'tolerance', 'verdict'];
-
-/** What moved, with the numbers: "grows: 100 → 120 MiB (trend +18 MiB over the run, +360 MiB/h; allowed ± 5 MiB)". */
-function moved({ spec, trend }: JudgedSeries): string {
-  const f = (v: number, signed = false) => formatValue(v, spec.unit, false, signed);
-  return (
-    `${spec.label} **${trend.verdict}**: ${f(trend.start!)} → ${f(trend.end!)} (trend ${f(trend.trendOverRun!, true)} ` +
-    `over the steady period, ${f(trend.slopePerHour!, true)}/h; allowed ± ${f(trend.allowed!)})`
-  );
-}
-
-/** One line per group: what stayed flat, what did not, with the numbers. */
-function groupLine(group: Group, members: JudgedSeries[], extra: string): string {
-  const judged = members.filter((s) => s.trend.verdict !== 'n/a');
-  const notFlat = judged.filter((s) => s.trend.verdict !== 'flat');
-  const title = `- **${GROUP_TITLES[group]}**: `;
-  const verdicts =
-    judged.length === 0
-      ? 'not judged (too few samples after the warm-up).'
-      : notFlat.length === 0
-        ? `${judged.length === 1 ? 'it stays' : judged.length === 2 ? 'both series stay' : `all ${judged.length} series stay`} flat.`
-        : `${judged.length - notFlat.length} of ${judged.length} stay flat; ${notFlat.map(moved).join('; ')}.`;
-  return `${title}${verdicts}${extra ? ` ${extra}` : ''}`;
-}
-
-interface Stall {
-  t: number;
-  durationMs: number;
-}
-
-/** 'waiting' events after start-up, each until the next 'playing' (or the end of the run). */
-export function stallsOf(run: SoakRun): Stall[] {
-  const end = run.firstFrameAt + (run.samples.at(-1)?.t ?? 0) * 1000;
-  return run.mediaEvents.flatMap((event, i) => {
-    if (event.type !== 'waiting' || event.at < run.firstFrameAt + STALL_GRACE_MS) return [];
-    const playing = run.mediaEvents.slice(i + 1).find((e) => e.type === 'playing')?.at ?? end;
-    return [{ t: (event.at - run.firstFrameAt) / 1000, durationMs: Math.max(0, playing - event.at) }];
-  });
-}
-
-/** The plain-words facts some groups add to their verdicts. */
-function groupExtras(run: SoakRun, judged: JudgedSeries[]): Partial<Record<Group, string>> {
-  const get = (id: string) => judged.find((s) => s.spec.id === id);
-  const maxOf = (id: string) => Math.max(0, ...(get(id)?.points.map((p) => p.y) ?? []));
-  const range = (id: string) => {
-    const series = get(id);
-    return series?.trend.min === undefined
-      ? 'n/a'
-      : `${formatValue(series.trend.min, series.spec.unit)} – ${formatValue(series.trend.max!, series.spec.unit)}`;
-  };
-  const extras: Partial<Record<Group, string>> = {};
-  extras.disk =
-    maxOf('disk.hls.bytes') === 0 && maxOf('disk.hls.files') === 0
-      ? 'HLS_DIR stayed empty the whole run (0 files, 0 bytes): LL-HLS keeps its media in memory and writes nothing.'
-      : `HLS_DIR held up to ${maxOf('disk.hls.files')} files, ${formatValue(maxOf('disk.hls.bytes'), 'bytes')}: LL-HLS should write nothing there.`;
-  const cache = get('disk.cache.bytes');
-  if (cache && cache.points.length > 1) {
-    const grew = cache.points.at(-1)!.y - cache.points[0]!.y;
-    extras.disk +=
-      ` The viewer’s HTTP cache grew by ${formatValue(grew, 'bytes')} over the run: Chromium keeps the parts and ` +
-      `segments it fetched${run.mediaCacheControl ? ` (the service sends them with \`Cache-Control: ${run.mediaCacheControl}\`)` : ''}.`;
-  }
-  extras.latency = `Glass-to-glass median over each interval: ${range('latency.median')}; p95: ${range('latency.p95')}.`;
-  extras.packager = `Bytes held: ${range('packager.bytes')}.`;
-  const stalls = stallsOf(run);
-  const frames = run.samples.reduce((sum, s) => sum + s.viewer.frames, 0);
-  const unreadable = run.samples.reduce((sum, s) => sum + s.viewer.unreadable, 0);
-  const stallMs = Math.round(stalls.reduce((sum, x) => sum + x.durationMs, 0));
-  extras.viewer =
-    `${frames} frames shown, ${unreadable} with an unreadable stamp; ` +
-    (stalls.length === 0
-      ? 'no stalls after start-up.'
-      : `**${stalls.length} stall${stalls.length > 1 ? 's' : ''}** after start-up (${stallMs} ms in all).`);
-  return extras;
-}
-
-function summary(run: SoakRun, judged: JudgedSeries[]): string[] {
-  const lines: string[] = [];
-  const played = run.samples.at(-1)?.t ?? 0;
-  const all = judged.filter((s) => s.trend.verdict !== 'n/a');
-  const flat = all.filter((s) => s.trend.verdict === 'flat');
-  if (run.failure) {
-    lines.push(
-      `**The run stopped early**, ${duration(run.failure.t)} after the first frame: ${run.failure.message}`,
-      '',
-    );
-  }
-  lines.push(
-    `${duration(played)} of playback with one viewer, a sample every ${run.options.intervalSec} s; the first ` +
-      `${duration(run.warmupSec)} are warm-up, not judged. **${flat.length} of ${all.length} series stay flat** ` +
-      'by the rule below.',
-    '',
-  );
-  const extras = groupExtras(run, judged);
-  for (const group of new Set(judged.map((s) => s.spec.group))) {
-    lines.push(
-      groupLine(
-        group,
-        judged.filter((s) => s.spec.group === group),
-        extras[group] ?? '',
-      ),
-    );
-  }
-  return lines;
-}
 
 function rule(run: SoakRun): string[] {
   const steady = run.samples.filter((s) => s.t >= run.warmupSec).length;
@@ -269,6 +159,12 @@ export function renderReport(run: SoakRun): string {
         [
           'load average during the run (1 min)',
           loads.length ? `${Math.min(...loads)} – ${Math.max(...loads)}` : 'n/a',
+        ],
+        [
+          'one sample took (median, max): the soak’s own cost',
+          run.samples.length
+            ? `${Math.round(median(run.samples.map((s) => s.sampleMs))!)} ms, ${Math.max(...run.samples.map((s) => s.sampleMs))} ms`
+            : 'n/a',
         ],
         ...(run.failure ? [['stopped early', `${duration(run.failure.t)}: ${run.failure.message}`]] : []),
       ],

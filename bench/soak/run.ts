@@ -131,14 +131,18 @@ async function main(): Promise<number> {
 
     const sampler = new Sampler(system, viewer, {
       metrics: () => serviceMetrics(`${system.baseUrl}/metrics`),
-      disk: async () => ({
-        hlsDir: await folderUsage(system.hlsDir),
-        profile: profileDir ? await folderUsage(profileDir) : { bytes: 0, files: 0 },
-        profileCache: profileDir
-          ? await folderUsage(join(profileDir, 'Default', 'Cache'))
-          : { bytes: 0, files: 0 },
-        otherTemp: await folderUsage(tempRoot, [system.hlsDir, ...(profileDir ? [profileDir] : [])]),
-      }),
+      disk: async () => {
+        // The profile is walked once: its HTTP cache apart, then added to the rest.
+        const cacheDir = profileDir && join(profileDir, 'Default', 'Cache');
+        const cache = cacheDir ? folderUsage(cacheDir) : { bytes: 0, files: 0 };
+        const rest = profileDir ? folderUsage(profileDir, [cacheDir!]) : { bytes: 0, files: 0 };
+        return {
+          hlsDir: folderUsage(system.hlsDir),
+          profile: { bytes: rest.bytes + cache.bytes, files: rest.files + cache.files },
+          profileCache: cache,
+          otherTemp: folderUsage(tempRoot, [system.hlsDir, ...(profileDir ? [profileDir] : [])]),
+        };
+      },
       load: () => Math.round(loadavg()[0]! * 100) / 100,
     });
     const run: SoakRun = {

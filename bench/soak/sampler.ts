@@ -99,6 +99,7 @@ export class Sampler {
       t: (at - this.#viewer.firstFrameAt) / 1000,
       at,
       load1: this.#sources.load(),
+      sampleMs: Date.now() - at,
       processes,
       service,
       disk,

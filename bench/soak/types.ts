@@ -104,6 +104,8 @@ export interface SoakSample {
   at: number;
   /** The machine's 1-minute load average: others' work shows here. */
   load1: number;
+  /** How long taking this sample took, ms: what the soak itself costs the machine, roughly. */
+  sampleMs: number;
   processes: Partial<Record<Role, ProcessSample>>;
   service: ServiceSample;
   disk: {
