@@ -122,8 +122,20 @@ export function renderReport(run: SoakRun): string {
     stalls.length === 0
       ? `None: no \`waiting\` event of the video element after start-up (${STALL_GRACE_MS / 1000} s after the first frame).`
       : table(
-          ['at (since the first frame)', 'until playing again'],
-          stalls.map((s) => [duration(s.t), formatValue(s.durationMs, 'ms')]),
+          [
+            'at (since the first frame)',
+            'until playing again',
+            'readyState',
+            'that interval: frames shown, dropped',
+          ],
+          stalls.map((s) => [
+            duration(s.t),
+            s.durationMs < 1 ? '< 1 ms' : formatValue(s.durationMs, 'ms'),
+            String(s.readyState),
+            s.frames === undefined
+              ? 'n/a'
+              : `${s.frames} in ${s.seconds!.toFixed(1)} s (${(s.frames / s.seconds!).toFixed(1)} fps), ${s.dropped ?? 'n/a'} dropped`,
+          ]),
         ),
     '',
     '## The run',

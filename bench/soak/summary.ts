@@ -28,8 +28,15 @@ function groupLine(group: Group, members: JudgedSeries[], extra: string): string
 }
 
 interface Stall {
+  /** s since the first frame. */
   t: number;
   durationMs: number;
+  /** The video element's readyState when 'waiting' fired (4: it had enough data all along). */
+  readyState: number;
+  /** What the viewer showed over the interval that holds the stall. */
+  frames?: number;
+  dropped?: number;
+  seconds?: number;
 }
 
 /** 'waiting' events after start-up, each until the next 'playing' (or the end of the run). */
@@ -38,7 +45,17 @@ export function stallsOf(run: SoakRun): Stall[] {
   return run.mediaEvents.flatMap((event, i) => {
     if (event.type !== 'waiting' || event.at < run.firstFrameAt + STALL_GRACE_MS) return [];
     const playing = run.mediaEvents.slice(i + 1).find((e) => e.type === 'playing')?.at ?? end;
-    return [{ t: (event.at - run.firstFrameAt) / 1000, durationMs: Math.max(0, playing - event.at) }];
+    const t = (event.at - run.firstFrameAt) / 1000;
+    const interval = run.samples.find((s) => s.t >= t)?.viewer;
+    return [
+      {
+        t,
+        durationMs: Math.max(0, playing - event.at),
+        readyState: event.readyState,
+        ...(interval && { frames: interval.frames, seconds: interval.seconds }),
+        ...(interval?.dropped !== undefined && { dropped: interval.dropped }),
+      },
+    ];
   });
 }
 
@@ -69,12 +86,13 @@ function groupExtras(run: SoakRun, judged: JudgedSeries[]): Partial<Record<Group
   const stalls = stallsOf(run);
   const frames = run.samples.reduce((sum, s) => sum + s.viewer.frames, 0);
   const unreadable = run.samples.reduce((sum, s) => sum + s.viewer.unreadable, 0);
-  const stallMs = Math.round(stalls.reduce((sum, x) => sum + x.durationMs, 0));
+  const stallMs = stalls.reduce((sum, x) => sum + x.durationMs, 0);
+  const stallTime = stallMs < 1 ? '< 1 ms' : `${Math.round(stallMs)} ms`;
   extras.viewer =
     `${frames} frames shown, ${unreadable} with an unreadable stamp; ` +
     (stalls.length === 0
       ? 'no stalls after start-up.'
-      : `**${stalls.length} stall${stalls.length > 1 ? 's' : ''}** after start-up (${stallMs} ms in all).`);
+      : `**${stalls.length} stall${stalls.length > 1 ? 's' : ''}** after start-up (${stallTime} in all; see Stalls).`);
   return extras;
 }
 
