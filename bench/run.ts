@@ -9,15 +9,17 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
-import { launchBrowser } from '../test/helpers/browser.js';
+import { launchBrowser } from './lib/browser.js';
 import { startSystem } from '../test/helpers/system.js';
 import { CHROMIUM_PATH } from '../test/helpers/tools.js';
 import { parseArgs, USAGE, type BenchOptions } from './lib/args.js';
+import { buildOrCheck } from './lib/build.js';
 import { machineInfo, type MachineInfo } from './lib/machine.js';
 import { median } from './lib/stats.js';
 import { Teardown } from './lib/teardown.js';
 import { SYSTEM_NAMES, type SystemName, type SystemRun } from './lib/types.js';
 import { renderReport } from './report/markdown.js';
+import { svgToPng } from './report/png.js';
 import { lineChart } from './report/svg.js';
 import { findRtmpModule, NGINX_PATH } from './peer/nginx.js';
 import type { BenchContext } from './systems/common.js';
@@ -26,12 +28,6 @@ import { runPeer } from './systems/peer.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const RESULTS = join(ROOT, 'bench', 'results');
-const DIST = [
-  'apps/web-service/dist/server.js',
-  'apps/camera-agent/dist/main.js',
-  'apps/web-client/dist/index.html',
-];
-
 const log = (line: string) => console.log(`[bench] ${line}`);
 
 function commandOf(argv: readonly string[]): string {
@@ -55,17 +51,6 @@ function checkTools(options: BenchOptions): void {
   if (missing.length > 0) {
     throw new Error(`missing ${missing.join(', ')}: apt-get install -y ${[...new Set(missing)].join(' ')}`);
   }
-}
-
-function build(options: BenchOptions): void {
-  if (options.build) {
-    log('building (npm run build)');
-    const { status } = spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
-    if (status !== 0) throw new Error('npm run build failed');
-    return;
-  }
-  const missing = DIST.filter((file) => !existsSync(join(ROOT, file)));
-  if (missing.length > 0) throw new Error(`--no-build, but ${missing.join(', ')} missing: run npm run build`);
 }
 
 /** Upper bound for the whole run: steps are bounded on their own; this catches anything else. */
@@ -146,12 +131,7 @@ async function writeReport(outDir: string, saved: SavedRun, browser: BrowserCont
   const svg = chart(SYSTEM_NAMES.flatMap((name) => saved.runs[name] ?? []));
   await writeFile(join(outDir, 'report.md'), report);
   await writeFile(join(outDir, 'latency.svg'), svg);
-  const page = await browser.newPage();
-  const size = (name: string) => Number(new RegExp(`${name}="(\\d+)"`).exec(svg)?.[1] ?? 520);
-  await page.setViewportSize({ width: size('width'), height: size('height') });
-  await page.setContent(`<!doctype html><body style="margin:0">${svg}</body>`);
-  await page.screenshot({ path: join(outDir, 'latency.png') });
-  await page.close();
+  await svgToPng(browser, svg, join(outDir, 'latency.png'));
 }
 
 async function rerender(dir: string): Promise<number> {
@@ -178,7 +158,7 @@ async function main(): Promise<number> {
   // Before the build, which loads the machine itself.
   const machine = machineInfo(ROOT, CHROMIUM_PATH, NGINX_PATH);
   log(`load average ${machine.loadAverage.join(', ')} (1, 5, 15 min) on ${machine.cores} cores`);
-  build(options);
+  buildOrCheck(ROOT, options.build, log);
   const startedAt = new Date();
   const outDir = resolve(options.out ?? join(RESULTS, startedAt.toISOString().replace(/[:.]/g, '-')));
   const teardown = new Teardown();

@@ -7,14 +7,14 @@ import { readdir, readFile } from 'node:fs/promises';
 /** Clock ticks per second (`getconf CLK_TCK`): 100 on every Linux this runs on. */
 const CLK_TCK = 100;
 
-interface ProcStat {
+export interface ProcStat {
   comm: string;
   ppid: number;
   /** utime + stime, in clock ticks. */
   ticks: number;
 }
 
-async function procStat(pid: number): Promise<ProcStat | undefined> {
+export async function procStat(pid: number): Promise<ProcStat | undefined> {
   try {
     const text = await readFile(`/proc/${pid}/stat`, 'utf8');
     // The command name is in parentheses and may hold spaces: split after the last ')'.
@@ -28,7 +28,7 @@ async function procStat(pid: number): Promise<ProcStat | undefined> {
   }
 }
 
-async function rssKb(pid: number): Promise<number | undefined> {
+export async function rssKb(pid: number): Promise<number | undefined> {
   try {
     const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(await readFile(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) : undefined;

@@ -1,0 +1,109 @@
+/** Command-line options of `npm run bench:soak`, parsed as bench/lib/args.ts parses the bench's. Pure. */
+
+export interface SoakOptions {
+  /** Seconds of playback, counted from the viewer's first frame. */
+  durationSec: number;
+  /** Seconds between samples. */
+  intervalSec: number;
+  /** Seconds after the first frame left out of the verdicts; undefined: the default for this duration. */
+  warmupSec: number | undefined;
+  /** Output folder; undefined: bench/results/soak/<ISO date-time>. */
+  out: string | undefined;
+  /** Also copy the report to bench/results/soak-latest (default: only when --out is not given). */
+  latest: boolean;
+  /** Run `npm run build` first (default), or only check that dist/ exists. */
+  build: boolean;
+  /** Only re-render report.md and the plots from this folder's samples.json (no measuring). */
+  rerender: string | undefined;
+  help: boolean;
+}
+
+export const USAGE = `npm run bench:soak -- [options]
+
+  --duration <s>    seconds of playback, from the viewer's first frame (default 1800)
+  --interval <s>    seconds between samples (default 5)
+  --warmup <s>      seconds after the first frame left out of the verdicts
+                    (default 60, or a fifth of --duration when that is shorter)
+  --out <dir>       output folder (default bench/results/soak/<ISO date-time>, copied to
+                    bench/results/soak-latest)
+  --latest          copy the report to bench/results/soak-latest even with --out
+  --no-build        skip \`npm run build\` (dist/ must exist)
+  --rerender <dir>  write report.md and the plots again from <dir>/samples.json, measuring nothing
+  --help            this text`;
+
+/** The warm-up a run of `durationSec` gets by default: 60 s, but never more than a fifth of the run. */
+export function defaultWarmupSec(durationSec: number): number {
+  return Math.min(60, Math.round(durationSec / 5));
+}
+
+/** The warm-up in effect: as given, or the default; always leaving at least three samples after it. */
+export function warmupOf(options: Pick<SoakOptions, 'durationSec' | 'intervalSec' | 'warmupSec'>): number {
+  const wanted = options.warmupSec ?? defaultWarmupSec(options.durationSec);
+  return Math.max(0, Math.min(wanted, options.durationSec - 3 * options.intervalSec));
+}
+
+export function parseArgs(argv: readonly string[]): SoakOptions {
+  const options: SoakOptions = {
+    durationSec: 1800,
+    intervalSec: 5,
+    warmupSec: undefined,
+    out: undefined,
+    latest: false,
+    build: true,
+    rerender: undefined,
+    help: false,
+  };
+  const rest = [...argv];
+  const value = (flag: string): string => {
+    const next = rest.shift();
+    if (next === undefined || next.startsWith('--')) throw new Error(`${flag} needs a value`);
+    return next;
+  };
+  const number = (flag: string, text: string, min: number): number => {
+    const parsed = Number(text);
+    if (!Number.isFinite(parsed) || parsed < min) throw new Error(`${flag} must be a number ≥ ${min}`);
+    return parsed;
+  };
+  while (rest.length > 0) {
+    const arg = rest.shift()!;
+    const [flag, inline] = arg.includes('=')
+      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+      : [arg];
+    if (inline !== undefined) rest.unshift(inline);
+    switch (flag) {
+      case '--duration':
+        options.durationSec = number(flag, value(flag), 1);
+        break;
+      case '--interval':
+        options.intervalSec = number(flag, value(flag), 0.5);
+        break;
+      case '--warmup':
+        options.warmupSec = number(flag, value(flag), 0);
+        break;
+      case '--out':
+        options.out = value(flag);
+        break;
+      case '--latest':
+        options.latest = true;
+        break;
+      case '--no-build':
+        options.build = false;
+        break;
+      case '--rerender':
+        options.rerender = value(flag);
+        break;
+      case '--help':
+      case '-h':
+        options.help = true;
+        break;
+      default:
+        throw new Error(`unknown argument ${arg}\n\n${USAGE}`);
+    }
+  }
+  // A verdict needs a few samples after the warm-up.
+  if (options.durationSec < 4 * options.intervalSec) {
+    throw new Error(`--duration must be at least 4 × --interval (${4 * options.intervalSec} s)`);
+  }
+  if (options.out === undefined) options.latest = true;
+  return options;
+}
