@@ -1,7 +1,8 @@
 /**
  * The payload validators against arbitrary input (fast-check): they never throw, they accept exactly
  * what the wire contract allows, and a rejection carries the command's id only when one could be
- * read. The oracle below is the contract written out again, independently of the TypeBox schemas.
+ * read. The oracle (test/helpers/control-payloads.ts) is the contract written out again,
+ * independently of the TypeBox schemas.
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
@@ -12,123 +13,17 @@ import {
   parseCommandEvent,
   parseControlCommand,
 } from '@camstream/protocol';
+import {
+  anyControlPayload as anyPayload,
+  brokenCommand,
+  expectedControl,
+  notAString,
+  validCommand,
+} from '../../../test/helpers/control-payloads.js';
 import { checkProperty } from '../../../test/helpers/fuzz.js';
 
 const utf8 = new TextEncoder();
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** What the contract says about a control payload: valid, or rejected with this id (or none). */
-function expectedControl(
-  payload: Uint8Array | string,
-): { valid: true } | { valid: false; id: string | null } {
-  const bytes = typeof payload === 'string' ? utf8.encode(payload) : payload;
-  if (bytes.byteLength > MAX_PAYLOAD_BYTES) return { valid: false, id: null };
-  let value: unknown;
-  try {
-    value = JSON.parse(typeof payload === 'string' ? payload : strictUtf8.decode(payload));
-  } catch {
-    return { valid: false, id: null };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { valid: false, id: null };
-  const { id, action, target } = value as Record<string, unknown>;
-  const goodId = typeof id === 'string' && id.length >= 1 && id.length <= 128;
-  const goodAction = action === 'start' || action === 'stop';
-  const goodTarget = target === undefined || (typeof target === 'string' && isUdpTarget(target));
-  if (goodId && goodAction && goodTarget) return { valid: true };
-  return { valid: false, id: goodId ? id : null };
-}
-
-function isUdpTarget(target: string): boolean {
-  if (target.length > 300) return false;
-  const match = /^udp:\/\/(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(target);
-  return match !== null && Number(match[2]) >= 1 && Number(match[2]) <= 65535;
-}
-
-const validId = fc.oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.uuid());
-const validTarget = fc.oneof(
-  fc.tuple(fc.ipV4(), fc.integer({ min: 1, max: 65535 })).map(([host, port]) => `udp://${host}:${port}`),
-  fc.tuple(fc.domain(), fc.integer({ min: 1, max: 65535 })).map(([host, port]) => `udp://${host}:${port}`),
-  fc.tuple(fc.ipV6(), fc.integer({ min: 1, max: 65535 })).map(([host, port]) => `udp://[${host}]:${port}`),
-);
-/** Keys a newer peer might add; never the contract's own. */
-const extraKeys = fc.dictionary(
-  fc.string({ maxLength: 12 }).filter((key) => !['id', 'action', 'target'].includes(key)),
-  fc.jsonValue({ maxDepth: 2 }),
-  { maxKeys: 3 },
-);
-const validCommand = fc
-  .tuple(
-    fc.record(
-      { id: validId, action: fc.constantFrom('start', 'stop'), target: validTarget },
-      { requiredKeys: ['id', 'action'] },
-    ),
-    extraKeys,
-  )
-  .map(([command, extra]) => ({ ...extra, ...command }));
-
-const notAString = fc.oneof(
-  fc.integer(),
-  fc.double(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.array(fc.jsonValue({ maxDepth: 1 }), { maxLength: 3 }),
-  fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue({ maxDepth: 1 }), { maxKeys: 3 }),
-);
-const badId = fc.oneof(notAString, fc.constant(''), fc.string({ minLength: 129, maxLength: 300 }));
-const badAction = fc.oneof(
-  notAString,
-  fc.string({ maxLength: 20 }).filter((action) => action !== 'start' && action !== 'stop'),
-  fc.constantFrom('START', 'Start', ' start', 'stop ', 'restart', 'dance'),
-);
-const badTarget = fc.oneof(
-  notAString,
-  fc.string({ maxLength: 40 }).filter((target) => !isUdpTarget(target)),
-  fc.constantFrom(
-    'udp://127.0.0.1:0',
-    'udp://127.0.0.1:65536',
-    'udp://host:99999',
-    'http://evil/',
-    'udp://a b:1',
-  ),
-  fc.constantFrom('udp://127.0.0.1:1234/x', 'udp://127.0.0.1:1234?x=1', 'udp://[::1:1234', 'udp://:1234'),
-);
-
-/** A valid command with exactly one field broken (or missing). */
-const brokenCommand = fc
-  .tuple(
-    validCommand,
-    fc.constantFrom('id', 'action', 'target', 'no id', 'no action'),
-    badId,
-    badAction,
-    badTarget,
-  )
-  .map(([command, field, id, action, target]) => {
-    const broken: Record<string, unknown> = { ...command };
-    if (field === 'id') broken.id = id;
-    if (field === 'action') broken.action = action;
-    if (field === 'target') broken.target = target;
-    if (field === 'no id') delete broken.id;
-    if (field === 'no action') delete broken.action;
-    return broken;
-  });
-
-/** Anything that may arrive on the control topic. */
-const anyPayload: fc.Arbitrary<Uint8Array | string> = fc.oneof(
-  fc.uint8Array({ maxLength: 512 }),
-  fc.string({ unit: 'binary', maxLength: 200 }),
-  fc.jsonValue({ maxDepth: 4 }).map((value) => JSON.stringify(value) ?? ''),
-  validCommand.map((command) => JSON.stringify(command)),
-  brokenCommand.map((command) => JSON.stringify(command)),
-  // A command wrapped in more structure than the contract has.
-  validCommand.map((command) => JSON.stringify({ command })),
-  validCommand.map((command) => JSON.stringify([command])),
-  validCommand.map((command) => JSON.stringify(JSON.stringify(command))),
-  // JSON cut short.
-  validCommand.chain((command) => {
-    const text = JSON.stringify(command);
-    return fc.nat({ max: text.length - 1 }).map((cut) => text.slice(0, cut));
-  }),
-);
 
 describe('parseControlCommand, fuzzed', () => {
   test('never throws; accepts exactly the contract; a rejection has a reason and the id when one was readable', () => {
