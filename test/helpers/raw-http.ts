@@ -22,22 +22,30 @@ export interface RawExchange {
 
 /**
  * Sends `request` on a new connection to 127.0.0.1:`port` and collects what comes back until the
- * server closes the connection, or `timeoutMs` passes.
+ * server closes the connection, or `timeoutMs` passes. With several pieces, each after the first is
+ * sent once the server has answered something (a second request on a kept-alive connection).
  */
 export function rawExchange(
   port: number,
-  request: string | Buffer,
+  request: string | Buffer | readonly (string | Buffer)[],
   { timeoutMs = 5000, endAfterWrite = false } = {},
 ): Promise<RawExchange> {
+  const pieces = (Array.isArray(request) ? request : [request]) as (string | Buffer)[];
+  const bytes = (piece: string | Buffer) =>
+    typeof piece === 'string' ? Buffer.from(piece, 'latin1') : piece;
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let closed = false;
+    let next = 1;
     const socket = connect({ host: '127.0.0.1', port }, () => {
-      socket.write(typeof request === 'string' ? Buffer.from(request, 'latin1') : request);
-      if (endAfterWrite) socket.end();
+      socket.write(bytes(pieces[0]!));
+      if (endAfterWrite && pieces.length === 1) socket.end();
     });
     const timer = setTimeout(() => socket.destroy(), timeoutMs);
-    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      if (next < pieces.length) socket.write(bytes(pieces[next++]!));
+    });
     socket.on('end', () => (closed = true));
     // A reset after the answer (the server destroys the socket once it has written) is a close too.
     socket.on('error', () => (closed = true));

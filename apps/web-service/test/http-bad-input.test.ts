@@ -4,8 +4,7 @@
  * socket to the app listening on loopback, since inject() would clean the URL up first. Every answer
  * is the protocol's JSON error; no answer carries a byte of the canaries placed outside HLS_DIR.
  */
-import { execFileSync } from 'node:child_process';
-import { link, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { METHODS, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -13,7 +12,14 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { clientErrorBody } from '../src/client-errors.js';
 import { startTestApp, type TestApp } from './helpers/app.js';
-import { canaryLayout, type CanaryLayout } from '../../../test/helpers/canary.js';
+import {
+  canaryLayout,
+  FOREIGN_STREAM_ID,
+  placeTraps,
+  STRANGERS,
+  TRAPS,
+  type CanaryLayout,
+} from '../../../test/helpers/canary.js';
 import { useCleanup } from '../../../test/helpers/cleanup.js';
 import { checkAsyncProperty } from '../../../test/helpers/fuzz.js';
 import { jsonBody, rawExchange, rawGet } from '../../../test/helpers/raw-http.js';
@@ -223,43 +229,13 @@ describe('the stream API against bodies, content types, query strings and method
   });
 });
 
-const STREAM_ID = 'mwr2xq4f-0c41f1fc';
-const SEGMENT = `${STREAM_ID}-00000.ts`;
+const SEGMENT = `${FOREIGN_STREAM_ID}-00000.ts`;
 const PLAYLIST = `#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\n${SEGMENT}\n`;
 
-/** Names the segmenter would make, that lead elsewhere: /hls must not follow them. */
-const TRAPS = {
-  relativeSymlink: `${STREAM_ID}-00001.ts`,
-  absoluteSymlink: `${STREAM_ID}-00002.ts`,
-  hardLink: `${STREAM_ID}-00003.ts`,
-  symlinkToFolder: `${STREAM_ID}-00004.ts`,
-  folder: `${STREAM_ID}-00005.ts`,
-  fifo: `${STREAM_ID}-00006.ts`,
-};
-/** Files in HLS_DIR the segmenter did not make. */
-const STRANGERS = [
-  'notes.txt',
-  'index.html',
-  '.hidden',
-  'stream.m3u8.tmp',
-  `${SEGMENT}.tmp`,
-  'STREAM.M3U8',
-  'canary.txt',
-];
-
-async function furnish(hlsDir: string, layout: CanaryLayout): Promise<void> {
-  await writeFile(join(hlsDir, 'stream.m3u8'), PLAYLIST);
-  await writeFile(join(hlsDir, SEGMENT), Buffer.from([0x47, 1, 2, 3]));
-  for (const name of STRANGERS) await writeFile(join(hlsDir, name), 'not the segmenter’s');
-  await mkdir(join(hlsDir, 'sub'));
-  await writeFile(join(hlsDir, 'sub', 'stream.m3u8'), PLAYLIST);
-  await symlink('../canary.txt', join(hlsDir, TRAPS.relativeSymlink));
-  await symlink(layout.canaries[0]!, join(hlsDir, TRAPS.absoluteSymlink));
-  await link(layout.canaries[1]!, join(hlsDir, TRAPS.hardLink));
-  await symlink(layout.root, join(hlsDir, TRAPS.symlinkToFolder));
-  await mkdir(join(hlsDir, TRAPS.folder));
-  // A FIFO would hold a reader forever.
-  execFileSync('mkfifo', [join(hlsDir, TRAPS.fifo)]);
+async function furnish(layout: CanaryLayout): Promise<void> {
+  await writeFile(join(layout.hlsDir, 'stream.m3u8'), PLAYLIST);
+  await writeFile(join(layout.hlsDir, SEGMENT), Buffer.from([0x47, 1, 2, 3]));
+  await placeTraps(layout);
 }
 
 /** Path pieces that try to leave /hls, or to name something else in it. */
@@ -347,7 +323,7 @@ describe.each(['plain', 'll'] as const)('/hls with HLS_MODE=%s, fuzzed over a ra
     const { app } = await startTestApp(cleanup, { HLS_MODE: mode, HLS_DIR: layout.hlsDir }, { listen: true });
     port = (app.server.address() as AddressInfo).port;
     // After startup: the service clears the names it owns when it starts.
-    await furnish(layout.hlsDir, layout);
+    await furnish(layout);
   });
 
   test('what the segmenter did not make, and links that lead out of HLS_DIR: 404 JSON', async () => {
