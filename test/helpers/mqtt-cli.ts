@@ -36,6 +36,28 @@ export async function mosquittoPub(
   ]);
 }
 
+/**
+ * mosquitto_pub with a payload of any bytes (read from stdin, `-s`: a command-line argument can hold
+ * neither NUL nor invalid UTF-8, nor more than 128 KiB), or an empty one (`null`: `-n`).
+ */
+export async function mosquittoPubBytes(
+  broker: BrokerAddress,
+  topic: string,
+  payload: Uint8Array | null,
+  { qos = 1, retain = false } = {},
+): Promise<void> {
+  const args = ['-h', '127.0.0.1', '-p', String(broker.port), ...authArgs(broker), '-q', String(qos)];
+  if (retain) args.push('-r');
+  args.push('-t', topic, payload === null ? '-n' : '-s');
+  const proc = spawn('mosquitto_pub', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  proc.stdin.on('error', () => {}); // a mosquitto_pub that failed to start: reported by its exit
+  proc.stdin.end(payload ?? undefined);
+  const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+  if (code !== 0) throw new Error(`mosquitto_pub exited with ${code}: ${stderr}`);
+}
+
 export interface Subscription {
   /** Messages received so far, parsed as JSON where possible, in arrival order. */
   readonly messages: { topic: string; payload: unknown }[];

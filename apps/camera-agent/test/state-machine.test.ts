@@ -244,6 +244,14 @@ describe('AgentStateMachine', () => {
       ],
       ['a bad target', json({ id: 't1', action: 'start', target: 'http://x:1' }), 't1', /target/],
       ['an empty payload', '', null, /not valid JSON/],
+      // Refused here, not at the encoder: a start while idle would otherwise end in `error`.
+      ['a target port out of range', start('t2', 'udp://127.0.0.1:0'), 't2', /port must be 1-65535/],
+      [
+        'bytes that are not UTF-8',
+        Buffer.from([...Buffer.from('{"id":"'), 0xff, ...Buffer.from('","action":"stop"}')]),
+        null,
+        /not valid UTF-8/,
+      ],
     ])('%s', (_what, payload, commandId, message) => {
       const m = machine();
       const reply = expectReply(m.receive(payload));

@@ -4,6 +4,7 @@
  */
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { parseUdpTarget } from '@camstream/protocol';
+import { clientErrorHandler, frameworkErrors } from './client-errors.js';
 import type { ServiceConfig } from './config.js';
 import { createError, isServiceError, toErrorBody, type ServiceError } from './errors.js';
 import { closeUnusedConnectionsOnShutdown } from './http-connections.js';
@@ -59,6 +60,9 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     // Fastify logs two lines per request by default; every viewer reloads the playlist and fetches a
     // segment each second, so that would be a flood. One line per request instead, below.
     disableRequestLogging: true,
+    // Malformed requests and undecodable URLs get our JSON error body too (client-errors.ts).
+    clientErrorHandler,
+    frameworkErrors,
   });
 
   // API calls at info; HLS and static files (the per-viewer traffic) at debug; server errors at error.

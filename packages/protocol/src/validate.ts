@@ -9,6 +9,7 @@ import {
   type CommandEvent,
   type ControlCommand,
 } from './schemas.js';
+import { parseUdpTarget } from './udp.js';
 
 /** Larger payloads are rejected before parsing: no command needs more. */
 export const MAX_PAYLOAD_BYTES = 16 * 1024;
@@ -56,9 +57,11 @@ function literalOptions(schemaPath: string, schema: TSchema): string | undefined
   return branches.map((b) => String(b.const)).join(', ');
 }
 
-// TextEncoder/TextDecoder rather than Buffer: the web client imports this module too.
+// TextEncoder/TextDecoder rather than Buffer: the web client imports this module too. JSON is
+// UTF-8 (RFC 8259 §8.1): a lenient decoder would turn different invalid bytes into the same U+FFFD,
+// so two distinct command ids could read as one (and the second be taken for a duplicate).
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
 
 function readId(value: unknown): string | null {
   if (typeof value !== 'object' || value === null) return null;
@@ -66,7 +69,10 @@ function readId(value: unknown): string | null {
   return typeof id === 'string' && id.length > 0 && id.length <= 128 ? id : null;
 }
 
-function makeParser<T extends TSchema>(schema: T, what: string) {
+/** A check the schema cannot express; returns what is wrong, or undefined. */
+type Refinement<T> = (value: T) => string | undefined;
+
+function makeParser<T extends TSchema>(schema: T, what: string, refine?: Refinement<Static<T>>) {
   const checker = Compile(schema);
   return (payload: Uint8Array | string): ParseResult<Static<T>> => {
     const bytes = typeof payload === 'string' ? encoder.encode(payload) : payload;
@@ -74,7 +80,12 @@ function makeParser<T extends TSchema>(schema: T, what: string) {
     if (size > MAX_PAYLOAD_BYTES) {
       return { ok: false, id: null, error: `${what} is ${size} bytes; the limit is ${MAX_PAYLOAD_BYTES}` };
     }
-    const text = typeof payload === 'string' ? payload : decoder.decode(payload);
+    let text: string;
+    try {
+      text = typeof payload === 'string' ? payload : decoder.decode(payload);
+    } catch {
+      return { ok: false, id: null, error: `${what} is not valid UTF-8` };
+    }
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -91,13 +102,27 @@ function makeParser<T extends TSchema>(schema: T, what: string) {
         error: `invalid ${what}: ${describeErrors(schema, checker, value)}`,
       };
     }
+    const problem = refine?.(value as Static<T>);
+    if (problem !== undefined) return { ok: false, id: readId(value), error: `invalid ${what}: ${problem}` };
     return { ok: true, value: value as Static<T> };
   };
+}
+
+/** The schema's pattern allows any 1-5 digit port; 0 and 65536-99999 would fail only at the camera. */
+function checkTarget(command: ControlCommand): string | undefined {
+  if (command.target === undefined) return undefined;
+  try {
+    parseUdpTarget(command.target);
+    return undefined;
+  } catch (err) {
+    return `target ${(err as Error).message.replace(/^invalid UDP target /, '')}`;
+  }
 }
 
 export const parseControlCommand: (payload: Uint8Array | string) => ParseResult<ControlCommand> = makeParser(
   ControlCommandSchema,
   'control command',
+  checkTarget,
 );
 export const parseCameraStatus: (payload: Uint8Array | string) => ParseResult<CameraStatus> = makeParser(
   CameraStatusSchema,

@@ -1,8 +1,10 @@
 /**
  * /hls/*: the playlist and its segments, for any player. Plain HLS: from HLS_DIR, only names the
- * segmenter makes (names.ts); LL-HLS: from the packager's memory. Anything else, traversal included,
- * is a 404 before the disk (or the packager) is touched.
+ * segmenter makes (names.ts), and only as the regular files it writes; LL-HLS: from the packager's
+ * memory. Anything else, traversal included, is a 404 before the disk (or the packager) is touched.
  */
+import { lstat } from 'node:fs/promises';
+import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { createError } from '../errors.js';
@@ -52,8 +54,23 @@ export async function hlsRoutes(app: FastifyInstance, { hlsDir, packager }: HlsR
     const name = (request.params as { '*': string })['*'];
     if (packager) return serveLowLatency(packager, name, request.query as Record<string, unknown>, reply);
     if (!isServableName(name)) throw createError('WEB_ERR_NOT_FOUND', request.url);
+    if (!(await isSegmenterFile(join(hlsDir, name)))) throw createError('WEB_ERR_NOT_FOUND', request.url);
     return reply.sendFile(name);
   });
+}
+
+/**
+ * ffmpeg writes each file itself and renames it into place: a regular file with one link. A symlink
+ * or a hard link with one of our names (put there by someone else) may lead outside HLS_DIR, and
+ * sendFile would follow it. lstat reads HLS_DIR's entry, never what it points to.
+ */
+async function isSegmenterFile(path: string): Promise<boolean> {
+  try {
+    const stats = await lstat(path);
+    return stats.isFile() && stats.nlink === 1;
+  } catch {
+    return false;
+  }
 }
 
 /** Aborted when the client goes away before the answer (a player that gave up on a blocking request). */

@@ -20,16 +20,19 @@ export function streamRoutes(app: FastifyInstance, streams: StreamManager): void
     streams.info(),
   );
 
-  // Start and stop take no parameters: no body, or `{}`. Anything else is a 400.
+  // Start and stop take no parameters: no body, or `{}`, and no query string (`?camera=cam2` would
+  // otherwise be ignored without a word). Anything else is a 400.
   const command = {
     preValidation: async (request: { body: unknown }) => {
-      request.body ??= {};
+      // No body (the JSON parser reads an empty one as none too). `null` is a body, and not `{}`.
+      if (request.body === undefined) request.body = {};
     },
   };
+  const parameters = { querystring: EmptyBodySchema, body: EmptyBodySchema };
 
   app.post(
     API_PATHS.start,
-    { ...command, schema: { body: EmptyBodySchema, response: { 200: StartResponseSchema, ...errors } } },
+    { ...command, schema: { ...parameters, response: { 200: StartResponseSchema, ...errors } } },
     async (): Promise<StartResponse> => {
       await streams.start();
       return { state: 'live', streamUrl: STREAM_URL };
@@ -38,7 +41,7 @@ export function streamRoutes(app: FastifyInstance, streams: StreamManager): void
 
   app.post(
     API_PATHS.stop,
-    { ...command, schema: { body: EmptyBodySchema, response: { 200: StopResponseSchema, ...errors } } },
+    { ...command, schema: { ...parameters, response: { 200: StopResponseSchema, ...errors } } },
     async (): Promise<StopResponse> => {
       await streams.stop();
       return { state: 'idle' };

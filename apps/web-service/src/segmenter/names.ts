@@ -8,13 +8,15 @@ import { STREAM_PLAYLIST_NAME } from '@camstream/protocol';
 
 export const PLAYLIST_NAME = STREAM_PLAYLIST_NAME;
 
-/** `<base36 time>-<8 hex>`: unique per run, and sorts by start time. */
+/** `<base36 time, 8+ digits>-<8 hex>`: unique per run, and sorts by start time (until 2059). */
 const STREAM_ID = '[0-9a-z]{8,12}-[0-9a-f]{8}';
 /** `<streamId>-<sequence, 5+ digits>.ts` */
 const SEGMENT_NAME = new RegExp(`^${STREAM_ID}-\\d{5,10}\\.ts$`);
 
 export function newStreamId(now = Date.now()): string {
-  return `${now.toString(36)}-${randomBytes(4).toString('hex')}`;
+  // Padded: a clock before mid-1972 (a machine without a real-time clock, before NTP) gives fewer
+  // than 8 digits, and names that STREAM_ID, so /hls, would refuse.
+  return `${now.toString(36).padStart(8, '0')}-${randomBytes(4).toString('hex')}`;
 }
 
 /** The `-hls_segment_filename` template (ffmpeg replaces %05d with the sequence number). */
