@@ -13,6 +13,7 @@ ensureTools([
   'chromium',
   'nginx',
   'nginx-rtmp',
+  'inotifywait',
 ]);
 ensureNpmPackages();
 build();
