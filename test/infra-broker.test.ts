@@ -79,5 +79,20 @@ describe.runIf(ready)('infra/mosquitto config', () => {
     await operator.next((m) => m.topic === 'cameras/cam1/control');
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(operator.messages.map((m) => m.topic)).toEqual(['cameras/cam1/status', 'cameras/cam1/control']);
+
+    // An operator sends commands and sees everything, but cannot speak for a camera either.
+    const op = { port: broker.port, username: 'operator', password: USERS.operator };
+    await mosquittoPub(op, 'cameras/cam1/status', '{"state":"offline","at":"forged"}', { retain: true });
+    await mosquittoPub(op, 'cameras/cam1/events', '{"commandId":"y","ok":false}');
+    await mosquittoPub(op, 'cameras/cam1/control', '{"id":"z","action":"start"}');
+    await operator.next(
+      (m) => m.topic === 'cameras/cam1/control' && (m.payload as { id?: string }).id === 'z',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(operator.messages.map((m) => m.topic)).toEqual([
+      'cameras/cam1/status',
+      'cameras/cam1/control',
+      'cameras/cam1/control',
+    ]);
   });
 });

@@ -50,6 +50,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
       `listener ${port} 127.0.0.1`,
       options.extraConfig ?? 'allow_anonymous true',
       'persistence false',
+      'set_tcp_nodelay true',
       'log_dest stderr',
       'log_type error',
       'log_type warning',

@@ -22,7 +22,9 @@ export class EmbeddedBroker {
     const aedes = await Aedes.createBroker();
     aedes.on('clientError', (client, err) => logger.debug({ client: client.id, err }, 'MQTT client error'));
     aedes.on('connectionError', (_client, err) => logger.debug({ err }, 'MQTT connection error'));
-    const server = createServer(aedes.handle);
+    // noDelay: a command is one small packet; with Nagle's algorithm it waits for the ACK of the
+    // previous one (delayed ACKs: ~40 ms a hop on Linux).
+    const server = createServer({ noDelay: true }, aedes.handle);
     const broker = new EmbeddedBroker(aedes, server);
     server.on('connection', (socket) => {
       broker.#sockets.add(socket);
