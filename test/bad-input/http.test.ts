@@ -306,10 +306,10 @@ describe.runIf(ready).each(['ll', 'plain'] as const)('bad HTTP input while live,
     expect((await system.api('/api/stream')).body).toMatchObject({ state: 'live' });
   });
 
-  // KNOWN BUG (app.ts, outside clientErrorHandler): Node's http server answers an HTTP/1.1 request
-  // without Host itself (requireHostHeader), with an empty 400, before Fastify or the client error
-  // handler sees it. A fix: `http: { requireHostHeader: false }` and a 400 from an onRequest hook.
-  test.fails('KNOWN BUG: a request without Host gets the JSON error', async () => {
+  // Node's http server would answer an HTTP/1.1 request without Host itself (requireHostHeader),
+  // with an empty 400, before Fastify or the client error handler saw it: app.ts turns that off and
+  // answers from an onRequest hook.
+  test('a request without Host gets the JSON error', async () => {
     const { response } = await rawExchange(port, 'GET /api/stream HTTP/1.1\r\nConnection: close\r\n\r\n');
     expect(response?.status).toBe(400);
     expectError(jsonBody(response), 400, 'WEB_ERR_BAD_REQUEST');

@@ -45,7 +45,9 @@ declare module 'fastify' {
 function errorFor(error: FastifyError | ServiceError): ServiceError {
   if (isServiceError(error)) return error;
   const status = error.statusCode ?? 500;
-  if (status === 404) return createError('WEB_ERR_NOT_FOUND', error.message);
+  // @fastify/static answers 403 for a path it refuses (`//api/stream`, an overlong segment): to a
+  // client, nothing is there.
+  if (status === 404 || status === 403) return createError('WEB_ERR_NOT_FOUND', error.message);
   // Schema failures, malformed JSON, unsupported content types, bodies too large.
   if (status >= 400 && status < 500) return createError('WEB_ERR_BAD_REQUEST', error.message);
   return createError('WEB_ERR_INTERNAL', 'see the service log');
@@ -63,6 +65,15 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     // Malformed requests and undecodable URLs get our JSON error body too (client-errors.ts).
     clientErrorHandler,
     frameworkErrors,
+    // Node would answer an HTTP/1.1 request without Host itself, with an empty 400: the hook below
+    // answers it with the JSON error instead.
+    http: { requireHostHeader: false },
+  });
+
+  app.addHook('onRequest', async (request) => {
+    if (request.raw.httpVersionMajor === 1 && request.raw.httpVersionMinor >= 1 && !request.headers.host) {
+      throw createError('WEB_ERR_BAD_REQUEST', 'an HTTP/1.1 request needs a Host header');
+    }
   });
 
   // API calls at info; HLS and static files (the per-viewer traffic) at debug; server errors at error.

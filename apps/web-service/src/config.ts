@@ -3,6 +3,7 @@
  * one table, every variable is checked, all problems are reported at once in one WEB_ERR_CONFIG
  * error, and the result is frozen.
  */
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +26,8 @@ export interface ServiceConfig {
   readonly embeddedBrokerPort: number;
   readonly cameraId: string;
   readonly udpListen: string;
+  /** Unset: datagrams from any address are read. */
+  readonly udpSources: readonly string[] | undefined;
   readonly cameraTarget: string | undefined;
   readonly hlsDir: string;
   readonly hlsMode: HlsMode;
@@ -81,6 +84,20 @@ const mqttUrl: Parser<string> = (raw) => {
   return raw;
 };
 
+const addressList: Parser<readonly string[]> = (raw) => {
+  const addresses = raw
+    .split(',')
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
+  const bad = addresses.filter((a) => isIP(a) === 0);
+  if (addresses.length === 0 || bad.length > 0) {
+    throw new Error(
+      `must be IP addresses separated by commas${bad.length > 0 ? `; not one: ${bad.join(', ')}` : ''}`,
+    );
+  }
+  return Object.freeze(addresses);
+};
+
 const directory: Parser<string> = (raw) => (isAbsolute(raw) ? raw : resolve(raw));
 
 const oneOf =
@@ -135,6 +152,13 @@ const VARIABLES = {
     description: 'udp://host:port where the segmenter receives the camera’s MPEG-TS',
     default: DEFAULT_UDP_TARGET,
     parse: udpUrl,
+  },
+  UDP_SOURCES: {
+    key: 'udpSources',
+    description:
+      'comma-separated addresses the camera’s UDP may come from (the segmenter drops datagrams from any other); unset: any',
+    default: undefined,
+    parse: addressList,
   },
   CAMERA_TARGET: {
     key: 'cameraTarget',

@@ -97,6 +97,17 @@ describe('loadServiceConfig', () => {
     }
   });
 
+  test('UDP_SOURCES: a list of IP addresses, or unset for any', () => {
+    expect(loadServiceConfig({}).udpSources).toBeUndefined();
+    expect(loadServiceConfig({ UDP_SOURCES: ' 192.168.1.20, fd00::7 ' }).udpSources).toEqual([
+      '192.168.1.20',
+      'fd00::7',
+    ]);
+    for (const bad of ['raspberrypi.lan', '192.168.1', ',', '10.0.0.1;rm -rf']) {
+      expect(() => loadServiceConfig({ UDP_SOURCES: bad }), bad).toThrow(/UDP_SOURCES=.*IP addresses/);
+    }
+  });
+
   test('sub-second segments are refused: ffmpeg would write EXT-X-TARGETDURATION:0', () => {
     expect(() => loadServiceConfig({ HLS_SEGMENT_SECONDS: '0.5' })).toThrow(
       /HLS_SEGMENT_SECONDS="0.5": must be a whole number from 1 to 30/,
@@ -115,6 +126,7 @@ describe('loadServiceConfig', () => {
       'EMBEDDED_BROKER_PORT',
       'CAMERA_ID',
       'UDP_LISTEN',
+      'UDP_SOURCES',
       'CAMERA_TARGET',
       'HLS_DIR',
       'HLS_MODE',

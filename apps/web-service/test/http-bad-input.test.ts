@@ -227,6 +227,15 @@ describe('the stream API against bodies, content types, query strings and method
     expect(statuses.length).toBeGreaterThan(100);
     expect((await app.inject('/api/stream')).json()).toMatchObject({ state: 'idle' });
   });
+
+  test('paths the static files refuse (a double slash, an overlong segment) are a 404 like any missing one', async () => {
+    const { app } = testApp;
+    for (const url of ['//api/stream', '//etc/passwd', `/${'a'.repeat(300)}`, `/x/${'b'.repeat(300)}/y`]) {
+      const answer = await app.inject(url);
+      expect(answer.statusCode, url).toBe(404);
+      expectError(answer.json(), 404, 'WEB_ERR_NOT_FOUND');
+    }
+  });
 });
 
 const SEGMENT = `${FOREIGN_STREAM_ID}-00000.ts`;

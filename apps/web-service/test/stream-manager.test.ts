@@ -103,6 +103,7 @@ describe('StreamManager', () => {
         cameraId: 'cam1',
         hlsDir,
         udpListen: 'udp://127.0.0.1:1234',
+        udpSources: undefined,
         cameraTarget: 'udp://10.0.0.2:1234',
         startTimeoutMs,
         inputSilenceMs,
@@ -315,26 +316,41 @@ describe('StreamManager', () => {
     expect(await files()).toEqual([]);
   });
 
-  test('a segmenter that keeps dying is given up on: 500 recorded, camera told to stop', async () => {
-    const { link, manager, segmenters } = await setup();
-    const start = manager.start();
-    await segmenterCount(segmenters);
-    await segmenters[0]!.writeSegments(1);
-    await start;
-    for (let n = 0; n < 3; n++) {
-      segmenters[n]!.die();
-      await waitFor(`restart ${n + 1}`, () => segmenters.length === n + 2);
-      await segmenters[n + 1]!.writeSegments(1);
-      await waitFor(
-        'the restart to settle',
-        async () => (await readdir(segmenters[0]!.options.hlsDir)).length === 2,
-      );
-    }
-    segmenters[3]!.die();
-    await waitFor('idle', () => manager.state === 'idle');
-    expect(manager.info().lastError).toMatchObject({ code: 'WEB_ERR_SEGMENTER_FAILED' });
-    expect(link.commands.map((c) => c.action)).toEqual(['start', 'stop']);
-  });
+  test(
+    'a segmenter that keeps dying is never given up on: after three a minute it waits 1, 2, 4 s; a stop ends it',
+    { timeout: 20_000 },
+    async () => {
+      const { link, manager, segmenters } = await setup();
+      const start = manager.start();
+      await segmenterCount(segmenters);
+      await segmenters[0]!.writeSegments(1);
+      await start;
+      const replacedAfter: number[] = [];
+      for (let n = 0; n < 5; n++) {
+        const diedAt = Date.now();
+        segmenters[n]!.die();
+        await waitFor(`restart ${n + 1}`, () => segmenters.length === n + 2, { timeoutMs: 10_000 });
+        replacedAfter.push(Date.now() - diedAt);
+        await segmenters[n + 1]!.writeSegments(1);
+      }
+      // Three at once, then the fourth after 1 s and the fifth after 2 s; the stream live throughout.
+      expect(replacedAfter.slice(0, 3).every((ms) => ms < 500)).toBe(true);
+      expect(replacedAfter[3]).toBeGreaterThanOrEqual(950);
+      expect(replacedAfter[4]).toBeGreaterThanOrEqual(1950);
+      expect(manager.state).toBe('live');
+      expect(manager.info().lastError).toMatchObject({
+        code: 'WEB_ERR_SEGMENTER_FAILED',
+        message: expect.stringContaining('trying again in 2 s'),
+      });
+      // Dying once more, then stopped during the 4 s wait: nothing is started after the stop.
+      segmenters[5]!.die();
+      await manager.stop();
+      await new Promise((resolve) => setTimeout(resolve, 4500));
+      expect(segmenters).toHaveLength(6);
+      expect(manager.state).toBe('idle');
+      expect(link.commands.map((c) => c.action)).toEqual(['start', 'stop']);
+    },
+  );
 
   test('shutdown while a start waits: the start answers WEB_ERR_SHUTTING_DOWN at once', async () => {
     const { manager, segmenters } = await setup();

@@ -24,6 +24,8 @@ export interface SegmenterOptions {
   readonly ffmpegPath: string;
   /** `udp://host:port` to listen on. */
   readonly input: string;
+  /** Addresses the camera's datagrams may come from (ffmpeg drops the others); empty: any. */
+  readonly sources?: readonly string[];
   readonly hlsDir: string;
   readonly segmentSeconds: number;
   readonly listSize: number;
@@ -89,20 +91,32 @@ export const PROBE_MODES: Record<ProbeMode, readonly string[]> = {
   full: ['-probesize', '1600000', '-analyzeduration', '1500000'],
 };
 
+/**
+ * A packet whose PTS lies more than 10 s after its DTS is not the camera's (no live encoder holds a
+ * frame that long): garbage on the UDP port that happened to start a PES on the video PID. ffmpeg's
+ * mp4 muxer stops on a PTS hours after the DTS ("pts/dts pair unsupported"), so such a PTS is set to
+ * the DTS before it gets there. Camera frames (PTS = DTS without B-frames, a few frames apart with) pass.
+ */
+export const SANE_TIMESTAMPS = ['-bsf:v', 'setts=pts=if(gt(PTS-DTS\\,10/TB)\\,DTS\\,PTS)'] as const;
+
 /** fMP4 for the packager: `-c copy`, an empty moov first, one moof + mdat per frame, flushed at once. */
 export const FMP4_OUTPUT_OPTIONS = [
-  ...['-c', 'copy', '-f', 'mp4'],
+  ...['-c', 'copy', ...SANE_TIMESTAMPS, '-f', 'mp4'],
   ...['-movflags', 'empty_moov+default_base_moof+frag_every_frame+skip_trailer', '-flush_packets', '1'],
 ] as const;
 
-/** The UDP input: bound to the configured host, big buffers, overruns logged rather than fatal. */
-export function udpInputUrl(listen: string): string {
+/**
+ * The UDP input: bound to the configured host, big buffers, overruns logged rather than fatal, and
+ * with `sources` (UDP_SOURCES) only the camera's datagrams (ffmpeg's udp protocol drops the others).
+ */
+export function udpInputUrl(listen: string, sources: readonly string[] = []): string {
   const { host, port } = parseUdpTarget(listen);
   const hostPart = host.includes(':') ? `[${host}]` : host;
   // fifo_size counts 188-byte packets (≈5.4 MB); buffer_size is the kernel receive buffer.
   // Without localaddr ffmpeg binds 0.0.0.0 whatever host the URL names.
   const query = `localaddr=${host}&fifo_size=28672&buffer_size=4194304&overrun_nonfatal=1`;
-  return `udp://${hostPart}:${port}?${query}`;
+  const only = sources.length > 0 ? `&sources=${sources.join(',')}` : '';
+  return `udp://${hostPart}:${port}?${query}${only}`;
 }
 
 /** Whether a process's command line is a segmenter of ours listening on `listen`. */
@@ -126,7 +140,7 @@ export function segmenterArguments(options: SegmenterOptions): { input: string[]
   return {
     input: [...logging, ...PROBE_OPTIONS, '-f', 'mpegts'],
     output: [
-      ...['-c', 'copy', '-f', 'hls'],
+      ...['-c', 'copy', ...SANE_TIMESTAMPS, '-f', 'hls'],
       ...['-hls_time', String(options.segmentSeconds), '-hls_list_size', String(options.listSize)],
       ...['-hls_flags', flags.join('+'), '-start_number', String(options.startNumber ?? 0)],
       ...['-hls_segment_filename', join(options.hlsDir, segmentTemplate(options.streamId))],
@@ -222,7 +236,7 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
     const { input, output } = segmenterArguments(this.#options);
     const command = ffmpeg({ stdoutLines: 20 })
       .setFfmpegPath(this.#options.ffmpegPath)
-      .input(udpInputUrl(this.#options.input))
+      .input(udpInputUrl(this.#options.input, this.#options.sources))
       .inputOptions(input)
       .output(this.#options.format === 'fmp4' ? this.#mediaSink() : this.playlistPath)
       .outputOptions(output);

@@ -4,6 +4,7 @@
  * from its status, and torn down when the camera stops. The pure rules are in stream-state.ts.
  */
 import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CameraStatus, StreamInfo, StreamState } from '@camstream/protocol';
 import type { ServiceConfig } from '../config.js';
@@ -24,6 +25,7 @@ export interface StreamManagerOptions {
     | 'cameraId'
     | 'hlsDir'
     | 'udpListen'
+    | 'udpSources'
     | 'cameraTarget'
     | 'startTimeoutMs'
     | 'inputSilenceMs'
@@ -41,6 +43,9 @@ export interface StreamManagerOptions {
 
 /** Who started the stream: the service's API, or the camera on someone else's command. */
 type Origin = 'api' | 'camera';
+
+/** The longest wait before restarting a segmenter that keeps crashing. */
+const MAX_RESTART_DELAY_MS = 30_000;
 
 /** Failures after which a camera that was told to start should be told to stop again. */
 const STOP_CAMERA_AFTER: readonly ErrorCode[] = [
@@ -67,8 +72,11 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   #startWait: Promise<void> | undefined;
   /** Aborts the start or restart that is waiting for a playable playlist. */
   #inflight: AbortController | undefined;
-  /** Aborts the wait of a segmenter restarted after a silence (plain HLS) for the video's return. */
-  #afterSilence: AbortController | undefined;
+  /** A segmenter replacement under way (its delay, its wait for the video); a teardown aborts it. */
+  #replacement: AbortController | undefined;
+  #backoffMs = 0;
+  /** Who started the current stream. */
+  #origin: Origin = 'api';
   #queue: Promise<unknown> = Promise.resolve();
   #closing = false;
   #closed: Promise<void> | undefined;
@@ -208,6 +216,8 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     this.#setState('starting');
     this.#activeDuringStart = false;
     this.#restarts.reset();
+    this.#backoffMs = 0;
+    this.#origin = origin;
     const controller = new AbortController();
     this.#inflight = controller;
     let commandId: string | undefined;
@@ -264,6 +274,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     const segmenter = this.#createSegmenter({
       ffmpegPath: this.#config.ffmpegPath,
       input: this.#config.udpListen,
+      sources: this.#config.udpSources ?? [],
       hlsDir: this.#config.hlsDir,
       segmentSeconds: this.#config.hlsSegmentSeconds,
       listSize: this.#config.hlsListSize,
@@ -295,7 +306,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   /** Stops the segmenter and removes the files; idle afterwards. Runs inside the queue. */
   async #teardown(): Promise<void> {
     this.#input.stop();
-    this.#afterSilence?.abort();
+    this.#replacement?.abort();
     if (this.#state !== 'idle') this.#setState('stopping');
     const run = this.#run;
     this.#run = undefined;
@@ -371,76 +382,86 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     );
     this.#emitChange();
     if (camera === 'offline') this.#endStream(true);
-    else if (this.#output.restartAfterSilence) {
-      void this.#enqueue(() => this.#restartAfterSilence()).catch((err: unknown) =>
-        this.#log.error({ err }, 'could not restart the segmenter after a silence'),
-      );
-    }
-  }
-
-  /**
-   * Plain HLS: a fresh segmenter, listening, so that the video after a silence begins a segment of
-   * its own after EXT-X-DISCONTINUITY. It waits for the video as long as the stream is live (not
-   * START_TIMEOUT_MS: the camera may be back in a minute), outside the queue so a stop is not held.
-   */
-  async #restartAfterSilence(): Promise<void> {
-    const run = this.#run;
-    if (!run || this.#state !== 'live' || this.#input.state !== 'silent') return;
-    this.#log.info('restarting the segmenter for when the video comes back');
-    this.#run = undefined; // its exit is asked for, not a death to restart from
-    await run.segmenter.close();
-    const next = await this.#spawnSegmenter(run.origin, { restart: true, joining: true });
-    const controller = new AbortController();
-    this.#afterSilence = controller;
-    void next.exited().then(() => controller.abort());
-    this.#output
-      .waitUntilPlayable(next.streamId, controller.signal)
-      .then(() => {
-        if (this.#run?.segmenter === next) this.#input.kick();
-        return this.#output.afterRestart(next.streamId);
-      })
-      .catch((err: unknown) => {
-        // Aborted by a stop, or this segmenter died (and #onSegmenterDied replaces it).
-        if (!controller.signal.aborted)
-          this.#log.warn({ err }, 'the segmenter restarted after a silence failed');
-      });
+    // Plain HLS: ffmpeg's hls muxer would fold the silence into one long segment; a fresh segmenter
+    // begins the video after it with a segment of its own, after EXT-X-DISCONTINUITY.
+    else if (this.#output.restartAfterSilence) this.#replaceSegmenter('no video from the camera', false);
   }
 
   #onSegmenterDied(segmenter: SegmenterLike, exit: SegmenterExit): void {
     // While starting, #untilPlayable sees the exit itself; after teardown nothing is left to do.
     if (this.#closing || this.#run?.segmenter !== segmenter || this.#state !== 'live') return;
-    void this.#enqueue(() => this.#restart(segmenter, exit)).catch((err: unknown) =>
-      this.#log.error({ err }, 'segmenter restart failed'),
-    );
+    this.#replaceSegmenter(`it died (${exit.reason})`, true);
   }
 
-  /** Replaces a segmenter that died while live; the playlist continues with a discontinuity. */
-  async #restart(dead: SegmenterLike, exit: SegmenterExit): Promise<void> {
-    const run = this.#run;
-    if (!run || run.segmenter !== dead || this.#state !== 'live') return;
-    const giveUp = async (reason: string) => {
-      if (run.origin === 'api') this.#link.publishCommand('stop');
-      this.#awaitingCameraStop = run.origin === 'api';
-      await this.#teardown();
-      this.#fail(createError('WEB_ERR_SEGMENTER_FAILED', reason));
-    };
-    if (!this.#restarts.take()) return giveUp(`it died again (${exit.reason}); restarts exhausted`);
-    this.#log.warn({ reason: exit.reason }, 'restarting the segmenter');
-    const controller = new AbortController();
-    this.#inflight = controller;
-    try {
-      const next = await this.#spawnSegmenter(run.origin, { restart: true, joining: true });
-      await this.#untilPlayable(next, controller.signal);
-      this.#input.kick(); // a playable run had media, whether or not it has reported it yet
-      await this.#output.afterRestart(next.streamId);
-      this.#log.info({ streamId: next.streamId }, 'segmenter restarted');
-    } catch (err) {
-      const error = asServiceError(err);
-      // A stop or shutdown cancelled the restart: the operation queued behind this one cleans up.
-      if (error.code === 'WEB_ERR_START_CANCELLED' || error.code === 'WEB_ERR_SHUTTING_DOWN') return;
-      await giveUp(`the restarted segmenter failed: ${error.message}`);
-    } finally {
-      if (this.#inflight === controller) this.#inflight = undefined;
+  /**
+   * A segmenter that crashes again and again (garbage on the UDP port can do that) is restarted
+   * after 1, 2, 4… up to 30 s once more than three crashes fall within a minute; never given up on
+   * while the stream is live, so that no one has to press Start again. The delay is recorded as
+   * lastError.
+   */
+  #restartDelayMs(): number {
+    if (this.#restarts.take()) {
+      this.#backoffMs = 0;
+      return 0;
     }
+    this.#backoffMs = Math.min(MAX_RESTART_DELAY_MS, Math.max(1000, this.#backoffMs * 2));
+    return this.#backoffMs;
+  }
+
+  /** Replaces the live segmenter (at once, or after a delay); the playlist continues after a discontinuity. */
+  #replaceSegmenter(reason: string, crashed: boolean): void {
+    const delayMs = crashed ? this.#restartDelayMs() : 0;
+    if (delayMs > 0) {
+      const message = `${reason}; it keeps failing, trying again in ${delayMs / 1000} s`;
+      this.#log.error({ delayMs }, `segmenter: ${message}`);
+      this.#fail(createError('WEB_ERR_SEGMENTER_FAILED', message));
+    } else {
+      this.#log.warn({ reason }, 'restarting the segmenter');
+    }
+    const replacement = new AbortController(); // aborted by a teardown
+    this.#replacement?.abort();
+    this.#replacement = replacement;
+    const { signal } = replacement;
+    void (async () => {
+      if (delayMs > 0) await sleep(delayMs, undefined, { signal }).catch(() => {});
+      if (signal.aborted) return;
+      const next = await this.#enqueue(() => this.#replace(signal));
+      if (next) await this.#whenPlayableAgain(next, signal, reason);
+    })().catch((err: unknown) => this.#log.error({ err }, 'could not restart the segmenter'));
+  }
+
+  /** Inside the queue: the old segmenter stopped, a new one listening for the camera. */
+  async #replace(signal: AbortSignal): Promise<SegmenterLike | undefined> {
+    if (signal.aborted || this.#state !== 'live' || this.#closing) return undefined;
+    const old = this.#run;
+    this.#run = undefined; // its exit is asked for, not a death to restart from
+    await old?.segmenter.close();
+    try {
+      return await this.#spawnSegmenter(this.#origin, { restart: true, joining: true });
+    } catch (err) {
+      this.#replaceSegmenter(`it could not start (${asServiceError(err).message})`, true);
+      return undefined;
+    }
+  }
+
+  /**
+   * Outside the queue, so that a stop is not held up, and without START_TIMEOUT_MS (the camera may
+   * be back in a minute): ends with the stream, or with this segmenter (which is then replaced).
+   */
+  async #whenPlayableAgain(next: SegmenterLike, signal: AbortSignal, reason: string): Promise<void> {
+    const wait = new AbortController();
+    signal.addEventListener('abort', () => wait.abort(), { once: true });
+    void next.exited().then(() => wait.abort());
+    try {
+      await this.#output.waitUntilPlayable(next.streamId, wait.signal);
+    } catch {
+      return;
+    }
+    if (this.#run?.segmenter !== next) return;
+    this.#input.kick(); // a playable run had media, whether or not it has reported it yet
+    this.#log.info({ streamId: next.streamId, reason }, 'segmenter restarted');
+    await this.#output.afterRestart(next.streamId).catch((err: unknown) => {
+      this.#log.warn({ err }, 'could not remove the earlier run’s segments');
+    });
   }
 }
