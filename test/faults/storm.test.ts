@@ -14,22 +14,11 @@ import { childProcesses, commandLine } from '../helpers/processes.js';
 import { json, startSystem, type System } from '../helpers/system.js';
 import { haveTools } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
+import { seededRandom } from '../helpers/random.js';
 
 const ready = haveTools('ffmpeg', 'mosquitto');
 const REQUESTS = 200;
 const CLIENTS = 8;
-
-/** A small seeded PRNG (mulberry32): the same seed, the same storm. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** POST on a connection of its own, closed after the answer: the clients hold no sockets afterwards. */
 function post(system: System, path: string): Promise<{ status: number; code?: string }> {
@@ -64,7 +53,7 @@ describe.runIf(ready)('a storm of starts and stops', () => {
 
   test(`${REQUESTS} start and stop requests from ${CLIENTS} concurrent clients: one segmenter at most, a consistent end, nothing leaked`, async () => {
     const seed = Number(process.env.CAMSTREAM_STORM_SEED ?? Date.now() % 1_000_000);
-    const next = random(seed);
+    const next = seededRandom(seed);
     const system = await startSystem(cleanup, { broker: 'mosquitto' });
     const web = system.web.proc.pid!;
     const agent = system.agent!.proc.pid!;

@@ -10,6 +10,7 @@ import {
   stampToEpochMs,
   stampValue,
 } from '@camstream/protocol';
+import { seededRandom } from '../../../test/helpers/random.js';
 
 const MS = 1_712_345_678_901; // an epoch-ms time in 2024
 const TWO_POW_32 = 2 ** 32;
@@ -18,18 +19,6 @@ interface Frame {
   width: number;
   height: number;
   luma: (x: number, y: number) => number;
-}
-
-/** A deterministic PRNG (mulberry32): noisy frames, same noise on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -44,7 +33,7 @@ function stampedFrame(
 ): Frame {
   const scale = width / 640;
   const blocks = stampBits(ms);
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pixels = new Float64Array(width * height);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -130,7 +119,7 @@ describe('readStamp', () => {
     expect(read({ width: 640, height: 480, luma: () => 0 })).toBeUndefined(); // no white guard
     expect(read({ ...busy, luma: (x, y) => 255 - busy.luma(x, y) })).toBeUndefined(); // inverted
     for (let seed = 1; seed <= 20; seed++) {
-      const next = random(seed);
+      const next = seededRandom(seed);
       expect(read({ width: 640, height: 480, luma: () => Math.floor(next() * 256) })).toBeUndefined();
     }
   });

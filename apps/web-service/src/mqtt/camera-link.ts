@@ -84,7 +84,8 @@ export class CameraLink extends EventEmitter<CameraLinkEvents> {
   /** A live (not retained) message came from the camera since the last connect: it is subscribed. */
   #cameraHeard = false;
   readonly #resendMs: number;
-  readonly #invalidLog = new LogBudget(10, 10_000);
+  /** One budget per topic, so that a flood on one does not hide the other. */
+  readonly #invalidLog = new Map<string, LogBudget>();
 
   constructor(options: CameraLinkOptions) {
     super();
@@ -181,7 +182,9 @@ export class CameraLink extends EventEmitter<CameraLinkEvents> {
 
   /** Another client may publish garbage as fast as it likes: a budget keeps the log readable. */
   #logInvalid(topic: string, error: string, message: string): void {
-    const { log, suppressedBefore } = this.#invalidLog.spend();
+    let budget = this.#invalidLog.get(topic);
+    if (!budget) this.#invalidLog.set(topic, (budget = new LogBudget(10, 10_000)));
+    const { log, suppressedBefore } = budget.spend();
     if (suppressedBefore > 0)
       this.#log.warn({ suppressed: suppressedBefore }, 'more invalid payloads, not logged');
     if (log) this.#log.warn({ topic, error }, message);

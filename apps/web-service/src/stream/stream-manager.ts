@@ -77,6 +77,8 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   #backoffMs = 0;
   /** Who started the current stream. */
   #origin: Origin = 'api';
+  /** When the current segmenter was spawned (epoch ms). */
+  #runSpawnedAt = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #closing = false;
   #closed: Promise<void> | undefined;
@@ -283,6 +285,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
       ...runOptions,
     });
     this.#run = { segmenter, origin };
+    this.#runSpawnedAt = Date.now();
     segmenter.on('died', (exit) => this.#onSegmenterDied(segmenter, exit));
     segmenter.on('media', () => {
       if (this.#run?.segmenter === segmenter) this.#input.kick();
@@ -383,8 +386,11 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     this.#emitChange();
     if (camera === 'offline') this.#endStream(true);
     // Plain HLS: ffmpeg's hls muxer would fold the silence into one long segment; a fresh segmenter
-    // begins the video after it with a segment of its own, after EXT-X-DISCONTINUITY.
-    else if (this.#output.restartAfterSilence) this.#replaceSegmenter('no video from the camera', false);
+    // begins the video after it with a segment of its own, after EXT-X-DISCONTINUITY. One started
+    // since the last video (replacing one that died) is fresh already, and may still be probing.
+    else if (this.#output.restartAfterSilence && this.#runSpawnedAt <= lastMediaAt) {
+      this.#replaceSegmenter('no video from the camera', false);
+    }
   }
 
   #onSegmenterDied(segmenter: SegmenterLike, exit: SegmenterExit): void {
