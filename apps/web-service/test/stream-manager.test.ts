@@ -316,6 +316,20 @@ describe('StreamManager', () => {
     expect(await files()).toEqual([]);
   });
 
+  test('plain HLS: a segmenter that replaced one that died is fresh already: a silence while it probes does not replace it again', async () => {
+    const { manager, segmenters } = await setup(5000, 300);
+    const start = manager.start();
+    await segmenterCount(segmenters);
+    await segmenters[0]!.writeSegments(2);
+    await start;
+    segmenters[0]!.die();
+    await waitFor('a replacement', () => segmenters.length === 2);
+    await waitFor('silent', () => manager.info().input?.state === 'silent'); // it is still probing
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(segmenters).toHaveLength(2);
+    expect(manager.state).toBe('live');
+  });
+
   test(
     'a segmenter that keeps dying is never given up on: after three a minute it waits 1, 2, 4 s; a stop ends it',
     { timeout: 20_000 },
