@@ -10,7 +10,6 @@ import { describe, expect, test } from 'vitest';
 import type { CamstreamStats } from '../apps/web-client/src/stats/types.js';
 import { launchBrowser } from './helpers/browser.js';
 import { useCleanup } from './helpers/cleanup.js';
-import { recordFigures } from './helpers/figures.js';
 import { startSystem, ROOT } from './helpers/system.js';
 import { CHROMIUM_PATH, haveTools } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
@@ -99,48 +98,6 @@ describe.runIf(ready)('the web client in Chromium', () => {
     );
     await page.screenshot({ path: join(SHOTS, 'client-stopped.png') });
     expect(consoleErrors).toEqual([]);
-  });
-
-  test('the player is built anew every ?renew= minutes: the last picture stays up meanwhile, playback goes on', async () => {
-    const system = await startSystem(cleanup, { broker: 'embedded' });
-    const browser = await launchBrowser(cleanup);
-    const page = await browser.newPage();
-    const pageErrors: string[] = [];
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`${system.baseUrl}/?stats=1&renew=0.1`); // every 6 s
-    await page.getByTestId('camera-state').and(page.locator('[data-state="idle"]')).waitFor();
-    await page.getByTestId('start').click();
-    await waitFor('playback to begin', async () => (await videoTime(page)) > 0.5, { timeoutMs: 15_000 });
-    const instances = await page.evaluateHandle(() => {
-      const seen = new Set<unknown>();
-      const poll = setInterval(() => seen.add((window as { __camstreamHls?: unknown }).__camstreamHls), 50);
-      return { seen, poll };
-    });
-    const posters: boolean[] = [];
-    const until = Date.now() + 14_000;
-    while (Date.now() < until) {
-      posters.push(await page.evaluate(() => document.querySelector('video')!.hasAttribute('poster')));
-      await page.waitForTimeout(100);
-    }
-    const built = await instances.evaluate(({ seen, poll }) => {
-      clearInterval(poll);
-      return [...seen].filter(Boolean).length;
-    });
-    expect(built).toBeGreaterThanOrEqual(3); // the first, and a new one every 6 s
-    expect(posters.some(Boolean)).toBe(true); // the last picture was up while a new one started
-    expect(await page.evaluate(() => document.querySelector('video')!.hasAttribute('poster'))).toBe(false);
-    const stats = (await page.evaluate(
-      () => (window as { __camstreamStats?: CamstreamStats }).__camstreamStats,
-    ))!;
-    // The longest time without a new frame on screen: a renewal's freeze.
-    const at = stats.samples.map((s) => s.at).filter((t) => t > until - 14_000);
-    const freezeMs = Math.max(...at.slice(1).map((t, i) => t - at[i]!));
-    expect(freezeMs).toBeLessThan(2500);
-    const t0 = await videoTime(page);
-    await page.waitForTimeout(1000);
-    expect((await videoTime(page)) - t0).toBeGreaterThan(0.5);
-    expect(pageErrors).toEqual([]);
-    recordFigures({ renewals: built - 1, longestFreezeMs: Math.round(freezeMs) });
   });
 
   test('the camera being offline is shown in words, not a blank video', async () => {

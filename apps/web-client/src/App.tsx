@@ -14,11 +14,9 @@ import { StatsOverlay } from './stats/StatsOverlay';
 export interface AppProps {
   /** Present with `?stats=1`: playback is measured and the figures shown over the video. */
   stats?: StatsCollector;
-  /** `?renew=<minutes>`; undefined: the player's default (PLAYER_RENEW_MS). */
-  renewAfterMs?: number | undefined;
 }
 
-export function App({ stats, renewAfterMs }: AppProps) {
+export function App({ stats }: AppProps) {
   const { info, connection, refresh } = useStreamInfo();
   const onStartAnswered = useCallback(() => stats?.startAnswered(), [stats]);
   const controls = useStreamControls(refresh, onStartAnswered);
@@ -78,13 +76,7 @@ export function App({ stats, renewAfterMs }: AppProps) {
         </section>
 
         <section className="stage" aria-label="Live video">
-          <Player
-            src={view.playerSrc}
-            lowLatency={view.lowLatency}
-            onStatus={onPlayerStatus}
-            stats={stats}
-            {...(renewAfterMs !== undefined && { renewAfterMs })}
-          />
+          <Player src={view.playerSrc} lowLatency={view.lowLatency} onStatus={onPlayerStatus} stats={stats} />
           {view.overlay && <VideoOverlay overlay={view.overlay} onDismissError={dismiss} />}
           {stats && view.playerSrc && <StatsOverlay collector={stats} />}
           {view.stream.state === 'live' && player === 'buffering' && (

@@ -14,13 +14,10 @@ export function PlayerOnly({
   src,
   lowLatency,
   stats,
-  renewAfterMs,
 }: {
   src: string;
   lowLatency: boolean;
   stats: StatsCollector;
-  /** `?renew=<minutes>`; undefined: the player's default. */
-  renewAfterMs?: number | undefined;
 }) {
   const [status, setStatus] = useState<PlayerStatus>('loading');
   const onStatus = useCallback((_src: string, next: PlayerStatus) => setStatus(next), []);
@@ -28,13 +25,7 @@ export function PlayerOnly({
     <div className="page">
       <main className="main">
         <section className="stage" aria-label="Live video">
-          <Player
-            src={src}
-            lowLatency={lowLatency}
-            onStatus={onStatus}
-            stats={stats}
-            {...(renewAfterMs !== undefined && { renewAfterMs })}
-          />
+          <Player src={src} lowLatency={lowLatency} onStatus={onStatus} stats={stats} />
           <StatsOverlay collector={stats} />
           {status !== 'playing' && (
             <span className="stage-buffering" role="status" data-status={status}>

@@ -11,13 +11,12 @@ if (!root) throw new Error('index.html has no #root element');
 const mode = pageMode(window.location.search, window.location.href);
 // One collector for the page's life: window.__camstreamStats is there from the start.
 const stats = mode.stats ? new StatsCollector(window) : undefined;
-const renewAfterMs = mode.renewAfterMs ?? undefined;
 createRoot(root).render(
   <StrictMode>
     {mode.src !== null && stats ? (
-      <PlayerOnly src={mode.src} lowLatency={mode.lowLatency} stats={stats} renewAfterMs={renewAfterMs} />
+      <PlayerOnly src={mode.src} lowLatency={mode.lowLatency} stats={stats} />
     ) : (
-      <App stats={stats} renewAfterMs={renewAfterMs} />
+      <App stats={stats} />
     )}
   </StrictMode>,
 );

@@ -15,22 +15,12 @@ const BASE = 'http://127.0.0.1:8080/';
 
 describe('pageMode', () => {
   test('the normal page by default', () => {
-    expect(pageMode('', BASE)).toEqual({ stats: false, src: null, lowLatency: false, renewAfterMs: null });
-    expect(pageMode('?stats=0', BASE)).toEqual({
-      stats: false,
-      src: null,
-      lowLatency: false,
-      renewAfterMs: null,
-    });
+    expect(pageMode('', BASE)).toEqual({ stats: false, src: null, lowLatency: false });
+    expect(pageMode('?stats=0', BASE)).toEqual({ stats: false, src: null, lowLatency: false });
   });
 
   test('?stats=1 measures', () => {
-    expect(pageMode('?stats=1', BASE)).toEqual({
-      stats: true,
-      src: null,
-      lowLatency: false,
-      renewAfterMs: null,
-    });
+    expect(pageMode('?stats=1', BASE)).toEqual({ stats: true, src: null, lowLatency: false });
   });
 
   test('?src= plays that URL, any origin, and measures', () => {
@@ -39,23 +29,13 @@ describe('pageMode', () => {
       stats: true,
       src,
       lowLatency: false,
-      renewAfterMs: null,
     });
     expect(pageMode('?stats=1&src=%2Fhls%2Fstream.m3u8', BASE)).toEqual({
       stats: true,
       src: 'http://127.0.0.1:8080/hls/stream.m3u8',
       lowLatency: false,
-      renewAfterMs: null,
     });
     expect(pageMode('?src=%2Fhls%2Fstream.m3u8&ll=1', BASE).lowLatency).toBe(true);
-  });
-
-  test('?renew=<minutes> sets how often the player is built anew; 0 never; nonsense is the default', () => {
-    expect(pageMode('?renew=2', BASE).renewAfterMs).toBe(120_000);
-    expect(pageMode('?renew=0.5', BASE).renewAfterMs).toBe(30_000);
-    expect(pageMode('?renew=0', BASE).renewAfterMs).toBe(0);
-    for (const bad of ['?renew=-1', '?renew=soon', '?renew=', ''])
-      expect(pageMode(bad, BASE).renewAfterMs).toBeNull();
   });
 
   test('a src that is not an http(s) URL is ignored', () => {

@@ -6,7 +6,7 @@ import { useEffect, useRef } from 'react';
 import Hls, { type ErrorData } from 'hls.js';
 import type { PlayerStatus } from '../logic/view';
 import type { StatsCollector } from '../stats/collector';
-import { hlsConfigFor, MEDIA_RECOVERY_WINDOW_MS, PLAYER_RENEW_MS, rebuildDelayMs } from './hls-config';
+import { hlsConfigFor, MEDIA_RECOVERY_WINDOW_MS, rebuildDelayMs } from './hls-config';
 import { bufferedAhead, holdLiveEdge, START_BUFFER_S, START_WAIT_MS } from './live-edge';
 
 declare global {
@@ -20,48 +20,19 @@ type Report = (status: PlayerStatus) => void;
 type OnHls = (hls: Hls | null) => void;
 type Close = () => void;
 
-/** The picture on screen as an image (for the poster while the player is built anew), if it can be read. */
-function snapshot(video: HTMLVideoElement): string | undefined {
-  if (video.readyState < HTMLMediaElement.HAVE_CURRENT_DATA || video.videoWidth === 0) return undefined;
-  try {
-    const canvas = document.createElement('canvas');
-    canvas.width = video.videoWidth;
-    canvas.height = video.videoHeight;
-    canvas.getContext('2d')?.drawImage(video, 0, 0);
-    return canvas.toDataURL('image/jpeg', 0.85);
-  } catch {
-    return undefined; // a tainted canvas (a cross-origin picture): no poster, a short black instead
-  }
-}
-
-/**
- * hls.js, rebuilt with backoff after fatal errors for as long as the stream is live (until close),
- * and built anew every `renewAfterMs` of playback to give back what the MediaSource holds (see
- * PLAYER_RENEW_MS), with the last picture as the poster meanwhile.
- */
+/** hls.js, rebuilt with backoff after fatal errors for as long as the stream is live (until close). */
 function playWithHlsJs(
   video: HTMLVideoElement,
   src: string,
   lowLatency: boolean,
   report: Report,
   onHls: OnHls,
-  renewAfterMs: number,
 ): Close {
   let hls: Hls | null = null;
   let closed = false;
   let attempt = 0;
   let lastMediaRecovery = -Infinity;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let renewTimer: ReturnType<typeof setTimeout> | undefined;
-
-  const renew = () => {
-    if (closed || !hls) return;
-    const poster = snapshot(video);
-    if (poster) video.poster = poster;
-    teardown();
-    build();
-    video.addEventListener('playing', () => video.removeAttribute('poster'), { once: true });
-  };
 
   const teardown = () => {
     if (!hls) return;
@@ -91,8 +62,6 @@ function playWithHlsJs(
 
   function build() {
     if (closed) return;
-    clearTimeout(renewTimer);
-    if (renewAfterMs > 0) renewTimer = setTimeout(renew, renewAfterMs);
     const instance = new Hls(hlsConfigFor(lowLatency));
     hls = instance;
     window.__camstreamHls = instance;
@@ -138,10 +107,8 @@ function playWithHlsJs(
   return () => {
     closed = true;
     clearTimeout(timer);
-    clearTimeout(renewTimer);
     clearInterval(edgeTimer);
     teardown();
-    video.removeAttribute('poster');
   };
 }
 
@@ -182,17 +149,9 @@ export interface PlayerProps {
   lowLatency?: boolean;
   /** Measures playback (`?stats=1`); must be stable. */
   stats?: StatsCollector;
-  /** Build the player anew this often while it plays (0: never); default PLAYER_RENEW_MS. */
-  renewAfterMs?: number;
 }
 
-export function Player({
-  src,
-  lowLatency = false,
-  onStatus,
-  stats,
-  renewAfterMs = PLAYER_RENEW_MS,
-}: PlayerProps) {
+export function Player({ src, lowLatency = false, onStatus, stats }: PlayerProps) {
   const videoRef = useRef<HTMLVideoElement>(null);
 
   useEffect(() => {
@@ -220,7 +179,7 @@ export function Player({
 
     let close: Close = () => undefined;
     const onHls: OnHls = (hls) => stats?.attachHls(hls);
-    if (Hls.isSupported()) close = playWithHlsJs(video, src, lowLatency, report, onHls, renewAfterMs);
+    if (Hls.isSupported()) close = playWithHlsJs(video, src, lowLatency, report, onHls);
     else if (video.canPlayType('application/vnd.apple.mpegurl') !== '')
       close = playNatively(video, src, report);
     else report('unsupported');
@@ -230,7 +189,7 @@ export function Player({
       video.removeEventListener('waiting', onWaiting);
       close();
     };
-  }, [src, lowLatency, onStatus, stats, renewAfterMs]);
+  }, [src, lowLatency, onStatus, stats]);
 
   return (
     <video

@@ -97,13 +97,3 @@ export function rebuildDelayMs(attempt: number): number {
 
 /** Two fatal media errors closer than this: recoverMediaError() did not help, rebuild instead. */
 export const MEDIA_RECOVERY_WINDOW_MS = 5_000;
-
-/**
- * A live stream played through Media Source Extensions makes Chromium's renderer grow by about the
- * stream's bitrate (≈20 MiB a minute at 2 Mbps, measured in Debian's Chromium with software
- * decoding, the same with a bare hls.js page or a hand-written MSE player, and not with a
- * progressive MP4), and gives it back when the MediaSource goes. A wall display left on for days
- * would run out of memory, so the player is built anew this often: a freeze of well under a second
- * on the last picture (kept as the poster), and the memory back. `?renew=<minutes>`, 0 for never.
- */
-export const PLAYER_RENEW_MS = 15 * 60_000;

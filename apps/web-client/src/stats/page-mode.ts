@@ -10,8 +10,6 @@ export interface PageMode {
   src: string | null;
   /** `?ll=1` with `src`: play it with the low-latency settings (an LL-HLS playlist). */
   lowLatency: boolean;
-  /** `?renew=<minutes>`: build the player anew this often while it plays (0: never); null: the default. */
-  renewAfterMs: number | null;
 }
 
 export function pageMode(search: string, base: string): PageMode {
@@ -26,12 +24,5 @@ export function pageMode(search: string, base: string): PageMode {
       // not a URL: ignored, the normal page shows
     }
   }
-  const rawRenew = params.get('renew')?.trim();
-  const renew = rawRenew ? Number(rawRenew) : NaN;
-  return {
-    stats: params.get('stats') === '1' || src !== null,
-    src,
-    lowLatency: params.get('ll') === '1',
-    renewAfterMs: Number.isFinite(renew) && renew >= 0 ? renew * 60_000 : null,
-  };
+  return { stats: params.get('stats') === '1' || src !== null, src, lowLatency: params.get('ll') === '1' };
 }
