@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import type { BrowserContext } from 'playwright-core';
@@ -14,6 +14,7 @@ import { startSystem } from '../test/helpers/system.js';
 import { CHROMIUM_PATH } from '../test/helpers/tools.js';
 import { parseArgs, USAGE, type BenchOptions } from './lib/args.js';
 import { buildOrCheck } from './lib/build.js';
+import { copyToLatest } from './lib/latest.js';
 import { machineInfo, type MachineInfo } from './lib/machine.js';
 import { median } from './lib/stats.js';
 import { Teardown } from './lib/teardown.js';
@@ -205,13 +206,8 @@ async function main(): Promise<number> {
     await writeReport(outDir, saved, browser);
 
     log(`report: ${relative(process.cwd(), join(outDir, 'report.md'))}`);
-    if (options.latest) {
-      const latest = join(RESULTS, 'latest');
-      if (resolve(latest) !== outDir) {
-        await rm(latest, { recursive: true, force: true });
-        await cp(outDir, latest, { recursive: true });
-        log(`copied to ${relative(process.cwd(), latest)}`);
-      }
+    if (options.latest && (await copyToLatest(outDir, join(RESULTS, 'latest')))) {
+      log(`copied to ${relative(process.cwd(), join(RESULTS, 'latest'))}`);
     }
     return 0;
   } finally {

@@ -1,7 +1,7 @@
 /** Command-line options of `npm run bench`. Pure. */
 import { SYSTEM_NAMES, type SystemName } from './types.js';
 
-export interface BenchOptions {
+export interface BenchOptions extends CommonOptions {
   /** Seconds of steady playback measured per system. */
   durationSec: number;
   /** Seconds after the first viewer's first frame that a second, fresh page joins the live stream; 0: none. */
@@ -38,6 +38,77 @@ export const USAGE = `npm run bench -- [options]
   --rerender <dir>     write report.md and latency.svg/.png again from <dir>/samples.json, measuring nothing
   --help               this text`;
 
+/** Reads the value of the flag being handled: as text, or as a number of at least `min`. */
+export interface FlagReader {
+  value(): string;
+  number(min: number): number;
+}
+
+/** What every bench command takes: where to write, whether to copy to latest, to build, to re-render. */
+export interface CommonOptions {
+  out: string | undefined;
+  latest: boolean;
+  build: boolean;
+  rerender: string | undefined;
+  help: boolean;
+}
+
+/** Handles `--out`, `--latest`, `--no-build`, `--rerender` and `--help`; false for any other flag. */
+export function commonFlag(flag: string, read: FlagReader, options: CommonOptions): boolean {
+  switch (flag) {
+    case '--out':
+      options.out = read.value();
+      return true;
+    case '--latest':
+      options.latest = true;
+      return true;
+    case '--no-build':
+      options.build = false;
+      return true;
+    case '--rerender':
+      options.rerender = read.value();
+      return true;
+    case '--help':
+    case '-h':
+      options.help = true;
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Walks `--flag value` and `--flag=value` arguments in order; `onFlag` handles one and returns false
+ * for a flag it does not know (an error that shows `usage`).
+ */
+export function scanArgs(
+  argv: readonly string[],
+  usage: string,
+  onFlag: (flag: string, read: FlagReader) => boolean,
+): void {
+  const rest = [...argv];
+  while (rest.length > 0) {
+    const arg = rest.shift()!;
+    const at = arg.indexOf('=');
+    const flag = at < 0 ? arg : arg.slice(0, at);
+    if (at >= 0) rest.unshift(arg.slice(at + 1));
+    const read: FlagReader = {
+      value() {
+        const next = rest.shift();
+        if (next === undefined || next.startsWith('--')) throw new Error(`${flag} needs a value`);
+        return next;
+      },
+      number(min) {
+        const text = read.value();
+        const parsed = Number(text);
+        if (!Number.isFinite(parsed) || parsed < min) throw new Error(`${flag} must be a number ≥ ${min}`);
+        return parsed;
+      },
+    };
+    if (!onFlag(flag, read)) throw new Error(`unknown argument ${arg}\n\n${usage}`);
+  }
+}
+
 export function parseArgs(argv: readonly string[]): BenchOptions {
   const options: BenchOptions = {
     durationSec: 30,
@@ -50,66 +121,34 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     rerender: undefined,
     help: false,
   };
-  const rest = [...argv];
-  const value = (flag: string): string => {
-    const next = rest.shift();
-    if (next === undefined || next.startsWith('--')) throw new Error(`${flag} needs a value`);
-    return next;
-  };
-  const positive = (flag: string, text: string, min: number): number => {
-    const number = Number(text);
-    if (!Number.isFinite(number) || number < min) throw new Error(`${flag} must be a number ≥ ${min}`);
-    return number;
-  };
-  while (rest.length > 0) {
-    const arg = rest.shift()!;
-    const [flag, inline] = arg.includes('=')
-      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
-      : [arg];
-    if (inline !== undefined) rest.unshift(inline);
+  scanArgs(argv, USAGE, (flag, read) => {
     switch (flag) {
       case '--duration':
-        options.durationSec = positive(flag, value(flag), 1);
-        break;
+        options.durationSec = read.number(1);
+        return true;
       case '--cold-starts':
-        options.coldStarts = Math.round(positive(flag, value(flag), 1));
-        break;
+        options.coldStarts = Math.round(read.number(1));
+        return true;
       case '--late-join':
-        options.lateJoinSec = positive(flag, value(flag), 0);
-        break;
+        options.lateJoinSec = read.number(0);
+        return true;
       case '--no-late-join':
         options.lateJoinSec = 0;
-        break;
-      case '--out':
-        options.out = value(flag);
-        break;
-      case '--latest':
-        options.latest = true;
-        break;
-      case '--no-build':
-        options.build = false;
-        break;
+        return true;
       case '--only':
-        options.systems = systemList(flag, value(flag));
+        options.systems = systemList(flag, read.value());
         if (options.systems.length !== 1) throw new Error(`--only takes one of ${SYSTEM_NAMES.join(', ')}`);
-        break;
+        return true;
       case '--systems':
-        options.systems = systemList(flag, value(flag));
-        break;
+        options.systems = systemList(flag, read.value());
+        return true;
       case '--with-plain':
         if (!options.systems.includes('ours-plain')) options.systems.push('ours-plain');
-        break;
-      case '--rerender':
-        options.rerender = value(flag);
-        break;
-      case '--help':
-      case '-h':
-        options.help = true;
-        break;
+        return true;
       default:
-        throw new Error(`unknown argument ${arg}\n\n${USAGE}`);
+        return commonFlag(flag, read, options);
     }
-  }
+  });
   if (options.out === undefined) options.latest = true;
   // Always in the same order, whatever the command line's: ours first, the peer last.
   options.systems = SYSTEM_NAMES.filter((name) => options.systems.includes(name));

@@ -5,10 +5,11 @@
  * bench/results/reliability-latest/. Everything on loopback; each run takes about five minutes here.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { commonFlag, scanArgs, type CommonOptions } from '../lib/args.js';
+import { copyToLatest } from '../lib/latest.js';
 import { renderReport, summarize, type FigureLine, type RunResult } from './report.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -18,6 +19,7 @@ const USAGE = `npm run bench:reliability -- [options]
   --suites <list>  comma-separated test folders or files (default test/faults,test/bad-input)
   --out <dir>      output folder (default bench/results/reliability/<ISO date-time>, copied to
                    bench/results/reliability-latest)
+  --latest         copy the report to bench/results/reliability-latest even with --out
   --no-build       skip \`npm run build\` (dist/ must exist)
   --rerender <dir> write report.md again from <dir>/figures.jsonl and <dir>/runs.json
   --help           this text`;
@@ -76,48 +78,72 @@ function write(out: string, runs: RunResult[], command: string, suites: string[]
   writeFileSync(join(out, 'report.md'), report);
 }
 
-function main(): void {
-  const { values } = parseArgs({
-    options: {
-      repeat: { type: 'string', default: '3' },
-      suites: { type: 'string', default: 'test/faults,test/bad-input' },
-      out: { type: 'string' },
-      'no-build': { type: 'boolean', default: false },
-      rerender: { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
+interface ReliabilityOptions extends CommonOptions {
+  repeat: number;
+  suites: string[];
+}
+
+const DEFAULT_SUITES = ['test/faults', 'test/bad-input'];
+
+function parseOptions(argv: readonly string[]): ReliabilityOptions {
+  const options: ReliabilityOptions = {
+    repeat: 3,
+    suites: DEFAULT_SUITES,
+    out: undefined,
+    latest: false,
+    build: true,
+    rerender: undefined,
+    help: false,
+  };
+  scanArgs(argv, USAGE, (flag, read) => {
+    switch (flag) {
+      case '--repeat':
+        options.repeat = read.number(1);
+        if (!Number.isInteger(options.repeat))
+          throw new Error(`--repeat must be a whole number ≥ 1\n${USAGE}`);
+        return true;
+      case '--suites':
+        options.suites = read.value().split(',').filter(Boolean);
+        return true;
+      default:
+        return commonFlag(flag, read, options);
+    }
   });
-  if (values.help) {
+  if (options.out === undefined) options.latest = true;
+  return options;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  if (options.help) {
     console.log(USAGE);
     return;
   }
-  if (values.rerender) {
+  if (options.rerender) {
     const { command, suites, runs } = JSON.parse(
-      readFileSync(join(values.rerender, 'runs.json'), 'utf8'),
+      readFileSync(join(options.rerender, 'runs.json'), 'utf8'),
     ) as {
       command: string;
       suites: string[];
       runs: RunResult[];
     };
-    write(values.rerender, runs, command, suites);
-    log(`wrote ${join(values.rerender, 'report.md')}`);
+    write(options.rerender, runs, command, suites);
+    log(`wrote ${join(options.rerender, 'report.md')}`);
     return;
   }
-  const repeat = Number(values.repeat);
-  if (!Number.isInteger(repeat) || repeat < 1)
-    throw new Error(`--repeat must be a whole number ≥ 1\n${USAGE}`);
-  const suites = values.suites.split(',').filter(Boolean);
+  const { repeat, suites } = options;
   const out =
-    values.out ?? join(ROOT, 'bench/results/reliability', new Date().toISOString().replace(/[:.]/g, '-'));
+    options.out ?? join(ROOT, 'bench/results/reliability', new Date().toISOString().replace(/[:.]/g, '-'));
   mkdirSync(out, { recursive: true });
   rmSync(join(out, 'figures.jsonl'), { force: true });
-  if (!values['no-build']) {
+  if (options.build) {
     log('building (npm run build)');
     if (spawnSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' }).status !== 0) {
       throw new Error('npm run build failed');
     }
   }
-  const command = `npm run bench:reliability -- --repeat ${repeat}${values.suites === 'test/faults,test/bad-input' ? '' : ` --suites ${values.suites}`}`;
+  const defaultSuites = suites.join(',') === DEFAULT_SUITES.join(',');
+  const command = `npm run bench:reliability -- --repeat ${repeat}${defaultSuites ? '' : ` --suites ${suites.join(',')}`}`;
   const runs: RunResult[] = [];
   for (let run = 1; run <= repeat; run += 1) {
     log(`run ${run} of ${repeat}: vitest run ${suites.join(' ')}`);
@@ -126,13 +152,12 @@ function main(): void {
     log(`run ${run}: ${last.passed} passed, ${last.failed} failed in ${Math.round(last.seconds)} s`);
     write(out, runs, command, suites);
   }
-  if (!values.out) {
-    const latest = join(ROOT, 'bench/results/reliability-latest');
-    rmSync(latest, { recursive: true, force: true });
-    cpSync(out, latest, { recursive: true });
-  }
+  if (options.latest) await copyToLatest(out, join(ROOT, 'bench/results/reliability-latest'));
   log(`report: ${join(out, 'report.md')}`);
   if (runs.some((run) => run.failed > 0)) process.exitCode = 1;
 }
 
-main();
+main().catch((err: unknown) => {
+  console.error(`[reliability] failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

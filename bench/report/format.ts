@@ -1,4 +1,5 @@
 /** Number formats, Markdown tables and the systems' column names, for the report. Pure. */
+import type { MachineInfo } from '../lib/machine.js';
 import type { Summary } from '../lib/stats.js';
 import { SYSTEM_NAMES, type SystemName, type SystemRun } from '../lib/types.js';
 
@@ -18,6 +19,19 @@ export const sub = (a: number | undefined, b: number | undefined) =>
 const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
 export const table = (head: string[], rows: (string | number)[][]) =>
   [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n');
+
+/** The machine and versions a report was measured on (older results have no load average). */
+export const machineTable = (machine: MachineInfo) =>
+  table(
+    ['', ''],
+    [
+      ['CPU', `${machine.cpu}, ${machine.cores} cores`],
+      ['memory', `${machine.memoryGiB} GiB`],
+      ['OS', machine.os],
+      ['load average before the run (1, 5, 15 min)', machine.loadAverage?.join(', ') ?? 'n/a'],
+      ...Object.entries(machine.versions).map(([name, version]) => [name, version]),
+    ],
+  );
 
 /** ours in LL-HLS (the service's default); older results without `hlsMode` were plain HLS. */
 export const isLowLatency = (run: SystemRun): boolean => run.system !== 'peer' && run.hlsMode === 'll';

@@ -4,7 +4,7 @@ import { summarize, type Summary } from '../lib/stats.js';
 import type { SystemName, SystemRun, ViewerRun } from '../lib/types.js';
 import { resourceFigures, STALL_GRACE_MS, stallsOf, startFigures, type StartFigures } from './analysis.js';
 import { lowLatencyStart, type LowLatencyStart } from './analysis-ll.js';
-import { cells, isLowLatency, label, medP95, ms, runsOf, table } from './format.js';
+import { cells, isLowLatency, label, machineTable, medP95, ms, runsOf, table } from './format.js';
 import { summaryTable } from './summary.js';
 import { packagerSection, whereTheTimeGoesLowLatency } from './where-ll.js';
 import { whereTheTimeGoesPlain } from './where-plain.js';
@@ -284,16 +284,7 @@ export function renderReport(input: ReportInput): string {
     '',
     '## The machine',
     '',
-    table(
-      ['', ''],
-      [
-        ['CPU', `${machine.cpu}, ${machine.cores} cores`],
-        ['memory', `${machine.memoryGiB} GiB`],
-        ['OS', machine.os],
-        ['load average before the run (1, 5, 15 min)', machine.loadAverage?.join(', ') ?? 'n/a'],
-        ...Object.entries(machine.versions).map(([name, version]) => [name, version]),
-      ],
-    ),
+    machineTable(machine),
     '',
     '## Commands that ran',
     '',

@@ -1,6 +1,7 @@
-/** Command-line options of `npm run bench:soak`, parsed as bench/lib/args.ts parses the bench's. Pure. */
+/** Command-line options of `npm run bench:soak`, read by bench/lib/args.ts's scanArgs as the bench's are. Pure. */
+import { commonFlag, scanArgs, type CommonOptions } from '../lib/args.js';
 
-export interface SoakOptions {
+export interface SoakOptions extends CommonOptions {
   /** Seconds of playback, counted from the viewer's first frame. */
   durationSec: number;
   /** Seconds between samples. */
@@ -53,53 +54,21 @@ export function parseArgs(argv: readonly string[]): SoakOptions {
     rerender: undefined,
     help: false,
   };
-  const rest = [...argv];
-  const value = (flag: string): string => {
-    const next = rest.shift();
-    if (next === undefined || next.startsWith('--')) throw new Error(`${flag} needs a value`);
-    return next;
-  };
-  const number = (flag: string, text: string, min: number): number => {
-    const parsed = Number(text);
-    if (!Number.isFinite(parsed) || parsed < min) throw new Error(`${flag} must be a number ≥ ${min}`);
-    return parsed;
-  };
-  while (rest.length > 0) {
-    const arg = rest.shift()!;
-    const [flag, inline] = arg.includes('=')
-      ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
-      : [arg];
-    if (inline !== undefined) rest.unshift(inline);
+  scanArgs(argv, USAGE, (flag, read) => {
     switch (flag) {
       case '--duration':
-        options.durationSec = number(flag, value(flag), 1);
-        break;
+        options.durationSec = read.number(1);
+        return true;
       case '--interval':
-        options.intervalSec = number(flag, value(flag), 0.5);
-        break;
+        options.intervalSec = read.number(0.5);
+        return true;
       case '--warmup':
-        options.warmupSec = number(flag, value(flag), 0);
-        break;
-      case '--out':
-        options.out = value(flag);
-        break;
-      case '--latest':
-        options.latest = true;
-        break;
-      case '--no-build':
-        options.build = false;
-        break;
-      case '--rerender':
-        options.rerender = value(flag);
-        break;
-      case '--help':
-      case '-h':
-        options.help = true;
-        break;
+        options.warmupSec = read.number(0);
+        return true;
       default:
-        throw new Error(`unknown argument ${arg}\n\n${USAGE}`);
+        return commonFlag(flag, read, options);
     }
-  }
+  });
   // A verdict needs a few samples after the warm-up.
   if (options.durationSec < 4 * options.intervalSec) {
     throw new Error(`--duration must be at least 4 × --interval (${4 * options.intervalSec} s)`);

@@ -1,6 +1,6 @@
 /** The soak's report.md: a plain-words summary, the rule, a verdict per series, the run and the machine. Pure. */
 import { median } from '../lib/stats.js';
-import { table } from '../report/format.js';
+import { machineTable, table } from '../report/format.js';
 import { STALL_GRACE_MS } from '../report/analysis.js';
 import { VIDEO } from '../systems/common.js';
 import { duration, formatValue } from './format.js';
@@ -193,16 +193,7 @@ export function renderReport(run: SoakRun): string {
     '',
     '## The machine',
     '',
-    table(
-      ['', ''],
-      [
-        ['CPU', `${machine.cpu}, ${machine.cores} cores`],
-        ['memory', `${machine.memoryGiB} GiB`],
-        ['OS', machine.os],
-        ['load average before the run (1, 5, 15 min)', machine.loadAverage.join(', ')],
-        ...Object.entries(machine.versions).map(([name, version]) => [name, version]),
-      ],
-    ),
+    machineTable(machine),
     '',
     '## Commands that ran',
     '',

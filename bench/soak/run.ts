@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { STREAM_PLAYLIST_NAME } from '@camstream/protocol';
@@ -14,6 +14,7 @@ import { launchBrowser } from '../lib/browser.js';
 import { startSystem } from '../../test/helpers/system.js';
 import { CHROMIUM_PATH } from '../../test/helpers/tools.js';
 import { buildOrCheck } from '../lib/build.js';
+import { copyToLatest } from '../lib/latest.js';
 import { machineInfo } from '../lib/machine.js';
 import { median } from '../lib/stats.js';
 import { Teardown } from '../lib/teardown.js';
@@ -189,13 +190,8 @@ async function main(): Promise<number> {
     await writeFile(join(outDir, 'samples.json'), JSON.stringify(run, null, 1) + '\n');
     await writeOutputs(outDir, run, browser);
     log(`report: ${relative(process.cwd(), join(outDir, 'report.md'))}`);
-    if (options.latest && !run.failure) {
-      const latest = join(RESULTS, 'soak-latest');
-      if (resolve(latest) !== outDir) {
-        await rm(latest, { recursive: true, force: true });
-        await cp(outDir, latest, { recursive: true });
-        log(`copied to ${relative(process.cwd(), latest)}`);
-      }
+    if (options.latest && !run.failure && (await copyToLatest(outDir, join(RESULTS, 'soak-latest')))) {
+      log(`copied to ${relative(process.cwd(), join(RESULTS, 'soak-latest'))}`);
     }
     return run.failure ? 1 : 0;
   } finally {

@@ -6,12 +6,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, test } from 'vitest';
 import { useCleanup } from '../helpers/cleanup.js';
-import { alive, encoderOf, streamInfo } from '../helpers/faults.js';
+import { alive, encoderOf, goLive, streamInfo } from '../helpers/faults.js';
 import { recordFigures } from '../helpers/figures.js';
 import { watchLive } from '../helpers/live-watch.js';
 import { mosquittoSub, type Subscription } from '../helpers/mqtt-cli.js';
 import { expectPlayableByFfmpeg } from '../helpers/player.js';
-import { json, startSystem, type System } from '../helpers/system.js';
+import { startSystem } from '../helpers/system.js';
 import { haveTools } from '../helpers/tools.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -25,13 +25,6 @@ const statusSince = (watch: Subscription, state: string, since: number) =>
       m.topic === 'cameras/cam1/status' && status.state === state && Date.parse(status.at ?? '') >= since
     );
   }) as Promise<{ state: string; at: string; message?: string }>;
-
-async function goLive(system: System): Promise<void> {
-  expect(await system.api('/api/stream/start', json())).toMatchObject({
-    status: 200,
-    body: { state: 'live' },
-  });
-}
 
 describe.runIf(ready)('faults at the camera', () => {
   const cleanup = useCleanup();
@@ -111,8 +104,7 @@ describe.runIf(ready)('faults at the camera', () => {
     await statusSince(watch, 'streaming', stoppedAt);
     const resumed = await waitFor(
       'a part after the discontinuity',
-      () =>
-        live.discontinuities.size > 0 && live.parts.find((p) => p.msn >= Math.max(...live.discontinuities)),
+      () => live.firstPartAfterDiscontinuity(),
       { timeoutMs: 15_000 },
     );
     await waitFor(

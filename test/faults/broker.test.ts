@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, test } from 'vitest';
 import { useCleanup } from '../helpers/cleanup.js';
-import { streamInfo } from '../helpers/faults.js';
+import { goLive, streamInfo } from '../helpers/faults.js';
 import { recordFigures } from '../helpers/figures.js';
 import { watchLive } from '../helpers/live-watch.js';
 import { mosquittoSub } from '../helpers/mqtt-cli.js';
@@ -35,13 +35,6 @@ function pollStates(system: System) {
       await loop;
     },
   };
-}
-
-async function goLive(system: System): Promise<void> {
-  expect(await system.api('/api/stream/start', json())).toMatchObject({
-    status: 200,
-    body: { state: 'live' },
-  });
 }
 
 /** The service's log lines (pino JSON) with `msg`. */

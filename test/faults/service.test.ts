@@ -7,7 +7,7 @@ import { createSocket } from 'node:dgram';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, test } from 'vitest';
 import { useCleanup } from '../helpers/cleanup.js';
-import { alive, streamInfo } from '../helpers/faults.js';
+import { alive, goLive, streamInfo } from '../helpers/faults.js';
 import { recordFigures } from '../helpers/figures.js';
 import { watchLive } from '../helpers/live-watch.js';
 import { expectPlayableByFfmpeg } from '../helpers/player.js';
@@ -17,13 +17,6 @@ import { startUdpProxy } from '../helpers/udp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
 
 const ready = haveTools('ffmpeg', 'ffprobe', 'mosquitto');
-
-async function goLive(system: System): Promise<void> {
-  expect(await system.api('/api/stream/start', json())).toMatchObject({
-    status: 200,
-    body: { state: 'live' },
-  });
-}
 
 const playable = (system: System) =>
   expectPlayableByFfmpeg(`${system.baseUrl}/hls/stream.m3u8`, { seconds: 2, minSeconds: 1.9, minFrames: 54 });

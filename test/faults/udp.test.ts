@@ -75,8 +75,7 @@ describe.runIf(ready)('the camera’s video cut off for 5 s', () => {
     // first packets after it, ends the old segment at once).
     const resumed = await waitFor(
       'a part after the discontinuity',
-      () =>
-        live.discontinuities.size > 0 && live.parts.find((p) => p.msn >= Math.max(...live.discontinuities)),
+      () => live.firstPartAfterDiscontinuity(),
       { timeoutMs: 10_000 },
     );
     await waitFor('the page to play again', async () => (await playhead(page)) > frozenAt + 0.3, {

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { readdir, readlink } from 'node:fs/promises';
 import { childProcesses, commandLine } from './processes.js';
-import type { System } from './system.js';
+import { expect } from 'vitest';
+import { json, type System } from './system.js';
 import { waitFor } from './wait.js';
 
 /** The agent's encoder (ffmpeg on the test source, a child of the agent), once it runs. */
@@ -48,4 +49,12 @@ export async function streamInfo(system: System): Promise<{
   lastError?: { code: string; message: string };
 }> {
   return (await system.api('/api/stream')).body as never;
+}
+
+/** POST /api/stream/start, which answers once the stream is playable. */
+export async function goLive(system: System): Promise<void> {
+  expect(await system.api('/api/stream/start', json())).toMatchObject({
+    status: 200,
+    body: { state: 'live' },
+  });
 }

@@ -24,6 +24,8 @@ export interface LiveWatch {
   readonly discontinuities: ReadonlySet<number>;
   /** The first part listed after `since` that followed a pause of at least `gapMs` in new parts. */
   firstPartAfterGap(since: number, gapMs?: number): SeenPart | undefined;
+  /** The first part of the newest segment seen with EXT-X-DISCONTINUITY (where the stream went on). */
+  firstPartAfterDiscontinuity(): SeenPart | undefined;
   /** The longest time between two new parts (or from `from` to the first), within [from, to]. */
   longestGapMs(from: number, to: number): number;
   stop(): Promise<void>;
@@ -105,6 +107,11 @@ export function watchLive(baseUrl: string): LiveWatch {
         before = part.at;
       }
       return undefined;
+    },
+    firstPartAfterDiscontinuity() {
+      if (discontinuities.size === 0) return undefined;
+      const msn = Math.max(...discontinuities);
+      return parts.find((part) => part.msn >= msn);
     },
     longestGapMs(from, to) {
       let longest = 0;

@@ -1,5 +1,6 @@
 /** mosquitto_pub and mosquitto_sub, used the way a person at a terminal would. */
 import { execFile, spawn } from 'node:child_process';
+import { MessageLog } from './message-log.js';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
@@ -76,8 +77,7 @@ export async function mosquittoSub(broker: BrokerAddress, filter: string): Promi
     ['-h', '127.0.0.1', '-p', String(broker.port), ...authArgs(broker), '-q', '1', '-v', '-t', filter],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const messages: { topic: string; payload: unknown }[] = [];
-  const waiters = new Set<() => void>();
+  const log = new MessageLog<{ topic: string; payload: unknown }>();
   let partial = '';
   proc.stdout.setEncoding('utf8');
   proc.stdout.on('data', (chunk: string) => {
@@ -93,9 +93,8 @@ export async function mosquittoSub(broker: BrokerAddress, filter: string): Promi
       } catch {
         // keep the raw text
       }
-      messages.push({ topic, payload });
+      log.push({ topic, payload });
     }
-    for (const wake of waiters) wake();
   });
   let stderr = '';
   proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -104,34 +103,11 @@ export async function mosquittoSub(broker: BrokerAddress, filter: string): Promi
   if (proc.exitCode !== null) throw new Error(`mosquitto_sub exited: ${stderr}`);
 
   return {
-    messages,
+    messages: log.messages,
     next(match, timeoutMs = 15_000) {
-      return new Promise((resolve, reject) => {
-        let index = 0;
-        const check = () => {
-          for (; index < messages.length; index++) {
-            if (match(messages[index]!)) {
-              cleanup();
-              resolve(messages[index]!.payload);
-              return;
-            }
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(
-            new Error(
-              `no matching message on ${filter} within ${timeoutMs} ms; got ${JSON.stringify(messages)}`,
-            ),
-          );
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
+      return log
+        .next(match, { timeoutMs }, (seen) => `no matching message on ${filter}; got ${JSON.stringify(seen)}`)
+        .then((message) => message.payload);
     },
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;

@@ -4,6 +4,7 @@
  */
 import { connectAsync, type MqttClient } from 'mqtt';
 import type { Cleanup } from './cleanup.js';
+import { MessageLog } from './message-log.js';
 
 export interface Received {
   readonly topic: string;
@@ -36,43 +37,16 @@ export async function mqttProbe(
   // Many small packets, each waiting on the last one's reply: Nagle's algorithm would hold each one.
   (client.stream as { setNoDelay?: (noDelay: boolean) => void }).setNoDelay?.(true);
   cleanup.add(() => client.endAsync(true));
-  const messages: Received[] = [];
-  const wakers = new Set<() => void>();
-  client.on('message', (topic, payload, packet) => {
-    messages.push({ topic, payload, retain: packet.retain });
-    for (const wake of wakers) wake();
-  });
+  const log = new MessageLog<Received>();
+  client.on('message', (topic, payload, packet) => log.push({ topic, payload, retain: packet.retain }));
   await client.subscribeAsync(filter, { qos: 1 });
   return {
     client,
-    messages,
+    messages: log.messages,
     next(match, { from = 0, timeoutMs = 5000 } = {}) {
-      return new Promise((resolve, reject) => {
-        let index = from;
-        const check = () => {
-          for (; index < messages.length; index++) {
-            if (match(messages[index]!)) {
-              done();
-              resolve(messages[index]!);
-              return;
-            }
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          const seen = messages.slice(from).map((m) => `${m.topic} ${m.payload.toString().slice(0, 200)}`);
-          reject(
-            new Error(
-              `no matching message on ${filter} within ${timeoutMs} ms; after #${from}: ${seen.join(' | ')}`,
-            ),
-          );
-        }, timeoutMs);
-        const done = () => {
-          clearTimeout(timer);
-          wakers.delete(check);
-        };
-        wakers.add(check);
-        check();
+      return log.next(match, { from, timeoutMs }, (seen) => {
+        const shown = seen.map((m) => `${m.topic} ${m.payload.toString().slice(0, 200)}`);
+        return `no matching message on ${filter} after #${from}: ${shown.join(' | ')}`;
       });
     },
     async publish(topic, payload, { retain = false } = {}) {

@@ -1,6 +1,7 @@
 /** An MQTT client on the camera's topics, as the web service or a person with a client would use. */
 import { connectAsync, type MqttClient } from 'mqtt';
 import type { Cleanup } from '../../../../test/helpers/cleanup.js';
+import { MessageLog } from '../../../../test/helpers/message-log.js';
 
 export interface Received {
   readonly topic: string;
@@ -30,8 +31,8 @@ const matches = (payload: Record<string, unknown>, fields: Record<string, unknow
 export async function watchCamera(cleanup: Cleanup, brokerUrl: string, cameraId: string): Promise<Watcher> {
   const client = await connectAsync(brokerUrl, { protocolVersion: 4, clean: true, reconnectPeriod: 200 });
   cleanup.add(() => client.endAsync(true));
-  const messages: Received[] = [];
-  const wakers = new Set<() => void>();
+  const log = new MessageLog<Received>();
+  const messages = log.messages;
   client.on('message', (topic, payload, packet) => {
     let parsed: Record<string, unknown>;
     try {
@@ -39,8 +40,7 @@ export async function watchCamera(cleanup: Cleanup, brokerUrl: string, cameraId:
     } catch {
       parsed = { raw: payload.toString() };
     }
-    messages.push({ topic, payload: parsed, retained: packet.retain });
-    for (const wake of wakers) wake();
+    log.push({ topic, payload: parsed, retained: packet.retain });
   });
   await client.subscribeAsync([`cameras/${cameraId}/status`, `cameras/${cameraId}/events`], { qos: 1 });
   const topicOf = (kind: string) => `cameras/${cameraId}/${kind}`;
@@ -48,28 +48,11 @@ export async function watchCamera(cleanup: Cleanup, brokerUrl: string, cameraId:
     client,
     messages,
     next(kind, fields, { from = 0, timeoutMs = 20_000 } = {}) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const found = messages
-            .slice(from)
-            .find((m) => m.topic === topicOf(kind) && matches(m.payload, fields));
-          if (!found) return;
-          done();
-          resolve(found);
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(
-            new Error(`no ${kind} message like ${JSON.stringify(fields)}; got ${JSON.stringify(messages)}`),
-          );
-        }, timeoutMs);
-        const done = () => {
-          clearTimeout(timer);
-          wakers.delete(check);
-        };
-        wakers.add(check);
-        check();
-      });
+      return log.next(
+        (m) => m.topic === topicOf(kind) && matches(m.payload, fields),
+        { from, timeoutMs },
+        () => `no ${kind} message like ${JSON.stringify(fields)}; got ${JSON.stringify(messages)}`,
+      );
     },
     statuses: () => messages.filter((m) => m.topic === topicOf('status')).map((m) => String(m.payload.state)),
     events: () => messages.filter((m) => m.topic === topicOf('events')).map((m) => m.payload),

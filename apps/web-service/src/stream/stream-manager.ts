@@ -68,17 +68,14 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   readonly #input: InputMonitor;
   #state: StreamState = 'idle';
   #lastError: { code: string; message: string } | undefined;
-  #run: { segmenter: SegmenterLike; origin: Origin } | undefined;
+  /** The current segmenter, and when it was spawned (epoch ms). */
+  #run: { segmenter: SegmenterLike; spawnedAt: number } | undefined;
   #startWait: Promise<void> | undefined;
   /** Aborts the start or restart that is waiting for a playable playlist. */
   #inflight: AbortController | undefined;
   /** A segmenter replacement under way (its delay, its wait for the video); a teardown aborts it. */
   #replacement: AbortController | undefined;
   #backoffMs = 0;
-  /** Who started the current stream. */
-  #origin: Origin = 'api';
-  /** When the current segmenter was spawned (epoch ms). */
-  #runSpawnedAt = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #closing = false;
   #closed: Promise<void> | undefined;
@@ -219,7 +216,6 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     this.#activeDuringStart = false;
     this.#restarts.reset();
     this.#backoffMs = 0;
-    this.#origin = origin;
     const controller = new AbortController();
     this.#inflight = controller;
     let commandId: string | undefined;
@@ -228,7 +224,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
       // The segmenter listens before the camera starts, so its first keyframe is not lost; a stream
       // started at the camera is joined while it runs.
       const joining = origin === 'camera';
-      const segmenter = await this.#spawnSegmenter(origin, { restart: false, joining });
+      const segmenter = await this.#spawnSegmenter({ restart: false, joining });
       if (origin === 'api') {
         commandId = this.#link.publishCommand('start', this.#config.cameraTarget);
         this.#awaitingCameraStop = false;
@@ -250,7 +246,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
           'the segmenter could not start on the first packet: probing longer',
         );
         await segmenter.close();
-        const retry = await this.#spawnSegmenter(origin, { restart: false, joining: true });
+        const retry = await this.#spawnSegmenter({ restart: false, joining: true });
         await this.#untilPlayable(retry, controller.signal);
       }
       this.#lastError = undefined;
@@ -270,7 +266,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     }
   }
 
-  async #spawnSegmenter(origin: Origin, run: { restart: boolean; joining: boolean }): Promise<SegmenterLike> {
+  async #spawnSegmenter(run: { restart: boolean; joining: boolean }): Promise<SegmenterLike> {
     const streamId = newStreamId();
     const runOptions = await this.#output.beginRun(streamId, run);
     const segmenter = this.#createSegmenter({
@@ -284,8 +280,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
       logger: this.#log,
       ...runOptions,
     });
-    this.#run = { segmenter, origin };
-    this.#runSpawnedAt = Date.now();
+    this.#run = { segmenter, spawnedAt: Date.now() };
     segmenter.on('died', (exit) => this.#onSegmenterDied(segmenter, exit));
     segmenter.on('media', () => {
       if (this.#run?.segmenter === segmenter) this.#input.kick();
@@ -388,7 +383,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     // Plain HLS: ffmpeg's hls muxer would fold the silence into one long segment; a fresh segmenter
     // begins the video after it with a segment of its own, after EXT-X-DISCONTINUITY. One started
     // since the last video (replacing one that died) is fresh already, and may still be probing.
-    else if (this.#output.restartAfterSilence && this.#runSpawnedAt <= lastMediaAt) {
+    else if (this.#output.restartAfterSilence && (this.#run?.spawnedAt ?? Infinity) <= lastMediaAt) {
       this.#replaceSegmenter('no video from the camera', false);
     }
   }
@@ -443,7 +438,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     this.#run = undefined; // its exit is asked for, not a death to restart from
     await old?.segmenter.close();
     try {
-      return await this.#spawnSegmenter(this.#origin, { restart: true, joining: true });
+      return await this.#spawnSegmenter({ restart: true, joining: true });
     } catch (err) {
       this.#replaceSegmenter(`it could not start (${asServiceError(err).message})`, true);
       return undefined;
