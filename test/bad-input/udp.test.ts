@@ -176,13 +176,14 @@ describe.runIf(ready)('garbage on the UDP port', () => {
   );
 
   // One 188-byte TS packet starting a PES on the video PID whose PTS is 2^32 ticks (13 h) after its
-  // DTS used to stop ffmpeg's mp4 muxer ("pts/dts pair unsupported"); four such packets 3 s apart
-  // used up the restart budget and ended the stream. The segmenter now sets such a PTS to the DTS
-  // (SANE_TIMESTAMPS in ffmpeg-segmenter.ts), and a segmenter that keeps crashing is never given up
-  // on while live.
+  // DTS stops ffmpeg's mp4 muxer ("pts/dts pair unsupported"). Four such packets 3 s apart used to
+  // use up the restart budget and end the stream; a segmenter that keeps dying is now replaced (after
+  // the third within a minute, after 1 s, 2 s…) and never given up on while live. (A setts bitstream
+  // filter that set such a PTS to the DTS kept ffmpeg alive, but it holds every frame back by one,
+  // 33 ms, for its NEXT_PTS lookahead: `npm run bench` showed it. UDP_SOURCES keeps such packets out.)
   test(
-    'a PES whose PTS is 13 h after its DTS, 4 times: the segmenter survives, the stream stays live',
-    { timeout: 60_000 },
+    'a PES whose PTS is 13 h after its DTS, 4 times: each stops ffmpeg, the segmenter is replaced, the stream stays live and plays',
+    { timeout: 90_000 },
     async () => {
       const socket = createSocket('udp4');
       shared.add(() => new Promise<void>((resolve) => socket.close(() => resolve())));
@@ -191,12 +192,15 @@ describe.runIf(ready)('garbage on the UDP port', () => {
         socket.send(videoPes(1n << 32n, 0n, i), system.udpPort, '127.0.0.1');
         await sleep(3000);
       }
-      expect(log.counts.died - diedBefore, log.last.died).toBe(0);
-      expect(log.counts.backedOff, log.last.backedOff).toBe(0);
+      const deaths = log.counts.died - diedBefore;
+      expect(deaths, log.last.died).toBeGreaterThan(0);
       expect((await system.api('/api/stream')).body).toMatchObject({
         state: 'live',
         camera: { state: 'streaming' },
       });
+      const cleanAfterMs = await untilPlaysCleanly(system, Date.now());
+      expect(await system.segmenterPids()).toHaveLength(1);
+      recordFigures({ packets: 4, segmenterDeaths: deaths, backedOff: log.counts.backedOff, cleanAfterMs });
     },
   );
 });

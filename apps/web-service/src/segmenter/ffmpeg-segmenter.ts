@@ -91,17 +91,9 @@ export const PROBE_MODES: Record<ProbeMode, readonly string[]> = {
   full: ['-probesize', '1600000', '-analyzeduration', '1500000'],
 };
 
-/**
- * A packet whose PTS lies more than 10 s after its DTS is not the camera's (no live encoder holds a
- * frame that long): garbage on the UDP port that happened to start a PES on the video PID. ffmpeg's
- * mp4 muxer stops on a PTS hours after the DTS ("pts/dts pair unsupported"), so such a PTS is set to
- * the DTS before it gets there. Camera frames (PTS = DTS without B-frames, a few frames apart with) pass.
- */
-export const SANE_TIMESTAMPS = ['-bsf:v', 'setts=pts=if(gt(PTS-DTS\\,10/TB)\\,DTS\\,PTS)'] as const;
-
 /** fMP4 for the packager: `-c copy`, an empty moov first, one moof + mdat per frame, flushed at once. */
 export const FMP4_OUTPUT_OPTIONS = [
-  ...['-c', 'copy', ...SANE_TIMESTAMPS, '-f', 'mp4'],
+  ...['-c', 'copy', '-f', 'mp4'],
   ...['-movflags', 'empty_moov+default_base_moof+frag_every_frame+skip_trailer', '-flush_packets', '1'],
 ] as const;
 
@@ -140,7 +132,7 @@ export function segmenterArguments(options: SegmenterOptions): { input: string[]
   return {
     input: [...logging, ...PROBE_OPTIONS, '-f', 'mpegts'],
     output: [
-      ...['-c', 'copy', ...SANE_TIMESTAMPS, '-f', 'hls'],
+      ...['-c', 'copy', '-f', 'hls'],
       ...['-hls_time', String(options.segmentSeconds), '-hls_list_size', String(options.listSize)],
       ...['-hls_flags', flags.join('+'), '-start_number', String(options.startNumber ?? 0)],
       ...['-hls_segment_filename', join(options.hlsDir, segmentTemplate(options.streamId))],
