@@ -383,7 +383,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     // Plain HLS: ffmpeg's hls muxer would fold the silence into one long segment; a fresh segmenter
     // begins the video after it with a segment of its own, after EXT-X-DISCONTINUITY. One started
     // since the last video (replacing one that died) is fresh already, and may still be probing.
-    else if (this.#output.restartAfterSilence && (this.#run?.spawnedAt ?? Infinity) <= lastMediaAt) {
+    else if (this.#output.restartAfterSilence && (this.#run?.spawnedAt ?? Infinity) < lastMediaAt) {
       this.#replaceSegmenter('no video from the camera', false);
     }
   }
