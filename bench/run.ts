@@ -1,7 +1,8 @@
 /**
- * `npm run bench`: glass-to-glass latency and time to first frame of ours and of a peer (nginx-rtmp
- * tuned to 1-second fragments), side by side, with the resources each uses. Writes report.md,
- * latency.svg (+ .png) and samples.json to the output folder. See bench/README.md.
+ * `npm run bench`: glass-to-glass latency, time to first frame and time until the picture settles,
+ * of ours (fed by our agent and by a camera that is not ours) and of a peer (nginx-rtmp tuned to
+ * 1-second fragments), side by side, with the resources each uses. Writes report.md, latency.svg
+ * (+ .png) and samples.json to the output folder. See bench/README.md.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -24,7 +25,7 @@ import { svgToPng } from './report/png.js';
 import { lineChart } from './report/svg.js';
 import { findRtmpModule, NGINX_PATH } from './peer/nginx.js';
 import type { BenchContext } from './systems/common.js';
-import { runOurs } from './systems/ours.js';
+import { OURS_VARIANTS, runOurs, type OursName } from './systems/ours.js';
 import { runPeer } from './systems/peer.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -56,21 +57,29 @@ function checkTools(options: BenchOptions): void {
 
 /** Upper bound for the whole run: steps are bounded on their own; this catches anything else. */
 function timeLimitMs(options: BenchOptions): number {
-  const perSystem = options.durationSec * 1000 + options.coldStarts * 2 * 30_000 + 90_000;
+  const perSystem =
+    options.durationSec * 1000 + options.coldStarts * (2 * 30_000 + options.settleWindowSec * 1000) + 90_000;
   return perSystem * options.systems.length + 60_000;
 }
 
 function chart(runs: SystemRun[]): string {
-  const colors: Record<SystemName, string> = { ours: '#1f5fbf', 'ours-plain': '#2a8f6a', peer: '#d9731a' };
+  const colors: Record<SystemName, string> = {
+    ours: '#1f5fbf',
+    'ours-foreign': '#8a3fb8',
+    'ours-plain': '#2a8f6a',
+    peer: '#d9731a',
+  };
   const joinedColors: Record<SystemName, string> = {
     ours: '#7aa7e8',
+    'ours-foreign': '#c39be0',
     'ours-plain': '#86cfa9',
     peer: '#eeaa66',
   };
   const name = (run: SystemRun) =>
     run.system === 'peer'
       ? 'peer (nginx-rtmp, 1 s fragments)'
-      : `ours (camstream), ${run.hlsMode === 'll' ? 'LL-HLS' : 'plain HLS'}`;
+      : `ours (camstream), ${run.hlsMode === 'll' ? 'LL-HLS' : 'plain HLS'}` +
+        (run.camera === 'foreign' ? ', foreign camera' : '');
   const medianOf = (samples: { latencyMs: number }[]) =>
     Math.round(median(samples.map((s) => s.latencyMs)) ?? NaN);
   const pointsOf = (run: SystemRun, samples: { at: number; latencyMs: number }[]) =>
@@ -176,12 +185,12 @@ async function main(): Promise<number> {
     let nginxConfig: string | undefined;
     let system;
     let segmenterInput;
-    for (const mode of ['ll', 'plain'] as const) {
-      if (!options.systems.includes(mode === 'll' ? 'ours' : 'ours-plain')) continue;
-      const ours = await runOurs(ctx, mode);
+    for (const name of Object.keys(OURS_VARIANTS) as OursName[]) {
+      if (!options.systems.includes(name)) continue;
+      const ours = await runOurs(ctx, name);
       runs[ours.run.system] = ours.run;
-      // Ours stops here: its agent goes; the service stays (idle) to serve the player page.
-      await ours.system.agent?.stop();
+      // Ours stops here: its camera goes; the service stays (idle) to serve the player page.
+      await ours.stopCamera();
       system ??= ours.system;
       // The peer reads its input as the service's default (LL-HLS) does when that was measured.
       segmenterInput ??= ours.segmenterInput;

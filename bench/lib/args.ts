@@ -1,5 +1,5 @@
 /** Command-line options of `npm run bench`. Pure. */
-import { SYSTEM_NAMES, type SystemName } from './types.js';
+import { SYSTEM_NAMES, type CameraKind, type SystemName } from './types.js';
 
 export interface BenchOptions extends CommonOptions {
   /** Seconds of steady playback measured per system. */
@@ -8,13 +8,17 @@ export interface BenchOptions extends CommonOptions {
   lateJoinSec: number;
   /** Cold start/stop cycles per system (the last one goes on into the steady run). */
   coldStarts: number;
+  /** Seconds each cold start's page is watched after its first frame, for the "settled" figure. */
+  settleWindowSec: number;
+  /** What feeds the peer: the foreign camera (default: no early keyframe to skew nginx) or our agent. */
+  peerCamera: CameraKind;
   /** Output folder; undefined: bench/results/<ISO date-time>. */
   out: string | undefined;
   /** Also copy the report to bench/results/latest (default: only when --out is not given). */
   latest: boolean;
   /** Run `npm run build` first (default), or only check that dist/ exists. */
   build: boolean;
-  /** Measured in this order: ours (LL-HLS, the service's default), ours-plain (HLS_MODE=plain), peer. */
+  /** Measured in this order: ours (LL-HLS), ours-foreign, ours-plain (HLS_MODE=plain), peer. */
   systems: SystemName[];
   /** Only re-render report.md and the plot from this folder's samples.json (no measuring). */
   rerender: string | undefined;
@@ -25,16 +29,20 @@ export const USAGE = `npm run bench -- [options]
 
   --duration <s>       seconds of steady playback measured per system (default 30)
   --cold-starts <n>    start/stop cycles per system for the start figures (default 5)
+  --settle-window <s>  each cold start's page is watched this long after its first frame, for the
+                       "settled" figure (default 10)
   --late-join <s>      a second viewer opens the live stream this long after the first one's first frame,
                        measured until the window ends (default 10; 0 or --no-late-join: none)
   --out <dir>          output folder (default bench/results/<ISO date-time>, copied to bench/results/latest)
   --latest             copy the report to bench/results/latest even with --out
   --no-build           skip \`npm run build\` (dist/ must exist)
-  --systems <list>     the systems to measure, comma-separated, from ours (the service's default, LL-HLS),
-                       ours-plain (the same service with HLS_MODE=plain) and peer (nginx-rtmp)
-                       (default ours,peer)
+  --systems <list>     the systems to measure, comma-separated, from ours (the service's default, LL-HLS,
+                       fed by our agent), ours-foreign (the same, fed by a camera that is not ours: plain
+                       ffmpeg), ours-plain (HLS_MODE=plain) and peer (nginx-rtmp)
+                       (default ours,ours-foreign,peer)
   --with-plain         add ours-plain to the systems
-  --only <system>      measure one system only (ours, ours-plain or peer)
+  --only <system>      measure one system only (ours, ours-foreign, ours-plain or peer)
+  --peer-camera <c>    what feeds the peer: foreign (default: plain ffmpeg, a keyframe a second) or agent
   --rerender <dir>     write report.md and latency.svg/.png again from <dir>/samples.json, measuring nothing
   --help               this text`;
 
@@ -114,10 +122,12 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     durationSec: 30,
     lateJoinSec: 10,
     coldStarts: 5,
+    settleWindowSec: 10,
+    peerCamera: 'foreign',
     out: undefined,
     latest: false,
     build: true,
-    systems: ['ours', 'peer'],
+    systems: ['ours', 'ours-foreign', 'peer'],
     rerender: undefined,
     help: false,
   };
@@ -129,6 +139,16 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       case '--cold-starts':
         options.coldStarts = Math.round(read.number(1));
         return true;
+      case '--settle-window':
+        options.settleWindowSec = read.number(1);
+        return true;
+      case '--peer-camera': {
+        const camera = read.value();
+        if (camera !== 'agent' && camera !== 'foreign')
+          throw new Error('--peer-camera takes agent or foreign');
+        options.peerCamera = camera;
+        return true;
+      }
       case '--late-join':
         options.lateJoinSec = read.number(0);
         return true;

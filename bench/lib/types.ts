@@ -5,9 +5,23 @@ import type { PartRecord } from './playlist-watcher.js';
 import type { ResourceSeries } from './resources.js';
 import type { StampedSegment } from './segment-stamps.js';
 
-/** ours: the service's default, LL-HLS; ours-plain: the same service with HLS_MODE=plain. */
-export const SYSTEM_NAMES = ['ours', 'ours-plain', 'peer'] as const;
+/**
+ * ours: the service's default, LL-HLS, fed by our agent; ours-foreign: the same, fed by a camera that
+ * is not ours (plain ffmpeg, test/helpers/foreign-camera.ts); ours-plain: HLS_MODE=plain.
+ */
+export const SYSTEM_NAMES = ['ours', 'ours-foreign', 'ours-plain', 'peer'] as const;
 export type SystemName = (typeof SYSTEM_NAMES)[number];
+
+/** What sends the stream: our agent (its early keyframe, flushed datagrams) or the foreign camera. */
+export type CameraKind = 'agent' | 'foreign';
+
+/** A page's displayed frames from its first one on, for the "settled" figure. */
+export interface SettleObservation {
+  /** Epoch ms the observation ended (the bench read the page's samples then). */
+  until: number;
+  /** Every displayed frame from the first one to `until` (display time, glass-to-glass). */
+  samples: { at: number; latencyMs: number }[];
+}
 
 /** One cold start: every figure in ms from the start (ours: the click; the peer: the start command). */
 export interface ColdStart {
@@ -40,6 +54,8 @@ export interface ColdStart {
   firstSegmentMs?: number;
   /** The peer only: opening the player page (navigation until its load event). */
   pageLoad?: number;
+  /** The frames shown from the first one on, for the "settled" figure (older results: none). */
+  settle?: SettleObservation;
 }
 
 /** One player page's playback over (part of) the steady window. */
@@ -85,6 +101,8 @@ export interface SystemRun {
   system: SystemName;
   /** ours only: how the service packaged (older results without it were plain HLS). */
   hlsMode?: 'll' | 'plain';
+  /** What sent the stream (older results without it: our agent). */
+  camera?: CameraKind;
   title: string;
   coldStarts: ColdStart[];
   /** ours only: POST /api/stream/start → 200, ms, with no browser involved. */

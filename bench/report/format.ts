@@ -41,10 +41,11 @@ export function label(run: SystemRun | SystemName): string {
   const name = typeof run === 'string' ? run : run.system;
   if (name === 'peer') return 'peer (nginx-rtmp)';
   if (name === 'ours-plain') return 'ours (plain HLS)';
+  if (name === 'ours-foreign') return 'ours (LL-HLS), foreign camera';
   return typeof run !== 'string' && !isLowLatency(run) ? 'ours (plain HLS)' : 'ours (LL-HLS)';
 }
 
-/** The runs of this report, in the order of their columns: ours, ours plain, the peer. */
+/** The runs of this report, in the order of their columns: ours, ours (foreign camera), ours plain, the peer. */
 export function runsOf(runs: Partial<Record<SystemName, SystemRun>>): SystemRun[] {
   return SYSTEM_NAMES.flatMap((name) => runs[name] ?? []);
 }

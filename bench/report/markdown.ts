@@ -1,11 +1,12 @@
 /** report.md: the figures side by side, where the time goes, resources, the machine. Pure. */
 import type { MachineInfo } from '../lib/machine.js';
 import { summarize, type Summary } from '../lib/stats.js';
-import type { SystemName, SystemRun, ViewerRun } from '../lib/types.js';
+import type { ColdStart, SystemName, SystemRun, ViewerRun } from '../lib/types.js';
 import { resourceFigures, STALL_GRACE_MS, stallsOf, startFigures, type StartFigures } from './analysis.js';
 import { lowLatencyStart, type LowLatencyStart } from './analysis-ll.js';
 import { cells, isLowLatency, label, machineTable, medP95, ms, runsOf, table } from './format.js';
 import { summaryTable } from './summary.js';
+import { SETTLE_HOLD_MS, SETTLE_MAX_GAP_MS, SETTLE_MAX_LATENCY_MS, settleOf } from './settle.js';
 import { packagerSection, whereTheTimeGoesLowLatency } from './where-ll.js';
 import { whereTheTimeGoesPlain } from './where-plain.js';
 
@@ -37,6 +38,7 @@ function startDetail(runs: SystemRun[]): string {
       ms(c.toPlaylistFile),
       ms(c.toManifest),
       ms(c.toFirstFrame),
+      settledCell(c),
       ms(c.pageLoad),
     ]),
   );
@@ -87,9 +89,58 @@ function startDetail(runs: SystemRun[]): string {
         'start → complete segment listed',
         'start → manifest',
         'start → first frame',
+        'start → settled',
         'page load',
       ],
       cycles,
+    ),
+  ].join('\n');
+}
+
+const settledCell = (start: ColdStart) => {
+  const result = settleOf(start);
+  if (!result) return 'not observed';
+  return result.toSettled !== undefined ? ms(result.toSettled) : `not within ${ms(result.observedMs)}`;
+};
+
+/** The "settled" figure of each cold start, with the worst of its observation. */
+function settleDetail(runs: SystemRun[]): string {
+  const rows = runs.flatMap((run) =>
+    run.coldStarts.map((start) => {
+      const result = settleOf(start);
+      return [
+        `${label(run)} ${start.cycle}`,
+        ms(start.toFirstFrame),
+        settledCell(start),
+        result ? ms(result.observedMs) : 'n/a',
+        ms(result?.longestGapMs),
+        ms(result?.maxLatencyMs),
+        String(start.settle?.samples.length ?? 'n/a'),
+      ];
+    }),
+  );
+  return [
+    `Settled: from this moment on, the picture never stops for more than ${SETTLE_MAX_GAP_MS} ms (no gap between`,
+    `two displayed frames above it) and every displayed frame is under ${SETTLE_MAX_LATENCY_MS / 1000} s glass to glass, until the`,
+    'observation ends: each cold start’s page is watched from the start to a fixed time after its first frame',
+    '(the last cold start: the same stretch of the steady window), and the figure is the display time of the first',
+    `frame of the last stretch that keeps both rules to the end, provided that stretch lasts at least`,
+    `${SETTLE_HOLD_MS / 1000} s; otherwise “not within” the observation. A frame whose stamp could not be read counts as`,
+    'not shown (it would widen a gap). Median and p95 are over the cold starts, a start that did not settle',
+    'counting as longer than any; the columns on the right are the worst of the whole observation, start-up',
+    'included.',
+    '',
+    table(
+      [
+        'cycle',
+        'start → first frame',
+        'start → settled',
+        'observed (start → end)',
+        'longest gap between frames',
+        'worst glass-to-glass',
+        'frames seen',
+      ],
+      rows,
     ),
   ].join('\n');
 }
@@ -194,20 +245,51 @@ function definitions(runs: SystemRun[]): string[] {
         `- **${label(run)}**: start = the bench spawns the remuxer (as our service spawns its segmenter), waits until it`,
         '  listens, and publishes the start command over MQTT; manifest ready = nginx’s playlist on disk lists a',
         '  segment; first frame = the player page (opened at that moment, `?src=` player-only mode) shows its first frame.',
-        '  The agent’s early second keyframe (0.2 s in, for our LL-HLS start) makes nginx’s first fragment 1.2 s long',
-        '  (it cuts at the first keyframe after 1 s), which adds ~0.2 s to its start figures compared with a plain GOP.',
+        ...(run.camera === 'foreign'
+          ? [
+              '  Fed by the foreign camera (plain ffmpeg, a keyframe a second, none early), so nginx’s first fragment is',
+              '  one GOP long; our agent’s early second keyframe would make it 1.2 s (`--peer-camera agent`).',
+            ]
+          : [
+              '  Fed by our agent: its early second keyframe (0.2 s in, for our LL-HLS start) makes nginx’s first fragment',
+              '  1.2 s long (it cuts at the first keyframe after 1 s), ~0.2 s more start time than a plain GOP.',
+            ]),
       );
     } else {
+      const firstSegment =
+        run.camera === 'foreign'
+          ? 'which ends at the camera’s second keyframe, one GOP (1 s) in'
+          : 'which ends at the agent’s early second\n  keyframe, 0.2 s in';
       lines.push(
         `- **${label(run)}**: start = the click on Start; manifest ready = \`POST /api/stream/start\` answered 200 (the` +
           (isLowLatency(run)
-            ? '\n  service answers once the playlist lists the run’s first segment, which ends at the agent’s early second\n  keyframe, 0.2 s in);'
+            ? `\n  service answers once the playlist lists the run’s first segment, ${firstSegment});`
             : '\n  service answers once the playlist lists a complete segment);') +
           ' first frame = the page’s first frame after the click.',
       );
     }
   }
   return lines;
+}
+
+/** What fed each system. */
+function cameras(runs: SystemRun[]): string {
+  const agent = runs.filter((r) => (r.camera ?? 'agent') === 'agent').map(label);
+  const foreign = runs.filter((r) => r.camera === 'foreign').map(label);
+  return [
+    'Source: the camera agent’s stamped test source (640x480 @ 30 fps, libx264 ultrafast/zerolatency, 2 Mbps, keyframe',
+    'every 30 frames)' +
+      (agent.length > 0
+        ? `, sent by our agent CLI (an early second keyframe 0.2 s in, each frame’s last datagram flushed) for ${agent.join(', ')}`
+        : '') +
+      (foreign.length > 0
+        ? `${agent.length > 0 ? ';' : ','} by a camera that is not ours for ${foreign.join(', ')}: plain ffmpeg with the same picture and rate ` +
+          'control straight to the UDP port, a keyframe every second and none early, ffmpeg’s own mpegts muxer with its ' +
+          'defaults (what Picamera2’s PyavOutput and rpicam-vid’s libav output send), behind a small MQTT wrapper ' +
+          '(test/helpers/foreign-camera.ts)'
+        : '') +
+      '.',
+  ].join('\n');
 }
 
 export function renderReport(input: ReportInput): string {
@@ -224,11 +306,10 @@ export function renderReport(input: ReportInput): string {
     `# Glass-to-glass latency and time to first frame: ${title}`,
     '',
     `Measured ${input.startedAt.toISOString()} with \`${input.command}\`: ${input.coldStarts} cold starts and`,
-    `${input.durationSec} s of steady playback per system, one after the other on the same machine. Source: the`,
-    'camera agent’s stamped test source (640x480 @ 30 fps, libx264 ultrafast/zerolatency, 2 Mbps, keyframe every',
-    '30 frames), the same agent CLI for all; player: the web client’s hls.js page with `?stats=1` in headless',
-    'Chromium (low-latency mode for LL-HLS), which reads each displayed frame’s capture-time stamp',
-    '(glass-to-glass = display time − stamp).',
+    `${input.durationSec} s of steady playback per system, one after the other on the same machine.`,
+    cameras(runs),
+    'Player: the web client’s hls.js page with `?stats=1` in headless Chromium (low-latency mode for LL-HLS), which',
+    'reads each displayed frame’s capture-time stamp (glass-to-glass = display time − stamp).',
     '',
     '![glass-to-glass latency over time](latency.svg)',
     '',
@@ -239,6 +320,8 @@ export function renderReport(input: ReportInput): string {
     ...definitions(runs),
     '- p95 of the start figures is over the cold starts only; glass-to-glass is over every displayed frame of',
     '  the steady window (from the first frame of the last cold start).',
+    `- **Settled**: from the start until the picture never again stops for more than ${SETTLE_MAX_GAP_MS} ms and every frame`,
+    `  is under ${SETTLE_MAX_LATENCY_MS / 1000} s behind, to the end of each cold start’s observation (see “Settling” below).`,
     ...lateJoinerNote(runs),
     `- **Stalls**: the bench logs the video element’s \`waiting\` events with their time; a stall lasts until`,
     '  the next `playing` event or displayed frame (as the page’s own count has it). Counted from',
@@ -250,6 +333,10 @@ export function renderReport(input: ReportInput): string {
     '',
     stallDetail(runs),
     '',
+    '## Settling, each cold start',
+    '',
+    settleDetail(runs),
+    '',
     '## Start, step by step',
     '',
     startDetail(runs),
@@ -259,7 +346,7 @@ export function renderReport(input: ReportInput): string {
       '',
       whereTheTimeGoesLowLatency(run),
       '',
-      '## The LL-HLS packager: memory and CPU',
+      `## The LL-HLS packager: memory and CPU${lowLatency.length > 1 ? `: ${label(run)}` : ''}`,
       '',
       packagerSection(run, input.runs['ours-plain']),
     ]),

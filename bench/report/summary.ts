@@ -2,12 +2,16 @@
 import type { Summary } from '../lib/stats.js';
 import type { SystemName, SystemRun, ViewerRun } from '../lib/types.js';
 import { latencyFigures, STALL_GRACE_MS, stallsOf, startFigures, type StartFigures } from './analysis.js';
-import { isLowLatency, label, medP95, ms, ratio, table } from './format.js';
+import { isLowLatency, label, medP95, ms, ratio, runsOf, table } from './format.js';
+import { SETTLE_MAX_GAP_MS, settlePercentile, settleResults } from './settle.js';
 
-/** The targets of issue 4 (LL-HLS) and of the brief (plain HLS), ms; stalls: none. */
+/**
+ * The targets of issue 4 (LL-HLS) and of the brief (plain HLS; settled: "start → moving and under
+ * 1 s behind"), ms; stalls: none.
+ */
 export const TARGETS = {
-  ll: { toManifest: 800, toFirstFrame: 1200, g2gMedian: 900, g2gP95: 1200 },
-  plain: { toManifest: 1500, toFirstFrame: 1200, g2gMedian: 2000, g2gP95: undefined },
+  ll: { toManifest: 800, toFirstFrame: 1200, g2gMedian: 900, g2gP95: 1200, settled: 2000 },
+  plain: { toManifest: 1500, toFirstFrame: 1200, g2gMedian: 2000, g2gP95: undefined, settled: undefined },
 } as const;
 
 /** The window the "no stalls" target is about. */
@@ -38,20 +42,37 @@ const joinToFirst = (run: SystemRun | undefined) => {
 };
 
 /** "yes"/"no" against a limit, with the figure's distance from it. */
-function verdict(value: number | undefined, limit: number | undefined): string {
+function verdict(value: number | 'never' | undefined, limit: number | undefined): string {
   if (value === undefined || limit === undefined) return '';
+  if (value === 'never') return '**no** (not settled)';
   return value <= limit ? `yes (${ms(limit - value)} under)` : `**no** (${ms(value - limit)} over)`;
 }
 
-/** Whether ours and ours plain meet the target that applies to each (LL-HLS, plain HLS). */
+/** Whether each of ours meets the target that applies to it (LL-HLS, plain HLS). */
 function met(runs: Runs, f: (run: SystemRun, targets: (typeof TARGETS)['ll' | 'plain']) => string): string {
+  const ours = runsOf(runs).filter((run) => run.system !== 'peer');
   const verdicts: string[] = [];
-  for (const run of [runs.ours, runs['ours-plain']]) {
-    if (!run) continue;
+  for (const run of ours) {
     const text = f(run, isLowLatency(run) ? TARGETS.ll : TARGETS.plain);
-    if (text !== '') verdicts.push(runs['ours-plain'] ? `${label(run)}: ${text}` : text);
+    if (text !== '') verdicts.push(ours.length > 1 ? `${label(run)}: ${text}` : text);
   }
   return verdicts.join('; ');
+}
+
+const settleText = (value: number | 'never' | undefined) => (value === 'never' ? 'not settled' : ms(value));
+
+/** Start → settled over the cold starts: median (p95), and how many did not settle in their window. */
+function settleCell(run: SystemRun): string {
+  const results = settleResults(run.coldStarts);
+  if (results.length === 0) return 'n/a';
+  const median = settlePercentile(results, 50);
+  const p95 = settlePercentile(results, 95);
+  const unsettled = results.filter((r) => r.toSettled === undefined).length;
+  const window = Math.min(...results.map((r) => r.observedMs)) / 1000;
+  return (
+    `${settleText(median)} (p95 ${settleText(p95)})` +
+    (unsettled > 0 ? `; ${unsettled} of ${results.length} not within ${window.toFixed(0)} s` : '')
+  );
 }
 
 function stallVerdict(run: SystemRun, viewer: ViewerRun | undefined): string {
@@ -66,13 +87,17 @@ function stallVerdict(run: SystemRun, viewer: ViewerRun | undefined): string {
 }
 
 export function summaryTable(runs: Runs): string {
-  const { ours, peer } = runs;
-  const plain = runs['ours-plain'];
-  const extra = plain ? [plain] : [];
+  const { peer } = runs;
+  const columns = runsOf(runs);
+  // The ratio compares the peer with ours fed by the same camera, when that was measured.
+  const sameCamera =
+    peer?.camera === 'foreign' && runs['ours-foreign']
+      ? runs['ours-foreign']
+      : (runs.ours ?? runs['ours-foreign']);
   const latency = (run: SystemRun | undefined) => run && latencyFigures(run.steady);
   const joined = (run: SystemRun | undefined) =>
     run?.steady.lateJoiner && latencyFigures(run.steady.lateJoiner);
-  /** One row: ours, peer, ratio, [ours plain], target (LL-HLS; plain), met, seed 004, nginx-rtmp. */
+  /** One row: every system, the ratio, target (LL-HLS; plain), met, seed 004, nginx-rtmp. */
   const line = (
     figure: string,
     value: (run: SystemRun | undefined) => string,
@@ -83,10 +108,8 @@ export function summaryTable(runs: Runs): string {
     nginx = '',
   ) => [
     figure,
-    value(ours),
-    value(peer),
-    number ? ratio(number(ours), number(peer)) : '',
-    ...extra.map(value),
+    ...columns.map(value),
+    ...(peer ? [number ? ratio(number(sameCamera), number(peer)) : ''] : []),
     target,
     verdictOf ? met(runs, verdictOf) : '',
     seed,
@@ -105,9 +128,8 @@ export function summaryTable(runs: Runs): string {
   return table(
     [
       'figure',
-      ...[ours ?? 'ours', peer ?? 'peer'].map((r) => label(r as SystemRun | SystemName)),
-      'ratio ours/peer',
-      ...extra.map(label),
+      ...columns.map(label),
+      ...(peer ? [`ratio ${sameCamera ? label(sameCamera) : 'ours'} / peer`] : []),
       'target: LL-HLS (plain HLS)',
       'met by ours',
       'brief: seed 004',
@@ -131,6 +153,18 @@ export function summaryTable(runs: Runs): string {
         (r, t) => verdict(startFigures(r.coldStarts).toFirstFrame.median, t.toFirstFrame),
         '≈ 6 s',
         '≈ 1.7 s',
+      ),
+      line(
+        `start → settled: no freeze > ${SETTLE_MAX_GAP_MS} ms and every frame < 1 s behind from then on, median (p95)`,
+        count(settleCell),
+        (r) => {
+          const median = r && settlePercentile(settleResults(r.coldStarts), 50);
+          return typeof median === 'number' ? median : undefined;
+        },
+        '≤ 2.0 s (—)',
+        (r, t) => verdict(settlePercentile(settleResults(r.coldStarts), 50), t.settled),
+        'never',
+        'never',
       ),
       line(
         'glass-to-glass, viewer there from the start, median',

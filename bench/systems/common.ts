@@ -6,6 +6,7 @@ import {
   collectPlayback,
   logMediaEvents,
   readMediaEvents,
+  readStats,
   waitForStats,
   type PlaybackSeries,
   type StatsSnapshot,
@@ -21,8 +22,16 @@ import {
 } from '../lib/resources.js';
 import { readSegmentStamps } from '../lib/segment-stamps.js';
 import { median } from '../lib/stats.js';
+import { settleOf } from '../report/settle.js';
 import type { Teardown } from '../lib/teardown.js';
-import type { LateJoinerRun, SteadyRun, SystemRun, ViewerRun } from '../lib/types.js';
+import type {
+  ColdStart,
+  LateJoinerRun,
+  SettleObservation,
+  SteadyRun,
+  SystemRun,
+  ViewerRun,
+} from '../lib/types.js';
 
 /** The camera's settings for both systems: the agent's defaults, spelled out. */
 export const VIDEO = { width: 640, height: 480, fps: 30, bitrate: 2_000_000, keyframeInterval: 30 };
@@ -32,6 +41,16 @@ export const VIDEO_ENV: Record<string, string> = {
   VIDEO_FPS: String(VIDEO.fps),
   VIDEO_BITRATE: String(VIDEO.bitrate),
   KEYFRAME_INTERVAL: String(VIDEO.keyframeInterval),
+};
+
+/** The foreign camera's settings: the same picture and encoder settings, none of the agent's tricks. */
+export const FOREIGN_VIDEO = {
+  fps: VIDEO.fps,
+  width: VIDEO.width,
+  height: VIDEO.height,
+  gopSeconds: VIDEO.keyframeInterval / VIDEO.fps,
+  bitrate: VIDEO.bitrate,
+  stamp: true,
 };
 
 /** Time limits for single steps (a start that takes longer than this has failed). */
@@ -225,4 +244,37 @@ export async function steadyWindow(
     );
   }
   return { steady, resources, ...(packager && { packager }) };
+}
+
+/**
+ * A cold start's frames for the "settled" figure: waits until `windowSec` after the first frame,
+ * then reads every frame the page showed since the start.
+ */
+export async function observeSettle(
+  ctx: BenchContext,
+  page: Page,
+  startAt: number,
+  firstFrameAt: number,
+): Promise<SettleObservation> {
+  const wait = firstFrameAt + ctx.options.settleWindowSec * 1000 - Date.now();
+  if (wait > 0) await page.waitForTimeout(wait);
+  const stats = await readStats(page, startAt - 1);
+  const until = stats?.readAt ?? Date.now();
+  return { until, samples: stats?.samples ?? [] };
+}
+
+/** The same from the steady window's frames (the last cold start goes on into it): its first seconds. */
+export function settleFromSteady(ctx: BenchContext, steady: SteadyRun): SettleObservation {
+  const until = Math.min(steady.endedAt, steady.firstFrameAt + ctx.options.settleWindowSec * 1000);
+  return { until, samples: steady.samples.filter((s) => s.at <= until) };
+}
+
+/** A progress line: when the cold start settled, or that it did not within the window. */
+export function settledLine(start: ColdStart): string {
+  const result = settleOf(start);
+  if (!result) return 'settled: not observed';
+  return result.toSettled !== undefined
+    ? `start → settled (no freeze > 250 ms, every frame < 1 s behind) ${ms(result.toSettled)}`
+    : `not settled within ${ms(result.observedMs)} (longest gap ${ms(result.longestGapMs)}, ` +
+        `worst glass-to-glass ${ms(result.maxLatencyMs)})`;
 }

@@ -1,24 +1,30 @@
 /**
- * Ours: the web service (embedded broker) and the camera agent on the stamped test source, their
- * real CLIs from dist/; Chromium opens `/?stats=1` and clicks Start, as a person would. In LL-HLS
- * (the service's default) the playlist and its media are read over HTTP, as a player does, and the
- * packager's /metrics are sampled; in plain HLS (HLS_MODE=plain) the playlist file is polled on disk.
+ * Ours: the web service (embedded broker) and a camera on the stamped test source: the camera agent
+ * (its real CLI from dist/) or a camera that is not ours (plain ffmpeg, test/helpers/foreign-camera.ts);
+ * Chromium opens `/?stats=1` and clicks Start, as a person would. In LL-HLS (the service's default)
+ * the playlist and its media are read over HTTP, as a player does, and the packager's /metrics are
+ * sampled; in plain HLS (HLS_MODE=plain) the playlist file is polled on disk.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { STREAM_PLAYLIST_NAME } from '@camstream/protocol';
 import type { Page } from 'playwright-core';
+import { ForeignCamera } from '../../test/helpers/foreign-camera.js';
 import { startSystem, type System } from '../../test/helpers/system.js';
 import { CameraWatch } from '../lib/camera.js';
 import { waitForStats } from '../lib/page.js';
 import { PlaylistWatcher } from '../lib/playlist-watcher.js';
 import { cachedFinder, childrenNamed } from '../lib/resources.js';
-import type { ColdStart, SystemRun } from '../lib/types.js';
+import type { CameraKind, ColdStart, SystemRun } from '../lib/types.js';
 import {
   chromiumFinder,
   commandLine,
+  FOREIGN_VIDEO,
   ms,
   newPage,
+  observeSettle,
+  settledLine,
+  settleFromSteady,
   steadyWindow,
   STEP_TIMEOUT_MS,
   VIDEO_ENV,
@@ -31,7 +37,17 @@ export interface OursHandle {
   system: System;
   /** Our segmenter's input options and UDP query, for the peer's remuxer to read its input the same way. */
   segmenterInput?: { options: string[]; query: string };
+  /** Stops the camera (the agent or the foreign camera); the service stays. */
+  stopCamera(): Promise<void>;
 }
+
+/** The systems this runner measures: the service's packaging and what feeds it. */
+export const OURS_VARIANTS = {
+  ours: { mode: 'll', camera: 'agent' },
+  'ours-foreign': { mode: 'll', camera: 'foreign' },
+  'ours-plain': { mode: 'plain', camera: 'agent' },
+} as const satisfies Record<string, { mode: 'll' | 'plain'; camera: CameraKind }>;
+export type OursName = keyof typeof OURS_VARIANTS;
 
 const stateIs = (page: Page, testId: string, state: string) =>
   page
@@ -72,23 +88,38 @@ export function inputOf(args: string[]): { options: string[]; query: string } | 
   return { options, query: url.includes('?') ? url.slice(url.indexOf('?') + 1) : '' };
 }
 
-const TITLES = {
-  ll: 'ours (camstream, LL-HLS: ffmpeg remuxes to per-frame fMP4, our packager cuts 200 ms parts and 1 s segments, served from memory)',
-  plain:
+const TITLES: Record<OursName, string> = {
+  ours: 'ours (camstream, LL-HLS: ffmpeg remuxes to per-frame fMP4, our packager cuts 200 ms parts and 1 s segments, served from memory)',
+  'ours-foreign':
+    'ours (LL-HLS), a camera that is not our agent: plain ffmpeg, 1 s GOP, ffmpeg’s mpegts muxer',
+  'ours-plain':
     'ours, plain HLS (camstream with HLS_MODE=plain: ffmpeg’s hls muxer writes 1 s MPEG-TS segments to disk)',
 };
 
-export async function runOurs(ctx: BenchContext, mode: 'll' | 'plain'): Promise<OursHandle> {
+export async function runOurs(ctx: BenchContext, name: OursName): Promise<OursHandle> {
   const { options, teardown } = ctx;
-  const name = mode === 'll' ? 'ours' : 'ours-plain';
+  const { mode, camera: cameraKind } = OURS_VARIANTS[name];
   ctx.log(
-    `${name}: starting the web service (HLS_MODE=${mode}, embedded broker) and the agent (stamped test source)`,
+    `${name}: starting the web service (HLS_MODE=${mode}, embedded broker) and ` +
+      (cameraKind === 'agent'
+        ? 'the agent (stamped test source)'
+        : 'a foreign camera (plain ffmpeg, stamped test source)'),
   );
   const system = await startSystem(teardown, {
     broker: 'embedded',
+    agent: cameraKind === 'agent',
     webEnv: { LOG_LEVEL: 'info', HLS_MODE: mode },
     agentEnv: { ...VIDEO_ENV, LOG_LEVEL: 'info' },
   });
+  let foreign: ForeignCamera | undefined;
+  if (cameraKind === 'foreign') {
+    foreign = await ForeignCamera.connect({
+      mqttUrl: system.mqttUrl,
+      target: `udp://127.0.0.1:${system.udpPort}`,
+      ...FOREIGN_VIDEO,
+    });
+    teardown.add(() => foreign?.close(), 'the foreign camera');
+  }
   const { hlsMode } = (await system.api('/api/stream')).body as { hlsMode?: string };
   if (hlsMode !== mode) throw new Error(`${name}: the service says hlsMode ${hlsMode}, not ${mode}`);
   const playlistUrl = `${system.baseUrl}/hls/${STREAM_PLAYLIST_NAME}`;
@@ -101,7 +132,8 @@ export async function runOurs(ctx: BenchContext, mode: 'll' | 'plain'): Promise<
   const webPid = system.web.proc.pid!;
   const agentPid = () => system.agent!.proc.pid!;
   const segmenterPid = async () => (await childrenNamed(webPid, 'ffmpeg'))[0];
-  const encoderPid = async () => (await childrenNamed(agentPid(), 'ffmpeg'))[0];
+  const encoderPid = async () =>
+    foreign ? foreign.encoderPid : (await childrenNamed(agentPid(), 'ffmpeg'))[0];
 
   const coldStarts: ColdStart[] = [];
   const commands: Record<string, string> = {};
@@ -157,6 +189,11 @@ export async function runOurs(ctx: BenchContext, mode: 'll' | 'plain'): Promise<
           (mode === 'll' ? `first part listed ${ms(start.toFirstPart)}, ` : '') +
           `click → first frame ${ms(start.toFirstFrame)}`,
       );
+      // The frames shown from the first on, for the "settled" figure (the last start: from the steady window).
+      if (!last) {
+        start.settle = await observeSettle(ctx, page, t0, stats.firstFrameAt!);
+        ctx.log(`${name}: cold start ${cycle}/${options.coldStarts}: ${settledLine(start)}`);
+      }
       if (last) {
         const segmenter = await commandLine(await segmenterPid());
         const encoder = await commandLine(await encoderPid());
@@ -164,7 +201,12 @@ export async function runOurs(ctx: BenchContext, mode: 'll' | 'plain'): Promise<
           commands['segmenter (ffmpeg, in the web service)'] = segmenter.join(' ');
           segmenterInput = inputOf(segmenter);
         }
-        if (encoder) commands['encoder (ffmpeg, in the agent)'] = encoder.join(' ');
+        if (encoder && !foreign) commands['encoder (ffmpeg, in the agent)'] = encoder.join(' ');
+        if (foreign?.commandLine)
+          commands['encoder (the foreign camera: plain ffmpeg)'] = foreign.commandLine;
+        const encoderFinder = foreign
+          ? async () => (foreign.encoderPid === undefined ? [] : [foreign.encoderPid])
+          : cachedFinder(() => childrenNamed(agentPid(), 'ffmpeg'));
         result = await steadyWindow(
           ctx,
           name,
@@ -175,13 +217,15 @@ export async function runOurs(ctx: BenchContext, mode: 'll' | 'plain'): Promise<
             [mode === 'll' ? 'web service (node, with the LL-HLS packager)' : 'web service (node)']:
               async () => [webPid],
             'segmenter (ffmpeg)': cachedFinder(() => childrenNamed(webPid, 'ffmpeg')),
-            'agent (node)': async () => [agentPid()],
-            'encoder (ffmpeg)': cachedFinder(() => childrenNamed(agentPid(), 'ffmpeg')),
+            ...(!foreign && { 'agent (node)': async () => [agentPid()] }),
+            'encoder (ffmpeg)': encoderFinder,
             'player (Chromium, all processes)': chromiumFinder,
           },
           `${system.baseUrl}/?stats=1`,
           mode === 'll' ? `${system.baseUrl}/metrics` : undefined,
         );
+        start.settle = settleFromSteady(ctx, result.steady);
+        ctx.log(`${name}: cold start ${cycle}/${options.coldStarts}: ${settledLine(start)}`);
       } else {
         await watcher.stop();
       }
@@ -210,27 +254,40 @@ export async function runOurs(ctx: BenchContext, mode: 'll' | 'plain'): Promise<
     await camera.waitFor('idle', stopAt, STEP_TIMEOUT_MS);
   }
 
+  const notes: string[] = [];
+  if (mode === 'll') {
+    notes.push(
+      `${name}: the bench reads the playlist over HTTP as a player does (blocking reloads, one for ` +
+        'the next part and one for the next segment) and fetches each segment once with its init segment; ' +
+        'the web service serves it as a further client, so its CPU and /metrics include it.',
+    );
+  }
+  if (foreign) {
+    notes.push(
+      'ours-foreign: the foreign camera’s MQTT side runs inside the bench’s own process (not sampled); its ' +
+        'ffmpeg is the encoder row. Its `streaming` status is sent when ffmpeg reports its first frame ' +
+        '(-progress, every 20 ms), which stands for its first datagram.',
+    );
+  }
   return {
     system,
     ...(segmenterInput && { segmenterInput }),
+    stopCamera: async () => {
+      await system.agent?.stop();
+      await foreign?.close();
+    },
     run: {
       system: name,
       hlsMode: mode,
-      title: TITLES[mode],
+      camera: cameraKind,
+      title: TITLES[name],
       coldStarts,
       apiStarts,
       steady: result!.steady,
       resources: result!.resources,
       ...(result!.packager && { packager: result!.packager }),
       commands,
-      notes:
-        mode === 'll'
-          ? [
-              'ours (LL-HLS): the bench reads the playlist over HTTP as a player does (blocking reloads, one for ' +
-                'the next part and one for the next segment) and fetches each segment once with its init segment; ' +
-                'the web service serves it as a further client, so its CPU and /metrics include it.',
-            ]
-          : [],
+      notes,
     },
   };
 }

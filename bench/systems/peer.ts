@@ -1,11 +1,15 @@
 /**
- * The peer: nginx with Debian's RTMP module, tuned to 1-second fragments. The same agent CLI with
- * the same stamped test source and encoder settings sends to an ffmpeg remuxer (-c copy, UDP in,
- * RTMP out) that publishes to nginx: the same bitstream, only the delivery differs. The same player
- * page plays nginx's playlist in player-only mode (`/?stats=1&src=…`, served by our web service).
+ * The peer: nginx with Debian's RTMP module, tuned to 1-second fragments. A camera on the same
+ * stamped test source with the same encoder settings sends to an ffmpeg remuxer (-c copy, UDP in,
+ * RTMP out) that publishes to nginx. By default that camera is the foreign one (plain ffmpeg, a
+ * keyframe a second): our agent's early second keyframe, made for our LL-HLS start, would make
+ * nginx's first fragment 1.2 s long; `--peer-camera agent` feeds it with the agent CLI instead. The
+ * same player page plays nginx's playlist in player-only mode (`/?stats=1&src=…`, served by our web
+ * service).
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ForeignCamera } from '../../test/helpers/foreign-camera.js';
 import { AGENT_CLI, type System } from '../../test/helpers/system.js';
 import { freeUdpPort } from '../../test/helpers/ports.js';
 import { runNode } from '../../test/helpers/processes.js';
@@ -18,8 +22,12 @@ import type { ColdStart, SystemRun } from '../lib/types.js';
 import {
   chromiumFinder,
   commandLine,
+  FOREIGN_VIDEO,
   ms,
   newPage,
+  observeSettle,
+  settledLine,
+  settleFromSteady,
   steadyWindow,
   STEP_TIMEOUT_MS,
   VIDEO_ENV,
@@ -49,24 +57,44 @@ export async function runPeer(
   if (!segmenterInput)
     notes.push('The remuxer used default input options: ours was not measured in this run.');
 
-  ctx.log('peer: starting nginx-rtmp and the agent (stamped test source, same settings)');
+  const cameraKind = options.peerCamera;
+  ctx.log(
+    `peer: starting nginx-rtmp and ${cameraKind === 'agent' ? 'the agent' : 'a foreign camera (plain ffmpeg)'} ` +
+      '(stamped test source, same settings)',
+  );
   const nginx = await startNginx(teardown);
   const udpPort = await freeUdpPort();
-  const agent = runNode('agent (peer)', AGENT_CLI, {
-    MQTT_URL: system.mqttUrl,
-    CAMERA_ID: PEER_CAMERA_ID,
-    CAMERA_SOURCE: 'test',
-    UDP_TARGET: `udp://127.0.0.1:${udpPort}`,
-    ...VIDEO_ENV,
-    LOG_LEVEL: 'info',
-  });
-  teardown.add(() => agent.stop(), 'the peer agent');
+  const target = `udp://127.0.0.1:${udpPort}`;
+  const agent =
+    cameraKind === 'agent'
+      ? runNode('agent (peer)', AGENT_CLI, {
+          MQTT_URL: system.mqttUrl,
+          CAMERA_ID: PEER_CAMERA_ID,
+          CAMERA_SOURCE: 'test',
+          UDP_TARGET: target,
+          ...VIDEO_ENV,
+          LOG_LEVEL: 'info',
+        })
+      : undefined;
+  if (agent) teardown.add(() => agent.stop(), 'the peer agent');
   const camera = await CameraWatch.connect(system.mqttUrl, PEER_CAMERA_ID);
   teardown.add(() => camera.close(), 'the MQTT client');
+  const foreign =
+    cameraKind === 'foreign'
+      ? await ForeignCamera.connect({
+          mqttUrl: system.mqttUrl,
+          cameraId: PEER_CAMERA_ID,
+          target,
+          ...FOREIGN_VIDEO,
+        })
+      : undefined;
+  if (foreign) teardown.add(() => foreign.close(), 'the peer’s foreign camera');
   await camera.waitFor('idle', 0, STEP_TIMEOUT_MS).catch((err: Error) => {
-    throw new Error(`${err.message}\n${agent.output()}`);
+    throw new Error(`${err.message}\n${agent?.output() ?? ''}`);
   });
-  const agentPid = agent.proc.pid!;
+  const agentPid = agent?.proc.pid;
+  const encoderPid = async () =>
+    foreign ? foreign.encoderPid : (await childrenNamed(agentPid!, 'ffmpeg'))[0];
 
   const coldStarts: ColdStart[] = [];
   const commands: Record<string, string> = { 'nginx.conf': 'peer-nginx.conf in this folder' };
@@ -120,9 +148,15 @@ export async function runPeer(
         `peer: cold start ${cycle}/${options.coldStarts}: start → manifest ${ms(start.toManifest)}, ` +
           `start → first frame ${ms(start.toFirstFrame)} (page load ${ms(start.pageLoad)})`,
       );
+      if (!last) {
+        start.settle = await observeSettle(ctx, page, t0, stats.firstFrameAt!);
+        ctx.log(`peer: cold start ${cycle}/${options.coldStarts}: ${settledLine(start)}`);
+      }
       if (last) {
-        const encoder = await commandLine((await childrenNamed(agentPid, 'ffmpeg'))[0]);
-        if (encoder) commands['encoder (ffmpeg, in the agent)'] = encoder.join(' ');
+        const encoder = await commandLine(await encoderPid());
+        if (encoder && agent) commands['encoder (ffmpeg, in the agent)'] = encoder.join(' ');
+        if (foreign?.commandLine)
+          commands['encoder (the foreign camera: plain ffmpeg)'] = foreign.commandLine;
         commands['remuxer (ffmpeg)'] = ['ffmpeg', ...remuxer.args].join(' ');
         const remuxerPid = remuxer.proc.pid!;
         result = await steadyWindow(
@@ -134,12 +168,16 @@ export async function runPeer(
           {
             'nginx (rtmp + http, one process)': async () => [nginx.pid],
             'remuxer (ffmpeg)': async () => [remuxerPid],
-            'agent (node)': async () => [agentPid],
-            'encoder (ffmpeg)': cachedFinder(() => childrenNamed(agentPid, 'ffmpeg')),
+            ...(agentPid !== undefined && { 'agent (node)': async () => [agentPid] }),
+            'encoder (ffmpeg)': foreign
+              ? async () => (foreign.encoderPid === undefined ? [] : [foreign.encoderPid])
+              : cachedFinder(() => childrenNamed(agentPid!, 'ffmpeg')),
             'player (Chromium, all processes)': chromiumFinder,
           },
           `${system.baseUrl}/?stats=1&src=${src}`,
         );
+        start.settle = settleFromSteady(ctx, result.steady);
+        ctx.log(`peer: cold start ${cycle}/${options.coldStarts}: ${settledLine(start)}`);
       } else {
         await watcher.stop();
       }
@@ -155,9 +193,21 @@ export async function runPeer(
     'The peer has no page of its own: its start figures include opening the player page once nginx lists a ' +
       'segment (page load column); ours has its page open before the click.',
   );
+  notes.push(
+    cameraKind === 'foreign'
+      ? 'The peer is fed by the foreign camera (plain ffmpeg, a keyframe a second, no early one): our agent’s ' +
+          'early second keyframe, made for our LL-HLS start, would make nginx’s first fragment 1.2 s long ' +
+          '(`--peer-camera agent` feeds it with the agent).'
+      : 'The peer is fed by our agent (`--peer-camera agent`): its early second keyframe (0.2 s in) makes ' +
+          'nginx’s first fragment 1.2 s long (it cuts at the first keyframe after 1 s).',
+  );
   const run: SystemRun = {
     system: 'peer',
-    title: 'peer (nginx-rtmp, hls_fragment 1s, fed by an ffmpeg UDP → RTMP remuxer)',
+    camera: cameraKind,
+    title:
+      'peer (nginx-rtmp, hls_fragment 1s, fed by an ffmpeg UDP → RTMP remuxer; the camera: ' +
+      (cameraKind === 'foreign' ? 'plain ffmpeg, 1 s GOP' : 'our agent') +
+      ')',
     coldStarts,
     steady: result!.steady,
     resources: result!.resources,
