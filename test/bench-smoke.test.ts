@@ -1,8 +1,10 @@
 /**
- * The benchmark's instrument works: `npm run bench` with a tiny window (1 cold start, 5 s per system,
- * a late joiner 2 s after the first frame) measures ours (LL-HLS, the service's default: playlist and
- * segments over HTTP, the packager's /metrics) and the peer (nginx-rtmp), both viewers, and writes its
- * report. No timing assertions: speed is the report's business, not a test's.
+ * The benchmark's instrument works: `npm run bench` with a tiny window (2 cold starts watched 3 s
+ * after their first frame, 5 s per system, a late joiner 2 s after the first frame) measures ours
+ * (LL-HLS, the service's default: playlist and segments over HTTP, the packager's /metrics), ours fed
+ * by a camera that is not ours, and the peer (nginx-rtmp, fed by that camera too), both viewers and
+ * every cold start's frames for the "settled" figure, and writes its report. No timing assertions:
+ * speed is the report's business, not a test's.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -22,10 +24,17 @@ const ready = haveTools(
 
 interface Samples {
   runs: Record<
-    'ours' | 'peer',
+    'ours' | 'ours-foreign' | 'peer',
     {
       hlsMode?: 'll' | 'plain';
-      coldStarts: { toFirstFrame?: number; toManifest?: number; toFirstPart?: number }[];
+      camera?: 'agent' | 'foreign';
+      coldStarts: {
+        toFirstFrame?: number;
+        toManifest?: number;
+        toFirstPart?: number;
+        startAt: number;
+        settle?: { until: number; samples: { at: number; latencyMs: number }[] };
+      }[];
       steady: {
         samples: { at: number; latencyMs: number }[];
         segments: { capturedAt?: number }[];
@@ -64,22 +73,35 @@ describe.runIf(ready)('npm run bench (smoke)', () => {
   const cleanup = useCleanup();
 
   test(
-    'measures both systems and writes report.md, latency.svg and samples.json',
-    { timeout: 240_000 },
+    'measures the three systems and writes report.md, latency.svg and samples.json',
+    { timeout: 420_000 },
     async () => {
       const out = await mkdtemp(join(tmpdir(), 'camstream-bench-smoke-'));
       cleanup.add(() => rm(out, { recursive: true, force: true }));
 
       const { code, output } = await runBench(
-        ['--no-build', '--duration', '5', '--cold-starts', '1', '--late-join', '2', '--out', out],
+        [
+          '--no-build',
+          '--duration',
+          '5',
+          '--cold-starts',
+          '2',
+          '--settle-window',
+          '3',
+          '--late-join',
+          '2',
+          '--out',
+          out,
+        ],
         cleanup,
       );
       expect(code, output).toBe(0);
-      expect(output).toMatch(/ours: cold start 1\/1/);
-      expect(output).toMatch(/peer: cold start 1\/1/);
+      for (const system of ['ours', 'ours-foreign', 'peer']) {
+        expect(output).toMatch(new RegExp(`${system}: cold start 2/2`));
+      }
 
       const data = JSON.parse(await readFile(join(out, 'samples.json'), 'utf8')) as Samples;
-      for (const system of ['ours', 'peer'] as const) {
+      for (const system of ['ours', 'ours-foreign', 'peer'] as const) {
         const run = data.runs[system];
         expect(run, system).toBeDefined();
         expect(run.steady.samples.length, `${system}: glass-to-glass samples`).toBeGreaterThan(0);
@@ -101,14 +123,25 @@ describe.runIf(ready)('npm run bench (smoke)', () => {
           ).toBeGreaterThan(0);
           expect(sample.latencyMs).toBeLessThan(10_000);
         }
-        expect(run.coldStarts).toHaveLength(1);
-        expect(run.coldStarts[0]!.toFirstFrame, `${system}: start → first frame`).toBeGreaterThan(0);
+        expect(run.coldStarts).toHaveLength(2);
+        for (const start of run.coldStarts) {
+          expect(start.toFirstFrame, `${system}: start → first frame`).toBeGreaterThan(0);
+          // The frames kept for "settled": from the first frame on, to the end of the observation.
+          const settle = start.settle;
+          expect(settle?.samples.length, `${system}: frames kept for the settled figure`).toBeGreaterThan(0);
+          expect(settle!.samples[0]!.at).toBeGreaterThanOrEqual(start.startAt + start.toFirstFrame!);
+          expect(settle!.until).toBeGreaterThanOrEqual(settle!.samples.at(-1)!.at);
+        }
         expect(run.steady.segments.length, `${system}: segments seen`).toBeGreaterThan(0);
         expect(
           Object.values(run.resources).some((r) => r.rssMiB.length > 0),
           `${system}: resources`,
         ).toBe(true);
       }
+
+      expect(data.runs.ours.camera).toBe('agent');
+      expect(data.runs['ours-foreign'].camera).toBe('foreign');
+      expect(data.runs.peer.camera, 'the peer is fed by the foreign camera by default').toBe('foreign');
 
       // Ours in LL-HLS: the parts were seen over HTTP, the segments' stamps read, /metrics sampled.
       const ours = data.runs.ours;
@@ -125,10 +158,20 @@ describe.runIf(ready)('npm run bench (smoke)', () => {
       ).toBe(true);
 
       const report = await readFile(join(out, 'report.md'), 'utf8');
-      expect(report).toMatch(/\| figure \| ours \(LL-HLS\) \| peer \(nginx-rtmp\) \|/);
-      expect(report).toMatch(/glass-to-glass, viewer there from the start, median \| \d+ ms \| \d+ ms \|/);
       expect(report).toMatch(
-        /glass-to-glass, viewer who joined a live stream, median \(p95\) \| \d+ ms \(p95 \d+ ms\) \| \d+ ms \(p95 \d+ ms\) \|/,
+        /\| figure \| ours \(LL-HLS\) \| ours \(LL-HLS\), foreign camera \| peer \(nginx-rtmp\) \|/,
+      );
+      expect(report).toMatch(
+        /glass-to-glass, viewer there from the start, median \| \d+ ms \| \d+ ms \| \d+ ms \|/,
+      );
+      expect(report).toMatch(
+        /glass-to-glass, viewer who joined a live stream, median \(p95\)( \| \d+ ms \(p95 \d+ ms\)){3} \|/,
+      );
+      // Settled: a time or "not settled" for each system, and a row per cold start.
+      expect(report).toMatch(/\| start → settled: [^|]+( \| (\d+ ms|not settled) \(p95 [^|]+){3}\|/);
+      expect(report).toContain('## Settling, each cold start');
+      expect(report).toMatch(
+        /\| ours \(LL-HLS\), foreign camera 1 \| \d+ ms \| (\d+ ms|not within \d+ ms) \|/,
       );
       expect(report).toContain('## Stalls');
       expect(report).toContain('Where the time goes in LL-HLS');
@@ -137,8 +180,9 @@ describe.runIf(ready)('npm run bench (smoke)', () => {
       const svg = await readFile(join(out, 'latency.svg'), 'utf8');
       expect(svg).toMatch(/^<svg /);
       expect(svg).toContain('ours (camstream)');
+      expect(svg).toContain('foreign camera');
       expect(svg).toContain('peer (nginx-rtmp');
-      expect(svg.match(/<polyline /g)?.length ?? 0).toBeGreaterThanOrEqual(4);
+      expect(svg.match(/<polyline /g)?.length ?? 0).toBeGreaterThanOrEqual(6);
       expect(svg).toContain('viewer who joined');
     },
   );
