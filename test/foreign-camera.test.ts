@@ -67,7 +67,9 @@ describe('the foreign camera’s encoder command', () => {
 });
 
 /** Keyframe times (s) and the packet count of an MPEG-TS file, by ffprobe. */
-async function keyframes(file: string): Promise<{ keyframes: number[]; packets: number; codec: string }> {
+async function keyframes(
+  file: string,
+): Promise<{ keyframes: number[]; packets: number; firstPts: number; codec: string }> {
   const { stdout } = await run('ffprobe', [
     '-v',
     'error',
@@ -86,6 +88,7 @@ async function keyframes(file: string): Promise<{ keyframes: number[]; packets: 
   return {
     codec: parsed.streams[0]!.codec_name,
     packets: parsed.packets.length,
+    firstPts: Math.min(...parsed.packets.map((p) => Number(p.pts_time))),
     keyframes: parsed.packets.filter((p) => p.flags.startsWith('K')).map((p) => Number(p.pts_time)),
   };
 }
@@ -156,6 +159,7 @@ describe.runIf(ready)('the foreign camera (test helper) on a real broker', () =>
     expect(seen.codec).toBe('h264');
     expect(seen.packets).toBeGreaterThanOrEqual(90);
     expect(seen.keyframes.length).toBeGreaterThanOrEqual(3);
+    expect(seen.keyframes[0], 'the stream begins with a keyframe').toBe(seen.firstPts);
     const gaps = seen.keyframes.slice(1).map((t, i) => t - seen.keyframes[i]!);
     for (const gap of gaps) expect(gap).toBeCloseTo(1, 2);
 
