@@ -258,7 +258,12 @@ function checkParts(playlist: MediaPlaylist, fail: Fail): void {
       if (!part.independent && !last && !(duration >= 0.85 * partTarget - EPSILON)) {
         fail(`${label} part ${index} lasts ${duration} s < 85 % of PART-TARGET ${partTarget}`);
       }
-      if (index === 0 && !part.independent) fail(`${label} does not start with an INDEPENDENT part`);
+      // A segment may begin between keyframes (the run's first segment is cut after its first part)
+      // as long as the playlist does not promise EXT-X-INDEPENDENT-SEGMENTS, and never right after a
+      // discontinuity: a player joining there would have nothing to decode from.
+      if (index === 0 && !part.independent && (playlist.independentSegments || segment.discontinuity)) {
+        fail(`${label} does not start with an INDEPENDENT part`);
+      }
     });
     if (complete && parts.length > 0) {
       const sum = parts.reduce((total, part) => total + (part.duration ?? 0), 0);

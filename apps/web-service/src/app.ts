@@ -149,7 +149,7 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     });
     if (config.hlsMode === 'll') {
       packager = new LlHlsPackager({
-        partTarget: config.hlsPartMs / 1000,
+        ...(config.hlsPartMs !== undefined && { partTarget: config.hlsPartMs / 1000 }),
         targetDuration: config.hlsSegmentSeconds,
         listSize: config.hlsListSize,
         logger: scope.log,

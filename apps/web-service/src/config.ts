@@ -31,7 +31,8 @@ export interface ServiceConfig {
   readonly cameraTarget: string | undefined;
   readonly hlsDir: string;
   readonly hlsMode: HlsMode;
-  readonly hlsPartMs: number;
+  /** Undefined: from the camera's frame rate (auto). */
+  readonly hlsPartMs: number | undefined;
   readonly hlsSegmentSeconds: number;
   readonly hlsListSize: number;
   readonly startTimeoutMs: number;
@@ -181,9 +182,14 @@ const VARIABLES = {
   },
   HLS_PART_MS: {
     key: 'hlsPartMs',
-    description: 'LL-HLS part target (PART-TARGET) in milliseconds; players hold back three parts',
-    default: '200',
-    parse: integer(100, 1000),
+    description:
+      'LL-HLS part target (PART-TARGET) in milliseconds, or auto: whole frames near 200 ms from the camera’s frame rate; players hold back three parts',
+    default: 'auto',
+    parse: (raw) => {
+      if (raw === 'auto') return undefined;
+      if (!/^\d+$/.test(raw)) throw new Error('must be auto or a whole number from 100 to 1000');
+      return integer(100, 1000)(raw);
+    },
   },
   HLS_SEGMENT_SECONDS: {
     key: 'hlsSegmentSeconds',

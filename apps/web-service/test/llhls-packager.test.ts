@@ -55,7 +55,7 @@ describe.runIf(ready)('LlHlsPackager fed ffmpeg’s fMP4', () => {
   ])(
     'PART-TARGET %f s, target duration %i s: every playlist, frame after frame, passes hls-parser and the rules',
     (partTarget, targetDuration) => {
-      const p = packager({ partTarget, targetDuration });
+      const p = packager({ partTarget, targetDuration, quickStart: true });
       const run = new Run(p, media);
       const { snapshots, last } = judgeAll(p, (after) => run.frames(600, after));
       expect(snapshots).toBeGreaterThan(590);
@@ -388,32 +388,103 @@ describe.runIf(ready)('LlHlsPackager fed ffmpeg’s fMP4', () => {
 });
 
 describe.runIf(ready)('LlHlsPackager and the camera’s keyframes', () => {
-  test('a second keyframe 0.2 s in (as the agent sends): the first segment ends there and the run is playable', async () => {
-    const whole = await encodeFmp4({ seconds: 6, forceKeyFrames: 'expr:eq(n,6)' });
-    const media = { whole, ...splitFmp4(whole) };
-    const p = packager();
-    const run = new Run(p, media);
-    const playable = p.waitUntilPlayable(run.streamId, new AbortController().signal);
+  /** Every part and segment the packager lists while `frames` are pushed, as the playlist had them. */
+  function startOf(p: ReturnType<typeof packager>, run: Run, frames: number) {
     let firstSegmentAt: number | undefined;
     const { last } = judgeAll(p, (after) =>
-      run.frames(media.fragments.length, () => {
+      run.frames(frames, () => {
         after();
         if (firstSegmentAt === undefined && p.hasSegment(run.streamId)) firstSegmentAt = run.framesPushed;
       }),
     );
+    return { firstSegmentAt, last, model: p.model()! };
+  }
+
+  test('a camera with a 1 s GOP and no early keyframe: playable after its first part; each part a segment until the second keyframe, the first listed without its part; then 1 s segments on keyframes', async () => {
+    const whole = await encodeFmp4({ seconds: 6 });
+    const media = { whole, ...splitFmp4(whole) };
+    const p = packager({ quickStart: true });
+    const run = new Run(p, media);
+    const playable = p.waitUntilPlayable(run.streamId, new AbortController().signal);
+    const { firstSegmentAt, last, model } = startOf(p, run, media.fragments.length);
     await playable;
-    expect(firstSegmentAt).toBe(7); // frames 0-5 are segment 0; the keyframe at 6 ends it
-    const durations = completeSegments(last).map((s) => s.duration);
-    expect(durations.slice(-4)).toEqual([1, 1, 1, 1]);
-    const model = p.model()!;
-    expect(model.segments.every((s) => s.independent)).toBe(true);
-    // Keyframes at 0, 6, 36, 66...: segments of 0.2 s, then 1 s each.
-    expect(p.resource(segmentName(run.streamId, 0))!.equals(Buffer.concat(media.fragments.slice(0, 6)))).toBe(
-      true,
-    );
+    expect(firstSegmentAt).toBe(6); // frames 0-5: the first part is the first segment
+    // Keyframes at 0, 30, 60…: segments 0-4 of one part each (0.2 s), then 1 s each from frame 30.
+    for (let msn = 0; msn < 5; msn++) {
+      const frames = media.fragments.slice(6 * msn, 6 * msn + 6);
+      expect(p.resource(segmentName(run.streamId, msn))!.equals(Buffer.concat(frames)), `${msn}`).toBe(true);
+    }
     expect(
-      p.resource(segmentName(run.streamId, 1))!.equals(Buffer.concat(media.fragments.slice(6, 36))),
+      p.resource(segmentName(run.streamId, 5))!.equals(Buffer.concat(media.fragments.slice(30, 60))),
     ).toBe(true);
+    expect(
+      completeSegments(last)
+        .map((s) => s.duration)
+        .slice(-4),
+    ).toEqual([1, 1, 1, 1]);
+    // Only the segments that begin on a keyframe are independent; no EXT-X-INDEPENDENT-SEGMENTS.
+    expect(model.segments.filter((s) => s.msn >= 5).every((s) => s.independent)).toBe(true);
+    expect(p.playlist()).not.toContain('EXT-X-INDEPENDENT-SEGMENTS');
+  });
+
+  test('the first segment alone is listed without its part; a blocking reload still finds it', async () => {
+    const whole = await encodeFmp4({ seconds: 2 });
+    const media = { whole, ...splitFmp4(whole) };
+    const p = packager({ quickStart: true });
+    const run = new Run(p, media);
+    run.frames(6);
+    let text = p.playlist()!;
+    expect(text).toContain(`#EXTINF:0.20000,\n${segmentName(run.streamId, 0)}`);
+    expect(text).not.toContain('#EXT-X-PART:');
+    expect(text).toContain(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${partName(run.streamId, 1, 0)}"`);
+    run.frames(6);
+    text = p.playlist()!;
+    expect(text).not.toContain(partName(run.streamId, 0, 0));
+    expect(text).toContain(`#EXT-X-PART:DURATION=0.20000,URI="${partName(run.streamId, 1, 0)}"\n`);
+    const ready = await p.waitForPlaylist(1, 0, new AbortController().signal, 100);
+    expect(ready).toEqual({ ok: true, value: undefined });
+  });
+
+  test('a second keyframe 0.2 s in (as our agent sends): the same start, 1 s segments from the first keyframe after two segments', async () => {
+    const whole = await encodeFmp4({ seconds: 6, forceKeyFrames: 'expr:eq(n,6)' });
+    const media = { whole, ...splitFmp4(whole) };
+    const p = packager({ quickStart: true });
+    const run = new Run(p, media);
+    const { firstSegmentAt, last } = startOf(p, run, media.fragments.length);
+    expect(firstSegmentAt).toBe(6);
+    // Keyframes at 0, 6, 36, 66…: the one at 6 begins segment 1 (independent) but not yet 1 s segments.
+    expect(
+      p.resource(segmentName(run.streamId, 1))!.equals(Buffer.concat(media.fragments.slice(6, 12))),
+    ).toBe(true);
+    expect(
+      completeSegments(last)
+        .map((s) => s.duration)
+        .slice(-4),
+    ).toEqual([1, 1, 1, 1]);
+  });
+
+  test('quickStart: false: the first segment ends at the second keyframe, as every other', async () => {
+    const whole = await encodeFmp4({ seconds: 3 });
+    const media = { whole, ...splitFmp4(whole) };
+    const p = packager({ quickStart: false });
+    const run = new Run(p, media);
+    const { firstSegmentAt, model } = startOf(p, run, media.fragments.length);
+    expect(firstSegmentAt).toBe(31); // the keyframe at 30 ends segment 0
+    expect(model.segments.every((s) => s.independent)).toBe(true);
+  });
+
+  test('PART-TARGET from the frame rate when none is configured: 25 fps, five frames a part', async () => {
+    const whole = await encodeFmp4({ seconds: 3, fps: 25, gop: 25 });
+    const media = { whole, ...splitFmp4(whole) };
+    const p = packager({ quickStart: true, partTarget: undefined });
+    const run = new Run(p, media);
+    const { last } = startOf(p, run, media.fragments.length);
+    expect(last.partTargetDuration).toBeCloseTo(0.204, 5);
+    for (const segment of completeSegments(last)) {
+      for (const part of segment.parts) expect(part.duration).toBeCloseTo(0.2, 5);
+    }
+    p.clear(); // the next stream may be another camera: decided again
+    expect(p.partTarget).toBeCloseTo(0.2, 5);
   });
 
   test('segments are cut between keyframes so that none outgrows EXT-X-TARGETDURATION; parts stay within PART-TARGET', async () => {

@@ -42,7 +42,9 @@ async function startLive(
 ): Promise<Live> {
   const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-ll-'));
   cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
+  // The steady stream's numbering (1 s segments from msn 0): the start is the packager tests' job.
   const packager = new LlHlsPackager({
+    quickStart: false,
     partTarget: 0.2,
     targetDuration: 1,
     listSize: 6,

@@ -22,10 +22,14 @@ import {
   type SegmentEntry,
 } from './model.js';
 import { initName, parseMediaName, partName, segmentName } from '../segmenter/names.js';
+import { AIM_SECONDS, planParts } from './part-target.js';
 
 export interface PackagerOptions {
-  /** PART-TARGET, seconds (0.2-0.333 recommended). */
-  readonly partTarget: number;
+  /**
+   * PART-TARGET, seconds (HLS_PART_MS). Unset: whole frames near 200 ms, from the camera's frame
+   * rate (part-target.ts), decided on the first frame and kept until `clear()`.
+   */
+  readonly partTarget?: number;
   /** EXT-X-TARGETDURATION, whole seconds. */
   readonly targetDuration: number;
   /** Complete segments listed (at least 3, so the playlist covers three target durations). */
@@ -36,6 +40,13 @@ export interface PackagerOptions {
    * segment ends, the stream continues at the next keyframe after EXT-X-DISCONTINUITY. Default 500.
    */
   readonly gapMs?: number;
+  /**
+   * A start within a part, whatever the camera's keyframe interval (default): until the camera's
+   * second keyframe every part is a segment of its own (#endPart), the first listed without its
+   * part (#buildModel). False: the first segment, like every other, ends at a keyframe after about
+   * `targetDuration` (a whole GOP before the first frame can be shown).
+   */
+  readonly quickStart?: boolean;
   /** Wall clock, ms (tests). */
   readonly now?: () => number;
 }
@@ -51,6 +62,8 @@ interface Segment {
   readonly discontinuity: boolean;
   readonly programDateTime: number;
   readonly parts: Part[];
+  /** Its EXT-X-PART tags may be listed: not for a run's first segment (see #buildModel). */
+  readonly partsListable: boolean;
   /** Ticks. */
   duration: number;
   independent: boolean;
@@ -77,6 +90,11 @@ interface Run {
   warnedLongGop: boolean;
   /** How far the wall clock has run ahead of the media since the anchor, at its least (ms). */
   leastLagMs: number;
+  /**
+   * Until the camera's second keyframe, every part is a segment of its own (see #endPart). */
+  startPhase: boolean;
+  /** The segment before was cut after its part: the next frame opens one, keyframe or not. */
+  cutEarly: boolean;
   /** After a gap: frames are dropped until a keyframe, which opens a segment after a discontinuity. */
   interrupted?: { readonly reason: string; readonly atMs: number; dropped: number };
 }
@@ -113,6 +131,8 @@ export class LlHlsPackager {
   #gaps = 0;
   #waiting = 0;
   #model: PlaylistModel | undefined;
+  /** PART-TARGET, seconds: HLS_PART_MS, or decided from the first frame's duration. */
+  #partTarget: number | undefined;
   #rendered = new Map<string, string>();
 
   constructor(options: PackagerOptions) {
@@ -120,11 +140,13 @@ export class LlHlsPackager {
     this.#log = options.logger.child({ component: 'llhls' });
     this.#now = options.now ?? Date.now;
     this.#gapMs = options.gapMs ?? 500;
+    this.#partTarget = options.partTarget;
     this.#updates.setMaxListeners(0);
   }
 
+  /** PART-TARGET, seconds; until the first frame decides it (unless configured), the aim. */
   get partTarget(): number {
-    return this.#options.partTarget;
+    return this.#partTarget ?? AIM_SECONDS;
   }
 
   get targetDuration(): number {
@@ -147,6 +169,8 @@ export class LlHlsPackager {
       partIndependent: false,
       lastFrameTicks: 0,
       segmentsMade: 0,
+      startPhase: this.#options.quickStart ?? true,
+      cutEarly: false,
       warnedLongGop: false,
       leastLagMs: Infinity,
     };
@@ -175,9 +199,8 @@ export class LlHlsPackager {
   /**
    * Resolves once the run of `streamId` has a complete segment listed; rejects with `signal.reason`
    * on abort. Not the first part: hls.js (1.7) loads nothing from a playlist of parts alone and then
-   * waits a whole target duration before it reloads, so a start answered on the first part put the
-   * first frame 1 s later than one answered on the first segment, ~30 ms after it (the run's first
-   * segment ends at the camera's second keyframe: see #isFirstOfRun).
+   * waits a whole target duration before it reloads. The run's first segment is its first part
+   * (see #endPart), so this is as soon as one part is made.
    */
   async waitUntilPlayable(streamId: string, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
@@ -195,6 +218,8 @@ export class LlHlsPackager {
     this.#segments = [];
     this.#inits.clear();
     this.#discontinuitySequence = 0;
+    // The next stream may come from another camera, at another frame rate.
+    this.#partTarget = this.#options.partTarget;
     this.#changed();
   }
 
@@ -385,7 +410,7 @@ export class LlHlsPackager {
       }
       return;
     }
-    if (run.anchor && run.open) {
+    if (run.anchor && (run.open || run.cutEarly)) {
       // How far the wall clock is ahead of the media since the anchor. It stays level while the
       // camera streams; it grows when delivery paused but the timestamps did not jump (a restarted
       // encoder, whose timestamps ffmpeg makes continuous, or a stopped one).
@@ -432,24 +457,37 @@ export class LlHlsPackager {
     const ticks = fragment.duration;
     // A part never exceeds PART-TARGET (a MUST): 10 frames at 30 fps are 0.33333 s, over a 0.333
     // target, so 333 ms parts hold 9 frames. Compared in whole ticks, so 6 × 3000 = 18000 fits 0.2 s.
-    const partTicks = Math.round(this.#options.partTarget * timescale);
     const segmentTicks = this.#options.targetDuration * timescale;
     // A frame's own duration is known (trun); the next one's is assumed to be the same.
     const frameTicks = ticks > 0 ? ticks : run.lastFrameTicks;
+    if (this.#partTarget === undefined && frameTicks > 0) {
+      const plan = planParts(frameTicks / timescale, AIM_SECONDS, this.#options.targetDuration);
+      this.#partTarget = plan.partTarget;
+      this.#log.info(
+        { fps: Number((timescale / frameTicks).toFixed(3)), ...plan },
+        'PART-TARGET from the camera’s frame rate',
+      );
+    }
+    const partTicks = Math.round(this.partTarget * timescale);
 
     const open = run.open;
     if (!open) {
-      if (!fragment.keyframe) return; // a segment starts on a keyframe: wait for one
+      // A stream starts on a keyframe; after a segment cut short at its start it goes on as it is.
+      if (!fragment.keyframe && !run.cutEarly) return;
+      if (fragment.keyframe && run.segmentsMade >= 2) run.startPhase = false;
+      run.cutEarly = false;
       run.anchor ??= { decodeTime: fragment.decodeTime, wallMs: now };
       this.#openSegment(run, fragment.decodeTime);
     } else if (
       fragment.keyframe &&
-      (open.duration + run.partTicks >= segmentTicks - frameTicks / 2 || this.#isFirstOfRun(run, open))
+      !run.startPhase &&
+      (open.duration + run.partTicks >= segmentTicks - frameTicks / 2 || !this.#startsIndependent(run, open))
     ) {
       // A keyframe once the segment (its parts and the frames of the part being filled) is long
-      // enough: the next segment starts here.
+      // enough, or ending one that began between keyframes (after a cut): the next segment starts here.
       this.#closePart(run);
       this.#closeSegment(run);
+      run.startPhase = false;
       this.#openSegment(run, fragment.decodeTime);
     } else if (open.duration + run.partTicks + frameTicks >= segmentTicks + timescale / 2) {
       // No keyframe in time: rounded, the segment would exceed EXT-X-TARGETDURATION (§6.2.1). Cut here.
@@ -464,7 +502,11 @@ export class LlHlsPackager {
       this.#closeSegment(run);
       this.#openSegment(run, fragment.decodeTime);
     } else if (run.partTicks + ticks > partTicks) {
-      this.#closePart(run); // this frame would overrun PART-TARGET
+      this.#endPart(run); // this frame would overrun PART-TARGET
+      if (!run.open) {
+        run.cutEarly = false;
+        this.#openSegment(run, fragment.decodeTime);
+      }
     }
 
     if (run.frames.length === 0) run.partIndependent = fragment.keyframe;
@@ -472,16 +514,34 @@ export class LlHlsPackager {
     run.partTicks += ticks;
     run.lastFrameTicks = frameTicks;
     // Eager: publish the part now if the next frame would not fit, rather than when it arrives.
-    if (run.partTicks + frameTicks > partTicks) this.#closePart(run);
+    if (run.partTicks + frameTicks > partTicks) this.#endPart(run);
   }
 
   /**
-   * The run's first segment, once it has a part, ends at the next keyframe however short: hls.js
-   * starts only from a complete segment, so a camera that sends a second keyframe early (ours does,
-   * 0.2 s in) is on screen ~0.8 s sooner.
+   * Closes the part being filled. Until the camera's second keyframe, each part also ends its
+   * segment. hls.js starts only from a complete segment, and waiting for the second keyframe would
+   * keep the first frame off the screen for a whole GOP (1 s on most cameras). And it loads parts
+   * only once its buffer is near the live edge (shouldLoadParts: past the first listed part plus the
+   * open segment's parts), which a player that just started is not: it loads whole segments, so a
+   * 1 s segment after the first would freeze the picture until it is complete. Segments then start
+   * between keyframes: allowed, since the playlist does not claim EXT-X-INDEPENDENT-SEGMENTS, and
+   * players start on an INDEPENDENT part.
    */
-  #isFirstOfRun(run: Run, open: Segment): boolean {
-    return open.parts.length > 0 && run.segmentsMade === 0;
+  #endPart(run: Run): void {
+    this.#closePart(run);
+    if (run.open && run.startPhase && run.open.parts.length > 0) {
+      this.#closeSegment(run);
+      run.cutEarly = true;
+    }
+  }
+
+  /**
+   * The segment begins on a keyframe: its first part, or the part being filled if it has none yet;
+   * an empty one begins with the frame that comes.
+   */
+  #startsIndependent(run: Run, segment: Segment): boolean {
+    if (segment.parts.length > 0) return segment.independent;
+    return run.frames.length === 0 || run.partIndependent;
   }
 
   #openSegment(run: Run, decodeTime: number, { discontinuity = false } = {}): Segment {
@@ -494,6 +554,8 @@ export class LlHlsPackager {
       discontinuity: discontinuity || (first && run.discontinuity),
       programDateTime: anchor.wallMs + ((decodeTime - anchor.decodeTime) / timescale) * 1000,
       parts: [],
+      // Only the stream's very first segment: a restarted run's comes after listed parts.
+      partsListable: !(first && this.#segments.length === 0 && run.startPhase),
       duration: 0,
       independent: false,
       partsReleased: false,
@@ -522,7 +584,8 @@ export class LlHlsPackager {
     run.partTicks = 0;
     this.#partsMade += 1;
     this.#releaseOldParts();
-    this.#changed();
+    // A part that also ends its segment is published with the segment, in one update.
+    if (!(run.startPhase && open.parts.length > 0)) this.#changed();
   }
 
   #closeSegment(run: Run): void {
@@ -553,19 +616,35 @@ export class LlHlsPackager {
   }
 
   /**
-   * Segments leave the listing after `listSize`, stay downloadable for as many again (§6.2.2: a
+   * The index of the first listed segment: the last `listSize` segments, and more while they add up
+   * to less than three target durations (§6.2.2: a MUST; the start's short segments need it).
+   */
+  #listedFrom(): number {
+    const { listSize, targetDuration } = this.#options;
+    let from = this.#segments.length;
+    let seconds = 0;
+    while (from > 0 && (this.#segments.length - from < listSize || seconds < 3 * targetDuration - 1e-6)) {
+      from -= 1;
+      const segment = this.#segments[from]!;
+      seconds += segment.duration / segment.run.init!.timescale;
+    }
+    return from;
+  }
+
+  /**
+   * Segments leave the listing (#listedFrom), stay downloadable for `listSize` more (§6.2.2: a
    * player may have fetched the playlist just before), then are dropped with their init segment.
    */
   #trim(): void {
     const { listSize } = this.#options;
-    const listedFrom = Math.max(0, this.#segments.length - listSize);
+    const listedFrom = this.#listedFrom();
     // EXT-X-DISCONTINUITY-SEQUENCE counts the discontinuities that left the listing (§6.2.2).
     for (const segment of this.#segments.slice(0, listedFrom)) {
       if (segment.msn <= this.#unlistedThrough) continue;
       if (segment.discontinuity) this.#discontinuitySequence += 1;
       this.#unlistedThrough = segment.msn;
     }
-    while (this.#segments.length > 2 * listSize) {
+    for (let drop = listedFrom - listSize; drop > 0; drop -= 1) {
       const dropped = this.#segments.shift()!;
       const stillUsed =
         this.#run?.streamId === dropped.run.streamId ||
@@ -594,8 +673,8 @@ export class LlHlsPackager {
 
   #buildModel(): PlaylistModel | undefined {
     const run = this.#run;
-    const listed = this.#segments.slice(-this.#options.listSize);
-    const open = run?.open && run.open.parts.length > 0 ? run.open : undefined;
+    const listed = this.#segments.slice(this.#listedFrom());
+    const open = run?.open && run.open.parts.length > 0 && run.open.partsListable ? run.open : undefined;
     if (listed.length === 0 && !open) return undefined;
     const partWindow = 3 * this.#options.targetDuration;
     let fromEnd = open ? open.duration / run!.init!.timescale : 0;
@@ -605,12 +684,17 @@ export class LlHlsPackager {
       fromEnd += segment.duration / segment.run.init!.timescale;
       // §6.2.2: EXT-X-PART tags SHOULD go once they are more than three target durations from the
       // end, so a segment lists its parts while it begins less than that from the end.
-      const showParts = fromEnd < partWindow - 1e-6 && !segment.partsReleased;
+      // A run's first segment (one part) is listed without its part: hls.js then starts it as a
+      // whole segment, not in part mode, where it reloaded that one part in a loop (1.7.4: the part's
+      // loaded flag is lost across a playlist update) and then could not go on into the next
+      // segment, which begins between keyframes. The first listed part, in the segment after, is
+      // then where hls.js's shouldLoadParts() measures from: past it, it loads parts.
+      const showParts = fromEnd < partWindow - 1e-6 && !segment.partsReleased && segment.partsListable;
       segments.unshift(this.#entry(segment, showParts));
     }
     return {
       targetDuration: this.#options.targetDuration,
-      partTarget: this.#options.partTarget,
+      partTarget: this.partTarget,
       discontinuitySequence: this.#discontinuitySequence,
       segments,
       open: open ? this.#entry(open, true) : undefined,

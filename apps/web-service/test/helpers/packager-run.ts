@@ -14,8 +14,13 @@ export interface Media {
   readonly fragments: Buffer[];
 }
 
+/**
+ * The service's defaults but for `quickStart`: most tests are about the steady stream (1 s segments
+ * from msn 0), and the tests of the start say `quickStart: true`.
+ */
 export function packager(options: Partial<PackagerOptions> = {}): LlHlsPackager {
   return new LlHlsPackager({
+    quickStart: false,
     partTarget: 0.2,
     targetDuration: 1,
     listSize: 6,
