@@ -214,11 +214,18 @@ describe.runIf(ready)('the web service plays a camera that is not ours', () => {
     const url = `${system.baseUrl}/hls/stream.m3u8`;
     const playlist = await judgeFor(url, 4000);
     expect(completeSegments(playlist).length).toBeGreaterThanOrEqual(2);
-    // One keyframe a second: segments of a GOP each (the first may end sooner, never later).
-    for (const segment of completeSegments(playlist).slice(1)) {
+    // One keyframe a second: a segment of a part each until the second keyframe (a quick start),
+    // then a GOP each, starting INDEPENDENT.
+    const segments = completeSegments(playlist);
+    const gops = segments.filter((segment) => segment.duration > 0.25);
+    expect(gops.length).toBeGreaterThanOrEqual(2);
+    for (const segment of gops) {
       expect(segment.duration).toBeGreaterThan(0.95);
       expect(segment.duration).toBeLessThan(1.05);
     }
+    // Before them only one-part segments (at most PART-TARGET each).
+    const quick = segments.slice(0, segments.indexOf(gops[0]!));
+    for (const segment of quick) expect(segment.duration).toBeLessThanOrEqual(playlist.partTargetDuration!);
     await expectPlayableByFfmpeg(url, { seconds: 3, minSeconds: 2.9, minFrames: 3 * 25 * 0.9 });
 
     expect(await system.api('/api/stream/stop', json())).toMatchObject({ status: 200 });

@@ -10,7 +10,6 @@
  * A "run" is one segmenter process. A restarted segmenter starts a new run: its first segment gets
  * EXT-X-DISCONTINUITY and its own init segment; media sequence numbers continue.
  */
-import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import { Fmp4Reader, withSampleDuration, type Fragment, type InitSegment } from './fmp4.js';
 import {
@@ -23,6 +22,19 @@ import {
 } from './model.js';
 import { initName, parseMediaName, partName, segmentName } from '../segmenter/names.js';
 import { AIM_SECONDS, planParts } from './part-target.js';
+import { UpdateWaiters, type WaitResult } from './waiters.js';
+import {
+  listedEntries,
+  listedFrom as listedFrom_,
+  releaseOldParts,
+  segmentEntry,
+  segmentSeconds,
+  type Part,
+  type Segment,
+  type SegmentRun,
+} from './segments.js';
+
+export type { WaitResult } from './waiters.js';
 
 export interface PackagerOptions {
   /**
@@ -51,29 +63,7 @@ export interface PackagerOptions {
   readonly now?: () => number;
 }
 
-interface Part extends PartEntry {
-  /** Its own buffer, then a view into the segment's once the segment is complete. */
-  bytes: Buffer;
-}
-
-interface Segment {
-  readonly msn: number;
-  readonly run: Run;
-  readonly discontinuity: boolean;
-  readonly programDateTime: number;
-  readonly parts: Part[];
-  /** Its EXT-X-PART tags may be listed: not for a run's first segment (see #buildModel). */
-  readonly partsListable: boolean;
-  /** Ticks. */
-  duration: number;
-  independent: boolean;
-  /** Set when complete. */
-  bytes?: Buffer;
-  /** The part bytes were released (the segment's parts are no longer listed). */
-  partsReleased: boolean;
-}
-
-interface Run {
+interface Run extends SegmentRun {
   readonly streamId: string;
   readonly reader: Fmp4Reader;
   readonly discontinuity: boolean;
@@ -111,14 +101,12 @@ export interface PackagerStats {
   readonly waiting: number;
 }
 
-export type WaitResult<T> = { ok: true; value: T } | { ok: false; reason: 'timeout' | 'gone' | 'aborted' };
-
 export class LlHlsPackager {
   readonly #options: PackagerOptions;
   readonly #log: FastifyBaseLogger;
   readonly #now: () => number;
   readonly #gapMs: number;
-  readonly #updates = new EventEmitter();
+  readonly #waiters = new UpdateWaiters();
   #run: Run | undefined;
   #inits = new Map<string, Buffer>();
   /** Complete segments still downloadable, oldest first; the last `listSize` are listed. */
@@ -129,7 +117,6 @@ export class LlHlsPackager {
   #unlistedThrough = -1;
   #partsMade = 0;
   #gaps = 0;
-  #waiting = 0;
   #model: PlaylistModel | undefined;
   /** PART-TARGET, seconds: HLS_PART_MS, or decided from the first frame's duration. */
   #partTarget: number | undefined;
@@ -141,7 +128,6 @@ export class LlHlsPackager {
     this.#now = options.now ?? Date.now;
     this.#gapMs = options.gapMs ?? 500;
     this.#partTarget = options.partTarget;
-    this.#updates.setMaxListeners(0);
   }
 
   /** PART-TARGET, seconds; until the first frame decides it (unless configured), the aim. */
@@ -204,7 +190,7 @@ export class LlHlsPackager {
    */
   async waitUntilPlayable(streamId: string, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
-    const result = await this.#waitUntil(
+    const result = await this.#waiters.waitUntil(
       () => (this.hasSegment(streamId) ? { ok: true, value: undefined } : undefined),
       signal,
       2 ** 31 - 1,
@@ -240,7 +226,7 @@ export class LlHlsPackager {
       partsHeld,
       partsMade: this.#partsMade,
       gaps: this.#gaps,
-      waiting: this.#waiting,
+      waiting: this.#waiters.waiting,
     };
   }
 
@@ -292,7 +278,7 @@ export class LlHlsPackager {
     };
     const first = verdict();
     if (first === 'too-far') return { ok: false, reason: 'too-far' };
-    return this.#waitUntil(
+    return this.#waiters.waitUntil(
       () => {
         const now = verdict();
         if (now === 'ready') return { ok: true, value: undefined };
@@ -315,7 +301,7 @@ export class LlHlsPackager {
     if (!parsed || parsed.part === undefined || !this.#isNextPart(parsed.streamId, parsed.msn, parsed.part)) {
       return { ok: false, reason: 'gone' };
     }
-    return this.#waitUntil(
+    return this.#waiters.waitUntil(
       () => {
         const bytes = this.resource(name);
         if (bytes) return { ok: true, value: bytes };
@@ -340,38 +326,10 @@ export class LlHlsPackager {
     return msn === this.#nextMsn && part === 0;
   }
 
-  #waitUntil<T>(
-    check: () => WaitResult<T> | undefined,
-    signal: AbortSignal,
-    timeoutMs: number,
-  ): Promise<WaitResult<T>> {
-    const immediate = check();
-    if (immediate) return Promise.resolve(immediate);
-    if (signal.aborted) return Promise.resolve({ ok: false, reason: 'aborted' });
-    this.#waiting += 1;
-    return new Promise((resolve) => {
-      const finish = (result: WaitResult<T>) => {
-        clearTimeout(timer);
-        this.#updates.off('update', onUpdate);
-        signal.removeEventListener('abort', onAbort);
-        this.#waiting -= 1;
-        resolve(result);
-      };
-      const onUpdate = () => {
-        const result = check();
-        if (result) finish(result);
-      };
-      const onAbort = () => finish({ ok: false, reason: 'aborted' });
-      const timer = setTimeout(() => finish({ ok: false, reason: 'timeout' }), timeoutMs);
-      this.#updates.on('update', onUpdate);
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
   #changed(): void {
     this.#model = undefined;
     this.#rendered.clear();
-    this.#updates.emit('update');
+    this.#waiters.notify();
   }
 
   #findSegment(streamId: string, msn: number): Segment | undefined {
@@ -583,7 +541,7 @@ export class LlHlsPackager {
     run.frames = [];
     run.partTicks = 0;
     this.#partsMade += 1;
-    this.#releaseOldParts();
+    releaseOldParts(this.#segments, this.#options.targetDuration);
     // A part that also ends its segment is published with the segment, in one update.
     if (!(run.startPhase && open.parts.length > 0)) this.#changed();
   }
@@ -616,28 +574,12 @@ export class LlHlsPackager {
   }
 
   /**
-   * The index of the first listed segment: the last `listSize` segments, and more while they add up
-   * to less than three target durations (§6.2.2: a MUST; the start's short segments need it).
-   */
-  #listedFrom(): number {
-    const { listSize, targetDuration } = this.#options;
-    let from = this.#segments.length;
-    let seconds = 0;
-    while (from > 0 && (this.#segments.length - from < listSize || seconds < 3 * targetDuration - 1e-6)) {
-      from -= 1;
-      const segment = this.#segments[from]!;
-      seconds += segment.duration / segment.run.init!.timescale;
-    }
-    return from;
-  }
-
-  /**
    * Segments leave the listing (#listedFrom), stay downloadable for `listSize` more (§6.2.2: a
    * player may have fetched the playlist just before), then are dropped with their init segment.
    */
   #trim(): void {
     const { listSize } = this.#options;
-    const listedFrom = this.#listedFrom();
+    const listedFrom = listedFrom_(this.#segments, listSize, this.#options.targetDuration);
     // EXT-X-DISCONTINUITY-SEQUENCE counts the discontinuities that left the listing (§6.2.2).
     for (const segment of this.#segments.slice(0, listedFrom)) {
       if (segment.msn <= this.#unlistedThrough) continue;
@@ -653,66 +595,20 @@ export class LlHlsPackager {
     }
   }
 
-  /**
-   * EXT-X-PART tags are listed for the segments within three target durations of the end (§6.2.2);
-   * their bytes stay downloadable for three more target durations (a MUST there), then only the
-   * whole segment remains.
-   */
-  #releaseOldParts(): void {
-    const releaseAfter = 7 * this.#options.targetDuration; // 3 listed + 3 downloadable + 1 to spare
-    let fromEnd = 0;
-    for (let i = this.#segments.length - 1; i >= 0; i -= 1) {
-      const segment = this.#segments[i]!;
-      fromEnd += segment.duration / segment.run.init!.timescale;
-      if (fromEnd > releaseAfter && !segment.partsReleased) {
-        segment.partsReleased = true;
-        segment.parts.length = 0;
-      }
-    }
-  }
-
   #buildModel(): PlaylistModel | undefined {
     const run = this.#run;
-    const listed = this.#segments.slice(this.#listedFrom());
+    const { listSize, targetDuration } = this.#options;
+    const listed = this.#segments.slice(listedFrom_(this.#segments, listSize, targetDuration));
     const open = run?.open && run.open.parts.length > 0 && run.open.partsListable ? run.open : undefined;
     if (listed.length === 0 && !open) return undefined;
-    const partWindow = 3 * this.#options.targetDuration;
-    let fromEnd = open ? open.duration / run!.init!.timescale : 0;
-    const segments: SegmentEntry[] = [];
-    for (let i = listed.length - 1; i >= 0; i -= 1) {
-      const segment = listed[i]!;
-      fromEnd += segment.duration / segment.run.init!.timescale;
-      // §6.2.2: EXT-X-PART tags SHOULD go once they are more than three target durations from the
-      // end, so a segment lists its parts while it begins less than that from the end.
-      // A run's first segment (one part) is listed without its part: hls.js then starts it as a
-      // whole segment, not in part mode, where it reloaded that one part in a loop (1.7.4: the part's
-      // loaded flag is lost across a playlist update) and then could not go on into the next
-      // segment, which begins between keyframes. The first listed part, in the segment after, is
-      // then where hls.js's shouldLoadParts() measures from: past it, it loads parts.
-      const showParts = fromEnd < partWindow - 1e-6 && !segment.partsReleased && segment.partsListable;
-      segments.unshift(this.#entry(segment, showParts));
-    }
+    const segments = listedEntries(listed, open ? segmentSeconds(open) : 0, targetDuration);
     return {
       targetDuration: this.#options.targetDuration,
       partTarget: this.partTarget,
       discontinuitySequence: this.#discontinuitySequence,
       segments,
-      open: open ? this.#entry(open, true) : undefined,
+      open: open ? segmentEntry(open, true) : undefined,
       preloadHint: run ? this.#preloadHint(run) : undefined,
-    };
-  }
-
-  #entry(segment: Segment, withParts: boolean): SegmentEntry {
-    const { timescale } = segment.run.init!;
-    return {
-      msn: segment.msn,
-      uri: segmentName(segment.run.streamId, segment.msn),
-      mapUri: initName(segment.run.streamId),
-      discontinuity: segment.discontinuity,
-      programDateTime: segment.programDateTime,
-      duration: segment.duration / timescale,
-      independent: segment.independent,
-      parts: withParts ? segment.parts.map(({ bytes: _bytes, ...entry }) => entry) : undefined,
     };
   }
 
