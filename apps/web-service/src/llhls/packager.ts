@@ -12,15 +12,8 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { Fmp4Reader, withSampleDuration, type Fragment, type InitSegment } from './fmp4.js';
-import {
-  judgeBlockingRequest,
-  renderPlaylist,
-  type BlockingVerdict,
-  type PartEntry,
-  type PlaylistModel,
-  type SegmentEntry,
-} from './model.js';
-import { initName, parseMediaName, partName, segmentName } from '../segmenter/names.js';
+import { judgeBlockingRequest, renderPlaylist, type BlockingVerdict, type PlaylistModel } from './model.js';
+import { initName, parseMediaName, partName } from '../segmenter/names.js';
 import { AIM_SECONDS, planParts } from './part-target.js';
 import { UpdateWaiters, type WaitResult } from './waiters.js';
 import {
