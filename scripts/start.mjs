@@ -5,8 +5,8 @@
 // Stopping: SIGINT, SIGTERM or SIGHUP, sent to npm, to this process or to the whole process group,
 // stops everything within 10 s. package.json runs `exec node scripts/start.mjs`, so this process is
 // npm's child and gets the SIGINT and SIGTERM npm forwards (without `exec` they reached only the
-// `sh -c` in between, which died and left us running). npm does not forward SIGHUP and dies of it,
-// so losing the parent counts as a signal too. The children live in their own process groups and stop
+// `sh -c` in between, never this process). npm does not forward SIGHUP and dies of it, so losing the
+// parent counts as a signal too. The children live in their own process groups and stop
 // only when told, in order; an IPC channel to each is their lifeline, so they stop on their own even
 // if this process is SIGKILLed.
 import { spawn } from 'node:child_process';
@@ -14,6 +14,9 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { build, checkNode, ensureNpmPackages, ensureTools, log, root } from './setup.mjs';
+
+// Taken before the (blocking) build: a parent that dies during it must still count as gone.
+const parent = process.ppid;
 
 checkNode();
 ensureTools(['ffmpeg']);
@@ -23,9 +26,10 @@ build();
 const host = process.env.HOST ?? '127.0.0.1';
 const port = Number(process.env.PORT ?? 8080);
 
-/** 1883 when it is free; otherwise (a system Mosquitto, say) any free port. */
+const wantedBrokerPort = Number(process.env.EMBEDDED_BROKER_PORT ?? 1883);
+
+/** The wanted port (1883) when it is free; otherwise (a system Mosquitto, say) any free port. */
 async function brokerPort() {
-  const wanted = Number(process.env.EMBEDDED_BROKER_PORT ?? 1883);
   const tryListen = (p) =>
     new Promise((resolve) => {
       const server = createServer();
@@ -35,13 +39,13 @@ async function brokerPort() {
         server.close(() => resolve(bound));
       });
     });
-  return (await tryListen(wanted)) ?? (await tryListen(0));
+  return (await tryListen(wantedBrokerPort)) ?? (await tryListen(0));
 }
 
 const mqttPort = process.env.MQTT_URL ? undefined : await brokerPort();
 const mqttUrl = process.env.MQTT_URL ?? `mqtt://127.0.0.1:${mqttPort}`;
-if (mqttPort !== undefined && mqttPort !== 1883)
-  log(`port 1883 is taken; the embedded broker uses ${mqttPort}`);
+if (mqttPort !== undefined && mqttPort !== wantedBrokerPort)
+  log(`port ${wantedBrokerPort} is taken; the embedded broker uses ${mqttPort}`);
 
 const children = [
   {
@@ -157,7 +161,6 @@ async function shutdown(why) {
   process.exit(0);
 }
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => void shutdown(signal));
-const parent = process.ppid;
 setInterval(() => {
   // Reparented: npm (or whatever started us) is gone, killed by a signal it does not forward.
   if (process.ppid !== parent) void shutdown('parent exited');
