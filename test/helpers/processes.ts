@@ -91,3 +91,70 @@ export async function commandLine(pid: number): Promise<string | undefined> {
     return undefined;
   }
 }
+
+/** A process as /proc/<pid>/stat shows it; `startTime` tells it from a later process given the same pid. */
+export interface ProcessStat {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly state: string;
+  readonly startTime: string;
+}
+
+/** `pid`'s stat, or undefined if it has ended (zombies count as ended: they hold no port or file). */
+export async function processStat(pid: number): Promise<ProcessStat | undefined> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime
+    // cutime cstime priority nice threads itrealvalue starttime: read after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z') return undefined;
+    return { pid, ppid: Number(fields[1]), state: fields[0]!, startTime: fields[19]! };
+  } catch {
+    return undefined;
+  }
+}
+
+/** True while the very process `stat` describes is alive (not a later one that reuses its pid). */
+export async function stillRunning(stat: ProcessStat): Promise<boolean> {
+  return (await processStat(stat.pid))?.startTime === stat.startTime;
+}
+
+/** Every live descendant of `root` (its children, their children, ...), as /proc shows them now. */
+export async function descendants(root: number): Promise<ProcessStat[]> {
+  const { readdir } = await import('node:fs/promises');
+  const all = (
+    await Promise.all(
+      (await readdir('/proc'))
+        .filter((entry) => /^\d+$/.test(entry))
+        .map((entry) => processStat(Number(entry))),
+    )
+  ).filter((stat) => stat !== undefined);
+  const found: ProcessStat[] = [];
+  let parents = new Set([root]);
+  while (parents.size > 0) {
+    const children = all.filter((stat) => parents.has(stat.ppid));
+    found.push(...children);
+    parents = new Set(children.map((stat) => stat.pid));
+  }
+  return found;
+}
+
+/**
+ * PIDs of live processes whose environment holds `entry` (`NAME=value`): a marker a test puts in the
+ * environment of what it spawns, inherited by everything below, reparented or not.
+ */
+export async function processesWithEnv(entry: string): Promise<number[]> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const pids: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const environ = (await readFile(`/proc/${name}/environ`, 'utf8')).split('\0');
+      if (environ.includes(entry) && (await processStat(Number(name))) !== undefined) pids.push(Number(name));
+    } catch {
+      // ended while we looked, or not ours to read
+    }
+  }
+  return pids;
+}

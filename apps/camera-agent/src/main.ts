@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * `camstream-agent`: configuration from the environment, runs until SIGINT/SIGTERM/SIGHUP, then
+ * `camstream-agent`: configuration from the environment, runs until SIGINT/SIGTERM/SIGHUP (or until
+ * the supervisor that spawned it with an IPC channel, `npm start`'s scripts/start.mjs, is gone), then
  * stops the encoder and publishes `offline` before exiting. Exit codes: 0 after a signal,
  * 1 on a runtime failure, 2 on invalid configuration.
  */
@@ -43,6 +44,13 @@ async function shutdown(code: number, why: string): Promise<void> {
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => void shutdown(0, signal));
 }
+// The channel closes when the supervisor exits, even SIGKILLed: do not outlive it. Without a channel
+// (systemd, `npm start -w`) nothing changes.
+if (process.channel) process.once('disconnect', () => void shutdown(0, 'supervisor gone'));
+// The supervisor read our log through a pipe; once it is gone every line fails with EPIPE, and an
+// unhandled stream error would land in the uncaughtException handler below instead of letting the
+// shutdown finish (it then waited for its 12 s timeout).
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 // Close the encoder on the way down even after a bug; pipeline.ts kills it on exit as a last resort.
 process.on('uncaughtException', (err) => {
   logger.error('uncaught exception', { err, stack: err.stack });

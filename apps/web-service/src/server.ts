@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * The web service's command line: configuration from the environment, listen, stop on SIGINT or
- * SIGTERM (the segmenter stopped and the files removed before exiting).
+ * The web service's command line: configuration from the environment, listen, stop on SIGINT, SIGTERM
+ * or SIGHUP (the segmenter stopped and the files removed before exiting), or when the supervisor that
+ * spawned it with an IPC channel (`npm start`'s scripts/start.mjs) is gone.
  */
 import { buildApp } from './app.js';
 import { loadServiceConfig, type ServiceConfig } from './config.js';
@@ -22,10 +23,10 @@ try {
 const app = buildApp(config);
 
 let stopping = false;
-async function shutdown(signal: NodeJS.Signals): Promise<void> {
+async function shutdown(why: NodeJS.Signals | 'disconnect'): Promise<void> {
   if (stopping) return;
   stopping = true;
-  app.log.info({ signal }, 'shutting down');
+  app.log.info({ signal: why }, 'shutting down');
   const timer = setTimeout(() => {
     app.log.error(`shutdown took longer than ${SHUTDOWN_TIMEOUT_MS} ms: exiting anyway`);
     process.exit(1);
@@ -39,8 +40,14 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
     process.exit(1);
   }
 }
-process.once('SIGINT', () => void shutdown('SIGINT'));
-process.once('SIGTERM', () => void shutdown('SIGTERM'));
+// `on`, not `once`: a second signal (Ctrl-C reaches the group and npm forwards it again) must not kill
+// the process half-way through stopping ffmpeg.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
+  process.on(signal, () => void shutdown(signal));
+// Spawned with an IPC channel (by scripts/start.mjs): the channel closes when the supervisor exits, even
+// SIGKILLed, and the service must not outlive it holding the ports. Without one (systemd, `npm start -w`)
+// nothing changes.
+if (process.channel) process.once('disconnect', () => void shutdown('disconnect'));
 
 try {
   await app.listen({ host: config.host, port: config.port });
