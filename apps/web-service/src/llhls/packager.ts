@@ -1,8 +1,9 @@
 /**
  * The Low-Latency HLS packager. ffmpeg remuxes the camera's MPEG-TS to fragmented MP4 with one
- * fragment per frame (no re-encode); this cuts those frames into parts of at most PART-TARGET and
- * segments of about HLS_SEGMENT_SECONDS that start on keyframes, keeps them in memory, and answers
- * for them: the playlist (full or delta), blocking reloads, parts, segments and init segments.
+ * fragment per frame (no re-encode); the cutter (cutter.ts) cuts those frames into parts of at most
+ * PART-TARGET and segments of about HLS_SEGMENT_SECONDS that start on keyframes. This keeps them in
+ * memory and answers for them: the playlist (full or delta), blocking reloads, parts, segments and
+ * init segments.
  *
  * Memory is bounded by what the playlist references: the listed segments, as many again for players
  * that fetched the playlist just before one left it, and the parts of the last few segments.
@@ -11,10 +12,9 @@
  * EXT-X-DISCONTINUITY and its own init segment; media sequence numbers continue.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { Fmp4Reader, withSampleDuration, type Fragment, type InitSegment } from './fmp4.js';
+import { Cutter, type RunView } from './cutter.js';
 import { judgeBlockingRequest, renderPlaylist, type BlockingVerdict, type PlaylistModel } from './model.js';
 import { initName, parseMediaName, partName } from '../segmenter/names.js';
-import { AIM_SECONDS, planParts } from './part-target.js';
 import { UpdateWaiters, type WaitResult } from './waiters.js';
 import {
   listedEntries,
@@ -22,9 +22,7 @@ import {
   releaseOldParts,
   segmentEntry,
   segmentSeconds,
-  type Part,
   type Segment,
-  type SegmentRun,
 } from './segments.js';
 
 export type { WaitResult } from './waiters.js';
@@ -47,39 +45,13 @@ export interface PackagerOptions {
   readonly gapMs?: number;
   /**
    * A start within a part, whatever the camera's keyframe interval (default): until the camera's
-   * second keyframe every part is a segment of its own (#endPart), the first listed without its
-   * part (#buildModel). False: the first segment, like every other, ends at a keyframe after about
-   * `targetDuration` (a whole GOP before the first frame can be shown).
+   * second keyframe every part is a segment of its own (Cutter#endPart), the first listed without
+   * its part (#buildModel). False: the first segment, like every other, ends at a keyframe after
+   * about `targetDuration` (a whole GOP before the first frame can be shown).
    */
   readonly quickStart?: boolean;
   /** Wall clock, ms (tests). */
   readonly now?: () => number;
-}
-
-interface Run extends SegmentRun {
-  readonly streamId: string;
-  readonly reader: Fmp4Reader;
-  readonly discontinuity: boolean;
-  init?: InitSegment & { name: string };
-  anchor?: { decodeTime: number; wallMs: number };
-  open?: Segment;
-  /** The part being filled. */
-  frames: Buffer[];
-  partTicks: number;
-  partIndependent: boolean;
-  lastFrameTicks: number;
-  /** Complete segments this run has made. */
-  segmentsMade: number;
-  warnedLongGop: boolean;
-  /** How far the wall clock has run ahead of the media since the anchor, at its least (ms). */
-  leastLagMs: number;
-  /**
-   * Until the camera's second keyframe, every part is a segment of its own (see #endPart). */
-  startPhase: boolean;
-  /** The segment before was cut after its part: the next frame opens one, keyframe or not. */
-  cutEarly: boolean;
-  /** After a gap: frames are dropped until a keyframe, which opens a segment after a discontinuity. */
-  interrupted?: { readonly reason: string; readonly atMs: number; dropped: number };
 }
 
 export interface PackagerStats {
@@ -96,36 +68,47 @@ export interface PackagerStats {
 
 export class LlHlsPackager {
   readonly #options: PackagerOptions;
-  readonly #log: FastifyBaseLogger;
-  readonly #now: () => number;
-  readonly #gapMs: number;
   readonly #waiters = new UpdateWaiters();
-  #run: Run | undefined;
+  readonly #cutter: Cutter;
   #inits = new Map<string, Buffer>();
   /** Complete segments still downloadable, oldest first; the last `listSize` are listed. */
   #segments: Segment[] = [];
-  #nextMsn = 0;
   #discontinuitySequence = 0;
   /** The highest media sequence number that left the listing. */
   #unlistedThrough = -1;
-  #partsMade = 0;
-  #gaps = 0;
   #model: PlaylistModel | undefined;
-  /** PART-TARGET, seconds: HLS_PART_MS, or decided from the first frame's duration. */
-  #partTarget: number | undefined;
   #rendered = new Map<string, string>();
 
   constructor(options: PackagerOptions) {
     this.#options = { ...options, listSize: Math.max(3, options.listSize) };
-    this.#log = options.logger.child({ component: 'llhls' });
-    this.#now = options.now ?? Date.now;
-    this.#gapMs = options.gapMs ?? 500;
-    this.#partTarget = options.partTarget;
+    this.#cutter = new Cutter({
+      partTarget: options.partTarget,
+      targetDuration: options.targetDuration,
+      gapMs: options.gapMs ?? 500,
+      quickStart: options.quickStart ?? true,
+      log: options.logger.child({ component: 'llhls' }),
+      now: options.now ?? Date.now,
+      sink: {
+        holdsSegments: () => this.#segments.length > 0,
+        initMade: (name, bytes) => {
+          this.#inits.set(name, bytes);
+        },
+        partMade: (publish) => {
+          releaseOldParts(this.#segments, this.#options.targetDuration);
+          if (publish) this.#changed();
+        },
+        segmentMade: (segment) => {
+          this.#segments.push(segment);
+          this.#trim();
+          this.#changed();
+        },
+      },
+    });
   }
 
   /** PART-TARGET, seconds; until the first frame decides it (unless configured), the aim. */
   get partTarget(): number {
-    return this.#partTarget ?? AIM_SECONDS;
+    return this.#cutter.partTarget;
   }
 
   get targetDuration(): number {
@@ -134,44 +117,24 @@ export class LlHlsPackager {
 
   /** Starts a run for a new segmenter; the open segment of the previous run is closed first. */
   beginRun(streamId: string, { discontinuity = false } = {}): void {
-    this.#closeRun();
-    const reader = new Fmp4Reader({
-      onInit: (init) => this.#onInit(run, init),
-      onFragment: (fragment) => this.#onFragment(run, fragment),
-    });
-    const run: Run = {
-      streamId,
-      reader,
-      discontinuity: discontinuity && this.#segments.length > 0,
-      frames: [],
-      partTicks: 0,
-      partIndependent: false,
-      lastFrameTicks: 0,
-      segmentsMade: 0,
-      startPhase: this.#options.quickStart ?? true,
-      cutEarly: false,
-      warnedLongGop: false,
-      leastLagMs: Infinity,
-    };
-    this.#run = run;
+    this.#cutter.beginRun(streamId, discontinuity);
   }
 
   /** Bytes from the segmenter of `streamId`; ignored once another run began. Throws on non-fMP4 input. */
   push(streamId: string, chunk: Buffer): void {
-    if (this.#run?.streamId !== streamId) return;
-    this.#run.reader.push(chunk);
+    this.#cutter.push(streamId, chunk);
   }
 
   /** The current run has listed at least one part. */
   hasParts(streamId: string): boolean {
-    const run = this.#run;
+    const run = this.#cutter.run;
     if (run?.streamId !== streamId) return false;
     return (run.open?.parts.length ?? 0) > 0 || run.segmentsMade > 0;
   }
 
   /** The current run has a complete segment in the playlist. */
   hasSegment(streamId: string): boolean {
-    const run = this.#run;
+    const run = this.#cutter.run;
     return run?.streamId === streamId && run.segmentsMade > 0;
   }
 
@@ -179,7 +142,7 @@ export class LlHlsPackager {
    * Resolves once the run of `streamId` has a complete segment listed; rejects with `signal.reason`
    * on abort. Not the first part: hls.js (1.7) loads nothing from a playlist of parts alone and then
    * waits a whole target duration before it reloads. The run's first segment is its first part
-   * (see #endPart), so this is as soon as one part is made.
+   * (see Cutter#endPart), so this is as soon as one part is made.
    */
   async waitUntilPlayable(streamId: string, signal: AbortSignal): Promise<void> {
     signal.throwIfAborted();
@@ -193,12 +156,10 @@ export class LlHlsPackager {
 
   /** Removes everything (a stop). Media sequence numbers keep counting, so caches never mix streams. */
   clear(): void {
-    this.#run = undefined;
+    this.#cutter.clear(); // and PART-TARGET: the next stream may come from another camera
     this.#segments = [];
     this.#inits.clear();
     this.#discontinuitySequence = 0;
-    // The next stream may come from another camera, at another frame rate.
-    this.#partTarget = this.#options.partTarget;
     this.#changed();
   }
 
@@ -206,19 +167,20 @@ export class LlHlsPackager {
     let bytesHeld = 0;
     let partsHeld = 0;
     for (const init of this.#inits.values()) bytesHeld += init.length;
-    const all = this.#run?.open ? [...this.#segments, this.#run.open] : this.#segments;
+    const run = this.#cutter.run;
+    const all = run?.open ? [...this.#segments, run.open] : this.#segments;
     for (const segment of all) {
       partsHeld += segment.parts.length;
       if (segment.bytes) bytesHeld += segment.bytes.length;
       else for (const part of segment.parts) bytesHeld += part.bytes.length;
     }
-    for (const frame of this.#run?.frames ?? []) bytesHeld += frame.length;
+    for (const frame of run?.frames ?? []) bytesHeld += frame.length;
     return {
       bytesHeld,
       segmentsHeld: this.#segments.length,
       partsHeld,
-      partsMade: this.#partsMade,
-      gaps: this.#gaps,
+      partsMade: this.#cutter.partsMade,
+      gaps: this.#cutter.gaps,
       waiting: this.#waiters.waiting,
     };
   }
@@ -308,7 +270,7 @@ export class LlHlsPackager {
   }
 
   #isNextPart(streamId: string, msn: number, part: number): boolean {
-    const run = this.#run;
+    const run = this.#cutter.run;
     if (!run || run.streamId !== streamId) return false;
     const open = run.open;
     if (open) {
@@ -316,7 +278,7 @@ export class LlHlsPackager {
       return msn === open.msn + 1 && part === 0;
     }
     // Between the run's start and its first frame: part 0 of the next segment.
-    return msn === this.#nextMsn && part === 0;
+    return msn === this.#cutter.nextMsn && part === 0;
   }
 
   #changed(): void {
@@ -326,244 +288,9 @@ export class LlHlsPackager {
   }
 
   #findSegment(streamId: string, msn: number): Segment | undefined {
-    const open = this.#run?.open;
+    const open = this.#cutter.run?.open;
     if (open && open.msn === msn && open.run.streamId === streamId) return open;
     return this.#segments.find((segment) => segment.msn === msn && segment.run.streamId === streamId);
-  }
-
-  #onInit(run: Run, init: InitSegment): void {
-    if (run.init) {
-      this.#log.warn({ streamId: run.streamId }, 'a second init segment in one run: ignored');
-      return;
-    }
-    const name = initName(run.streamId);
-    run.init = { ...init, name };
-    this.#inits.set(name, init.bytes);
-  }
-
-  #onFragment(run: Run, fragment: Fragment): void {
-    if (this.#run !== run || !run.init) return;
-    const { timescale } = run.init;
-    const now = this.#now();
-    const gapTicks = Math.max((this.#gapMs / 1000) * timescale, 4 * run.lastFrameTicks);
-    if (run.lastFrameTicks > 0 && fragment.duration > gapTicks) {
-      // ffmpeg writes a frame's fragment once the next frame arrives, with the time until it as its
-      // duration: the last frame before a pause in the camera's stream (a network drop) lasts the
-      // whole pause. It gets an ordinary frame's duration and ends the segment; the frames after
-      // the pause were encoded against ones that were lost, so the stream goes on at a keyframe.
-      const ordinary = withSampleDuration(fragment, run.lastFrameTicks);
-      if (ordinary) this.#onFragment(run, ordinary);
-      if (run.open || !run.interrupted) {
-        this.#interrupt(
-          run,
-          `the camera’s timestamps jumped ${(fragment.duration / timescale).toFixed(1)} s`,
-        );
-      }
-      return;
-    }
-    if (run.anchor && (run.open || run.cutEarly)) {
-      // How far the wall clock is ahead of the media since the anchor. It stays level while the
-      // camera streams; it grows when delivery paused but the timestamps did not jump (a restarted
-      // encoder, whose timestamps ffmpeg makes continuous, or a stopped one).
-      const lagMs =
-        now - run.anchor.wallMs - ((fragment.decodeTime - run.anchor.decodeTime) / timescale) * 1000;
-      run.leastLagMs = Math.min(run.leastLagMs, lagMs);
-      if (fragment.keyframe && lagMs - run.leastLagMs > this.#gapMs) {
-        this.#interrupt(
-          run,
-          `the camera’s stream paused for ${((lagMs - run.leastLagMs) / 1000).toFixed(1)} s`,
-        );
-      }
-    }
-    if (run.interrupted && !run.open) {
-      if (!fragment.keyframe) {
-        run.interrupted.dropped += 1;
-        return;
-      }
-      const { reason, atMs, dropped } = run.interrupted;
-      run.interrupted = undefined;
-      run.anchor = { decodeTime: fragment.decodeTime, wallMs: now };
-      run.leastLagMs = 0;
-      this.#log.info(
-        { streamId: run.streamId, reason, waitedMs: now - atMs, framesDropped: dropped },
-        'the camera’s stream goes on after a discontinuity',
-      );
-      this.#openSegment(run, fragment.decodeTime, { discontinuity: this.#segments.length > 0 });
-    }
-    this.#addFrame(run, fragment, now);
-  }
-
-  /** Ends the segment at a gap in the camera's stream; the next keyframe opens one after a discontinuity. */
-  #interrupt(run: Run, reason: string): void {
-    this.#closePart(run);
-    this.#closeSegment(run);
-    run.interrupted = { reason, atMs: this.#now(), dropped: 0 };
-    this.#gaps += 1;
-    this.#log.warn({ streamId: run.streamId, reason }, 'a gap in the camera’s stream');
-  }
-
-  /** Adds a frame to the part being filled, opening and closing parts and segments on the way. */
-  #addFrame(run: Run, fragment: Fragment, now: number): void {
-    const { timescale } = run.init!;
-    const ticks = fragment.duration;
-    // A part never exceeds PART-TARGET (a MUST): 10 frames at 30 fps are 0.33333 s, over a 0.333
-    // target, so 333 ms parts hold 9 frames. Compared in whole ticks, so 6 × 3000 = 18000 fits 0.2 s.
-    const segmentTicks = this.#options.targetDuration * timescale;
-    // A frame's own duration is known (trun); the next one's is assumed to be the same.
-    const frameTicks = ticks > 0 ? ticks : run.lastFrameTicks;
-    if (this.#partTarget === undefined && frameTicks > 0) {
-      const plan = planParts(frameTicks / timescale, AIM_SECONDS, this.#options.targetDuration);
-      this.#partTarget = plan.partTarget;
-      this.#log.info(
-        { fps: Number((timescale / frameTicks).toFixed(3)), ...plan },
-        'PART-TARGET from the camera’s frame rate',
-      );
-    }
-    const partTicks = Math.round(this.partTarget * timescale);
-
-    const open = run.open;
-    if (!open) {
-      // A stream starts on a keyframe; after a segment cut short at its start it goes on as it is.
-      if (!fragment.keyframe && !run.cutEarly) return;
-      if (fragment.keyframe && run.segmentsMade >= 2) run.startPhase = false;
-      run.cutEarly = false;
-      run.anchor ??= { decodeTime: fragment.decodeTime, wallMs: now };
-      this.#openSegment(run, fragment.decodeTime);
-    } else if (
-      fragment.keyframe &&
-      !run.startPhase &&
-      (open.duration + run.partTicks >= segmentTicks - frameTicks / 2 || !this.#startsIndependent(run, open))
-    ) {
-      // A keyframe once the segment (its parts and the frames of the part being filled) is long
-      // enough, or ending one that began between keyframes (after a cut): the next segment starts here.
-      this.#closePart(run);
-      this.#closeSegment(run);
-      run.startPhase = false;
-      this.#openSegment(run, fragment.decodeTime);
-    } else if (open.duration + run.partTicks + frameTicks >= segmentTicks + timescale / 2) {
-      // No keyframe in time: rounded, the segment would exceed EXT-X-TARGETDURATION (§6.2.1). Cut here.
-      if (!run.warnedLongGop) {
-        run.warnedLongGop = true;
-        this.#log.warn(
-          { targetDuration: this.#options.targetDuration },
-          'the camera’s keyframe interval is longer than HLS_SEGMENT_SECONDS: segments are cut between keyframes',
-        );
-      }
-      this.#closePart(run);
-      this.#closeSegment(run);
-      this.#openSegment(run, fragment.decodeTime);
-    } else if (run.partTicks + ticks > partTicks) {
-      this.#endPart(run); // this frame would overrun PART-TARGET
-      if (!run.open) {
-        run.cutEarly = false;
-        this.#openSegment(run, fragment.decodeTime);
-      }
-    }
-
-    if (run.frames.length === 0) run.partIndependent = fragment.keyframe;
-    run.frames.push(fragment.bytes);
-    run.partTicks += ticks;
-    run.lastFrameTicks = frameTicks;
-    // Eager: publish the part now if the next frame would not fit, rather than when it arrives.
-    if (run.partTicks + frameTicks > partTicks) this.#endPart(run);
-  }
-
-  /**
-   * Closes the part being filled. Until the camera's second keyframe, each part also ends its
-   * segment. hls.js starts only from a complete segment, and waiting for the second keyframe would
-   * keep the first frame off the screen for a whole GOP (1 s on most cameras). And it loads parts
-   * only once its buffer is near the live edge (shouldLoadParts: past the first listed part plus the
-   * open segment's parts), which a player that just started is not: it loads whole segments, so a
-   * 1 s segment after the first would freeze the picture until it is complete. Segments then start
-   * between keyframes: allowed, since the playlist does not claim EXT-X-INDEPENDENT-SEGMENTS, and
-   * players start on an INDEPENDENT part.
-   */
-  #endPart(run: Run): void {
-    this.#closePart(run);
-    if (run.open && run.startPhase && run.open.parts.length > 0) {
-      this.#closeSegment(run);
-      run.cutEarly = true;
-    }
-  }
-
-  /**
-   * The segment begins on a keyframe: its first part, or the part being filled if it has none yet;
-   * an empty one begins with the frame that comes.
-   */
-  #startsIndependent(run: Run, segment: Segment): boolean {
-    if (segment.parts.length > 0) return segment.independent;
-    return run.frames.length === 0 || run.partIndependent;
-  }
-
-  #openSegment(run: Run, decodeTime: number, { discontinuity = false } = {}): Segment {
-    const { timescale } = run.init!;
-    const anchor = run.anchor!;
-    const first = run.segmentsMade === 0;
-    const segment: Segment = {
-      msn: this.#nextMsn,
-      run,
-      discontinuity: discontinuity || (first && run.discontinuity),
-      programDateTime: anchor.wallMs + ((decodeTime - anchor.decodeTime) / timescale) * 1000,
-      parts: [],
-      // Only the stream's very first segment: a restarted run's comes after listed parts.
-      partsListable: !(first && this.#segments.length === 0 && run.startPhase),
-      duration: 0,
-      independent: false,
-      partsReleased: false,
-    };
-    this.#nextMsn += 1;
-    run.open = segment;
-    return segment;
-  }
-
-  #closePart(run: Run): void {
-    const open = run.open;
-    if (!open || run.frames.length === 0) return;
-    const { timescale } = run.init!;
-    const index = open.parts.length;
-    const part: Part = {
-      index,
-      uri: partName(run.streamId, open.msn, index),
-      duration: run.partTicks / timescale,
-      independent: run.partIndependent,
-      bytes: run.frames.length === 1 ? run.frames[0]! : Buffer.concat(run.frames),
-    };
-    if (index === 0) open.independent = run.partIndependent;
-    open.parts.push(part);
-    open.duration += run.partTicks;
-    run.frames = [];
-    run.partTicks = 0;
-    this.#partsMade += 1;
-    releaseOldParts(this.#segments, this.#options.targetDuration);
-    // A part that also ends its segment is published with the segment, in one update.
-    if (!(run.startPhase && open.parts.length > 0)) this.#changed();
-  }
-
-  #closeSegment(run: Run): void {
-    const open = run.open;
-    run.open = undefined;
-    if (!open || open.parts.length === 0) return;
-    const bytes = Buffer.concat(open.parts.map((part) => part.bytes));
-    // The parts become views into the segment: its bytes are held once.
-    let offset = 0;
-    for (const part of open.parts) {
-      part.bytes = bytes.subarray(offset, offset + part.bytes.length);
-      offset += part.bytes.length;
-    }
-    open.bytes = bytes;
-    this.#segments.push(open);
-    run.segmentsMade += 1;
-    this.#trim();
-    this.#changed();
-  }
-
-  /** Ends the current run: its last frames become a final part, its open segment a complete one. */
-  #closeRun(): void {
-    const run = this.#run;
-    if (!run) return;
-    this.#closePart(run);
-    this.#closeSegment(run);
-    this.#run = undefined;
   }
 
   /**
@@ -582,14 +309,14 @@ export class LlHlsPackager {
     for (let drop = listedFrom - listSize; drop > 0; drop -= 1) {
       const dropped = this.#segments.shift()!;
       const stillUsed =
-        this.#run?.streamId === dropped.run.streamId ||
+        this.#cutter.run?.streamId === dropped.run.streamId ||
         this.#segments.some((segment) => segment.run.streamId === dropped.run.streamId);
       if (!stillUsed) this.#inits.delete(initName(dropped.run.streamId));
     }
   }
 
   #buildModel(): PlaylistModel | undefined {
-    const run = this.#run;
+    const run = this.#cutter.run;
     const { listSize, targetDuration } = this.#options;
     const listed = this.#segments.slice(listedFrom_(this.#segments, listSize, targetDuration));
     const open = run?.open && run.open.parts.length > 0 && run.open.partsListable ? run.open : undefined;
@@ -606,11 +333,11 @@ export class LlHlsPackager {
   }
 
   /** The part most likely next: part 0 of the next segment once this one is long enough, else the next index. */
-  #preloadHint(run: Run): string {
+  #preloadHint(run: RunView): string {
     const open = run.open;
     // A run that has made no segment yet (a restarted segmenter): part 0 of the next segment, as
     // #isNextPart has it. The playlist still lists parts, so it must still hint the next one.
-    if (!open) return partName(run.streamId, this.#nextMsn, 0);
+    if (!open) return partName(run.streamId, this.#cutter.nextMsn, 0);
     const { timescale } = run.init!;
     const segmentTicks = this.#options.targetDuration * timescale;
     if (run.frames.length === 0 && open.duration >= segmentTicks - run.lastFrameTicks / 2) {

@@ -94,7 +94,7 @@ export function listedEntries(
     fromEnd += segmentSeconds(segment);
     // §6.2.2: EXT-X-PART tags SHOULD go once they are more than three target durations from the
     // end, so a segment lists its parts while it begins less than that from the end.
-    // The stream's first segment (one part, see LlHlsPackager#endPart) is listed without its part:
+    // The stream's first segment (one part, see Cutter#endPart) is listed without its part:
     // hls.js then starts it as a whole segment, not in part mode, where it reloaded that one part in
     // a loop (1.7.4: the part's loaded flag is lost across a playlist update) and then could not go
     // on into the next segment, which begins between keyframes. The first listed part, in the
