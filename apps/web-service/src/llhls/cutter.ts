@@ -259,11 +259,14 @@ export class Cutter {
       this.#openSegment(run, fragment.decodeTime);
     } else if (
       fragment.keyframe &&
-      !run.startPhase &&
-      (open.duration + run.partTicks >= segmentTicks - frameTicks / 2 || !this.#startsIndependent(run, open))
+      (run.startPhase
+        ? run.segmentsMade >= 2
+        : open.duration + run.partTicks >= segmentTicks - frameTicks / 2 ||
+          !this.#startsIndependent(run, open))
     ) {
       // A keyframe once the segment (its parts and the frames of the part being filled) is long
-      // enough, or ending one that began between keyframes (after a cut): the next segment starts here.
+      // enough, or ending one that began between keyframes (after a cut, or the quick start's parts,
+      // which need not line up with the camera's GOP): the next segment starts here.
       this.#closePart(run);
       this.#closeSegment(run);
       run.startPhase = false;
@@ -293,7 +296,12 @@ export class Cutter {
     run.partTicks += ticks;
     run.lastFrameTicks = frameTicks;
     // Eager: publish the part now if the next frame would not fit, rather than when it arrives.
-    if (run.partTicks + frameTicks > partTicks) this.#endPart(run);
+    // The stream's first segment, a lone part, may be short (only a segment's last part may be under
+    // 85 % of PART-TARGET, and it is that): half a part, so the first frame is on screen ~0.1 s sooner.
+    const firstOfStream = run.open?.partsListable === false;
+    if (run.partTicks + frameTicks > partTicks || (firstOfStream && 2 * run.partTicks >= partTicks)) {
+      this.#endPart(run);
+    }
   }
 
   /**
