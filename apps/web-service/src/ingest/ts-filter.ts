@@ -1,0 +1,427 @@
+/**
+ * What reaches the segmenter from the UDP port: the camera's stream, and nothing else. Pure logic (an
+ * injected clock), fed datagram by datagram; what passes goes on at once, datagram by datagram.
+ *
+ * - A datagram must be whole 188-byte TS packets with their sync bytes.
+ * - Each sender (address:port) is read on its own: its PAT and PMT (CRC checked) name its H.264 PID.
+ * - One sender's stream is accepted at a time. A stream (a sender's, or a new timeline of the accepted
+ *   sender's: an encoder restart) is accepted when it starts with a keyframe (an IDR slice after SPS
+ *   and PPS, with PAT and PMT before it) and its next frames continue that timeline: those frames are
+ *   held until then (CONFIRM_FRAMES, ≈ 67 ms at 30 fps), and then passed on together.
+ * - Of the accepted stream, the PAT, the PMT, the video PID (and a PCR PID of its own) are passed on,
+ *   and a video PES whose timestamps do not continue its timeline is dropped with the rest of its PES.
+ * - A segmenter attached to the filter gets nothing until a keyframe (PAT and PMT first), so that
+ *   ffmpeg's one-packet probe always finds SPS and PPS, also when it joins a running stream.
+ * Everything dropped is counted, by reason.
+ */
+import {
+  AccessUnitScanner,
+  NULL_PID,
+  PAT_PID,
+  readHeader,
+  readPat,
+  readPesStart,
+  readPmt,
+  timestampStep,
+  TS_PACKET,
+  type Pmt,
+  type TsHeader,
+} from './mpegts.js';
+
+/** Frames of a new stream (its keyframe first) that must continue one timeline before it is accepted. */
+export const CONFIRM_FRAMES = 3;
+/** A frame may be late by any amount (the network held it), but not this far ahead of the clock. */
+export const AHEAD_TOLERANCE_MS = 1000;
+/** A PTS more than this after its DTS is not a camera's (B-frames lead by a few frames). */
+export const MAX_PTS_LEAD = 10 * 90_000;
+/** Another sender's stream replaces the accepted one only once that has sent no video for this long. */
+export const TAKEOVER_QUIET_MS = 250;
+/** What a stream not yet accepted may hold (a few frames; a keyframe at 2 Mbps is ≈ 60 kB). */
+const MAX_HELD_BYTES = 4 * 1024 * 1024;
+/** Senders remembered at once (the camera, and whatever else sends to the port). */
+const MAX_SENDERS = 16;
+
+export type PacketDrop =
+  /** A PAT or PMT that does not parse or whose CRC is wrong. */
+  | 'bad-psi'
+  /** A video PES whose header does not parse (and the rest of that PES). */
+  | 'bad-pes'
+  /** A video PES whose timestamps do not continue the timeline, or a new timeline that did not. */
+  | 'timeline'
+  /** Not the PAT, PMT, video or PCR PID (SDT, null packets, random PIDs). */
+  | 'other-pid'
+  /** From a sender other than the one whose stream is accepted. */
+  | 'other-sender'
+  /** The accepted stream before a keyframe: nothing accepted yet, or a segmenter waiting to start. */
+  | 'before-keyframe';
+export type DatagramDrop = 'not-ts' | 'source';
+
+export interface FilterStats {
+  datagrams: number;
+  datagramsDropped: Record<DatagramDrop, number>;
+  packetsDropped: Record<PacketDrop, number>;
+  packetsPassed: number;
+  /** Streams accepted: the first, and each new sender or timeline after it. */
+  timelines: number;
+}
+
+export interface TimelineAccepted {
+  readonly sender: string;
+  /** `first`: nothing was accepted before; `sender`: another sender took over; `restart`: same sender. */
+  readonly change: 'first' | 'sender' | 'restart';
+}
+
+export interface TsFilterOptions {
+  readonly now?: () => number;
+  readonly onTimeline?: (event: TimelineAccepted) => void;
+  /** Called for each drop (for a throttled log line). */
+  readonly onDrop?: (reason: PacketDrop | DatagramDrop, sender: string) => void;
+}
+
+interface Timeline {
+  dts: number;
+  at: number;
+}
+
+interface Candidate {
+  held: Buffer[];
+  bytes: number;
+  frames: number;
+  last: Timeline;
+  scanner: AccessUnitScanner;
+}
+
+interface Track {
+  readonly sender: string;
+  lastSeen: number;
+  pmtPid?: number;
+  pmt?: Pmt;
+  pat?: Buffer;
+  pmtPacket?: Buffer;
+  timeline?: Timeline;
+  /** What happens to the rest of the current video PES. */
+  pes: 'pass' | 'hold' | PacketDrop;
+  candidate?: Candidate;
+  lastVideoAt: number;
+}
+
+type Gate =
+  { state: 'waiting' } | { state: 'pending'; held: Buffer[]; scanner: AccessUnitScanner } | { state: 'open' };
+
+export class TsFilter {
+  readonly #now: () => number;
+  readonly #onTimeline: (event: TimelineAccepted) => void;
+  readonly #onDrop: (reason: PacketDrop | DatagramDrop, sender: string) => void;
+  readonly #tracks = new Map<string, Track>();
+  #active: Track | undefined;
+  #sink: ((chunk: Buffer) => void) | undefined;
+  #gate: Gate = { state: 'waiting' };
+  /** What this datagram passes on. */
+  #out: Buffer[] = [];
+  readonly #stats: FilterStats = {
+    datagrams: 0,
+    datagramsDropped: { 'not-ts': 0, source: 0 },
+    packetsDropped: {
+      'bad-psi': 0,
+      'bad-pes': 0,
+      timeline: 0,
+      'other-pid': 0,
+      'other-sender': 0,
+      'before-keyframe': 0,
+    },
+    packetsPassed: 0,
+    timelines: 0,
+  };
+
+  constructor(options: TsFilterOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    this.#onTimeline = options.onTimeline ?? (() => {});
+    this.#onDrop = options.onDrop ?? (() => {});
+  }
+
+  /** The sender whose stream is passed on, if any. */
+  get acceptedSender(): string | undefined {
+    return this.#active?.sender;
+  }
+
+  stats(): FilterStats {
+    return structuredClone(this.#stats);
+  }
+
+  /**
+   * Where the clean stream goes (a segmenter's stdin), from the next keyframe on; undefined: nowhere.
+   */
+  setSink(sink: ((chunk: Buffer) => void) | undefined): void {
+    this.#sink = sink;
+    this.#gate = { state: 'waiting' };
+  }
+
+  /** A datagram refused before it got here (UDP_SOURCES), for the counts. */
+  refuse(reason: DatagramDrop, sender: string): void {
+    this.#stats.datagrams += 1;
+    this.#stats.datagramsDropped[reason] += 1;
+    this.#onDrop(reason, sender);
+  }
+
+  /** One datagram from `sender` (address:port). */
+  push(datagram: Buffer, sender: string): void {
+    if (datagram.length === 0 || datagram.length % TS_PACKET !== 0) return this.refuse('not-ts', sender);
+    const headers: TsHeader[] = [];
+    for (let at = 0; at < datagram.length; at += TS_PACKET) {
+      const header = readHeader(datagram, at);
+      if (!header) return this.refuse('not-ts', sender);
+      headers.push(header);
+    }
+    this.#stats.datagrams += 1;
+    const track = this.#track(sender);
+    for (let i = 0; i < headers.length; i++) {
+      this.#packet(track, datagram.subarray(i * TS_PACKET, (i + 1) * TS_PACKET), headers[i]!);
+    }
+    if (this.#out.length > 0) {
+      const chunk = this.#out.length === 1 ? this.#out[0]! : Buffer.concat(this.#out);
+      this.#out = [];
+      this.#stats.packetsPassed += chunk.length / TS_PACKET;
+      this.#sink?.(chunk);
+    }
+  }
+
+  #track(sender: string): Track {
+    const now = this.#now();
+    let track = this.#tracks.get(sender);
+    if (!track) {
+      if (this.#tracks.size >= MAX_SENDERS) {
+        const stalest = [...this.#tracks.values()]
+          .filter((t) => t !== this.#active)
+          .sort((a, b) => a.lastSeen - b.lastSeen)[0];
+        if (stalest) this.#tracks.delete(stalest.sender);
+      }
+      track = { sender, lastSeen: now, pes: 'other-pid', lastVideoAt: 0 };
+      this.#tracks.set(sender, track);
+    }
+    track.lastSeen = now;
+    return track;
+  }
+
+  #drop(reason: PacketDrop, count: number, sender: string): void {
+    this.#stats.packetsDropped[reason] += count;
+    this.#onDrop(reason, sender);
+  }
+
+  /** Why a packet of this track that is neither accepted nor held is dropped. */
+  #notAccepted(track: Track): PacketDrop {
+    if (track === this.#active) return 'timeline';
+    return this.#active ? 'other-sender' : 'before-keyframe';
+  }
+
+  #packet(track: Track, packet: Buffer, header: TsHeader): void {
+    const { pid } = header;
+    if (pid === PAT_PID || pid === track.pmtPid) {
+      const valid =
+        pid === PAT_PID ? this.#learnPat(track, packet, header) : this.#learnPmt(track, packet, header);
+      if (!valid) return this.#drop('bad-psi', 1, track.sender);
+      return this.#passOrHold(track, packet, header);
+    }
+    if (track.pmt && pid === track.pmt.videoPid) {
+      if (header.start) return this.#pesStart(track, packet, header);
+      return this.#pesContinues(track, packet, header);
+    }
+    if (track.pmt && pid === track.pmt.pcrPid && pid !== NULL_PID)
+      return this.#passOrHold(track, packet, header);
+    this.#drop('other-pid', 1, track.sender);
+  }
+
+  #learnPat(track: Track, packet: Buffer, header: TsHeader): boolean {
+    const pmtPid = readPat(packet, header);
+    if (pmtPid === undefined) return false;
+    if (pmtPid !== track.pmtPid) track.pmt = undefined;
+    track.pmtPid = pmtPid;
+    track.pat = Buffer.from(packet);
+    return true;
+  }
+
+  #learnPmt(track: Track, packet: Buffer, header: TsHeader): boolean {
+    const pmt = readPmt(packet, header);
+    if (!pmt) return false;
+    track.pmt = pmt;
+    track.pmtPacket = Buffer.from(packet);
+    return true;
+  }
+
+  /** PSI and PCR packets: on with the accepted stream, into a stream being confirmed, else dropped. */
+  #passOrHold(track: Track, packet: Buffer, header: TsHeader): void {
+    if (track === this.#active) this.#emit(packet, header, false);
+    else if (track.candidate) this.#hold(track, packet);
+    else this.#drop(this.#notAccepted(track), 1, track.sender);
+  }
+
+  #pesStart(track: Track, packet: Buffer, header: TsHeader): void {
+    const now = this.#now();
+    const pes = readPesStart(packet, header);
+    if (!pes) {
+      track.pes = 'bad-pes';
+      return this.#drop('bad-pes', 1, track.sender);
+    }
+    const { dts, pts } = pes;
+    if (dts !== undefined && pts !== undefined) {
+      const lead = timestampStep(dts, pts);
+      if (lead < 0 || lead > MAX_PTS_LEAD) {
+        track.pes = 'timeline';
+        return this.#drop('timeline', 1, track.sender);
+      }
+    }
+    if (track === this.#active && (dts === undefined || continues(track.timeline, dts, now))) {
+      if (dts !== undefined) track.timeline = { dts, at: now };
+      this.#discardCandidate(track);
+      track.pes = 'pass';
+      track.lastVideoAt = now;
+      return this.#emit(packet, header, true, pes.dataOffset);
+    }
+    const candidate = track.candidate;
+    if (
+      candidate &&
+      candidate.scanner.kind === 'keyframe' &&
+      dts !== undefined &&
+      continues(candidate.last, dts, now)
+    ) {
+      candidate.frames += 1;
+      candidate.last = { dts, at: now };
+      track.pes = 'hold';
+      this.#hold(track, packet);
+      if (track.candidate && candidate.frames >= CONFIRM_FRAMES) this.#accept(track);
+      return;
+    }
+    this.#discardCandidate(track);
+    // Perhaps the keyframe of a new stream: held until its next frames say so.
+    if (dts !== undefined && track.pat && track.pmtPacket) {
+      const scanner = new AccessUnitScanner();
+      track.candidate = {
+        held: [track.pat, track.pmtPacket],
+        bytes: 2 * TS_PACKET,
+        frames: 1,
+        last: { dts, at: now },
+        scanner,
+      };
+      track.pes = 'hold';
+      this.#hold(track, packet);
+      if (scanner.feed(packet, pes.dataOffset, TS_PACKET) === 'other') this.#discardCandidate(track);
+      return;
+    }
+    track.pes = this.#notAccepted(track);
+    this.#drop(track.pes, 1, track.sender);
+  }
+
+  #pesContinues(track: Track, packet: Buffer, header: TsHeader): void {
+    if (track.pes === 'pass' && track === this.#active) {
+      track.lastVideoAt = this.#now();
+      return this.#emit(packet, header, false);
+    }
+    const candidate = track.candidate;
+    if (track.pes === 'hold' && candidate) {
+      this.#hold(track, packet);
+      if (candidate.scanner.kind === 'undecided') {
+        if (candidate.scanner.feed(packet, header.payloadOffset, TS_PACKET) === 'other') {
+          this.#discardCandidate(track);
+        }
+      }
+      return;
+    }
+    const reason = track.pes === 'pass' || track.pes === 'hold' ? this.#notAccepted(track) : track.pes;
+    this.#drop(reason, 1, track.sender);
+  }
+
+  #hold(track: Track, packet: Buffer): void {
+    const candidate = track.candidate!;
+    candidate.held.push(Buffer.from(packet));
+    candidate.bytes += TS_PACKET;
+    if (candidate.bytes > MAX_HELD_BYTES) this.#discardCandidate(track);
+  }
+
+  #discardCandidate(track: Track): void {
+    const candidate = track.candidate;
+    if (!candidate) return;
+    track.candidate = undefined;
+    if (track.pes === 'hold') track.pes = this.#notAccepted(track);
+    // PAT and PMT were copies of packets counted when they came.
+    this.#drop(this.#notAccepted(track), candidate.held.length - 2, track.sender);
+  }
+
+  /** A new stream continued its timeline from a keyframe: it is the one passed on from now. */
+  #accept(track: Track): void {
+    const candidate = track.candidate!;
+    const previous = this.#active;
+    const now = this.#now();
+    if (previous && previous !== track && now - previous.lastVideoAt < TAKEOVER_QUIET_MS) {
+      // Two streams at once: the one accepted keeps the port (UDP_SOURCES picks the camera).
+      return this.#discardCandidate(track);
+    }
+    track.candidate = undefined;
+    track.timeline = candidate.last;
+    track.pes = 'pass';
+    track.lastVideoAt = now;
+    if (previous && previous !== track) {
+      previous.pes = 'other-sender';
+      previous.timeline = undefined;
+    }
+    this.#active = track;
+    this.#stats.timelines += 1;
+    this.#onTimeline({
+      sender: track.sender,
+      change: !previous ? 'first' : previous === track ? 'restart' : 'sender',
+    });
+    if (this.#sink) {
+      this.#gate = { state: 'open' };
+      this.#out.push(...candidate.held);
+    } else {
+      this.#drop('before-keyframe', candidate.held.length - 2, track.sender);
+    }
+  }
+
+  /**
+   * A packet of the accepted stream, to the sink once its gate is open: a waiting sink opens at a
+   * video PES whose access unit is a keyframe, with the PAT and PMT put before it.
+   */
+  #emit(packet: Buffer, header: TsHeader, pesStart: boolean, dataOffset = header.payloadOffset): void {
+    const gate = this.#gate;
+    if (!this.#sink) return this.#drop('before-keyframe', 1, this.#active!.sender);
+    if (gate.state === 'open') {
+      this.#out.push(packet);
+      return;
+    }
+    const active = this.#active!;
+    if (gate.state === 'pending' && pesStart) {
+      this.#drop('before-keyframe', gate.held.length - 2, active.sender);
+      this.#gate = { state: 'waiting' };
+    }
+    if (this.#gate.state === 'waiting') {
+      if (!pesStart || !active.pat || !active.pmtPacket)
+        return this.#drop('before-keyframe', 1, active.sender);
+      this.#gate = {
+        state: 'pending',
+        held: [active.pat, active.pmtPacket],
+        scanner: new AccessUnitScanner(),
+      };
+    }
+    const pending = this.#gate as Extract<Gate, { state: 'pending' }>;
+    pending.held.push(Buffer.from(packet));
+    const isVideo = header.pid === active.pmt?.videoPid;
+    const kind = isVideo ? pending.scanner.feed(packet, dataOffset, TS_PACKET) : pending.scanner.kind;
+    if (kind === 'keyframe') {
+      this.#gate = { state: 'open' };
+      this.#out.push(...pending.held);
+    } else if (kind === 'other') {
+      this.#drop('before-keyframe', pending.held.length - 2, active.sender);
+      this.#gate = { state: 'waiting' };
+    }
+  }
+}
+
+/**
+ * Whether a frame at `dts`, arriving `now`, continues a timeline: later than the last frame, and not
+ * further ahead of it than the time that passed (and a tolerance). Late is fine: the network may
+ * have held it, or a cut may have dropped frames in between.
+ */
+function continues(last: Timeline | undefined, dts: number, now: number): boolean {
+  if (!last) return false;
+  const step = timestampStep(last.dts, dts);
+  return step > 0 && step / 90 <= now - last.at + AHEAD_TOLERANCE_MS;
+}
