@@ -36,8 +36,6 @@ export interface SegmenterOptions {
    */
   readonly format?: 'hls' | 'fmp4';
   readonly onMedia?: (chunk: Buffer) => void;
-  /** `fmp4` only: how much of the input ffmpeg reads before it writes anything (PROBE_MODES). */
-  readonly probe?: ProbeMode;
   readonly logger: FastifyBaseLogger;
   /** How long the end of input, then SIGTERM, may take before the next step. */
   readonly quitTimeoutMs?: number;
@@ -77,20 +75,14 @@ export const SEGMENTER_INPUT = 'pipe:0';
 export const PROBE_OPTIONS = ['-probesize', '500000', '-analyzeduration', '500000'] as const;
 
 /**
- * How the fMP4 (LL-HLS) segmenter probes (plain HLS: PROBE_OPTIONS). ffmpeg's MPEG-TS demuxer never ends a probe early (streams
- * may appear later), so it reads until `-probesize` bytes or `-analyzeduration` of media, and the
- * mp4 muxer needs the picture size and SPS/PPS before it writes its init segment.
- * - `fast`: one packet. Right when the segmenter listens before the camera starts, so that the first
- *   packet is the encoder's first keyframe with its SPS/PPS: the input is probed
- *   ~70 ms after the first packet (`npm run bench`: "first datagram → probed its input"). Fails ("dimensions not set") if the stream starts mid-GOP.
- * - `full`: up to 1.6 MB / 1.5 s, more than a GOP, for joining a running stream (a restart, a stream
- *   started at the camera, a fast probe that failed).
+ * How the fMP4 (LL-HLS) segmenter probes (plain HLS: PROBE_OPTIONS): one packet. ffmpeg's MPEG-TS
+ * demuxer never ends a probe early (streams may appear later), so it reads until `-probesize` bytes or
+ * `-analyzeduration` of media, and the mp4 muxer needs the picture size and SPS/PPS before it writes
+ * its init segment. The ingest begins every run at a keyframe with its SPS/PPS, so the first packet
+ * has them: the input is probed ~70 ms after it (`npm run bench`: "first datagram → probed its
+ * input"), also when a run joins a running stream (it used to probe 1.5 s of it, more than a GOP).
  */
-export type ProbeMode = 'fast' | 'full';
-export const PROBE_MODES: Record<ProbeMode, readonly string[]> = {
-  fast: ['-probesize', '32', '-analyzeduration', '0'],
-  full: ['-probesize', '1600000', '-analyzeduration', '1500000'],
-};
+export const FMP4_PROBE_OPTIONS = ['-probesize', '32', '-analyzeduration', '0'] as const;
 
 /** fMP4 for the packager: `-c copy`, an empty moov first, one moof + mdat per frame, flushed at once. */
 export const FMP4_OUTPUT_OPTIONS = [
@@ -104,8 +96,10 @@ const MAX_INPUT_BACKLOG = 4 * 1024 * 1024;
 export function segmenterArguments(options: SegmenterOptions): { input: string[]; output: string[] } {
   const logging = ['-hide_banner', '-nostats', '-loglevel', 'level+info'];
   if (options.format === 'fmp4') {
-    const probe = PROBE_MODES[options.probe ?? 'full'];
-    return { input: [...logging, ...probe, '-f', 'mpegts'], output: [...FMP4_OUTPUT_OPTIONS] };
+    return {
+      input: [...logging, ...FMP4_PROBE_OPTIONS, '-f', 'mpegts'],
+      output: [...FMP4_OUTPUT_OPTIONS],
+    };
   }
   // The hls muxer writes files, not a pipe: its progress report (`frame=…` on stderr every 0.5 s,
   // while packets flow) is how the service knows that video arrives.

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CameraStatus, StreamInfo, StreamState } from '@camstream/protocol';
 import type { ServiceConfig } from '../config.js';
-import { createError, isServiceError, ServiceError, type ErrorCode } from '../errors.js';
+import { createError, ServiceError, type ErrorCode } from '../errors.js';
 import { UdpIngest, type IngestLike } from '../ingest/udp-ingest.js';
 import { FfmpegSegmenter, type SegmenterExit, type SegmenterOptions } from '../segmenter/ffmpeg-segmenter.js';
 import { newStreamId } from '../segmenter/names.js';
@@ -236,32 +236,12 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
       // The port is open before the camera starts, so its first keyframe is not lost; a stream
       // started at the camera is joined while it runs (from its next keyframe).
       await this.#ingest.open();
-      const joining = origin === 'camera';
-      const segmenter = await this.#spawnSegmenter({ restart: false, joining });
+      const segmenter = await this.#spawnSegmenter({ restart: false });
       if (origin === 'api') {
         commandId = this.#link.publishCommand('start', this.#config.cameraTarget);
         this.#awaitingCameraStop = false;
       }
-      try {
-        await this.#untilPlayable(segmenter, controller.signal, commandId);
-      } catch (err) {
-        // A fast probe fails when the stream did not begin with a keyframe (the camera was already
-        // sending, or something else was): probe a whole GOP instead, once.
-        if (
-          joining ||
-          !isServiceError(err, 'WEB_ERR_SEGMENTER_FAILED') ||
-          segmenter !== this.#run?.segmenter
-        ) {
-          throw err;
-        }
-        this.#log.info(
-          { reason: err.message },
-          'the segmenter could not start on the first packet: probing longer',
-        );
-        await segmenter.close();
-        const retry = await this.#spawnSegmenter({ restart: false, joining: true });
-        await this.#untilPlayable(retry, controller.signal);
-      }
+      await this.#untilPlayable(segmenter, controller.signal, commandId);
       this.#lastError = undefined;
       this.#input.start();
       this.#setState('live');
@@ -279,7 +259,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     }
   }
 
-  async #spawnSegmenter(run: { restart: boolean; joining: boolean }): Promise<SegmenterLike> {
+  async #spawnSegmenter(run: { restart: boolean }): Promise<SegmenterLike> {
     const streamId = newStreamId();
     const runOptions = await this.#output.beginRun(streamId, run);
     const segmenter = this.#createSegmenter({
@@ -452,7 +432,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     this.#ingest.setSink(undefined);
     await old?.segmenter.close();
     try {
-      return await this.#spawnSegmenter({ restart: true, joining: true });
+      return await this.#spawnSegmenter({ restart: true });
     } catch (err) {
       this.#replaceSegmenter(`it could not start (${asServiceError(err).message})`, true);
       return undefined;
