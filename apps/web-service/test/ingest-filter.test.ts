@@ -174,6 +174,19 @@ describe('TsFilter', () => {
     expect(videoPackets()).toBeGreaterThan(before);
   });
 
+  test('the same sender’s keyframe after a pause (our agent restarting its encoder) is accepted at once', () => {
+    const { chunks, timelines, play, advance } = setup();
+    play(new FakeCamera(), 40);
+    advance(TAKEOVER_QUIET_MS);
+    const before = bytes(chunks);
+    play(new FakeCamera({ dts: 50 }), 1);
+    expect(timelines).toEqual([`first ${CAMERA}`, `restart ${CAMERA}`]);
+    // Its PAT and PMT (passed as they came, and again before the keyframe), and the whole keyframe.
+    const pids = pidsOf([Buffer.concat(chunks).subarray(before)]);
+    const keyframe = framePackets(50, true, () => 0);
+    expect(pids.filter((pid) => pid === VIDEO_PID)).toHaveLength(keyframe.length);
+  });
+
   test('a second stream while the accepted one still sends does not take over', () => {
     const { filter, chunks, timelines, play } = setup();
     const camera = new FakeCamera();

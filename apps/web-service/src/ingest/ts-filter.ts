@@ -7,7 +7,8 @@
  * - One sender's stream is accepted at a time. A stream (a sender's, or a new timeline of the accepted
  *   sender's: an encoder restart) is accepted when it starts with a keyframe (an IDR slice after SPS
  *   and PPS, with PAT and PMT before it) and its next frames continue that timeline: those frames are
- *   held until then (CONFIRM_FRAMES, ≈ 67 ms at 30 fps), and then passed on together.
+ *   held until then (CONFIRM_FRAMES, ≈ 67 ms at 30 fps), and then passed on together. The accepted
+ *   sender's keyframe after a pause of TAKEOVER_QUIET_MS is accepted at once.
  * - Of the accepted stream, the PAT, the PMT, the video PID (and a PCR PID of its own) are passed on,
  *   and a video PES whose timestamps do not continue its timeline is dropped with the rest of its PES.
  * - A segmenter attached to the filter gets nothing until a keyframe (PAT and PMT first), so that
@@ -24,6 +25,7 @@ import {
   readPmt,
   timestampStep,
   TS_PACKET,
+  type AccessUnitKind,
   type Pmt,
   type TsHeader,
 } from './mpegts.js';
@@ -153,6 +155,14 @@ export class TsFilter {
    */
   setSink(sink: ((chunk: Buffer) => void) | undefined): void {
     this.#sink = sink;
+    this.#gate = { state: 'waiting' };
+  }
+
+  /** Forgets every sender and timeline (a stream ended: the next one is accepted afresh); counts stay. */
+  reset(): void {
+    this.#tracks.clear();
+    this.#active = undefined;
+    this.#sink = undefined;
     this.#gate = { state: 'waiting' };
   }
 
@@ -303,7 +313,7 @@ export class TsFilter {
       };
       track.pes = 'hold';
       this.#hold(track, packet);
-      if (scanner.feed(packet, pes.dataOffset, TS_PACKET) === 'other') this.#discardCandidate(track);
+      this.#scanned(track, scanner.feed(packet, pes.dataOffset, TS_PACKET));
       return;
     }
     track.pes = this.#notAccepted(track);
@@ -319,14 +329,24 @@ export class TsFilter {
     if (track.pes === 'hold' && candidate) {
       this.#hold(track, packet);
       if (candidate.scanner.kind === 'undecided') {
-        if (candidate.scanner.feed(packet, header.payloadOffset, TS_PACKET) === 'other') {
-          this.#discardCandidate(track);
-        }
+        this.#scanned(track, candidate.scanner.feed(packet, header.payloadOffset, TS_PACKET));
       }
       return;
     }
     const reason = track.pes === 'pass' || track.pes === 'hold' ? this.#notAccepted(track) : track.pes;
     this.#drop(reason, 1, track.sender);
+  }
+
+  /**
+   * The first frame of a new stream, read: not a keyframe, it goes. A keyframe from the accepted
+   * sender after a pause is that camera's encoder starting over (our agent restarts its encoder behind
+   * the same socket): accepted at once, as nothing else sends from the camera's address and port.
+   */
+  #scanned(track: Track, kind: AccessUnitKind): void {
+    if (kind === 'other') this.#discardCandidate(track);
+    else if (kind === 'keyframe' && track === this.#active) {
+      if (this.#now() - track.lastVideoAt >= TAKEOVER_QUIET_MS) this.#accept(track);
+    }
   }
 
   #hold(track: Track, packet: Buffer): void {

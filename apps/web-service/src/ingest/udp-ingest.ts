@@ -125,7 +125,7 @@ export class UdpIngest implements IngestLike {
     await opening?.catch(() => {});
     const socket = this.#socket;
     this.#socket = undefined;
-    this.#filter.setSink(undefined);
+    this.#filter.reset();
     if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
   }
 
