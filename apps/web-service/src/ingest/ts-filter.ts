@@ -15,6 +15,8 @@
  *   ffmpeg's one-packet probe always finds SPS and PPS, also when it joins a running stream.
  * Everything dropped is counted, by reason.
  */
+import { emptyStats, type DatagramDrop, type FilterStats, type PacketDrop } from './drops.js';
+import { KeyframeGate } from './keyframe-gate.js';
 import {
   AccessUnitScanner,
   NULL_PID,
@@ -42,30 +44,6 @@ export const TAKEOVER_QUIET_MS = 250;
 const MAX_HELD_BYTES = 4 * 1024 * 1024;
 /** Senders remembered at once (the camera, and whatever else sends to the port). */
 const MAX_SENDERS = 16;
-
-export type PacketDrop =
-  /** A PAT or PMT that does not parse or whose CRC is wrong. */
-  | 'bad-psi'
-  /** A video PES whose header does not parse (and the rest of that PES). */
-  | 'bad-pes'
-  /** A video PES whose timestamps do not continue the timeline, or a new timeline that did not. */
-  | 'timeline'
-  /** Not the PAT, PMT, video or PCR PID (SDT, null packets, random PIDs). */
-  | 'other-pid'
-  /** From a sender other than the one whose stream is accepted. */
-  | 'other-sender'
-  /** The accepted stream before a keyframe: nothing accepted yet, or a segmenter waiting to start. */
-  | 'before-keyframe';
-export type DatagramDrop = 'not-ts' | 'source';
-
-export interface FilterStats {
-  datagrams: number;
-  datagramsDropped: Record<DatagramDrop, number>;
-  packetsDropped: Record<PacketDrop, number>;
-  packetsPassed: number;
-  /** Streams accepted: the first, and each new sender or timeline after it. */
-  timelines: number;
-}
 
 export interface TimelineAccepted {
   readonly sender: string;
@@ -107,9 +85,6 @@ interface Track {
   lastVideoAt: number;
 }
 
-type Gate =
-  { state: 'waiting' } | { state: 'pending'; held: Buffer[]; scanner: AccessUnitScanner } | { state: 'open' };
-
 export class TsFilter {
   readonly #now: () => number;
   readonly #onTimeline: (event: TimelineAccepted) => void;
@@ -117,23 +92,10 @@ export class TsFilter {
   readonly #tracks = new Map<string, Track>();
   #active: Track | undefined;
   #sink: ((chunk: Buffer) => void) | undefined;
-  #gate: Gate = { state: 'waiting' };
+  #gate = new KeyframeGate();
   /** What this datagram passes on. */
   #out: Buffer[] = [];
-  readonly #stats: FilterStats = {
-    datagrams: 0,
-    datagramsDropped: { 'not-ts': 0, source: 0 },
-    packetsDropped: {
-      'bad-psi': 0,
-      'bad-pes': 0,
-      timeline: 0,
-      'other-pid': 0,
-      'other-sender': 0,
-      'before-keyframe': 0,
-    },
-    packetsPassed: 0,
-    timelines: 0,
-  };
+  readonly #stats = emptyStats();
 
   constructor(options: TsFilterOptions = {}) {
     this.#now = options.now ?? Date.now;
@@ -155,7 +117,7 @@ export class TsFilter {
    */
   setSink(sink: ((chunk: Buffer) => void) | undefined): void {
     this.#sink = sink;
-    this.#gate = { state: 'waiting' };
+    this.#gate = new KeyframeGate();
   }
 
   /** Forgets every sender and timeline (a stream ended: the next one is accepted afresh); counts stay. */
@@ -163,7 +125,7 @@ export class TsFilter {
     this.#tracks.clear();
     this.#active = undefined;
     this.#sink = undefined;
-    this.#gate = { state: 'waiting' };
+    this.#gate = new KeyframeGate();
   }
 
   /** A datagram refused before it got here (UDP_SOURCES), for the counts. */
@@ -389,49 +351,21 @@ export class TsFilter {
       change: !previous ? 'first' : previous === track ? 'restart' : 'sender',
     });
     if (this.#sink) {
-      this.#gate = { state: 'open' };
+      this.#gate.openNow();
       this.#out.push(...candidate.held);
     } else {
       this.#drop('before-keyframe', candidate.held.length - 2, track.sender);
     }
   }
 
-  /**
-   * A packet of the accepted stream, to the sink once its gate is open: a waiting sink opens at a
-   * video PES whose access unit is a keyframe, with the PAT and PMT put before it.
-   */
+  /** A packet of the accepted stream: to the sink, through its gate (KeyframeGate). */
   #emit(packet: Buffer, header: TsHeader, pesStart: boolean, dataOffset = header.payloadOffset): void {
-    const gate = this.#gate;
-    if (!this.#sink) return this.#drop('before-keyframe', 1, this.#active!.sender);
-    if (gate.state === 'open') {
-      this.#out.push(packet);
-      return;
-    }
     const active = this.#active!;
-    if (gate.state === 'pending' && pesStart) {
-      this.#drop('before-keyframe', gate.held.length - 2, active.sender);
-      this.#gate = { state: 'waiting' };
-    }
-    if (this.#gate.state === 'waiting') {
-      if (!pesStart || !active.pat || !active.pmtPacket)
-        return this.#drop('before-keyframe', 1, active.sender);
-      this.#gate = {
-        state: 'pending',
-        held: [active.pat, active.pmtPacket],
-        scanner: new AccessUnitScanner(),
-      };
-    }
-    const pending = this.#gate as Extract<Gate, { state: 'pending' }>;
-    pending.held.push(Buffer.from(packet));
-    const isVideo = header.pid === active.pmt?.videoPid;
-    const kind = isVideo ? pending.scanner.feed(packet, dataOffset, TS_PACKET) : pending.scanner.kind;
-    if (kind === 'keyframe') {
-      this.#gate = { state: 'open' };
-      this.#out.push(...pending.held);
-    } else if (kind === 'other') {
-      this.#drop('before-keyframe', pending.held.length - 2, active.sender);
-      this.#gate = { state: 'waiting' };
-    }
+    const dropped = (count: number) => this.#drop('before-keyframe', count, active.sender);
+    if (!this.#sink) return dropped(1);
+    const video = header.pid === active.pmt?.videoPid;
+    const psi = active.pat && active.pmtPacket ? ([active.pat, active.pmtPacket] as const) : undefined;
+    this.#out.push(...this.#gate.pass({ packet, pesStart, video, dataOffset }, psi, dropped));
   }
 }
 

@@ -9,7 +9,8 @@ import { parseUdpTarget } from '@camstream/protocol';
 import { createError } from '../errors.js';
 import { LogBudget } from '../log-budget.js';
 import { udpPortHolders } from './port-holders.js';
-import { TsFilter, type DatagramDrop, type FilterStats, type PacketDrop } from './ts-filter.js';
+import type { DatagramDrop, FilterStats, PacketDrop } from './drops.js';
+import { TsFilter } from './ts-filter.js';
 
 /** What the stream manager needs of the ingest (a fake in unit tests). */
 export interface IngestLike {
