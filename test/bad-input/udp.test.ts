@@ -5,6 +5,8 @@
  * datagrams while live, and already arriving when Start is pressed. The segmenter survives (or is
  * restarted, and the service says so), the stream stays live, and once the garbage stops the stream
  * plays cleanly again: the playlist keeps to the LL-HLS rules and ffmpeg decodes it without an error.
+ * The service's ingest (apps/web-service/src/ingest/) drops what is not the camera's stream before
+ * ffmpeg sees it, and counts it in GET /metrics.
  */
 import { createSocket } from 'node:dgram';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,6 +42,18 @@ const SEGMENTER_LINES: Record<Watched, RegExp> = {
   // More than three crashes in a minute: restarts wait (the stream is never given up on).
   backedOff: /it keeps failing, trying again/,
 };
+
+/** TS packets and datagrams the service's ingest dropped so far (GET /metrics). */
+async function ingestDrops(system: System): Promise<number> {
+  const text = await (await fetch(`${system.baseUrl}/metrics`)).text();
+  let sum = 0;
+  for (const [, value] of text.matchAll(
+    /^camstream_ingest_(?:packets|datagrams)_dropped_total\{[^}]*\} (\d+)/gm,
+  )) {
+    sum += Number(value);
+  }
+  return sum;
+}
 
 const totals = (sender: GarbageSender) =>
   Object.values(sender.sent).reduce(
@@ -161,46 +175,51 @@ describe.runIf(ready)('garbage on the UDP port', () => {
     recordFigures(await startIntoGarbage(GARBAGE));
   });
 
-  // KNOWN BUG, opt-in (CAMSTREAM_KNOWN_BUGS=1; it fails about every other attempt, so it cannot be a
-  // test.fails): PES packets with timestamps of their own, arriving while the segmenter probes, set
-  // the run's timeline; the camera's frames then fall "out of range" for the mp4 muxer ("Packet
-  // duration: … / dts: … is out of range"), no segment is ever complete, and start answers 504
-  // WEB_ERR_MANIFEST_TIMEOUT; or the muxer stops ("Not yet implemented") and start answers 500
-  // WEB_ERR_SEGMENTER_FAILED. Either way the camera is told to stop. Live, the same garbage did no harm.
-  test.runIf(process.env.CAMSTREAM_KNOWN_BUGS === '1')(
-    'KNOWN BUG: PES garbage already arriving when Start is pressed: start answers 200 (5 tries)',
+  // PES packets with timestamps of their own, arriving while the segmenter probes, used to set the
+  // run's timeline: the camera's frames then fell "out of range" for the mp4 muxer (start answered 504)
+  // or the muxer stopped (500), about every other start. The ingest reads each sender on its own and
+  // begins the segmenter at the camera's keyframe, so garbage never reaches ffmpeg.
+  test(
+    'PES garbage already arriving when Start is pressed: start answers 200 (5 tries)',
     { timeout: 120_000 },
     async () => {
-      for (let attempt = 0; attempt < 5; attempt++) await startIntoGarbage(GARBAGE_WITH_PES);
+      const droppedBefore = await ingestDrops(system);
+      const runs = [];
+      for (let attempt = 0; attempt < 5; attempt++) runs.push(await startIntoGarbage(GARBAGE_WITH_PES));
+      expect(await ingestDrops(system)).toBeGreaterThan(droppedBefore);
+      recordFigures({
+        startMs: runs.map((r) => r.startMs).join(' '),
+        cleanAfterMs: runs.map((r) => r.cleanAfterMs).join(' '),
+      });
     },
   );
 
   // One 188-byte TS packet starting a PES on the video PID whose PTS is 2^32 ticks (13 h) after its
-  // DTS stops ffmpeg's mp4 muxer ("pts/dts pair unsupported"). Four such packets 3 s apart used to
-  // use up the restart budget and end the stream; a segmenter that keeps dying is now replaced (after
-  // the third within a minute, after 1 s, 2 s…) and never given up on while live. (A setts bitstream
-  // filter that set such a PTS to the DTS kept ffmpeg alive, but it holds every frame back by one,
-  // 33 ms, for its NEXT_PTS lookahead: `npm run bench` showed it. UDP_SOURCES keeps such packets out.)
+  // DTS used to stop ffmpeg's mp4 muxer ("pts/dts pair unsupported"), and the segmenter was replaced
+  // each time. Now the ingest drops it: from another sender than the camera's (and from the camera's
+  // own, a PTS so far after its DTS is dropped too: ingest-filter.test.ts).
   test(
-    'a PES whose PTS is 13 h after its DTS, 4 times: each stops ffmpeg, the segmenter is replaced, the stream stays live and plays',
+    'a PES whose PTS is 13 h after its DTS, 4 times: dropped by the ingest, ffmpeg never sees it, the stream plays',
     { timeout: 90_000 },
     async () => {
       const socket = createSocket('udp4');
       shared.add(() => new Promise<void>((resolve) => socket.close(() => resolve())));
       const diedBefore = log.counts.died;
+      const droppedBefore = await ingestDrops(system);
+      const [segmenter] = await system.segmenterPids();
       for (let i = 0; i < 4; i++) {
         socket.send(videoPes(1n << 32n, 0n, i), system.udpPort, '127.0.0.1');
-        await sleep(3000);
+        await sleep(1000);
       }
-      const deaths = log.counts.died - diedBefore;
-      expect(deaths, log.last.died).toBeGreaterThan(0);
+      expect(log.counts.died - diedBefore, log.last.died).toBe(0);
+      expect(await ingestDrops(system)).toBeGreaterThanOrEqual(droppedBefore + 4);
+      expect(await system.segmenterPids()).toEqual([segmenter]);
       expect((await system.api('/api/stream')).body).toMatchObject({
         state: 'live',
         camera: { state: 'streaming' },
       });
       const cleanAfterMs = await untilPlaysCleanly(system, Date.now());
-      expect(await system.segmenterPids()).toHaveLength(1);
-      recordFigures({ packets: 4, segmenterDeaths: deaths, backedOff: log.counts.backedOff, cleanAfterMs });
+      recordFigures({ packets: 4, segmenterDeaths: 0, cleanAfterMs });
     },
   );
 });

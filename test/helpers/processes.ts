@@ -82,6 +82,19 @@ export async function childProcesses(parent: number): Promise<number[]> {
   return pids;
 }
 
+/**
+ * PIDs of the web service's segmenters: ffmpeg children of `service` reading the camera's stream from
+ * their stdin (the service's ingest owns the UDP port; ffmpeg's command line names no address).
+ */
+export async function segmentersOf(service: number): Promise<number[]> {
+  const pids: number[] = [];
+  for (const pid of await childProcesses(service)) {
+    const line = await commandLine(pid);
+    if (line?.includes('ffmpeg') && line.includes('-i pipe:0')) pids.push(pid);
+  }
+  return pids;
+}
+
 /** The command line of `pid`, or undefined if it has ended. */
 export async function commandLine(pid: number): Promise<string | undefined> {
   const { readFile } = await import('node:fs/promises');

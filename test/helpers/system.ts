@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Cleanup } from './cleanup.js';
 import { startMosquitto, type Mosquitto } from './mosquitto.js';
 import { freeTcpPort, freeUdpPort } from './ports.js';
-import { processesMatching, runNode, type ManagedProcess } from './processes.js';
+import { runNode, segmentersOf, type ManagedProcess } from './processes.js';
 import { GiveUp, waitFor } from './wait.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
@@ -131,7 +131,7 @@ export async function startSystem(cleanup: Cleanup, options: SystemOptions): Pro
       return agent;
     },
     hlsFiles: async () => (await readdir(hlsDir)).sort(),
-    segmenterPids: () => processesMatching(`udp://127.0.0.1:${udpPort}?localaddr=`),
+    segmenterPids: () => segmentersOf(system.web.proc.pid!),
     api,
   };
   if (options.agent !== false) await system.startAgent();

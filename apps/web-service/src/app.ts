@@ -3,7 +3,6 @@
  * (when MQTT_URL is unset), the camera link and the stream manager, and closes them in order.
  */
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { parseUdpTarget } from '@camstream/protocol';
 import { clientErrorHandler, frameworkErrors } from './client-errors.js';
 import type { ServiceConfig } from './config.js';
 import { createError, isServiceError, toErrorBody, type ServiceError } from './errors.js';
@@ -15,8 +14,8 @@ import { eventRoutes } from './routes/events.js';
 import { hlsRoutes } from './routes/hls.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { streamRoutes } from './routes/stream.js';
-import { isSegmenterCommandLine, warmUpFfmpeg } from './segmenter/ffmpeg-segmenter.js';
-import { reclaimUdpPort } from './segmenter/udp-socket.js';
+import { UdpIngest } from './ingest/udp-ingest.js';
+import { warmUpFfmpeg } from './segmenter/ffmpeg-segmenter.js';
 import { HlsFiles } from './stream/hls-files.js';
 import { FileHlsOutput, LowLatencyOutput } from './stream/hls-output.js';
 import { StreamManager } from './stream/stream-manager.js';
@@ -132,11 +131,6 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     }
     // Leftovers of a service that did not shut down cleanly: the service starts idle.
     await new HlsFiles(config.hlsDir, scope.log).clear();
-    await reclaimUdpPort(
-      parseUdpTarget(config.udpListen).port,
-      (commandLine) => isSegmenterCommandLine(commandLine, config.udpListen),
-      scope.log,
-    );
     if (config.mqttUrl === undefined) {
       broker = await EmbeddedBroker.start(config.embeddedBrokerHost, config.embeddedBrokerPort, scope.log);
     }
@@ -156,7 +150,12 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
       });
     }
     const output = packager ? new LowLatencyOutput(packager) : new FileHlsOutput(config.hlsDir, scope.log);
-    streams = new StreamManager({ config, link, logger: scope.log, output });
+    const ingest = new UdpIngest({
+      listen: config.udpListen,
+      sources: config.udpSources ?? [],
+      logger: scope.log,
+    });
+    streams = new StreamManager({ config, link, logger: scope.log, output, ingest });
     // Answer the first requests knowing the camera's retained status, if the broker is there;
     // if it is not, the service still starts (and reconnects by itself).
     try {
@@ -167,7 +166,7 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
 
     streamRoutes(scope, streams);
     eventRoutes(scope, streams, { heartbeatMs: options.sseHeartbeatMs ?? 15_000 });
-    metricsRoutes(scope, { streams, ...(packager && { packager }) });
+    metricsRoutes(scope, { streams, ingest, ...(packager && { packager }) });
     await scope.register(hlsRoutes, { hlsDir: config.hlsDir, ...(packager && { packager }) });
     await scope.register(clientRoutes, { clientDir: config.clientDir });
   });

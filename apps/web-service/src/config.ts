@@ -150,14 +150,14 @@ const VARIABLES = {
   },
   UDP_LISTEN: {
     key: 'udpListen',
-    description: 'udp://host:port where the segmenter receives the camera’s MPEG-TS',
+    description: 'udp://host:port where the service receives the camera’s MPEG-TS (while a stream runs)',
     default: DEFAULT_UDP_TARGET,
     parse: udpUrl,
   },
   UDP_SOURCES: {
     key: 'udpSources',
     description:
-      'comma-separated addresses the camera’s UDP may come from (the segmenter drops datagrams from any other); unset: any',
+      'comma-separated addresses the camera’s UDP may come from (the ingest drops datagrams from any other); unset: any',
     default: undefined,
     parse: addressList,
   },

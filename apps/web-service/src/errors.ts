@@ -41,6 +41,10 @@ export const ERRORS = {
     message:
       'no playable playlist within %d ms: the camera was told to stop. Is it sending MPEG-TS to %s? (%s)',
   },
+  WEB_ERR_UDP_LISTEN_FAILED: {
+    statusCode: 500,
+    message: 'cannot receive the camera’s video: listening on %s failed: %s',
+  },
   WEB_ERR_SEGMENTER_FAILED: { statusCode: 500, message: 'the HLS segmenter (ffmpeg) failed: %s' },
   WEB_ERR_START_CANCELLED: { statusCode: 409, message: 'the start was cancelled: %s' },
   WEB_ERR_SHUTTING_DOWN: { statusCode: 503, message: 'the service is shutting down' },

@@ -1,13 +1,15 @@
 /**
- * The segmenter and the playlist watcher against real ffmpeg. The camera's video comes from a stand-in
- * (camera-source.ts: the same lavfi → libx264 → MPEG-TS/UDP the real agent's test source sends),
- * which replaces the camera agent for these service-only tests.
+ * The ingest, the segmenter and the playlist watcher against real ffmpeg. The camera's video comes
+ * from a stand-in (camera-source.ts: the same lavfi → libx264 → MPEG-TS/UDP the real agent's test
+ * source sends), which replaces the camera agent for these service-only tests.
  */
+import { createSocket } from 'node:dgram';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { InvalidStateError, isServiceError } from '../src/errors.js';
+import { UdpIngest } from '../src/ingest/udp-ingest.js';
 import { FfmpegSegmenter, type SegmenterOptions } from '../src/segmenter/ffmpeg-segmenter.js';
 import { isSegmentOf, newStreamId } from '../src/segmenter/names.js';
 import { PlaylistWatcher } from '../src/stream/playlist-watcher.js';
@@ -33,7 +35,6 @@ describe.runIf(ready)('FfmpegSegmenter', () => {
     const input = `udp://127.0.0.1:${port}`;
     const segmenter = new FfmpegSegmenter({
       ffmpegPath: 'ffmpeg',
-      input,
       hlsDir,
       segmentSeconds: 1,
       listSize: 6,
@@ -42,10 +43,14 @@ describe.runIf(ready)('FfmpegSegmenter', () => {
       ...overrides,
     });
     cleanup.add(() => segmenter.close());
-    return { hlsDir, input, segmenter, watcher: new PlaylistWatcher(hlsDir, silentLogger) };
+    const ingest = new UdpIngest({ listen: input, logger: silentLogger });
+    cleanup.add(() => ingest.close());
+    await ingest.open();
+    ingest.setSink((chunk) => segmenter.write(chunk));
+    return { hlsDir, input, ingest, segmenter, watcher: new PlaylistWatcher(hlsDir, silentLogger) };
   }
 
-  test('listens, turns the UDP stream into a playable playlist, and stops on close', async () => {
+  test('turns the camera’s stream, through the ingest, into a playable playlist, and stops on close', async () => {
     const { hlsDir, input, segmenter, watcher } = await setup();
     await segmenter.start();
     expect(await processesMatching(hlsDir)).toEqual([segmenter.pid]);
@@ -70,7 +75,7 @@ describe.runIf(ready)('FfmpegSegmenter', () => {
     expect((await readdir(hlsDir)).some((name) => name.endsWith('.ts'))).toBe(true);
   });
 
-  test('closes without SIGKILL after the camera went silent (ffmpeg blocked in its UDP read)', async () => {
+  test('closes without SIGKILL after the camera went silent (ffmpeg waiting for input)', async () => {
     // The usual stop: the camera stops first (mosquitto_pub stop), then the segmenter is closed.
     const { hlsDir, input, segmenter, watcher } = await setup();
     await segmenter.start();
@@ -89,7 +94,7 @@ describe.runIf(ready)('FfmpegSegmenter', () => {
     expect(await processesMatching(hlsDir)).toEqual([]);
   });
 
-  test('closes quickly while ffmpeg still waits for its first packet (q would be ignored)', async () => {
+  test('closes quickly while ffmpeg still waits for its first packet', async () => {
     const { hlsDir, segmenter } = await setup();
     await segmenter.start();
     const began = Date.now();
@@ -98,23 +103,34 @@ describe.runIf(ready)('FfmpegSegmenter', () => {
     expect(await processesMatching(hlsDir)).toEqual([]);
   });
 
-  test('a port that is taken fails the start, flagged as failed while starting', async () => {
-    const { segmenter: first, input, hlsDir } = await setup();
-    await first.start();
-    const second = new FfmpegSegmenter({
-      ffmpegPath: 'ffmpeg',
-      input,
-      hlsDir,
-      segmentSeconds: 1,
-      listSize: 6,
-      streamId: newStreamId(),
-      logger: silentLogger,
-    });
+  test('a port that is taken: the ingest does not open, with a coded error naming the port', async () => {
+    const { input } = await setup();
+    const second = new UdpIngest({ listen: input, logger: silentLogger });
     cleanup.add(() => second.close());
-    const failure = await second.start().catch((err: unknown) => err);
-    expect(isServiceError(failure, 'WEB_ERR_SEGMENTER_FAILED')).toBe(true);
-    expect(String((failure as Error).message)).toMatch(/bind|address/i);
-    expect(second.exit).toMatchObject({ duringStart: true, requested: false });
+    const failure = await second.open().catch((err: unknown) => err);
+    expect(isServiceError(failure, 'WEB_ERR_UDP_LISTEN_FAILED')).toBe(true);
+    expect(String((failure as Error).message)).toContain(`UDP port ${input.split(':')[2]} is in use`);
+    expect(second.listening).toBe(false);
+  });
+
+  test('the ingest passes nothing on before the camera’s keyframe, and drops datagrams that are not TS', async () => {
+    const { ingest, input } = await setup();
+    const chunks: Buffer[] = [];
+    ingest.setSink((chunk) => chunks.push(chunk));
+    const noise = createSocket('udp4');
+    cleanup.add(() => new Promise<void>((resolve) => noise.close(() => resolve())));
+    const port = Number(input.split(':')[2]);
+    for (const size of [0, 1, 187, 188, 1316, 2000]) noise.send(Buffer.alloc(size, 0x47), port, '127.0.0.1');
+    const camera = startCameraSource(input);
+    cleanup.add(() => camera.stop());
+    const deadline = Date.now() + 10_000;
+    while (chunks.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const first = chunks[0]!;
+    // PAT first, then the PMT, then the keyframe's PES on the video PID.
+    expect(first.readUInt16BE(1) & 0x1fff).toBe(0);
+    expect(first.subarray(188 * 2 + 4, 188 * 2 + 8)).not.toEqual(Buffer.alloc(4));
+    expect(ingest.stats().datagramsDropped['not-ts']).toBeGreaterThanOrEqual(5);
+    expect(ingest.stats().timelines).toBe(1);
   });
 
   test('a missing ffmpeg executable fails the start with a coded error', async () => {

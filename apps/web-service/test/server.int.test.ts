@@ -10,10 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { useCleanup } from '../../../test/helpers/cleanup.js';
-import { segmenterNeedle } from './helpers/app.js';
 import { startFakeCamera } from './helpers/fake-camera.js';
 import { freeTcpPort, freeUdpPort } from '../../../test/helpers/ports.js';
-import { processesMatching } from '../../../test/helpers/processes.js';
+import { commandLine, processesMatching, segmentersOf } from '../../../test/helpers/processes.js';
 import { haveTools } from '../../../test/helpers/tools.js';
 import { waitFor } from '../../../test/helpers/wait.js';
 
@@ -51,10 +50,10 @@ describe.runIf(ready)('server.js', () => {
     cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
     const [port, mqttPort, udpPort] = [await freeTcpPort(), await freeTcpPort(), await freeUdpPort()];
     const udpListen = `udp://127.0.0.1:${udpPort}`;
-    const segmenters = () => processesMatching(segmenterNeedle(udpListen));
     // After the server is killed (a failed test): its ffmpeg, orphaned, must not outlive the test.
+    const seen = new Set<number>();
     cleanup.add(async () => {
-      for (const pid of await segmenters()) process.kill(pid, 'SIGKILL');
+      for (const pid of seen) if ((await commandLine(pid))?.includes('pipe:0')) process.kill(pid, 'SIGKILL');
     });
     const server = runServer({
       PORT: String(port),
@@ -64,6 +63,11 @@ describe.runIf(ready)('server.js', () => {
       ...env,
     });
     cleanup.add(() => server.proc.kill('SIGKILL'));
+    const segmenters = async () => {
+      const pids = await segmentersOf(server.proc.pid!);
+      pids.forEach((pid) => seen.add(pid));
+      return pids;
+    };
     const base = `http://127.0.0.1:${port}`;
     await waitFor(`the service\n${server.output()}`, async () => {
       if (server.proc.exitCode !== null) throw new Error(`server exited:\n${server.output()}`);

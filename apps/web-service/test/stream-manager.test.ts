@@ -59,6 +59,8 @@ class FakeSegmenter extends EventEmitter<{ died: [SegmenterExit]; media: [] }> i
 
   async start(): Promise<void> {}
 
+  write(): void {}
+
   exited(): Promise<SegmenterExit> {
     return this.#exited;
   }
@@ -113,6 +115,7 @@ describe('StreamManager', () => {
       },
       link: link as unknown as CameraLinkLike,
       logger: silentLogger,
+      ingest: { open: async () => {}, close: async () => {}, setSink: () => {} },
       createSegmenter: (options) => {
         const segmenter = new FakeSegmenter(options);
         segmenters.push(segmenter);

@@ -4,13 +4,14 @@
  * app instance, so tests that build several apps do not share gauges.
  */
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { UdpIngest } from '../ingest/udp-ingest.js';
 import type { LlHlsPackager } from '../llhls/packager.js';
 import type { StreamManager } from '../stream/stream-manager.js';
 
 export function metricsRoutes(
   app: FastifyInstance,
-  { streams, packager }: { streams: StreamManager; packager?: LlHlsPackager },
+  { streams, ingest, packager }: { streams: StreamManager; ingest?: UdpIngest; packager?: LlHlsPackager },
 ): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'camstream_' });
@@ -30,6 +31,7 @@ export function metricsRoutes(
       this.set(streams.info().input?.state === 'silent' ? 1 : 0);
     },
   });
+  if (ingest) ingestCounters(registry, ingest);
   if (packager) {
     const gauges: [string, string, (stats: ReturnType<LlHlsPackager['stats']>) => number][] = [
       [
@@ -68,5 +70,56 @@ export function metricsRoutes(
   }
   app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) =>
     reply.header('content-type', registry.contentType).send(await registry.metrics()),
+  );
+}
+
+/** What the ingest received and dropped, by reason (ingest/ts-filter.ts says what each means). */
+function ingestCounters(registry: Registry, ingest: UdpIngest): void {
+  // prom-client counters only go up: each collect adds what the ingest counted since the last one.
+  const counter = <L extends string>(
+    name: string,
+    help: string,
+    read: (stats: ReturnType<UdpIngest['stats']>) => [labels: Partial<Record<L, string>>, value: number][],
+    labelNames: readonly L[] = [],
+  ) => {
+    const reported = new Map<string, number>();
+    new Counter<L>({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        for (const [labels, value] of read(ingest.stats())) {
+          const key = JSON.stringify(labels);
+          const delta = value - (reported.get(key) ?? 0);
+          reported.set(key, value);
+          if (labelNames.length > 0) this.inc(labels, delta);
+          else this.inc(delta);
+        }
+      },
+    });
+  };
+  counter('camstream_ingest_datagrams_total', 'datagrams received on the camera’s UDP port', (s) => [
+    [{}, s.datagrams],
+  ]);
+  counter(
+    'camstream_ingest_datagrams_dropped_total',
+    'datagrams dropped whole: not-ts (not whole 188-byte TS packets), source (not from UDP_SOURCES)',
+    (s) => Object.entries(s.datagramsDropped).map(([reason, n]) => [{ reason }, n]),
+    ['reason'],
+  );
+  counter(
+    'camstream_ingest_packets_dropped_total',
+    'TS packets dropped before the segmenter: bad-psi, bad-pes, timeline, other-pid, other-sender, before-keyframe',
+    (s) => Object.entries(s.packetsDropped).map(([reason, n]) => [{ reason }, n]),
+    ['reason'],
+  );
+  counter('camstream_ingest_packets_passed_total', 'TS packets passed on to the segmenter', (s) => [
+    [{}, s.packetsPassed],
+  ]);
+  counter(
+    'camstream_ingest_timelines_total',
+    'streams accepted from a keyframe: the first, and each new sender or encoder restart after it',
+    (s) => [[{}, s.timelines]],
   );
 }

@@ -1,11 +1,12 @@
 /**
- * The HLS segmenter: one ffmpeg process, UDP MPEG-TS in, HLS out, no re-encode. The only module that
+ * The HLS segmenter: one ffmpeg process, MPEG-TS in on stdin (the camera's stream, from the ingest),
+ * HLS out, no re-encode. The only module that
  * imports fluent-ffmpeg (archived upstream, so its use is kept small: build the command, `run()`,
  * the `start`/`stderr`/`error` events and the child process it spawns).
  *
  * Owned like a mediasoup Worker: explicit options, stderr lines to the logger, `start()` rejects if
  * ffmpeg exits while starting and `died` is emitted if it exits later, `close()` is idempotent and
- * escalates `q` → SIGTERM → SIGKILL, and methods called after `close()` throw InvalidStateError.
+ * escalates end of input → SIGTERM → SIGKILL, and methods called after `close()` throw InvalidStateError.
  */
 import { execFile, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
@@ -14,18 +15,12 @@ import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { FastifyBaseLogger } from 'fastify';
 import ffmpeg from 'fluent-ffmpeg';
-import { parseUdpTarget } from '@camstream/protocol';
 import { createError, InvalidStateError } from '../errors.js';
 import { LogBudget } from '../log-budget.js';
 import { PLAYLIST_NAME, segmentTemplate } from './names.js';
-import { udpPortHolders, waitUntilUdpBound } from './udp-socket.js';
 
 export interface SegmenterOptions {
   readonly ffmpegPath: string;
-  /** `udp://host:port` to listen on. */
-  readonly input: string;
-  /** Addresses the camera's datagrams may come from (ffmpeg drops the others); empty: any. */
-  readonly sources?: readonly string[];
   readonly hlsDir: string;
   readonly segmentSeconds: number;
   readonly listSize: number;
@@ -41,10 +36,8 @@ export interface SegmenterOptions {
    */
   readonly format?: 'hls' | 'fmp4';
   readonly onMedia?: (chunk: Buffer) => void;
-  /** `fmp4` only: how much of the input ffmpeg reads before it writes anything (PROBE_MODES). */
-  readonly probe?: ProbeMode;
   readonly logger: FastifyBaseLogger;
-  /** How long `q`, then SIGTERM, may take before the next step. */
+  /** How long the end of input, then SIGTERM, may take before the next step. */
   readonly quitTimeoutMs?: number;
   readonly termTimeoutMs?: number;
 }
@@ -68,6 +61,12 @@ interface SegmenterEvents {
 }
 
 /**
+ * The input: MPEG-TS on stdin, written by the ingest (ingest/), which begins it at a keyframe with
+ * PAT, PMT, SPS and PPS. (ffmpeg reads no keyboard commands from a pipe: `pipe:` turns them off.)
+ */
+export const SEGMENTER_INPUT = 'pipe:0';
+
+/**
  * Input probing. ffmpeg's defaults (5 MB / 5 s) hold the first segment back by ~5 s. Probing ends
  * after 0.5 s of media here, within the first 1 s GOP; packets read while probing are kept, so the
  * first segment closes on the second keyframe (≈1.06 s after the first packet, measured). Not
@@ -76,20 +75,14 @@ interface SegmenterEvents {
 export const PROBE_OPTIONS = ['-probesize', '500000', '-analyzeduration', '500000'] as const;
 
 /**
- * How the fMP4 (LL-HLS) segmenter probes (plain HLS: PROBE_OPTIONS). ffmpeg's MPEG-TS demuxer never ends a probe early (streams
- * may appear later), so it reads until `-probesize` bytes or `-analyzeduration` of media, and the
- * mp4 muxer needs the picture size and SPS/PPS before it writes its init segment.
- * - `fast`: one packet. Right when the segmenter listens before the camera starts, so that the first
- *   packet is the encoder's first keyframe with its SPS/PPS: the input is probed
- *   ~70 ms after the first packet (`npm run bench`: "first datagram → probed its input"). Fails ("dimensions not set") if the stream starts mid-GOP.
- * - `full`: up to 1.6 MB / 1.5 s, more than a GOP, for joining a running stream (a restart, a stream
- *   started at the camera, a fast probe that failed).
+ * How the fMP4 (LL-HLS) segmenter probes (plain HLS: PROBE_OPTIONS): one packet. ffmpeg's MPEG-TS
+ * demuxer never ends a probe early (streams may appear later), so it reads until `-probesize` bytes or
+ * `-analyzeduration` of media, and the mp4 muxer needs the picture size and SPS/PPS before it writes
+ * its init segment. The ingest begins every run at a keyframe with its SPS/PPS, so the first packet
+ * has them: the input is probed ~70 ms after it (`npm run bench`: "first datagram → probed its
+ * input"), also when a run joins a running stream (it used to probe 1.5 s of it, more than a GOP).
  */
-export type ProbeMode = 'fast' | 'full';
-export const PROBE_MODES: Record<ProbeMode, readonly string[]> = {
-  fast: ['-probesize', '32', '-analyzeduration', '0'],
-  full: ['-probesize', '1600000', '-analyzeduration', '1500000'],
-};
+export const FMP4_PROBE_OPTIONS = ['-probesize', '32', '-analyzeduration', '0'] as const;
 
 /** fMP4 for the packager: `-c copy`, an empty moov first, one moof + mdat per frame, flushed at once. */
 export const FMP4_OUTPUT_OPTIONS = [
@@ -97,30 +90,16 @@ export const FMP4_OUTPUT_OPTIONS = [
   ...['-movflags', 'empty_moov+default_base_moof+frag_every_frame+skip_trailer', '-flush_packets', '1'],
 ] as const;
 
-/**
- * The UDP input: bound to the configured host, big buffers, overruns logged rather than fatal, and
- * with `sources` (UDP_SOURCES) only the camera's datagrams (ffmpeg's udp protocol drops the others).
- */
-export function udpInputUrl(listen: string, sources: readonly string[] = []): string {
-  const { host, port } = parseUdpTarget(listen);
-  const hostPart = host.includes(':') ? `[${host}]` : host;
-  // fifo_size counts 188-byte packets (≈5.4 MB); buffer_size is the kernel receive buffer.
-  // Without localaddr ffmpeg binds 0.0.0.0 whatever host the URL names.
-  const query = `localaddr=${host}&fifo_size=28672&buffer_size=4194304&overrun_nonfatal=1`;
-  const only = sources.length > 0 ? `&sources=${sources.join(',')}` : '';
-  return `udp://${hostPart}:${port}?${query}${only}`;
-}
-
-/** Whether a process's command line is a segmenter of ours listening on `listen`. */
-export function isSegmenterCommandLine(commandLine: string, listen: string): boolean {
-  return commandLine.includes('ffmpeg') && commandLine.includes(udpInputUrl(listen));
-}
+/** What the segmenter's stdin may hold unread before input is dropped (ffmpeg stuck): ≈ 16 s. */
+const MAX_INPUT_BACKLOG = 4 * 1024 * 1024;
 
 export function segmenterArguments(options: SegmenterOptions): { input: string[]; output: string[] } {
   const logging = ['-hide_banner', '-nostats', '-loglevel', 'level+info'];
   if (options.format === 'fmp4') {
-    const probe = PROBE_MODES[options.probe ?? 'full'];
-    return { input: [...logging, ...probe, '-f', 'mpegts'], output: [...FMP4_OUTPUT_OPTIONS] };
+    return {
+      input: [...logging, ...FMP4_PROBE_OPTIONS, '-f', 'mpegts'],
+      output: [...FMP4_OUTPUT_OPTIONS],
+    };
   }
   // The hls muxer writes files, not a pipe: its progress report (`frame=…` on stderr every 0.5 s,
   // while packets flow) is how the service knows that video arrives.
@@ -152,8 +131,7 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
   #phase: Phase = 'new';
   #closeRequested = false;
   #proc: ChildProcess | undefined;
-  /** ffmpeg reads `q` only once its transcode loop runs, i.e. after the input was probed. */
-  #transcoding = false;
+  #inputDropped = 0;
   #errorLines: string[] = [];
   #framesReported = 0;
   readonly #logBudget = new LogBudget(10, 10_000);
@@ -190,18 +168,16 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
   }
 
   /**
-   * Spawns ffmpeg and resolves once it listens on the UDP port. It cannot know more: whether the
-   * camera sends, and when the playlist becomes playable, is the playlist watcher's business.
+   * Spawns ffmpeg and resolves once it runs, reading its stdin. It cannot know more: whether the
+   * camera sends, and when the playlist becomes playable, is the output's business.
    */
   async start(): Promise<void> {
     if (this.#closeRequested) throw new InvalidStateError('the segmenter is closed');
     if (this.#phase !== 'new') throw new InvalidStateError('the segmenter was started already');
     this.#phase = 'starting';
-    const { port } = parseUdpTarget(this.#options.input);
     try {
       await verifyExecutable(this.#options.ffmpegPath);
       await this.#spawn();
-      await waitUntilUdpBound(port, this.#proc!.pid!, this.#exited);
     } catch (err) {
       if (this.#proc) {
         this.#proc.kill('SIGKILL');
@@ -211,24 +187,33 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
       }
       const exit = await this.#exited;
       if (this.#closeRequested) throw new InvalidStateError('the segmenter was closed while starting');
-      let reason = exit.reason || (err as Error).message;
-      if (/address already in use/i.test(reason)) {
-        const holders = await udpPortHolders(port).catch(() => []);
-        const who = holders.map((h) => `pid ${h.pid}: ${h.commandLine.slice(0, 120)}`).join('; ');
-        reason += who ? ` (UDP port ${port} is held by ${who})` : ` (UDP port ${port} is in use)`;
-      }
+      const reason = exit.reason || (err as Error).message;
       throw createError('WEB_ERR_SEGMENTER_FAILED', `ffmpeg did not start: ${reason}`);
     }
     if (this.#closeRequested) throw new InvalidStateError('the segmenter was closed while starting');
     this.#phase = 'running';
-    this.#log.info({ pid: this.pid, input: this.#options.input }, 'segmenter listening');
+    this.#log.info({ pid: this.pid }, 'segmenter running');
+  }
+
+  /**
+   * The camera's stream, as it arrives: on to ffmpeg's stdin at once. Dropped (and counted) if
+   * ffmpeg does not keep up at all; nothing is written before start() resolved or after close().
+   */
+  write(chunk: Buffer): void {
+    const stdin = this.#proc?.stdin;
+    if (this.#phase !== 'running' || this.#closeRequested || !stdin?.writable) return;
+    if (stdin.writableLength > MAX_INPUT_BACKLOG) {
+      if (this.#inputDropped++ === 0) this.#log.warn('ffmpeg does not read its input: dropping it');
+      return;
+    }
+    stdin.write(chunk);
   }
 
   #spawn(): Promise<void> {
     const { input, output } = segmenterArguments(this.#options);
     const command = ffmpeg({ stdoutLines: 20 })
       .setFfmpegPath(this.#options.ffmpegPath)
-      .input(udpInputUrl(this.#options.input, this.#options.sources))
+      .input(SEGMENTER_INPUT)
       .inputOptions(input)
       .output(this.#options.format === 'fmp4' ? this.#mediaSink() : this.playlistPath)
       .outputOptions(output);
@@ -239,9 +224,9 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
         if (!proc?.pid) return; // spawn failed: fluent-ffmpeg reports it through 'error'
         this.#proc = proc;
         this.#log.debug({ pid: proc.pid, commandLine }, 'ffmpeg spawned');
-        proc.stdin?.on('error', () => {}); // EPIPE on `q` after ffmpeg exited is harmless
+        proc.stdin?.on('error', () => {}); // EPIPE on a write after ffmpeg exited is harmless
         proc.once('close', (code, signal) => this.#onExit(code, signal));
-        process.once('exit', this.#killOnExit); // never leave an orphan listening on the port
+        process.once('exit', this.#killOnExit); // stdin closes with us anyway; this is quicker
         if (this.#closeRequested) proc.kill('SIGTERM');
         resolve();
       });
@@ -292,14 +277,13 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
       }
       return;
     }
-    if (text.startsWith('Output #0')) this.#transcoding = true;
     if (this.#closeRequested) {
       // Stopping: "Immediate exit requested" and trailer errors are what a signal looks like.
       this.#log.debug({ ffmpeg: text }, 'ffmpeg while stopping');
     } else if (level === 'panic' || level === 'fatal' || level === 'error' || level === 'warning') {
       const error = level !== 'warning';
       if (error) this.#errorLines = [...this.#errorLines.slice(-2), text];
-      // Garbage on the UDP port is a warning per packet: a budget keeps the log readable.
+      // A damaged stream is a warning per packet: a budget keeps the log readable.
       const { log, suppressedBefore } = this.#logBudget.spend();
       if (suppressedBefore > 0) {
         this.#log.warn({ suppressed: suppressedBefore }, 'ffmpeg: more warnings and errors, not logged');
@@ -336,13 +320,10 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
   }
 
   /**
-   * Stops ffmpeg: `q` (if it is transcoding), then SIGTERM twice, then SIGKILL. Resolves on its exit.
-   *
-   * Why SIGTERM twice: once the camera has stopped sending, ffmpeg sits inside its UDP read, where
-   * neither `q` nor a first signal is noticed: fftools' interrupt callback only breaks blocking I/O
-   * when more signals have arrived than `transcode_init_done` (1), i.e. on the second one
-   * (decode_interrupt_cb in fftools/ffmpeg.c). With one SIGTERM a stop after the camera's own stop
-   * always ran into SIGKILL; with two, ffmpeg exits in ~0.25 s and still writes its trailer.
+   * Stops ffmpeg: the end of its input (it finishes the last segment or fragment and exits, ~50 ms),
+   * then SIGTERM twice, then SIGKILL. Resolves on its exit. (SIGTERM twice: fftools' interrupt
+   * callback breaks a blocking read only on the second signal; decode_interrupt_cb in
+   * fftools/ffmpeg.c.)
    */
   close(): Promise<SegmenterExit> {
     if (this.#closeRequested) return this.#exited;
@@ -368,8 +349,8 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
       timers.push(setTimeout(() => kill('SIGTERM'), 200));
       timers.push(setTimeout(() => kill('SIGKILL'), termTimeoutMs));
     };
-    if (this.#transcoding && proc.stdin?.writable) {
-      proc.stdin.write('q');
+    if (proc.stdin?.writable) {
+      proc.stdin.end();
       timers.push(setTimeout(terminate, quitTimeoutMs));
     } else {
       terminate();

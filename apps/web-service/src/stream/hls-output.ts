@@ -8,17 +8,14 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { HlsMode } from '../config.js';
 import type { LlHlsPackager } from '../llhls/packager.js';
-import type { ProbeMode, SegmenterOptions } from '../segmenter/ffmpeg-segmenter.js';
+import type { SegmenterOptions } from '../segmenter/ffmpeg-segmenter.js';
 import { isSegmentOf } from '../segmenter/names.js';
 import { nextMediaSequence } from '../segmenter/playlist.js';
 import { HlsFiles } from './hls-files.js';
 import { PlaylistWatcher } from './playlist-watcher.js';
 
 /** What a run's segmenter needs from the output. */
-export type RunOptions = Pick<
-  SegmenterOptions,
-  'format' | 'onMedia' | 'probe' | 'startNumber' | 'discontinuity'
->;
+export type RunOptions = Pick<SegmenterOptions, 'format' | 'onMedia' | 'startNumber' | 'discontinuity'>;
 
 export interface HlsOutput {
   readonly mode: HlsMode;
@@ -31,9 +28,9 @@ export interface HlsOutput {
   clear(): Promise<void>;
   /**
    * Prepares a run. `restart`: a segmenter replaced while live (the playlist continues with a
-   * discontinuity). `joining`: the camera may already be sending (so the stream may start mid-GOP).
+   * discontinuity). Its input begins at a keyframe, whether or not the camera was already sending.
    */
-  beginRun(streamId: string, run: { restart: boolean; joining: boolean }): Promise<RunOptions>;
+  beginRun(streamId: string, run: { restart: boolean }): Promise<RunOptions>;
   /** Resolves once the run's media is listed; rejects with `signal.reason` on abort. */
   waitUntilPlayable(streamId: string, signal: AbortSignal): Promise<void>;
   /** A restarted run is playable: what the runs before it left behind may go. */
@@ -88,13 +85,9 @@ export class LowLatencyOutput implements HlsOutput {
     this.packager.clear();
   }
 
-  async beginRun(
-    streamId: string,
-    { restart, joining }: { restart: boolean; joining: boolean },
-  ): Promise<RunOptions> {
+  async beginRun(streamId: string, { restart }: { restart: boolean }): Promise<RunOptions> {
     this.packager.beginRun(streamId, { discontinuity: restart });
-    const probe: ProbeMode = restart || joining ? 'full' : 'fast';
-    return { format: 'fmp4', probe, onMedia: (chunk) => this.packager.push(streamId, chunk) };
+    return { format: 'fmp4', onMedia: (chunk) => this.packager.push(streamId, chunk) };
   }
 
   waitUntilPlayable(streamId: string, signal: AbortSignal): Promise<void> {

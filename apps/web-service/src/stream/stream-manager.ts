@@ -1,5 +1,6 @@
 /**
- * The stream: one segmenter at a time, start and stop serialized, concurrent starts sharing one wait.
+ * The stream: the camera's UDP port (the ingest) open from start to stop, one segmenter at a time fed
+ * by it, start and stop serialized, concurrent starts sharing one wait.
  * Streams started at the camera (a control event published straight to the broker) are picked up
  * from its status, and torn down when the camera stops. The pure rules are in stream-state.ts.
  */
@@ -8,7 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import type { CameraStatus, StreamInfo, StreamState } from '@camstream/protocol';
 import type { ServiceConfig } from '../config.js';
-import { createError, isServiceError, ServiceError, type ErrorCode } from '../errors.js';
+import { createError, ServiceError, type ErrorCode } from '../errors.js';
+import { UdpIngest, type IngestLike } from '../ingest/udp-ingest.js';
 import { FfmpegSegmenter, type SegmenterExit, type SegmenterOptions } from '../segmenter/ffmpeg-segmenter.js';
 import { newStreamId } from '../segmenter/names.js';
 import { FileHlsOutput, type HlsOutput } from './hls-output.js';
@@ -37,6 +39,8 @@ export interface StreamManagerOptions {
   readonly logger: FastifyBaseLogger;
   /** Where the HLS goes (HLS_MODE); default: plain HLS files in HLS_DIR. */
   readonly output?: HlsOutput;
+  /** The camera's UDP port; default: a UdpIngest on UDP_LISTEN. Tests replace it here. */
+  readonly ingest?: IngestLike;
   /** Tests replace ffmpeg here. */
   readonly createSegmenter?: (options: SegmenterOptions) => SegmenterLike;
 }
@@ -64,6 +68,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   readonly #log: FastifyBaseLogger;
   readonly #createSegmenter: (options: SegmenterOptions) => SegmenterLike;
   readonly #output: HlsOutput;
+  readonly #ingest: IngestLike;
   readonly #restarts = new RestartBudget({ limit: 3, windowMs: 60_000 });
   readonly #input: InputMonitor;
   #state: StreamState = 'idle';
@@ -93,6 +98,13 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     this.#log = options.logger.child({ component: 'stream' });
     this.#createSegmenter = options.createSegmenter ?? ((o) => new FfmpegSegmenter(o));
     this.#output = options.output ?? new FileHlsOutput(options.config.hlsDir, this.#log);
+    this.#ingest =
+      options.ingest ??
+      new UdpIngest({
+        listen: options.config.udpListen,
+        sources: options.config.udpSources ?? [],
+        logger: options.logger,
+      });
     this.#input = new InputMonitor({ silenceMs: options.config.inputSilenceMs });
     this.#input.on('silent', (lastMediaAt) => this.#onSilent(lastMediaAt));
     this.#input.on('resumed', (silentForMs) => {
@@ -221,34 +233,15 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     let commandId: string | undefined;
     try {
       await this.#output.clear();
-      // The segmenter listens before the camera starts, so its first keyframe is not lost; a stream
-      // started at the camera is joined while it runs.
-      const joining = origin === 'camera';
-      const segmenter = await this.#spawnSegmenter({ restart: false, joining });
+      // The port is open before the camera starts, so its first keyframe is not lost; a stream
+      // started at the camera is joined while it runs (from its next keyframe).
+      await this.#ingest.open();
+      const segmenter = await this.#spawnSegmenter({ restart: false });
       if (origin === 'api') {
         commandId = this.#link.publishCommand('start', this.#config.cameraTarget);
         this.#awaitingCameraStop = false;
       }
-      try {
-        await this.#untilPlayable(segmenter, controller.signal, commandId);
-      } catch (err) {
-        // A fast probe fails when the stream did not begin with a keyframe (the camera was already
-        // sending, or something else was): probe a whole GOP instead, once.
-        if (
-          joining ||
-          !isServiceError(err, 'WEB_ERR_SEGMENTER_FAILED') ||
-          segmenter !== this.#run?.segmenter
-        ) {
-          throw err;
-        }
-        this.#log.info(
-          { reason: err.message },
-          'the segmenter could not start on the first packet: probing longer',
-        );
-        await segmenter.close();
-        const retry = await this.#spawnSegmenter({ restart: false, joining: true });
-        await this.#untilPlayable(retry, controller.signal);
-      }
+      await this.#untilPlayable(segmenter, controller.signal, commandId);
       this.#lastError = undefined;
       this.#input.start();
       this.#setState('live');
@@ -266,13 +259,11 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     }
   }
 
-  async #spawnSegmenter(run: { restart: boolean; joining: boolean }): Promise<SegmenterLike> {
+  async #spawnSegmenter(run: { restart: boolean }): Promise<SegmenterLike> {
     const streamId = newStreamId();
     const runOptions = await this.#output.beginRun(streamId, run);
     const segmenter = this.#createSegmenter({
       ffmpegPath: this.#config.ffmpegPath,
-      input: this.#config.udpListen,
-      sources: this.#config.udpSources ?? [],
       hlsDir: this.#config.hlsDir,
       segmentSeconds: this.#config.hlsSegmentSeconds,
       listSize: this.#config.hlsListSize,
@@ -286,6 +277,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
       if (this.#run?.segmenter === segmenter) this.#input.kick();
     });
     await segmenter.start();
+    if (this.#run?.segmenter === segmenter) this.#ingest.setSink((chunk) => segmenter.write(chunk));
     return segmenter;
   }
 
@@ -308,7 +300,8 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     if (this.#state !== 'idle') this.#setState('stopping');
     const run = this.#run;
     this.#run = undefined;
-    await run?.segmenter.close();
+    this.#ingest.setSink(undefined);
+    await Promise.all([run?.segmenter.close(), this.#ingest.close()]);
     await this.#output.clear();
     if (this.#state !== 'idle') this.#setState('idle');
   }
@@ -436,9 +429,10 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     if (signal.aborted || this.#state !== 'live' || this.#closing) return undefined;
     const old = this.#run;
     this.#run = undefined; // its exit is asked for, not a death to restart from
+    this.#ingest.setSink(undefined);
     await old?.segmenter.close();
     try {
-      return await this.#spawnSegmenter({ restart: true, joining: true });
+      return await this.#spawnSegmenter({ restart: true });
     } catch (err) {
       this.#replaceSegmenter(`it could not start (${asServiceError(err).message})`, true);
       return undefined;

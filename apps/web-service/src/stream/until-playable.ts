@@ -14,6 +14,8 @@ export interface SegmenterLike {
   start(): Promise<void>;
   close(): Promise<SegmenterExit>;
   exited(): Promise<SegmenterExit>;
+  /** The camera's stream, from the ingest (ffmpeg's stdin). */
+  write(chunk: Buffer): void;
   on(event: 'died', listener: (exit: SegmenterExit) => void): unknown;
   /** Media was written (a frame, or a progress report with more frames). */
   on(event: 'media', listener: () => void): unknown;

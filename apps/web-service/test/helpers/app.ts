@@ -7,23 +7,14 @@ import { buildApp, type BuildAppOptions } from '../../src/app.js';
 import { loadServiceConfig, type ServiceConfig } from '../../src/config.js';
 import type { Cleanup } from '../../../../test/helpers/cleanup.js';
 import { freeUdpPort } from '../../../../test/helpers/ports.js';
-import { processesMatching } from '../../../../test/helpers/processes.js';
+import { processesMatching, segmentersOf } from '../../../../test/helpers/processes.js';
 
 export interface TestApp {
   readonly app: FastifyInstance;
   readonly config: ServiceConfig;
   readonly hlsDir: string;
-  /** PIDs of this app's segmenters (ffmpeg listening on its UDP port), in either HLS_MODE. */
+  /** PIDs of this app's segmenters (ffmpeg reading the ingest's stream), in either HLS_MODE. */
   segmenterPids(): Promise<number[]>;
-}
-
-/**
- * What only a segmenter of this app has on its command line: its UDP input, as udpInputUrl() writes
- * it (in LL-HLS mode the command line does not name HLS_DIR; the camera's ffmpeg sends to the port,
- * but without `?localaddr=`).
- */
-export function segmenterNeedle(udpListen: string): string {
-  return `${udpListen}?localaddr=`;
 }
 
 export async function startTestApp(
@@ -34,11 +25,10 @@ export async function startTestApp(
   const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-hls-'));
   cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
   const udpListen = `udp://127.0.0.1:${await freeUdpPort()}`;
+  // The app runs in this process: its segmenters are ffmpeg children reading stdin (one app at a time
+  // per test file); in plain HLS mode their command line names HLS_DIR, also once orphaned.
   const segmenterPids = async () => [
-    ...new Set([
-      ...(await processesMatching(hlsDir)),
-      ...(await processesMatching(segmenterNeedle(udpListen))),
-    ]),
+    ...new Set([...(await processesMatching(hlsDir)), ...(await segmentersOf(process.pid))]),
   ];
   // Runs after app.close(): no segmenter of this test may outlive its app.
   cleanup.add(async () => {
