@@ -53,7 +53,8 @@ export async function runPeer(
 ): Promise<{ run: SystemRun; nginxConfig: string }> {
   const { options, teardown } = ctx;
   const notes: string[] = [];
-  const input = segmenterInput ?? DEFAULT_INPUT;
+  // Ours reads its camera from a pipe now (the ingest owns the UDP port): the UDP query is ours as of writing.
+  const input = { options: segmenterInput?.options ?? DEFAULT_INPUT.options, query: DEFAULT_INPUT.query };
   if (!segmenterInput)
     notes.push('The remuxer used default input options: ours was not measured in this run.');
 

@@ -76,6 +76,26 @@ export function probeHls(url: string): Promise<{ codec_name: string; width: numb
 }
 
 /**
+ * In LL-HLS, until the camera's second keyframe every part is a segment of its own (the quick
+ * start), and those begin between keyframes. ffmpeg starts a live playlist three segments from its
+ * end, so in the first second it would start between keyframes and decode nothing until the next
+ * one (as any player that joins mid-GOP): the frame counts below are for a player that starts on a
+ * keyframe, so wait until ffmpeg would start on one (about 3 s after a start; plain HLS at once).
+ */
+async function untilPastQuickStart(url: string): Promise<void> {
+  const until = Date.now() + 8_000;
+  while (Date.now() < until) {
+    const text = await fetch(url)
+      .then((response) => response.text())
+      .catch(() => '');
+    const durations = [...text.matchAll(/^#EXTINF:([\d.]+)/gm)].map((m) => Number(m[1]));
+    // ffmpeg's live start: the third segment from the end must be a GOP.
+    if (!text.includes('#EXT-X-PART-INF') || (durations.at(-3) ?? 0) > 0.5) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
  * Both independent clients on `url`: ffprobe reads 640x480 H.264, and ffmpeg decodes `seconds` of
  * it, at least `minSeconds` of media and `minFrames` frames.
  */
@@ -83,6 +103,7 @@ export async function expectPlayableByFfmpeg(
   url: string,
   { seconds, minSeconds, minFrames }: { seconds: number; minSeconds: number; minFrames: number },
 ): Promise<void> {
+  await untilPastQuickStart(url);
   expect(await probeHls(url)).toEqual({ codec_name: 'h264', width: 640, height: 480 });
   const decoded = await decodeHls(url, seconds);
   expect(decoded.seconds).toBeGreaterThanOrEqual(minSeconds);

@@ -108,6 +108,26 @@ describe.runIf(ready)('LlHlsPackager and gaps in the camera’s stream', () => {
     expect(p.stats().gaps).toBe(1);
   });
 
+  test('the encoder restarted during the quick start (a pause at 0.5 s): a discontinuity at the next keyframe, with its parts listed; GOP segments from there', () => {
+    const clock = frameClock();
+    const p = packager({ now: clock.now, quickStart: true });
+    const run = new Run(p, steady);
+    judgeAll(p, (after) =>
+      run.frames(steady.fragments.length, () => {
+        after();
+        clock.ms += run.framesPushed === 15 ? 1000 : FRAME_MS;
+      }),
+    );
+    const model = p.model()!;
+    const all = [...model.segments, ...(model.open ? [model.open] : [])];
+    const resumed = all.filter((s) => s.discontinuity);
+    expect(resumed).toHaveLength(1);
+    // Media sequence numbers without a hole, and the segment after the pause a whole GOP.
+    expect(all.map((s) => s.msn)).toEqual(all.map((_, i) => all[0]!.msn + i));
+    expect(resumed[0]!.duration).toBeCloseTo(1, 5);
+    expect(resumed[0]!.independent).toBe(true);
+  });
+
   test('jitter is not a gap: frames in bursts and late by up to 0.4 s keep one continuous timeline', () => {
     const clock = frameClock();
     const p = packager({ now: clock.now });

@@ -104,7 +104,7 @@ describe.runIf(ready)('server.js', () => {
     const { server, base, hlsDir, segmenters } = await startLive({});
     expect(await segmenters()).toHaveLength(1);
     const text = await (await fetch(`${base}/hls/stream.m3u8`)).text();
-    expect(text).toMatch(/#EXT-X-PART:/);
+    expect(text).toMatch(/#EXT-X-PRELOAD-HINT:TYPE=PART/);
     // Two segments ahead of the open one: held for up to three target durations.
     const open =
       Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)![1]) + (text.match(/#EXTINF:/g)?.length ?? 0);

@@ -216,6 +216,8 @@ export class Cutter {
         { streamId: run.streamId, reason, waitedMs: now - atMs, framesDropped: dropped },
         'the camera’s stream goes on after a discontinuity',
       );
+      // It begins on a keyframe: a GOP segment, unless the quick start has made too few segments yet.
+      if (run.segmentsMade >= 2) run.startPhase = false;
       this.#openSegment(run, fragment.decodeTime, { discontinuity: this.#sink.holdsSegments() });
     }
     this.#addFrame(run, fragment, now);
@@ -259,6 +261,8 @@ export class Cutter {
       this.#openSegment(run, fragment.decodeTime);
     } else if (
       fragment.keyframe &&
+      // An empty segment (just opened on this keyframe) has nothing to close.
+      (open.parts.length > 0 || run.frames.length > 0) &&
       (run.startPhase
         ? run.segmentsMade >= 2
         : open.duration + run.partTicks >= segmentTicks - frameTicks / 2 ||
