@@ -256,10 +256,9 @@ function definitions(runs: SystemRun[]): string[] {
             ]),
       );
     } else {
+      // The quick start (llhls/cutter.ts): the same for any camera, whatever its GOP.
       const firstSegment =
-        run.camera === 'foreign'
-          ? 'which ends at the camera’s second keyframe, one GOP (1 s) in'
-          : 'which ends at the agent’s early second\n  keyframe, 0.2 s in';
+        'half a part (0.1 s) of video: until the\n  camera’s second keyframe each part is a segment of its own';
       lines.push(
         `- **${label(run)}**: start = the click on Start; manifest ready = \`POST /api/stream/start\` answered 200 (the` +
           (isLowLatency(run)

@@ -25,12 +25,12 @@ function inShort(run: SystemRun): string[] {
   return [
     `- **Start → manifest ${ms(st.toManifest.median)}**: the encoder’s first datagram after ` +
       `${ms(st.toFirstDatagram.median)}; the segmenter probes one packet (input probed ${ms(st.probe.median)} ` +
-      `after the first datagram) and the first part (${ms(ll.firstPart.median)}) is listed ` +
-      `${ms(ll.datagramToFirstPart.median)} after the first datagram; the service answers with it.`,
+      `after the first datagram); the stream’s first segment (half a part, listed without its EXT-X-PART) ` +
+      `is listed ${ms(ll.datagramToFirstSegment.median)} after the first datagram and the service answers with it; ` +
+      `the first EXT-X-PART (${ms(ll.firstPart.median)}, in the next segment) ${ms(ll.datagramToFirstPart.median)} after the first datagram.`,
     `- **Manifest → first frame ${ms(st.manifestToFirstFrame.median)}**: hls.js starts only once the playlist ` +
-      'lists a complete segment (it has nothing to load from a playlist of parts alone); the first one is listed ' +
-      `${ms(ll.datagramToFirstSegment.median)} after the first datagram (one GOP), and a player blocking for the ` +
-      `next part learns of it ${ms(ll.firstSegmentToPartAfter.median)} later, with the next segment’s first part; ` +
+      'lists a complete segment (it has nothing to load from a playlist of parts alone), the first one here; a ' +
+      `player blocking for the next part learns of it ${ms(ll.firstSegmentToPartAfter.median)} later; ` +
       `the first frame comes ${ms(ll.firstSegmentToFirstFrame.median)} after the segment is listed.`,
     `- **Glass-to-glass mean ${ms(d.glassToGlass)}** = ${ms(d.segmentWait)} waiting for the part to end ` +
       `(half of the ${ms(parts.duration.median)} parts on average) + ${ms(d.packager)} until the part is listed + ` +
@@ -63,9 +63,10 @@ export function whereTheTimeGoesLowLatency(run: SystemRun): string {
     '',
     ...inShort(run),
     '',
-    '1. **The start.** The segmenter listens before the camera starts, so it probes one packet (the',
-    '   encoder’s first keyframe with its parameter sets); the packager lists a part as soon as it holds',
-    '   200 ms of frames. Medians (p95) over the cold starts; “listed” is what the bench’s HTTP reads saw',
+    '1. **The start.** The service’s UDP ingest hands the segmenter the stream from the camera’s first',
+    '   keyframe with its parameter sets, so it probes one packet; the packager lists the stream’s first',
+    '   segment (half a part) as soon as it holds 0.1 s of frames, then a part (a segment of its own until',
+    '   the camera’s second keyframe) every 200 ms. Medians (p95) over the cold starts; “listed” is what the bench’s HTTP reads saw',
     '   (polled every 20 ms until the playlist exists, then blocking reloads):',
     '',
     table(head, [
