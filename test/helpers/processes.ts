@@ -47,21 +47,32 @@ export function runNode(name: string, script: string, env: Record<string, string
   };
 }
 
-/** PIDs of live processes whose command line contains `needle` (e.g. a test's unique HLS folder). */
-export async function processesMatching(needle: string): Promise<number[]> {
+/**
+ * PIDs of live processes (not this one, not zombies) whose /proc/<pid>/`file` passes `test`; a
+ * process that ends while we look, or is not ours to read, is passed over.
+ */
+async function livePidsWhere(
+  file: 'cmdline' | 'environ',
+  test: (fields: string[]) => boolean,
+): Promise<number[]> {
   const { readdir, readFile } = await import('node:fs/promises');
   const pids: number[] = [];
   for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const pid = Number(entry);
+    if (!/^\d+$/.test(entry) || pid === process.pid) continue;
     try {
-      const cmdline = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).replaceAll('\0', ' ');
-      const state = (await readFile(`/proc/${entry}/stat`, 'utf8')).split(') ')[1]?.[0];
-      if (state !== 'Z' && cmdline.includes(needle)) pids.push(Number(entry));
+      const fields = (await readFile(`/proc/${entry}/${file}`, 'utf8')).split('\0');
+      if (test(fields) && (await processStat(pid)) !== undefined) pids.push(pid);
     } catch {
-      // the process ended while we looked
+      // ended while we looked, or not ours to read
     }
   }
   return pids;
+}
+
+/** PIDs of live processes whose command line contains `needle` (e.g. a test's unique HLS folder). */
+export function processesMatching(needle: string): Promise<number[]> {
+  return livePidsWhere('cmdline', (args) => args.join(' ').includes(needle));
 }
 
 /** PIDs of the live children of `parent` (its direct children, as /proc reports their parent). */
@@ -157,17 +168,6 @@ export async function descendants(root: number): Promise<ProcessStat[]> {
  * PIDs of live processes whose environment holds `entry` (`NAME=value`): a marker a test puts in the
  * environment of what it spawns, inherited by everything below, reparented or not.
  */
-export async function processesWithEnv(entry: string): Promise<number[]> {
-  const { readdir, readFile } = await import('node:fs/promises');
-  const pids: number[] = [];
-  for (const name of await readdir('/proc')) {
-    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
-    try {
-      const environ = (await readFile(`/proc/${name}/environ`, 'utf8')).split('\0');
-      if (environ.includes(entry) && (await processStat(Number(name))) !== undefined) pids.push(Number(name));
-    } catch {
-      // ended while we looked, or not ours to read
-    }
-  }
-  return pids;
+export function processesWithEnv(entry: string): Promise<number[]> {
+  return livePidsWhere('environ', (environ) => environ.includes(entry));
 }

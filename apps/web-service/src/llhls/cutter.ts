@@ -70,11 +70,8 @@ interface Run extends SegmentRun {
   warnedLongGop: boolean;
   /** How far the wall clock has run ahead of the media since the anchor, at its least (ms). */
   leastLagMs: number;
-  /**
-   * Until the camera's second keyframe, every part is a segment of its own (see #endPart). */
+  /** Until the camera's second keyframe, every part is a segment of its own (see #endPart). */
   startPhase: boolean;
-  /** The segment before was cut after its part: the next frame opens one, keyframe or not. */
-  cutEarly: boolean;
   /** After a gap: frames are dropped until a keyframe, which opens a segment after a discontinuity. */
   interrupted?: { readonly reason: string; readonly atMs: number; dropped: number };
 }
@@ -139,7 +136,6 @@ export class Cutter {
       lastFrameTicks: 0,
       segmentsMade: 0,
       startPhase: this.#options.quickStart,
-      cutEarly: false,
       warnedLongGop: false,
       leastLagMs: Infinity,
     };
@@ -189,7 +185,7 @@ export class Cutter {
       }
       return;
     }
-    if (run.anchor && (run.open || run.cutEarly)) {
+    if (run.anchor && !run.interrupted) {
       // How far the wall clock is ahead of the media since the anchor. It stays level while the
       // camera streams; it grows when delivery paused but the timestamps did not jump (a restarted
       // encoder, whose timestamps ffmpeg makes continuous, or a stopped one).
@@ -216,9 +212,7 @@ export class Cutter {
         { streamId: run.streamId, reason, waitedMs: now - atMs, framesDropped: dropped },
         'the camera’s stream goes on after a discontinuity',
       );
-      // It begins on a keyframe: a GOP segment, unless the quick start has made too few segments yet.
-      if (run.segmentsMade >= 2) run.startPhase = false;
-      this.#openSegment(run, fragment.decodeTime, { discontinuity: this.#sink.holdsSegments() });
+      this.#openSegment(run, fragment, { discontinuity: this.#sink.holdsSegments() });
     }
     this.#addFrame(run, fragment, now);
   }
@@ -253,12 +247,10 @@ export class Cutter {
 
     const open = run.open;
     if (!open) {
-      // A stream starts on a keyframe; after a segment cut short at its start it goes on as it is.
-      if (!fragment.keyframe && !run.cutEarly) return;
-      if (fragment.keyframe && run.segmentsMade >= 2) run.startPhase = false;
-      run.cutEarly = false;
+      // A run starts on a keyframe; after a segment the quick start cut short it goes on as it is.
+      if (!fragment.keyframe && run.segmentsMade === 0) return;
       run.anchor ??= { decodeTime: fragment.decodeTime, wallMs: now };
-      this.#openSegment(run, fragment.decodeTime);
+      this.#openSegment(run, fragment);
     } else if (
       fragment.keyframe &&
       // An empty segment (just opened on this keyframe) has nothing to close.
@@ -273,8 +265,7 @@ export class Cutter {
       // which need not line up with the camera's GOP): the next segment starts here.
       this.#closePart(run);
       this.#closeSegment(run);
-      run.startPhase = false;
-      this.#openSegment(run, fragment.decodeTime);
+      this.#openSegment(run, fragment);
     } else if (open.duration + run.partTicks + frameTicks >= segmentTicks + timescale / 2) {
       // No keyframe in time: rounded, the segment would exceed EXT-X-TARGETDURATION (§6.2.1). Cut here.
       if (!run.warnedLongGop) {
@@ -286,13 +277,10 @@ export class Cutter {
       }
       this.#closePart(run);
       this.#closeSegment(run);
-      this.#openSegment(run, fragment.decodeTime);
+      this.#openSegment(run, fragment);
     } else if (run.partTicks + ticks > partTicks) {
       this.#endPart(run); // this frame would overrun PART-TARGET
-      if (!run.open) {
-        run.cutEarly = false;
-        this.#openSegment(run, fragment.decodeTime);
-      }
+      if (!run.open) this.#openSegment(run, fragment);
     }
 
     if (run.frames.length === 0) run.partIndependent = fragment.keyframe;
@@ -320,10 +308,7 @@ export class Cutter {
    */
   #endPart(run: Run): void {
     this.#closePart(run);
-    if (run.open && run.startPhase && run.open.parts.length > 0) {
-      this.#closeSegment(run);
-      run.cutEarly = true;
-    }
+    if (run.open && run.startPhase && run.open.parts.length > 0) this.#closeSegment(run);
   }
 
   /**
@@ -335,10 +320,13 @@ export class Cutter {
     return run.frames.length === 0 || run.partIndependent;
   }
 
-  #openSegment(run: Run, decodeTime: number, { discontinuity = false } = {}): Segment {
+  /** Opens a segment at `fragment`; one that begins on a keyframe after two segments ends the quick start. */
+  #openSegment(run: Run, fragment: Fragment, { discontinuity = false } = {}): Segment {
     const { timescale } = run.init!;
+    const { decodeTime } = fragment;
     const anchor = run.anchor!;
     const first = run.segmentsMade === 0;
+    if (fragment.keyframe && run.segmentsMade >= 2) run.startPhase = false;
     const segment: Segment = {
       msn: this.#nextMsn,
       run,
@@ -374,8 +362,8 @@ export class Cutter {
     run.frames = [];
     run.partTicks = 0;
     this.#partsMade += 1;
-    // A part that also ends its segment is published with the segment, in one update.
-    this.#sink.partMade(!(run.startPhase && open.parts.length > 0));
+    // In the quick start the part also ends its segment: published with the segment, in one update.
+    this.#sink.partMade(!run.startPhase);
   }
 
   #closeSegment(run: Run): void {
