@@ -476,6 +476,18 @@ describe.runIf(ready)('LlHlsPackager and the camera’s keyframes', () => {
     expect(model.segments.every((s) => s.independent)).toBe(true);
   });
 
+  test('a restarted segmenter: its run has no quick start (players already playing join it; a client without LL support would start a short segment between keyframes)', async () => {
+    const whole = await encodeFmp4({ seconds: 3 });
+    const media = { whole, ...splitFmp4(whole) };
+    const p = packager({ quickStart: true });
+    new Run(p, media).frames(45);
+    const second = new Run(p, media, { discontinuity: true });
+    second.frames(media.fragments.length);
+    const ofSecond = p.model()!.segments.filter((s) => s.uri.startsWith(second.streamId));
+    expect(ofSecond.map((s) => s.duration).slice(0, 2)).toEqual([1, 1]);
+    expect(ofSecond.every((s) => s.independent)).toBe(true);
+  });
+
   test('PART-TARGET from the frame rate when none is configured: 25 fps, five frames a part', async () => {
     const whole = await encodeFmp4({ seconds: 3, fps: 25, gop: 25 });
     const media = { whole, ...splitFmp4(whole) };

@@ -135,7 +135,9 @@ export class Cutter {
       partIndependent: false,
       lastFrameTicks: 0,
       segmentsMade: 0,
-      startPhase: this.#options.quickStart,
+      // Only the stream's first run: a restarted segmenter's is joined by players already playing,
+      // and players without LL support would start its short segments between keyframes.
+      startPhase: this.#options.quickStart && !this.#sink.holdsSegments(),
       warnedLongGop: false,
       leastLagMs: Infinity,
     };
