@@ -22,10 +22,41 @@ export type StreamState = (typeof STREAM_STATES)[number];
 export const STREAM_PLAYLIST_NAME = 'stream.m3u8';
 export const STREAM_URL = `/hls/${STREAM_PLAYLIST_NAME}`;
 
+/** The default camera's routes (the first contract; they stay). */
 export const API_PATHS = {
   stream: '/api/stream',
   start: '/api/stream/start',
   stop: '/api/stream/stop',
   /** Server-sent events: a `stream` event with a StreamInfo each time it changes. */
   events: '/api/stream/events',
+  /** Every camera: `{ cameras: StreamInfo[] }`. */
+  cameras: '/api/cameras',
+  /**
+   * Server-sent events for every camera: a `camera` event with a camera's StreamInfo each time it
+   * changes (and each camera's on connect), a `removed` event `{ cameraId }` when one goes away.
+   */
+  camerasEvents: '/api/cameras/events',
 } as const;
+
+export interface CameraPaths {
+  /** GET: the camera's StreamInfo, as `GET /api/stream` is the default camera's. */
+  readonly info: string;
+  readonly start: string;
+  readonly stop: string;
+  /** Server-sent events: a `stream` event with the camera's StreamInfo each time it changes. */
+  readonly events: string;
+  /** Where its stream is served while live. */
+  readonly streamUrl: string;
+}
+
+/** A camera's routes. The id must be valid (isValidCameraId): it becomes one path segment as is. */
+export function cameraPaths(cameraId: string): CameraPaths {
+  const base = `${API_PATHS.cameras}/${cameraId}`;
+  return {
+    info: base,
+    start: `${base}/start`,
+    stop: `${base}/stop`,
+    events: `${base}/events`,
+    streamUrl: `/hls/${cameraId}/${STREAM_PLAYLIST_NAME}`,
+  };
+}

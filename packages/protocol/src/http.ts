@@ -34,8 +34,25 @@ export const StreamInfoSchema = Type.Object({
   ),
   /** The last failure, until the next successful start. */
   lastError: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+  /**
+   * Where the service receives this camera's MPEG-TS (`udp://host:port`) and how it knows the
+   * camera: `configured` (CAMERA_ID/UDP_LISTEN or CAMERAS) or `discovered` (it announced itself on
+   * the broker). Present on every camera the service serves.
+   */
+  ingest: Type.Optional(Type.String()),
+  origin: Type.Optional(Type.Union([Type.Literal('configured'), Type.Literal('discovered')])),
 });
 export type StreamInfo = Static<typeof StreamInfoSchema>;
+
+/** `GET /api/cameras`: every camera the service serves, the default camera first, then by id. */
+export const CameraListSchema = Type.Object({
+  cameras: Type.Array(StreamInfoSchema),
+});
+export type CameraList = Static<typeof CameraListSchema>;
+
+/** The `removed` event of `/api/cameras/events`. */
+export const CameraRemovedSchema = Type.Object({ cameraId: Type.String() });
+export type CameraRemoved = Static<typeof CameraRemovedSchema>;
 
 export const StartResponseSchema = Type.Object({
   state: Type.Literal('live'),
