@@ -234,8 +234,10 @@ function checkParts(playlist: MediaPlaylist, fail: Fail): void {
     const parts = segment.parts;
     if (parts.length > 0) {
       // RFC 8216bis §6.2.2: EXT-X-PART tags go once they are more than three target durations from
-      // the end; the parts that are listed run up to the end without a gap.
-      if (startFromEnd > 3 * td + 1e-3) {
+      // the end (a SHOULD: kept where the parts after would reach back less than two, see below); the
+      // parts that are listed run up to the end without a gap.
+      const endFromEnd = startFromEnd - segmentSeconds(segment);
+      if (startFromEnd > 3 * td + 1e-3 && endFromEnd >= 2 * td - 1e-3) {
         fail(`${label} lists parts but begins ${startFromEnd.toFixed(3)} s from the end (> 3 × ${td})`);
       }
       if (!partsBegan) partsFrom = startFromEnd;

@@ -1,25 +1,25 @@
 /**
  * The service, built by a factory and started elsewhere (server.ts). It owns the embedded broker
- * (when MQTT_URL is unset), the camera link and the stream manager, and closes them in order.
+ * (when MQTT_URL is unset), the one MQTT connection and the cameras (each with its link, ingest,
+ * output and stream manager), and closes them in order.
  */
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { clientErrorHandler, frameworkErrors } from './client-errors.js';
 import type { ServiceConfig } from './config.js';
 import { createError, isServiceError, toErrorBody, type ServiceError } from './errors.js';
 import { closeUnusedConnectionsOnShutdown } from './http-connections.js';
-import { CameraLink } from './mqtt/camera-link.js';
+import { CameraRegistry } from './cameras/registry.js';
+import { MqttConnection } from './mqtt/connection.js';
 import { EmbeddedBroker } from './mqtt/embedded-broker.js';
+import { cameraRoutes } from './routes/cameras.js';
 import { clientRoutes } from './routes/client.js';
 import { eventRoutes } from './routes/events.js';
 import { hlsRoutes } from './routes/hls.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { streamRoutes } from './routes/stream.js';
-import { UdpIngest } from './ingest/udp-ingest.js';
 import { warmUpFfmpeg } from './segmenter/ffmpeg-segmenter.js';
-import { HlsFiles } from './stream/hls-files.js';
-import { FileHlsOutput, LowLatencyOutput } from './stream/hls-output.js';
-import { StreamManager } from './stream/stream-manager.js';
-import { LlHlsPackager } from './llhls/packager.js';
+import { clearLeftovers } from './stream/hls-files.js';
+import type { StreamManager } from './stream/stream-manager.js';
 
 export interface BuildAppOptions {
   /** false: no logging (tests). Default: pino at LOG_LEVEL. */
@@ -32,6 +32,8 @@ export interface BuildAppOptions {
 export interface ServiceHandles {
   /** The broker the service uses: MQTT_URL, or the embedded broker's actual address. */
   readonly mqttUrl: string;
+  readonly cameras: CameraRegistry;
+  /** The default camera's stream. */
   readonly streams: StreamManager;
 }
 
@@ -89,9 +91,8 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
   });
 
   let broker: EmbeddedBroker | undefined;
-  let link: CameraLink | undefined;
-  let streams: StreamManager | undefined;
-  let packager: LlHlsPackager | undefined;
+  let connection: MqttConnection | undefined;
+  let cameras: CameraRegistry | undefined;
   const notReady = (): never => {
     throw new Error('the service is not ready: await app.ready() first');
   };
@@ -99,8 +100,11 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     get mqttUrl() {
       return config.mqttUrl ?? broker?.url ?? notReady();
     },
+    get cameras() {
+      return cameras ?? notReady();
+    },
     get streams() {
-      return streams ?? notReady();
+      return (cameras ?? notReady()).default.streams;
     },
   });
 
@@ -130,57 +134,44 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
       scope.log.error({ err, ffmpegPath: config.ffmpegPath }, 'ffmpeg is not usable: starts will fail');
     }
     // Leftovers of a service that did not shut down cleanly: the service starts idle.
-    await new HlsFiles(config.hlsDir, scope.log).clear();
+    await clearLeftovers(config.hlsDir, scope.log);
     if (config.mqttUrl === undefined) {
       broker = await EmbeddedBroker.start(config.embeddedBrokerHost, config.embeddedBrokerPort, scope.log);
     }
-    link = new CameraLink({
+    connection = new MqttConnection({
       url: config.mqttUrl ?? broker!.url,
       username: config.mqttUsername,
       password: config.mqttPassword,
-      cameraId: config.cameraId,
+      discovery: config.cameraDiscovery,
       logger: scope.log,
     });
-    if (config.hlsMode === 'll') {
-      packager = new LlHlsPackager({
-        ...(config.hlsPartMs !== undefined && { partTarget: config.hlsPartMs / 1000 }),
-        targetDuration: config.hlsSegmentSeconds,
-        listSize: config.hlsListSize,
-        logger: scope.log,
-      });
-    }
-    const output = packager ? new LowLatencyOutput(packager) : new FileHlsOutput(config.hlsDir, scope.log);
-    const ingest = new UdpIngest({
-      listen: config.udpListen,
-      sources: config.udpSources ?? [],
-      logger: scope.log,
-    });
-    streams = new StreamManager({ config, link, logger: scope.log, output, ingest });
-    // Answer the first requests knowing the camera's retained status, if the broker is there;
+    cameras = new CameraRegistry({ config, connection, logger: scope.log });
+    // Answer the first requests knowing the cameras' retained statuses, if the broker is there;
     // if it is not, the service still starts (and reconnects by itself).
     try {
-      await link.whenSubscribed(AbortSignal.timeout(3000));
+      await connection.whenSubscribed(AbortSignal.timeout(3000));
     } catch {
-      scope.log.warn({ url: link.brokerUrl }, 'the MQTT broker is not reachable yet; carrying on');
+      scope.log.warn({ url: connection.brokerUrl }, 'the MQTT broker is not reachable yet; carrying on');
     }
 
-    streamRoutes(scope, streams);
-    eventRoutes(scope, streams, { heartbeatMs: options.sseHeartbeatMs ?? 15_000 });
-    metricsRoutes(scope, { streams, ingest, ...(packager && { packager }) });
-    await scope.register(hlsRoutes, { hlsDir: config.hlsDir, ...(packager && { packager }) });
+    streamRoutes(scope, cameras.default);
+    cameraRoutes(scope, cameras);
+    eventRoutes(scope, cameras, { heartbeatMs: options.sseHeartbeatMs ?? 15_000 });
+    metricsRoutes(scope, cameras);
+    await scope.register(hlsRoutes, { hlsDir: config.hlsDir, registry: cameras });
     await scope.register(clientRoutes, { clientDir: config.clientDir });
   });
 
   // Shutdown, in order: stop taking work (a waiting start answers 503 so the server can drain),
-  // then once the server is closed: stop the stream, close the MQTT link, close the broker.
+  // then once the server is closed: stop every stream, close the MQTT connection, close the broker.
   app.addHook('preClose', async () => {
-    streams?.refuseNewWork();
-    packager?.clear(); // blocked playlist and part requests answer now, so the server can drain
+    // Starts fail, blocked playlist and part requests answer now, so the server can drain.
+    cameras?.refuseNewWork();
   });
   closeUnusedConnectionsOnShutdown(app);
   app.addHook('onClose', async () => {
-    await streams?.close();
-    await link?.close();
+    await cameras?.close();
+    await connection?.close();
     await broker?.close();
   });
 

@@ -3,12 +3,19 @@
  * one table, every variable is checked, all problems are reported at once in one WEB_ERR_CONFIG
  * error, and the result is frozen.
  */
-import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_CAMERA_ID, DEFAULT_UDP_TARGET, isValidCameraId, parseUdpTarget } from '@camstream/protocol';
 import { createError } from './errors.js';
+import {
+  cameraListProblems,
+  parseAddressList,
+  parseCameraList,
+  parsePortRange,
+  type ConfiguredCamera,
+  type PortRange,
+} from './cameras/settings.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -29,6 +36,16 @@ export interface ServiceConfig {
   /** Unset: datagrams from any address are read. */
   readonly udpSources: readonly string[] | undefined;
   readonly cameraTarget: string | undefined;
+  /** Cameras beside the default one; undefined: none configured. */
+  readonly cameras: readonly ConfiguredCamera[] | undefined;
+  /** Cameras that announce themselves on the broker are served too. */
+  readonly cameraDiscovery: boolean;
+  /** UDP ports handed to discovered cameras. */
+  readonly udpPortRange: PortRange;
+  /** The host cameras are told to send to when they listen on a port from the range or a wildcard. */
+  readonly udpTargetHost: string | undefined;
+  /** A discovered camera offline (and idle) this long is forgotten. */
+  readonly cameraForgetMs: number;
   readonly hlsDir: string;
   readonly hlsMode: HlsMode;
   /** Undefined: from the camera's frame rate (auto). */
@@ -85,19 +102,7 @@ const mqttUrl: Parser<string> = (raw) => {
   return raw;
 };
 
-const addressList: Parser<readonly string[]> = (raw) => {
-  const addresses = raw
-    .split(',')
-    .map((a) => a.trim())
-    .filter((a) => a !== '');
-  const bad = addresses.filter((a) => isIP(a) === 0);
-  if (addresses.length === 0 || bad.length > 0) {
-    throw new Error(
-      `must be IP addresses separated by commas${bad.length > 0 ? `; not one: ${bad.join(', ')}` : ''}`,
-    );
-  }
-  return Object.freeze(addresses);
-};
+const addressList: Parser<readonly string[]> = (raw) => parseAddressList(raw, ',');
 
 const directory: Parser<string> = (raw) => (isAbsolute(raw) ? raw : resolve(raw));
 
@@ -141,7 +146,7 @@ const VARIABLES = {
   },
   CAMERA_ID: {
     key: 'cameraId',
-    description: 'the camera this service controls (topics cameras/<id>/...)',
+    description: "the default camera (topics cameras/<id>/...), served at the first contract's routes too",
     default: DEFAULT_CAMERA_ID,
     parse: (raw) => {
       if (!isValidCameraId(raw)) throw new Error("must be 1-64 letters, digits, '.', '_' or '-'");
@@ -166,6 +171,39 @@ const VARIABLES = {
     description: 'udp://host:port sent in start commands; unset: the agent uses its own target',
     default: undefined,
     parse: udpUrl,
+  },
+  CAMERAS: {
+    key: 'cameras',
+    description:
+      'more cameras, separated by spaces: id=udp://host:port, with ?sources=a+b to accept datagrams only from those addresses',
+    default: undefined,
+    parse: parseCameraList,
+  },
+  CAMERA_DISCOVERY: {
+    key: 'cameraDiscovery',
+    description:
+      'on: a camera that publishes a status on cameras/<id>/status is served too, on a port from UDP_PORT_RANGE; off: only the configured cameras',
+    default: 'on',
+    parse: (raw) => oneOf(['on', 'off'] as const)(raw) === 'on',
+  },
+  UDP_PORT_RANGE: {
+    key: 'udpPortRange',
+    description: 'UDP ports for discovered cameras (first-last), on UDP_LISTEN’s address',
+    default: '1240-1339',
+    parse: parsePortRange,
+  },
+  UDP_TARGET_HOST: {
+    key: 'udpTargetHost',
+    description:
+      'the address cameras are told to send to (start commands’ target) when they listen on a port of the range or of CAMERAS; unset: the listen address, unless it is a wildcard',
+    default: undefined,
+    parse: text,
+  },
+  CAMERA_FORGET_MS: {
+    key: 'cameraForgetMs',
+    description: 'a discovered camera offline and idle this long is forgotten (its port and memory freed)',
+    default: '600000',
+    parse: integer(1000, 86_400_000),
   },
   HLS_DIR: {
     key: 'hlsDir',
@@ -271,6 +309,14 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
   }
   if (config.mqttPassword !== undefined && config.mqttUsername === undefined) {
     problems.push('MQTT_PASSWORD is set but MQTT_USERNAME is not');
+  }
+  if (config.cameras !== undefined && problems.length === 0) {
+    const defaultCamera = {
+      id: config.cameraId as string,
+      listen: config.udpListen as string,
+      sources: undefined,
+    };
+    problems.push(...cameraListProblems(defaultCamera, config.cameras as readonly ConfiguredCamera[]));
   }
   if (problems.length > 0) throw createError('WEB_ERR_CONFIG', problems.map((p) => `  ${p}`).join('\n'));
   return Object.freeze(config) as unknown as ServiceConfig;

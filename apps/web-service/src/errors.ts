@@ -19,6 +19,10 @@ export const ERRORS = {
   WEB_ERR_CONFIG: { statusCode: 500, message: 'invalid configuration:\n%s' },
   WEB_ERR_BAD_REQUEST: { statusCode: 400, message: 'bad request: %s' },
   WEB_ERR_NOT_FOUND: { statusCode: 404, message: 'not found: %s' },
+  WEB_ERR_UNKNOWN_CAMERA: {
+    statusCode: 404,
+    message: 'no camera %s here: GET /api/cameras lists the cameras this service serves',
+  },
   WEB_ERR_HLS_TOO_FAR_AHEAD: {
     statusCode: 400,
     message: 'the playlist request asks for %s, too far beyond the live edge (%s)',

@@ -3,6 +3,7 @@ import { connectAsync, type MqttClient } from 'mqtt';
 import { describe, expect, test } from 'vitest';
 import type { CameraStatus } from '@camstream/protocol';
 import { CameraLink } from '../src/mqtt/camera-link.js';
+import { MqttConnection } from '../src/mqtt/connection.js';
 import { EmbeddedBroker } from '../src/mqtt/embedded-broker.js';
 import { useCleanup, type Cleanup } from '../../../test/helpers/cleanup.js';
 import { silentLogger } from './helpers/logger.js';
@@ -21,11 +22,17 @@ async function startCamera(cleanup: Cleanup, url: string): Promise<MqttClient> {
 }
 
 function startLink(cleanup: Cleanup, url: string, resendMs?: number): CameraLink {
-  const link = new CameraLink({
+  const connection = new MqttConnection({
     url,
-    cameraId: 'cam1',
+    discovery: false,
     logger: silentLogger,
     reconnectPeriodMs: 100,
+  });
+  cleanup.add(() => connection.close());
+  const link = new CameraLink({
+    connection,
+    cameraId: 'cam1',
+    logger: silentLogger,
     ...(resendMs !== undefined && { resendMs }),
   });
   cleanup.add(() => link.close());

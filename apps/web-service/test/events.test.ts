@@ -42,7 +42,14 @@ describe('server-sent events', () => {
     expect(events.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(events.response.headers.get('cache-control')).toMatch(/no-cache/);
     await waitFor('the first event', () => events.state.events.length >= 1);
-    expect(events.state.events[0]).toEqual({ state: 'idle', cameraId: 'cam1', camera: null, hlsMode: 'll' });
+    expect(events.state.events[0]).toEqual({
+      state: 'idle',
+      cameraId: 'cam1',
+      camera: null,
+      hlsMode: 'll',
+      ingest: expect.stringMatching(/^udp:/),
+      origin: 'configured',
+    });
 
     // A failed start changes lastError: every client hears about it.
     await (await fetch(`${base}/api/stream/start`, { method: 'POST' })).text();

@@ -58,7 +58,10 @@ async function startLive(
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send(toErrorBody(createError('WEB_ERR_NOT_FOUND', `${request.method} ${request.url}`))),
   );
-  await app.register(hlsRoutes, { hlsDir, packager });
+  await app.register(hlsRoutes, {
+    hlsDir,
+    registry: { default: { packager, hlsDir }, get: () => undefined },
+  });
   cleanup.add(() => app.close());
   cleanup.add(() => packager.clear()); // held requests answer, so the app can close
   if (listen) await app.listen({ host: '127.0.0.1', port: 0 });

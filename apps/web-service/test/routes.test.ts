@@ -17,7 +17,14 @@ describe('the stream API', () => {
     const { app } = await startTestApp(cleanup);
     const answer = await app.inject('/api/stream');
     expect(answer.statusCode).toBe(200);
-    expect(answer.json()).toEqual({ state: 'idle', cameraId: 'cam1', camera: null, hlsMode: 'll' });
+    expect(answer.json()).toEqual({
+      state: 'idle',
+      cameraId: 'cam1',
+      camera: null,
+      hlsMode: 'll',
+      ingest: expect.stringMatching(/^udp:\/\/127\.0\.0\.1:\d+$/),
+      origin: 'configured',
+    });
   });
 
   test('GET /api/stream with HLS_MODE=plain says so', async () => {
@@ -27,6 +34,8 @@ describe('the stream API', () => {
       cameraId: 'cam1',
       camera: null,
       hlsMode: 'plain',
+      ingest: expect.stringMatching(/^udp:/),
+      origin: 'configured',
     });
   });
 

@@ -74,3 +74,10 @@ export const ErrorBodySchema = Type.Object({
   message: Type.String(),
 });
 export type ErrorBody = Static<typeof ErrorBodySchema>;
+
+/**
+ * The `<id>` of a camera route. Not a pattern on purpose: an id that could not be a camera answers
+ * 404 like an unknown one (the service checks it with isValidCameraId), not 400.
+ */
+export const CameraParamsSchema = Type.Object({ cameraId: Type.String() }, { additionalProperties: false });
+export type CameraParams = Static<typeof CameraParamsSchema>;

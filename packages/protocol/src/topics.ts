@@ -2,8 +2,12 @@
 
 export const DEFAULT_CAMERA_ID = 'cam1';
 
-/** Camera ids become one MQTT topic level, so they may not contain `/`, `+`, `#` or spaces. */
-export const CAMERA_ID_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+/**
+ * Camera ids become one MQTT topic level, so they may not contain `/`, `+`, `#` or spaces; and one
+ * path segment (`/api/cameras/<id>`, `/hls/<id>/`, a folder in HLS_DIR), so they may not be dots
+ * only (`.`, `..`).
+ */
+export const CAMERA_ID_PATTERN = /^(?!\.+$)[A-Za-z0-9_.-]{1,64}$/;
 
 export type TopicKind = 'control' | 'status' | 'events';
 
@@ -20,7 +24,7 @@ export function isValidCameraId(cameraId: string): boolean {
 export function cameraTopics(cameraId: string): CameraTopics {
   if (!isValidCameraId(cameraId)) {
     throw new TypeError(
-      `invalid camera id ${JSON.stringify(cameraId)}: use 1-64 letters, digits, '.', '_' or '-'`,
+      `invalid camera id ${JSON.stringify(cameraId)}: use 1-64 letters, digits, '.', '_' or '-', not only dots`,
     );
   }
   return Object.freeze({

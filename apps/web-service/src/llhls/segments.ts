@@ -99,7 +99,12 @@ export function listedEntries(
     // a loop (1.7.4: the part's loaded flag is lost across a playlist update) and then could not go
     // on into the next segment, which begins between keyframes. The first listed part, in the
     // segment after, is then where hls.js's shouldLoadParts() measures from: past it, it loads parts.
-    const showParts = fromEnd < partWindow - 1e-6 && !segment.partsReleased && segment.partsListable;
+    // A segment longer than a target duration (EXTINF rounds: up to 1.5 TD, after an encoder
+    // restart say) that begins just over three from the end still lists its parts when the ones
+    // after it would reach back less than two: players start PART-HOLD-BACK from the end.
+    const needed =
+      fromEnd < partWindow - 1e-6 || fromEnd - segmentSeconds(segment) < 2 * targetDuration - 1e-6;
+    const showParts = needed && !segment.partsReleased && segment.partsListable;
     entries.unshift(segmentEntry(segment, showParts));
   }
   return entries;

@@ -1,8 +1,8 @@
 /**
- * The service's link to the camera over MQTT (mqtt.js v5, MQTT 3.1.1): publishes commands, keeps the
- * camera's latest valid status, and hands command replies to whoever waits for them. Reconnects by
- * itself; with a clean session the broker forgets subscriptions, so they are made on every connect
- * (the retained status arrives again each time). Invalid payloads are logged and ignored.
+ * The service's link to one camera over the shared MQTT connection (connection.ts): publishes
+ * commands, keeps the camera's latest valid status, and hands command replies to whoever waits for
+ * them. The connection reconnects and subscribes again by itself (the retained status arrives again
+ * each time). Invalid payloads are logged and ignored.
  *
  * QoS 1 covers one hop: a command the broker accepted while the camera was not subscribed (the two
  * reconnecting after a broker restart) is dropped. So the newest command is sent again, with the same
@@ -10,10 +10,9 @@
  * subscribes before it does), and every RESEND_MS. The camera applies an id once and answers a
  * repeat with its first reply (`duplicate: true`), so a resend can never apply a command twice.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
-import { connect, type MqttClient } from 'mqtt';
 import {
   cameraTopics,
   parseCameraStatus,
@@ -25,15 +24,12 @@ import {
   type ControlCommand,
 } from '@camstream/protocol';
 import { LogBudget } from '../log-budget.js';
+import type { MqttConnection } from './connection.js';
 
 export interface CameraLinkOptions {
-  readonly url: string;
-  readonly username?: string | undefined;
-  readonly password?: string | undefined;
+  readonly connection: MqttConnection;
   readonly cameraId: string;
   readonly logger: FastifyBaseLogger;
-  /** Delay between reconnection attempts. */
-  readonly reconnectPeriodMs?: number;
   /** How often an unanswered command is sent again (default RESEND_MS). */
   readonly resendMs?: number;
 }
@@ -71,14 +67,12 @@ export class CameraLink extends EventEmitter<CameraLinkEvents> {
   readonly topics: CameraTopics;
   /** The broker URL without credentials, for messages. */
   readonly brokerUrl: string;
-  readonly #client: MqttClient;
+  readonly #connection: MqttConnection;
   readonly #log: FastifyBaseLogger;
   #status: CameraStatus | null = null;
   readonly #recentReplies = new Map<string, CommandEvent>();
   readonly #waiters = new Map<string, Set<(event: CommandEvent) => void>>();
-  #lastError = '';
-  #closing: Promise<void> | undefined;
-  #subscribed = false;
+  #closed = false;
   #pending: PendingCommand | undefined;
   #resendTimer: NodeJS.Timeout | undefined;
   /** A live (not retained) message came from the camera since the last connect: it is subscribed. */
@@ -91,39 +85,20 @@ export class CameraLink extends EventEmitter<CameraLinkEvents> {
     super();
     this.cameraId = options.cameraId;
     this.topics = cameraTopics(options.cameraId);
-    this.#log = options.logger.child({ mqtt: 'camera-link' });
+    this.#log = options.logger.child({ mqtt: 'camera-link', cameraId: options.cameraId });
     this.#resendMs = options.resendMs ?? RESEND_MS;
-    const url = new URL(options.url);
-    url.username = '';
-    url.password = '';
-    this.brokerUrl = url.toString();
-    this.#client = connect(options.url, {
-      protocolVersion: 4,
-      clean: true,
-      clientId: `camstream-web-${options.cameraId}-${randomBytes(4).toString('hex')}`,
-      reconnectPeriod: options.reconnectPeriodMs ?? 1000,
-      connectTimeout: 5000,
-      // Subscribing is done on every 'connect' below, so mqtt.js need not resubscribe too.
-      resubscribe: false,
-      ...(options.username !== undefined && { username: options.username }),
-      ...(options.password !== undefined && { password: options.password }),
-    });
-    this.#client.on('connect', () => this.#onConnect());
-    this.#client.on('close', () => {
-      if (this.#closing) return;
-      this.emit('disconnect');
-    });
-    this.#client.on('error', (err) => {
-      // Reconnection repeats the same error every period: log it once until something changes.
-      if (err.message !== this.#lastError)
-        this.#log.warn({ err: err.message, url: this.brokerUrl }, 'MQTT error');
-      this.#lastError = err.message;
-    });
-    this.#client.on('message', (topic, payload, packet) => this.#onMessage(topic, payload, packet.retain));
+    this.#connection = options.connection;
+    this.brokerUrl = options.connection.brokerUrl;
+    this.#connection.on('connect', this.#onConnect);
+    this.#connection.on('subscribed', this.#onSubscribed);
+    this.#connection.on('disconnect', this.#onDisconnect);
+    this.#connection.attach(this.cameraId, (kind, payload, retained) =>
+      this.#onMessage(kind, payload, retained),
+    );
   }
 
   get connected(): boolean {
-    return this.#client.connected;
+    return this.#connection.connected;
   }
 
   /** The camera's latest valid status; null until the service has heard from it. */
@@ -131,27 +106,26 @@ export class CameraLink extends EventEmitter<CameraLinkEvents> {
     return this.#status;
   }
 
-  #onConnect(): void {
-    this.#lastError = '';
+  readonly #onConnect = (): void => {
     this.#cameraHeard = false;
-    this.#log.info({ url: this.brokerUrl }, 'connected to the MQTT broker');
-    this.#client.subscribe([this.topics.status, this.topics.events], { qos: 1 }, (err) => {
-      if (err) {
-        this.#log.error({ err }, 'could not subscribe to the camera topics');
-        return;
-      }
-      this.#subscribed = true;
-      this.emit('subscribed');
-      this.#resend('the link reconnected');
-    });
     this.emit('connect');
-  }
+  };
 
-  #onMessage(topic: string, payload: Buffer, retained: boolean): void {
+  readonly #onSubscribed = (): void => {
+    this.emit('subscribed');
+    this.#resend('the link reconnected');
+  };
+
+  readonly #onDisconnect = (): void => {
+    this.emit('disconnect');
+  };
+
+  #onMessage(kind: 'status' | 'events', payload: Buffer, retained: boolean): void {
+    const topic = kind === 'status' ? this.topics.status : this.topics.events;
     // The camera subscribes before it publishes anything: a live message means commands reach it.
     const heardNow = !retained && !this.#cameraHeard;
     if (!retained) this.#cameraHeard = true;
-    if (topic === this.topics.status) {
+    if (kind === 'status') {
       if (payload.length === 0) {
         this.#log.info('the camera’s retained status was cleared');
         this.#status = null;
@@ -169,7 +143,7 @@ export class CameraLink extends EventEmitter<CameraLinkEvents> {
       if (pending && !retained && (pending.blind || Date.now() - pending.sentAt >= STATUS_RESEND_MIN_MS)) {
         this.#resend(heardNow ? 'the camera is connected again' : 'the camera announced its status');
       }
-    } else if (topic === this.topics.events) {
+    } else {
       const parsed = parseCommandEvent(payload);
       if (!parsed.ok) {
         this.#logInvalid(topic, parsed.error, 'ignored an invalid command event');
@@ -221,14 +195,14 @@ export class CameraLink extends EventEmitter<CameraLinkEvents> {
   }
 
   #send(command: ControlCommand): void {
-    this.#client.publish(this.topics.control, JSON.stringify(command), { qos: 1, retain: false }, (err) => {
-      if (err) this.#log.warn({ err, command }, 'could not publish a command');
-    });
+    this.#connection.publish(this.topics.control, JSON.stringify(command), (err) =>
+      this.#log.warn({ err, command }, 'could not publish a command'),
+    );
   }
 
   #resend(reason: string): void {
     const pending = this.#pending;
-    if (!pending || this.#closing || !this.#client.connected) return;
+    if (!pending || this.#closed || !this.#connection.connected) return;
     if (Date.now() - pending.firstSentAt > COMMAND_TTL_MS) {
       this.#log.warn(
         { command: pending.command, sends: pending.sends },
@@ -256,7 +230,7 @@ export class CameraLink extends EventEmitter<CameraLinkEvents> {
   }
 
   #knownReachable(): boolean {
-    return this.#client.connected && this.#cameraHeard;
+    return this.#connection.connected && this.#cameraHeard;
   }
 
   #settlePending(): void {
@@ -267,20 +241,7 @@ export class CameraLink extends EventEmitter<CameraLinkEvents> {
 
   /** Resolves once subscribed to the camera's topics for the first time; rejects on abort. */
   whenSubscribed(signal: AbortSignal): Promise<void> {
-    if (this.#subscribed) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        this.off('subscribed', onSubscribed);
-        reject(signal.reason);
-      };
-      const onSubscribed = () => {
-        signal.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      signal.throwIfAborted();
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.once('subscribed', onSubscribed);
-    });
+    return this.#connection.whenSubscribed(signal);
   }
 
   /** Resolves with the camera's reply to `commandId`; rejects with `signal.reason` on abort. */
@@ -309,16 +270,17 @@ export class CameraLink extends EventEmitter<CameraLinkEvents> {
     });
   }
 
-  /** Sends what is in flight (a last `stop`, say) for up to `graceMs`, then disconnects. Idempotent. */
-  close(graceMs = 2000): Promise<void> {
+  /**
+   * Stops listening: no more statuses, replies or resends. The connection stays (other cameras use
+   * it); what was published is still sent by it. Idempotent.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
     clearTimeout(this.#resendTimer);
-    this.#closing ??= new Promise<void>((resolve) => {
-      const timer = setTimeout(() => this.#client.end(true, () => resolve()), graceMs);
-      this.#client.end(false, () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    return this.#closing;
+    this.#connection.off('connect', this.#onConnect);
+    this.#connection.off('subscribed', this.#onSubscribed);
+    this.#connection.off('disconnect', this.#onDisconnect);
+    this.#connection.detach(this.cameraId);
   }
 }

@@ -1,17 +1,29 @@
 /**
- * Server-sent events: a `stream` event with the StreamInfo on connect and on every change, and a
- * comment line as heartbeat so proxies and browsers keep the connection open.
+ * Server-sent events, with a comment line as heartbeat so proxies and browsers keep the connection
+ * open:
+ * - `/api/stream/events` (the default camera) and `/api/cameras/<id>/events`: a `stream` event with
+ *   the camera's StreamInfo on connect and on every change;
+ * - `/api/cameras/events`: a `camera` event with each camera's StreamInfo on connect and on every
+ *   change of any camera, a `removed` event `{ cameraId }` when one is forgotten.
  */
 import type { ServerResponse } from 'node:http';
-import type { FastifyInstance } from 'fastify';
-import { API_PATHS, type StreamInfo } from '@camstream/protocol';
-import type { StreamManager } from '../stream/stream-manager.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { API_PATHS, type CameraRemoved, type StreamInfo } from '@camstream/protocol';
+import type { Camera } from '../cameras/camera.js';
+import type { CameraRegistry } from '../cameras/registry.js';
+import { asFirstContract, cameraParams, lookUpCamera } from './cameras.js';
 
 export interface EventRoutesOptions {
   readonly heartbeatMs: number;
 }
 
-export function eventRoutes(app: FastifyInstance, streams: StreamManager, options: EventRoutesOptions): void {
+type Send = (event: string, data: unknown) => void;
+
+export function eventRoutes(
+  app: FastifyInstance,
+  registry: CameraRegistry,
+  options: EventRoutesOptions,
+): void {
   const open = new Set<ServerResponse>();
 
   // Open event streams would keep server.close() waiting forever: end them first.
@@ -19,7 +31,8 @@ export function eventRoutes(app: FastifyInstance, streams: StreamManager, option
     for (const response of open) response.end();
   });
 
-  app.get(API_PATHS.events, (request, reply) => {
+  /** Opens an event stream; `subscribe` starts sending and returns what stops it. */
+  const serve = (request: FastifyRequest, reply: FastifyReply, subscribe: (send: Send) => () => void) => {
     reply.hijack();
     const response = reply.raw;
     response.writeHead(200, {
@@ -28,18 +41,61 @@ export function eventRoutes(app: FastifyInstance, streams: StreamManager, option
       // nginx would otherwise buffer the stream.
       'x-accel-buffering': 'no',
     });
-    const send = (info: StreamInfo) => response.write(`event: stream\ndata: ${JSON.stringify(info)}\n\n`);
     const heartbeat = setInterval(() => response.write(': heartbeat\n\n'), options.heartbeatMs);
-    const cleanup = () => {
-      clearInterval(heartbeat);
-      streams.off('change', send);
-      open.delete(response);
-    };
     open.add(response);
-    streams.on('change', send);
-    response.once('close', cleanup);
     response.write('retry: 2000\n\n');
-    send(streams.info());
+    const unsubscribe = subscribe((event, data) =>
+      response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`),
+    );
+    response.once('close', () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      open.delete(response);
+    });
     request.log.debug({ clients: open.size }, 'event stream opened');
+  };
+
+  /** One camera's `stream` events, until the client leaves or the camera is forgotten. */
+  const cameraEvents = (camera: Camera, response: ServerResponse, map: (info: StreamInfo) => StreamInfo) => {
+    return (send: Send) => {
+      const onChange = (info: StreamInfo) => send('stream', map(info));
+      const onRemoved = (cameraId: string) => {
+        if (cameraId === camera.id) response.end();
+      };
+      camera.streams.on('change', onChange);
+      registry.on('removed', onRemoved);
+      send('stream', map(camera.info()));
+      return () => {
+        camera.streams.off('change', onChange);
+        registry.off('removed', onRemoved);
+      };
+    };
+  };
+
+  app.get(API_PATHS.events, (request, reply) =>
+    serve(request, reply, cameraEvents(registry.default, reply.raw, asFirstContract)),
+  );
+
+  app.get(API_PATHS.camerasEvents, (request, reply) =>
+    serve(request, reply, (send) => {
+      const onChange = (info: StreamInfo) => send('camera', info);
+      const onRemoved = (cameraId: string) => send('removed', { cameraId } satisfies CameraRemoved);
+      registry.on('change', onChange);
+      registry.on('removed', onRemoved);
+      for (const camera of registry.list()) send('camera', camera.info());
+      return () => {
+        registry.off('change', onChange);
+        registry.off('removed', onRemoved);
+      };
+    }),
+  );
+
+  app.get(`${API_PATHS.cameras}/:cameraId/events`, { schema: { params: cameraParams } }, (request, reply) => {
+    const camera = lookUpCamera(registry, request.params as { cameraId: string });
+    serve(
+      request,
+      reply,
+      cameraEvents(camera, reply.raw, (info) => info),
+    );
   });
 }

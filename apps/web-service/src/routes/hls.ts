@@ -1,12 +1,14 @@
 /**
- * /hls/*: the playlist and its segments, for any player. Plain HLS: from HLS_DIR, only names the
- * segmenter makes (names.ts), and only as the regular files it writes; LL-HLS: from the packager's
- * memory. Anything else, traversal included, is a 404 before the disk (or the packager) is touched.
+ * /hls/<id>/*: a camera's playlist and its segments, for any player; /hls/* the default camera's (the
+ * first contract). Plain HLS: from the camera's folder, only names the segmenter makes (names.ts),
+ * and only as the regular files it writes; LL-HLS: from the camera's packager's memory. Anything
+ * else, traversal included, is a 404 before the disk (or a packager) is touched.
  */
 import { lstat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { isValidCameraId } from '@camstream/protocol';
 import { createError } from '../errors.js';
 import { parseDirectives } from '../llhls/model.js';
 import type { LlHlsPackager } from '../llhls/packager.js';
@@ -19,13 +21,33 @@ export const PLAYLIST_CACHE_CONTROL = 'no-cache';
 
 export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
 
-export interface HlsRouteOptions {
+/** What /hls needs of a camera (a Camera). */
+export interface HlsSource {
+  /** HLS_MODE=ll: the stream is served from this packager's memory. */
+  readonly packager: LlHlsPackager | undefined;
+  /** HLS_MODE=plain: the folder its files are in (HLS_DIR or below). */
   readonly hlsDir: string;
-  /** HLS_MODE=ll: the stream is served from the packager's memory, not from HLS_DIR. */
-  readonly packager?: LlHlsPackager;
 }
 
-export async function hlsRoutes(app: FastifyInstance, { hlsDir, packager }: HlsRouteOptions): Promise<void> {
+export interface HlsRouteOptions {
+  readonly hlsDir: string;
+  /** The cameras (a CameraRegistry). */
+  readonly registry: { readonly default: HlsSource; get(cameraId: string): HlsSource | undefined };
+}
+
+/** `<id>/<name>`: that camera's; `<name>`: the default camera's. An unknown id is a 404. */
+function cameraOf(registry: HlsRouteOptions['registry'], path: string): { camera: HlsSource; name: string } {
+  const slash = path.indexOf('/');
+  if (slash === -1) return { camera: registry.default, name: path };
+  const cameraId = path.slice(0, slash);
+  const camera = isValidCameraId(cameraId) ? registry.get(cameraId) : undefined;
+  // A 404 like any other name under /hls (a file space: one code for "nothing there").
+  if (!camera)
+    throw createError('WEB_ERR_NOT_FOUND', `/hls/${path}: no camera ${JSON.stringify(cameraId)} here`);
+  return { camera, name: path.slice(slash + 1) };
+}
+
+export async function hlsRoutes(app: FastifyInstance, { hlsDir, registry }: HlsRouteOptions): Promise<void> {
   // Only for reply.sendFile below (serve: false): the route decides what may be served.
   await app.register(fastifyStatic, {
     root: hlsDir,
@@ -51,11 +73,14 @@ export async function hlsRoutes(app: FastifyInstance, { hlsDir, packager }: HlsR
   );
 
   app.get('/hls/*', { logLevel: 'warn' }, async (request, reply) => {
-    const name = (request.params as { '*': string })['*'];
-    if (packager) return serveLowLatency(packager, name, request.query as Record<string, unknown>, reply);
+    const { camera, name } = cameraOf(registry, (request.params as { '*': string })['*']);
+    if (camera.packager) {
+      return serveLowLatency(camera.packager, name, request.query as Record<string, unknown>, reply);
+    }
     if (!isServableName(name)) throw createError('WEB_ERR_NOT_FOUND', request.url);
-    if (!(await isSegmenterFile(join(hlsDir, name)))) throw createError('WEB_ERR_NOT_FOUND', request.url);
-    return reply.sendFile(name);
+    const path = join(camera.hlsDir, name);
+    if (!(await isSegmenterFile(path))) throw createError('WEB_ERR_NOT_FOUND', request.url);
+    return reply.sendFile(relative(hlsDir, path));
   });
 }
 

@@ -1,103 +1,119 @@
 /**
  * GET /metrics: Prometheus text format (prom-client). The process (CPU, memory, file descriptors,
- * event-loop lag), the stream's state and, in LL-HLS mode, what the packager holds. One registry per
- * app instance, so tests that build several apps do not share gauges.
+ * event-loop lag), and for each camera (label `camera`) its stream's state, what its ingest received
+ * and dropped and, in LL-HLS mode, what its packager holds. One registry per app instance, so tests
+ * that build several apps do not share gauges. A forgotten camera's series go with it.
  */
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { Camera } from '../cameras/camera.js';
+import type { CameraRegistry } from '../cameras/registry.js';
 import type { UdpIngest } from '../ingest/udp-ingest.js';
 import type { LlHlsPackager } from '../llhls/packager.js';
-import type { StreamManager } from '../stream/stream-manager.js';
 
-export function metricsRoutes(
-  app: FastifyInstance,
-  { streams, ingest, packager }: { streams: StreamManager; ingest?: UdpIngest; packager?: LlHlsPackager },
+type PackagerStats = ReturnType<LlHlsPackager['stats']>;
+
+/** A gauge per camera, read from it at each scrape (so a forgotten camera's series is gone). */
+function cameraGauge(
+  registry: Registry,
+  cameras: CameraRegistry,
+  name: string,
+  help: string,
+  read: (camera: Camera) => number | undefined,
 ): void {
+  new Gauge({
+    name,
+    help,
+    labelNames: ['camera'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const camera of cameras.list()) {
+        const value = read(camera);
+        if (value !== undefined) this.set({ camera: camera.id }, value);
+      }
+    },
+  });
+}
+
+export function metricsRoutes(app: FastifyInstance, cameras: CameraRegistry): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'camstream_' });
-  new Gauge({
-    name: 'camstream_stream_live',
-    help: '1 while the stream is live, else 0',
-    registers: [registry],
-    collect() {
-      this.set(streams.state === 'live' ? 1 : 0);
-    },
-  });
-  new Gauge({
-    name: 'camstream_input_silent',
-    help: '1 while the stream is live but no video arrives from the camera (INPUT_SILENCE_MS), else 0',
-    registers: [registry],
-    collect() {
-      this.set(streams.info().input?.state === 'silent' ? 1 : 0);
-    },
-  });
-  if (ingest) ingestCounters(registry, ingest);
-  if (packager) {
-    const gauges: [string, string, (stats: ReturnType<LlHlsPackager['stats']>) => number][] = [
-      [
-        'camstream_llhls_bytes_held',
-        'bytes of media the LL-HLS packager holds (init, parts, segments)',
-        (s) => s.bytesHeld,
-      ],
-      [
-        'camstream_llhls_segments_held',
-        'complete segments held (listed, and as many again)',
-        (s) => s.segmentsHeld,
-      ],
-      ['camstream_llhls_parts_held', 'parts held', (s) => s.partsHeld],
-      ['camstream_llhls_parts_made', 'parts made since the service started', (s) => s.partsMade],
-      [
-        'camstream_llhls_gaps',
-        'gaps in the camera’s stream since the service started, each continued after a discontinuity',
-        (s) => s.gaps,
-      ],
-      [
-        'camstream_llhls_waiting_requests',
-        'blocking playlist and part requests being held',
-        (s) => s.waiting,
-      ],
-    ];
-    for (const [name, help, read] of gauges) {
-      new Gauge({
-        name,
-        help,
-        registers: [registry],
-        collect() {
-          this.set(read(packager.stats()));
-        },
-      });
-    }
+  cameraGauge(registry, cameras, 'camstream_cameras', 'cameras the service serves (1 per camera)', () => 1);
+  cameraGauge(registry, cameras, 'camstream_stream_live', '1 while the stream is live, else 0', (camera) =>
+    camera.streams.state === 'live' ? 1 : 0,
+  );
+  cameraGauge(
+    registry,
+    cameras,
+    'camstream_input_silent',
+    '1 while the stream is live but no video arrives from the camera (INPUT_SILENCE_MS), else 0',
+    (camera) => (camera.info().input?.state === 'silent' ? 1 : 0),
+  );
+  const packagerGauges: [string, string, (stats: PackagerStats) => number][] = [
+    [
+      'camstream_llhls_bytes_held',
+      'bytes of media the LL-HLS packager holds (init, parts, segments)',
+      (s) => s.bytesHeld,
+    ],
+    [
+      'camstream_llhls_segments_held',
+      'complete segments held (listed, and as many again)',
+      (s) => s.segmentsHeld,
+    ],
+    ['camstream_llhls_parts_held', 'parts held', (s) => s.partsHeld],
+    ['camstream_llhls_parts_made', 'parts made since the service started', (s) => s.partsMade],
+    [
+      'camstream_llhls_gaps',
+      'gaps in the camera’s stream since the service started, each continued after a discontinuity',
+      (s) => s.gaps,
+    ],
+    ['camstream_llhls_waiting_requests', 'blocking playlist and part requests being held', (s) => s.waiting],
+  ];
+  for (const [name, help, read] of packagerGauges) {
+    cameraGauge(registry, cameras, name, help, (camera) =>
+      camera.packager ? read(camera.packager.stats()) : undefined,
+    );
   }
+  ingestCounters(registry, cameras);
   app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) =>
     reply.header('content-type', registry.contentType).send(await registry.metrics()),
   );
 }
 
 /** What the ingest received and dropped, by reason (ingest/ts-filter.ts says what each means). */
-function ingestCounters(registry: Registry, ingest: UdpIngest): void {
-  // prom-client counters only go up: each collect adds what the ingest counted since the last one.
-  const counter = <L extends string>(
+function ingestCounters(registry: Registry, cameras: CameraRegistry): void {
+  const counters: Counter<string>[] = [];
+  cameras.on('removed', (cameraId) => {
+    for (const counter of counters) counter.remove({ camera: cameraId });
+  });
+  // prom-client counters only go up: each collect adds what each ingest counted since the last one.
+  const counter = (
     name: string,
     help: string,
-    read: (stats: ReturnType<UdpIngest['stats']>) => [labels: Partial<Record<L, string>>, value: number][],
-    labelNames: readonly L[] = [],
+    read: (stats: ReturnType<UdpIngest['stats']>) => [labels: Record<string, string>, value: number][],
+    labelNames: readonly string[] = [],
   ) => {
-    const reported = new Map<string, number>();
-    new Counter<L>({
+    const reported = new WeakMap<Camera, Map<string, number>>();
+    const made = new Counter<string>({
       name,
       help,
-      labelNames,
+      labelNames: ['camera', ...labelNames],
       registers: [registry],
       collect() {
-        for (const [labels, value] of read(ingest.stats())) {
-          const key = JSON.stringify(labels);
-          const delta = value - (reported.get(key) ?? 0);
-          reported.set(key, value);
-          if (labelNames.length > 0) this.inc(labels, delta);
-          else this.inc(delta);
+        for (const camera of cameras.list()) {
+          let seen = reported.get(camera);
+          if (!seen) reported.set(camera, (seen = new Map()));
+          for (const [labels, value] of read(camera.ingest.stats())) {
+            const key = JSON.stringify(labels);
+            const delta = value - (seen.get(key) ?? 0);
+            seen.set(key, value);
+            this.inc({ camera: camera.id, ...labels }, delta);
+          }
         }
       },
     });
+    counters.push(made);
   };
   counter('camstream_ingest_datagrams_total', 'datagrams received on the camera’s UDP port', (s) => [
     [{}, s.datagrams],

@@ -2,9 +2,10 @@
  * The files in HLS_DIR. Only names the segmenter makes are ever removed (names.ts): HLS_DIR may be a
  * folder that also holds someone else's files.
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
+import { isValidCameraId } from '@camstream/protocol';
 import { isOwnedName, isSegmentName } from '../segmenter/names.js';
 
 export class HlsFiles {
@@ -64,5 +65,20 @@ export class HlsFiles {
         }
       }),
     );
+  }
+}
+
+/**
+ * At boot: what a service that did not shut down cleanly left in HLS_DIR (the default camera's
+ * files) and in its camera folders (HLS_DIR/<id>/, only names the segmenter makes). A folder left
+ * empty is removed; anyone else's files and folders stay.
+ */
+export async function clearLeftovers(hlsDir: string, logger: FastifyBaseLogger): Promise<void> {
+  await new HlsFiles(hlsDir, logger).clear();
+  for (const entry of await readdir(hlsDir, { withFileTypes: true })) {
+    if (!entry.isDirectory() || !isValidCameraId(entry.name)) continue;
+    const folder = join(hlsDir, entry.name);
+    await new HlsFiles(folder, logger).clear();
+    await rmdir(folder).catch(() => {}); // not empty: someone else's files are in it
   }
 }

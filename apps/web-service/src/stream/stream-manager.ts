@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
-import type { CameraStatus, StreamInfo, StreamState } from '@camstream/protocol';
+import { STREAM_URL, type CameraStatus, type StreamInfo, type StreamState } from '@camstream/protocol';
 import type { ServiceConfig } from '../config.js';
 import { createError, ServiceError, type ErrorCode } from '../errors.js';
 import { UdpIngest, type IngestLike } from '../ingest/udp-ingest.js';
@@ -43,6 +43,8 @@ export interface StreamManagerOptions {
   readonly ingest?: IngestLike;
   /** Tests replace ffmpeg here. */
   readonly createSegmenter?: (options: SegmenterOptions) => SegmenterLike;
+  /** Where the stream is served and how the camera is known, for info(); default: the first contract's. */
+  readonly describe?: { readonly streamUrl: string } & Pick<StreamInfo, 'ingest' | 'origin'>;
 }
 
 /** Who started the stream: the service's API, or the camera on someone else's command. */
@@ -64,6 +66,7 @@ const asServiceError = (err: unknown): ServiceError =>
 
 export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   readonly #config: StreamManagerOptions['config'];
+  readonly #describe: NonNullable<StreamManagerOptions['describe']>;
   readonly #link: CameraLinkLike;
   readonly #log: FastifyBaseLogger;
   readonly #createSegmenter: (options: SegmenterOptions) => SegmenterLike;
@@ -94,6 +97,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   constructor(options: StreamManagerOptions) {
     super();
     this.#config = options.config;
+    this.#describe = options.describe ?? { streamUrl: STREAM_URL };
     this.#link = options.link;
     this.#log = options.logger.child({ component: 'stream' });
     this.#createSegmenter = options.createSegmenter ?? ((o) => new FfmpegSegmenter(o));
@@ -122,8 +126,16 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   info(): StreamInfo {
     const input = this.#input;
     return {
-      ...describeStream(this.#state, this.#config.cameraId, this.#link.status, this.#lastError),
+      ...describeStream(
+        this.#state,
+        this.#config.cameraId,
+        this.#link.status,
+        this.#lastError,
+        this.#describe.streamUrl,
+      ),
       hlsMode: this.#output.mode,
+      ...(this.#describe.ingest !== undefined && { ingest: this.#describe.ingest }),
+      ...(this.#describe.origin !== undefined && { origin: this.#describe.origin }),
       ...(this.#state === 'live' &&
         input.running && { input: { state: input.state, since: new Date(input.since).toISOString() } }),
     };

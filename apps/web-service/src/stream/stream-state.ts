@@ -80,12 +80,13 @@ export function describeStream(
   cameraId: string,
   camera: CameraStatus | null,
   lastError: { code: string; message: string } | undefined,
+  streamUrl: string = STREAM_URL,
 ): StreamInfo {
   return {
     state,
     cameraId,
     camera,
-    ...(state === 'live' && { streamUrl: STREAM_URL }),
+    ...(state === 'live' && { streamUrl }),
     ...(lastError && { lastError }),
   };
 }

@@ -1,0 +1,103 @@
+/**
+ * One camera the service serves: its link over the shared MQTT connection, its UDP ingest, its HLS
+ * output and its stream manager (so its own segmenter, state, input monitor and restart budget).
+ * Nothing here is shared with another camera but the connection and the logger.
+ */
+import { join } from 'node:path';
+import type { FastifyBaseLogger } from 'fastify';
+import { cameraPaths, type StreamInfo } from '@camstream/protocol';
+import type { ServiceConfig } from '../config.js';
+import { UdpIngest } from '../ingest/udp-ingest.js';
+import { LlHlsPackager } from '../llhls/packager.js';
+import { CameraLink } from '../mqtt/camera-link.js';
+import type { MqttConnection } from '../mqtt/connection.js';
+import { FileHlsOutput, LowLatencyOutput } from '../stream/hls-output.js';
+import { StreamManager } from '../stream/stream-manager.js';
+import type { CameraSettings } from './settings.js';
+
+export interface CameraOptions {
+  readonly settings: CameraSettings;
+  /** The default camera: served at the first contract's URLs too, its files in HLS_DIR itself. */
+  readonly isDefault: boolean;
+  readonly config: ServiceConfig;
+  readonly connection: MqttConnection;
+  readonly logger: FastifyBaseLogger;
+}
+
+/** Where a camera's plain HLS files go: HLS_DIR for the default camera, HLS_DIR/<id>/ for others. */
+export function hlsDirOf(hlsDir: string, cameraId: string, isDefault: boolean): string {
+  return isDefault ? hlsDir : join(hlsDir, cameraId);
+}
+
+export class Camera {
+  readonly id: string;
+  readonly settings: CameraSettings;
+  readonly isDefault: boolean;
+  readonly link: CameraLink;
+  readonly ingest: UdpIngest;
+  readonly streams: StreamManager;
+  /** LL-HLS (HLS_MODE=ll): the camera's stream in memory. */
+  readonly packager: LlHlsPackager | undefined;
+  /** Plain HLS (HLS_MODE=plain): the folder its files are written to. */
+  readonly hlsDir: string;
+  #closed: Promise<void> | undefined;
+
+  constructor({ settings, isDefault, config, connection, logger }: CameraOptions) {
+    this.id = settings.id;
+    this.settings = settings;
+    this.isDefault = isDefault;
+    const log = logger.child({ camera: settings.id });
+    this.hlsDir = hlsDirOf(config.hlsDir, settings.id, isDefault);
+    this.link = new CameraLink({ connection, cameraId: settings.id, logger: log });
+    if (config.hlsMode === 'll') {
+      this.packager = new LlHlsPackager({
+        ...(config.hlsPartMs !== undefined && { partTarget: config.hlsPartMs / 1000 }),
+        targetDuration: config.hlsSegmentSeconds,
+        listSize: config.hlsListSize,
+        logger: log,
+      });
+    }
+    const output = this.packager ? new LowLatencyOutput(this.packager) : new FileHlsOutput(this.hlsDir, log);
+    this.ingest = new UdpIngest({ listen: settings.listen, sources: settings.sources ?? [], logger: log });
+    this.streams = new StreamManager({
+      config: {
+        ...config,
+        cameraId: settings.id,
+        hlsDir: this.hlsDir,
+        udpListen: settings.listen,
+        udpSources: settings.sources,
+        cameraTarget: settings.target,
+      },
+      link: this.link,
+      logger: log,
+      output,
+      ingest: this.ingest,
+      describe: {
+        // The first contract's routes (/api/stream…) say /hls/stream.m3u8 for the default camera.
+        streamUrl: cameraPaths(settings.id).streamUrl,
+        ingest: settings.listen,
+        origin: settings.origin,
+      },
+    });
+  }
+
+  info(): StreamInfo {
+    return this.streams.info();
+  }
+
+  /** Shutdown, first step: refuse starts; answer held playlist requests now so the server can drain. */
+  refuseNewWork(): void {
+    this.streams.refuseNewWork();
+    this.packager?.clear();
+  }
+
+  /** Stops its stream (not the camera: see StreamManager.close) and leaves the connection. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.refuseNewWork();
+      await this.streams.close();
+      this.link.close();
+    })();
+    return this.#closed;
+  }
+}
