@@ -2,31 +2,9 @@
 import { connect, type AddressInfo } from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { startTestApp } from './helpers/app.js';
+import { openEvents, streamEvents } from './helpers/events.js';
 import { useCleanup } from '../../../test/helpers/cleanup.js';
 import { waitFor } from '../../../test/helpers/wait.js';
-
-/** Reads an event stream, keeping the raw text and the parsed `stream` events. */
-async function openEvents(url: string) {
-  const controller = new AbortController();
-  const response = await fetch(url, { signal: controller.signal });
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const state = { text: '', events: [] as unknown[] };
-  void (async () => {
-    try {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        state.text += value;
-        state.events = [...state.text.matchAll(/^event: stream\ndata: (.*)$/gm)].map((m) =>
-          JSON.parse(m[1]!),
-        );
-      }
-    } catch {
-      // aborted
-    }
-  })();
-  return { response, state, close: () => controller.abort() };
-}
 
 describe('server-sent events', () => {
   const cleanup = useCleanup();
@@ -41,8 +19,8 @@ describe('server-sent events', () => {
     cleanup.add(events.close);
     expect(events.response.headers.get('content-type')).toMatch(/^text\/event-stream/);
     expect(events.response.headers.get('cache-control')).toMatch(/no-cache/);
-    await waitFor('the first event', () => events.state.events.length >= 1);
-    expect(events.state.events[0]).toEqual({
+    await waitFor('the first event', () => streamEvents(events).length >= 1);
+    expect(streamEvents(events)[0]).toEqual({
       state: 'idle',
       cameraId: 'cam1',
       camera: null,
@@ -53,8 +31,8 @@ describe('server-sent events', () => {
 
     // A failed start changes lastError: every client hears about it.
     await (await fetch(`${base}/api/stream/start`, { method: 'POST' })).text();
-    await waitFor('the change', () => events.state.events.length >= 2);
-    expect(events.state.events.at(-1)).toMatchObject({ lastError: { code: 'WEB_ERR_CAMERA_OFFLINE' } });
+    await waitFor('the change', () => streamEvents(events).length >= 2);
+    expect(streamEvents(events).at(-1)).toMatchObject({ lastError: { code: 'WEB_ERR_CAMERA_OFFLINE' } });
     await waitFor('a heartbeat', () => events.state.text.includes(': heartbeat\n\n'));
 
     expect(streams.listenerCount('change')).toBe(before + 1);
@@ -67,7 +45,7 @@ describe('server-sent events', () => {
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
     const events = await openEvents(`${base}/api/stream/events`);
     cleanup.add(events.close);
-    await waitFor('the first event', () => events.state.events.length >= 1);
+    await waitFor('the first event', () => streamEvents(events).length >= 1);
     const began = Date.now();
     await app.close();
     expect(Date.now() - began).toBeLessThan(2000);
