@@ -3,7 +3,7 @@
  * cameras played by test/helpers/foreign-camera.ts (plain ffmpeg behind a small MQTT wrapper, which
  * sends where its start command says), the service's real CLI. The default camera, one configured
  * in CAMERAS and one that announces itself on the broker: listed, started at once, each played by
- * ffmpeg over HTTP; a segmenter killed or a stop on one leaves the others untouched.
+ * ffmpeg over HTTP; a segmenter killed, a stop or an agent killed on one leaves the others untouched.
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -51,7 +51,7 @@ async function expectAdvancing(system: System, streamUrl: string): Promise<void>
 describe.runIf(ready)('many cameras on one service', () => {
   const cleanup = useCleanup();
 
-  test('the default camera, one from CAMERAS and one discovered: listed, started at once, each played; a killed segmenter or a stop touches no other camera', async () => {
+  test('the default camera, one from CAMERAS and one discovered: listed, started at once, each played; a killed segmenter, a stop or a killed agent touches no other camera', async () => {
     const cam2Port = await freeUdpPort();
     const rangePort = await freeUdpPort();
     const system = await startSystem(cleanup, {
@@ -67,8 +67,9 @@ describe.runIf(ready)('many cameras on one service', () => {
       ['cam2', 'configured'],
     ]);
 
-    // A third camera announces itself: it is served on the range's port.
-    await camera(cleanup, system, 'cam3', 'udp://127.0.0.1:9');
+    // A third camera announces itself (our own agent, whose UDP_TARGET is cam1's port): it is served
+    // on the range's port, and told so in its start command.
+    await system.startAgent({ CAMERA_ID: 'cam3' });
     await waitFor('cam3 listed', async () => (await list(system)).length === 3);
     expect(await infoOf(system, 'cam3')).toMatchObject({
       cameraId: 'cam3',
@@ -129,6 +130,15 @@ describe.runIf(ready)('many cameras on one service', () => {
     await expectAdvancing(system, '/hls/cam1/stream.m3u8');
     await expectAdvancing(system, '/hls/cam3/stream.m3u8');
     expect((await infoOf(system, 'cam3')).state).toBe('live');
+
+    // cam3's agent is SIGKILLed: its Last Will says offline, its stream ends; cam1's goes on.
+    process.kill(system.agent!.proc.pid!, 'SIGKILL');
+    await waitFor('cam3’s stream ended', async () => (await infoOf(system, 'cam3')).state === 'idle', {
+      timeoutMs: 10_000,
+    });
+    expect((await infoOf(system, 'cam3')).camera).toMatchObject({ state: 'offline' });
+    await expectAdvancing(system, '/hls/cam1/stream.m3u8');
+    expect((await infoOf(system, 'cam1')).state).toBe('live');
   });
 
   test('HLS_MODE=plain: each camera’s files in its own folder; a stop never deletes another camera’s', async () => {

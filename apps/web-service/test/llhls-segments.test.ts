@@ -10,7 +10,7 @@ function segment(msn: number, seconds: number): Segment {
     run,
     discontinuity: false,
     programDateTime: 0,
-    parts: [{ uri: `p${msn}`, duration: seconds, independent: true, bytes: Buffer.alloc(0) }],
+    parts: [{ index: 0, uri: `p${msn}`, duration: seconds, independent: true, bytes: Buffer.alloc(0) }],
     partsListable: true,
     duration: seconds * 1000,
     independent: true,

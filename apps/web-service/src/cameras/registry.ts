@@ -35,6 +35,8 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
   readonly #config: ServiceConfig;
   readonly #connection: MqttConnection;
   readonly #log: FastifyBaseLogger;
+  /** The service's logger: each camera's modules name their own component. */
+  readonly #rootLog: FastifyBaseLogger;
   readonly #ports: PortPool;
   readonly #forgetTimers = new Map<string, NodeJS.Timeout>();
   readonly #fullLog = new LogBudget(1, 60_000);
@@ -45,6 +47,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
     this.setMaxListeners(0);
     this.#config = config;
     this.#connection = connection;
+    this.#rootLog = logger;
     this.#log = logger.child({ component: 'cameras' });
     const configured: CameraSettings[] = [
       {
@@ -89,7 +92,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
       isDefault,
       config: this.#config,
       connection: this.#connection,
-      logger: this.#log,
+      logger: this.#rootLog,
     });
     this.#cameras.set(camera.id, camera);
     camera.streams.on('change', (info) => {
