@@ -138,8 +138,12 @@ describe.runIf(ready)('LL-HLS, served live', () => {
       });
     }
     const metrics = (await get(system, '/metrics')).text;
-    expect(Number(/^camstream_llhls_parts_made (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(20);
-    expect(Number(/^camstream_llhls_bytes_held (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+    expect(Number(/^camstream_llhls_parts_made\{camera="[^"]+"\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(
+      20,
+    );
+    expect(Number(/^camstream_llhls_bytes_held\{camera="[^"]+"\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(
+      0,
+    );
   });
 
   test('ffmpeg, a client without LL support, decodes the stream; ffprobe reads it', async () => {

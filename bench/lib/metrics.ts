@@ -3,16 +3,23 @@
  * window: what the LL-HLS packager holds, beside what the playlist lists at that moment.
  */
 
-/** The unlabelled samples of a Prometheus text exposition (`name value`), by name. Pure. */
+/**
+ * The samples of a Prometheus text exposition, by name: a series without labels as it is, and a
+ * series labelled only by camera summed over the cameras (what the whole service holds). Pure.
+ */
 export function parsePrometheusText(text: string): Record<string, number> {
-  const values: Record<string, number> = {};
+  const plain: Record<string, number> = {};
+  const perCamera: Record<string, number> = {};
   for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*) (\S+)/.exec(line);
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{camera="[^"]*"\})? (\S+)/.exec(line);
     if (!match) continue;
-    const value = Number(match[2]);
-    if (Number.isFinite(value)) values[match[1]!] = value;
+    const value = Number(match[3]);
+    if (!Number.isFinite(value)) continue;
+    const name = match[1]!;
+    if (match[2]) perCamera[name] = (perCamera[name] ?? 0) + value;
+    else plain[name] = value;
   }
-  return values;
+  return { ...perCamera, ...plain };
 }
 
 /** One sample of the packager, with what the playlist listed then. */

@@ -3,7 +3,7 @@
  * The real thing (ffmpeg, Mosquitto) is in service.int.test.ts.
  */
 import { EventEmitter } from 'node:events';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -82,7 +82,11 @@ class FakeSegmenter extends EventEmitter<{ died: [SegmenterExit]; media: [] }> i
       await writeFile(join(this.options.hlsDir, name), 'G');
       lines.push('#EXTINF:1.000000,', name);
     }
-    await writeFile(join(this.options.hlsDir, 'stream.m3u8'), `${lines.join('\n')}\n`);
+    // As ffmpeg's temp_file flag does: the finished playlist is renamed into place, never seen half
+    // written (a write in place is two change events, and a watcher may report only the first).
+    const playlist = join(this.options.hlsDir, 'stream.m3u8');
+    await writeFile(`${playlist}.tmp`, `${lines.join('\n')}\n`);
+    await rename(`${playlist}.tmp`, playlist);
   }
 
   die(): void {
