@@ -1,0 +1,77 @@
+/** Command-line options of `npm run bench:cameras`, read by bench/lib/args.ts's scanArgs as the other benches' are. Pure. */
+import { commonFlag, scanArgs, type CommonOptions } from '../lib/args.js';
+
+export interface CamerasOptions extends CommonOptions {
+  /** Cameras in the largest step. */
+  cameras: number;
+  /** Camera counts measured, ascending, each with a fresh service and broker; always 1 and `cameras`. */
+  steps: number[];
+  /** Seconds every camera of a step streams at once while the service is sampled. */
+  durationSec: number;
+  /** Start rounds per step: each starts the cameras one at a time, then all together. */
+  rounds: number;
+}
+
+export const USAGE = `npm run bench:cameras -- [options]
+
+  --cameras <n>     cameras in the largest step (default 10)
+  --steps <list>    camera counts to measure, comma-separated (default 1, half of --cameras, --cameras);
+                    1 and --cameras are always measured
+  --duration <s>    seconds all cameras of a step stream at once while sampled (default 30)
+  --rounds <n>      start rounds per step, each one at a time and then all together (default 3)
+  --out <dir>       output folder (default bench/results/cameras-<ISO date-time>, copied to
+                    bench/results/cameras-latest)
+  --latest          copy the report to bench/results/cameras-latest even with --out
+  --no-build        skip \`npm run build\` (dist/ must exist)
+  --rerender <dir>  write report.md and the plot again from <dir>/samples.json, measuring nothing
+  --help            this text`;
+
+/** 1, the middle, N: the default steps for `cameras` cameras. */
+export function defaultSteps(cameras: number): number[] {
+  return [...new Set([1, Math.ceil(cameras / 2), cameras])];
+}
+
+export function parseArgs(argv: readonly string[]): CamerasOptions {
+  const options: CamerasOptions = {
+    cameras: 10,
+    steps: [],
+    durationSec: 30,
+    rounds: 3,
+    out: undefined,
+    latest: false,
+    build: true,
+    rerender: undefined,
+    help: false,
+  };
+  let steps: number[] | undefined;
+  scanArgs(argv, USAGE, (flag, read) => {
+    switch (flag) {
+      case '--cameras':
+        options.cameras = Math.round(read.number(1));
+        return true;
+      case '--steps':
+        steps = read
+          .value()
+          .split(',')
+          .map((text) => Number(text.trim()));
+        if (steps.some((n) => !Number.isInteger(n) || n < 1))
+          throw new Error('--steps takes whole camera counts ≥ 1, comma-separated');
+        return true;
+      case '--duration':
+        options.durationSec = read.number(2);
+        return true;
+      case '--rounds':
+        options.rounds = Math.round(read.number(1));
+        return true;
+      default:
+        return commonFlag(flag, read, options);
+    }
+  });
+  if (options.cameras > 99) throw new Error('--cameras: at most 99');
+  const wanted = steps ?? defaultSteps(options.cameras);
+  if (wanted.some((n) => n > options.cameras))
+    throw new Error(`--steps: none above --cameras (${options.cameras})`);
+  options.steps = [...new Set([1, ...wanted, options.cameras])].sort((a, b) => a - b);
+  if (options.out === undefined) options.latest = true;
+  return options;
+}
