@@ -26,7 +26,7 @@ function headline(figures: StepFigures[]): string[] {
       `(${pct(top.serviceCpuPerCamera)} per camera; one camera alone: ${pct(base.serviceCpu)}), ` +
       `its memory ${mib(top.serviceRss)} (one camera: ${mib(base.serviceRss)}; ` +
       `${mib(r.rssPerAddedCamera)} per added camera); each camera's segmenter ${pct(top.segmenterCpuPerCamera)} ` +
-      `and ${mib(top.segmenterRssPerCamera)}. A start takes ${ms(top.alone.median)} one at a time and ` +
+      `and ${mib(top.segmenterRssPerCamera)} RSS (${mib(top.segmenterPssPerCamera)} PSS). A start takes ${ms(top.alone.median)} one at a time and ` +
       `${ms(top.together.median)} all together (one camera: ${ms(base.alone.median)}). ` +
       (errors === 0
         ? 'Every camera’s playlist advanced part by part the whole time; no errors.'
@@ -48,8 +48,19 @@ function stepTable(figures: StepFigures[]): string {
       ['service RSS idle, every camera known, none started', ...col((f) => mib(f.idleServiceRss))],
       ['segmenter (ffmpeg) CPU per camera', ...col((f) => pct(f.segmenterCpuPerCamera))],
       ['segmenter RSS per camera', ...col((f) => mib(f.segmenterRssPerCamera))],
+      [
+        'segmenter PSS per camera (its shared libraries split among the segmenters)',
+        ...col((f) => mib(f.segmenterPssPerCamera)),
+      ],
       ['service + its segmenters: CPU', ...col((f) => pct(sum(f.serviceCpu, f.segmentersCpu)))],
-      ['service + its segmenters: RSS', ...col((f) => mib(sum(f.serviceRss, f.segmentersRss)))],
+      [
+        'service + its segmenters: RSS (shared pages counted once per process)',
+        ...col((f) => mib(sum(f.serviceRss, f.segmentersRss))),
+      ],
+      [
+        'service + its segmenters: PSS (what they take together)',
+        ...col((f) => mib(sum(f.servicePss, f.segmentersPss))),
+      ],
       ['the cameras’ encoders (the bench’s, same machine): CPU', ...col((f) => pct(f.encodersCpu))],
       ['whole machine CPU (200 % = both cores)', ...col((f) => pct(f.machineCpu))],
       [
@@ -175,6 +186,9 @@ export function renderReport(run: CamerasRun): string {
     '  (CPU from utime+stime, RSS from VmRSS), each camera’s segmenter ffmpeg (the service’s child, found by the',
     '  service’s `segmenter running` log line), the cameras’ encoders, the whole machine. Figures are **medians**',
     '  over the samples; "per camera" is the total ÷ cameras, and for segmenters the median over cameras.',
+    '  A 1-second sample counts CPU in ticks of 1 % of a core: a segmenter’s figure (about 1 %) is that coarse.',
+    '  RSS counts shared pages (ffmpeg’s libraries) in every process; PSS, read once at the window’s end from',
+    '  `/proc/<pid>/smaps_rollup`, splits them among the processes that share them.',
     '- **Playlists**: during the window one watcher per camera asks for the next part with blocking reloads',
     '  (`_HLS_msn`/`_HLS_part`), as an LL-HLS player does: each answer must be a 200 with a newer part. So the',
     '  service serves one LL-HLS player per camera while it is measured.',

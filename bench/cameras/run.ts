@@ -96,6 +96,7 @@ async function main(): Promise<number> {
     const tempRoot = await mkdtemp(join(tmpdir(), 'camstream-cameras-'));
     teardown.add(() => rm(tempRoot, { recursive: true, force: true }), 'the temporary folder');
     process.env.TMPDIR = tempRoot;
+    log(`temporary folder ${tempRoot}`);
 
     const run: CamerasRun = {
       startedAt: startedAt.toISOString(),

@@ -6,7 +6,7 @@
  * each camera's playlist is followed part by part. Everything it starts is stopped before it returns.
  */
 import { loadavg } from 'node:os';
-import { ResourceSampler, type RoleFinder } from '../lib/resources.js';
+import { pssKb, ResourceSampler, type RoleFinder } from '../lib/resources.js';
 import { Teardown } from '../lib/teardown.js';
 import { PlaylistAdvance } from './advance.js';
 import { cameraIds, command, startFleet, type Fleet } from './fleet.js';
@@ -105,6 +105,14 @@ export async function runStep(parent: Teardown, options: StepOptions): Promise<S
       ...Object.fromEntries(ids.map((id) => [segmenterRole(id), segmenterOf(id)])),
       [ENCODERS]: async () => [...fleet.cameras.values()].flatMap((camera) => camera.encoderPid ?? []),
     });
+    const pssMiB: Record<string, number> = {};
+    for (const [role, pid] of [
+      [SERVICE, webPid],
+      ...ids.map((id) => [segmenterRole(id), fleet.segmenters.get(id)] as const),
+    ] as const) {
+      const kb = pid === undefined ? undefined : await pssKb(pid);
+      if (kb !== undefined) pssMiB[role] = kb / 1024;
+    }
     const playlists = await Promise.all(watchers.map((w) => w.stop()));
 
     const { body } = await fleet.system.api('/api/cameras');
@@ -130,6 +138,7 @@ export async function runStep(parent: Teardown, options: StepOptions): Promise<S
       stops,
       window: { durationSec, resources },
       playlists,
+      pssMiB,
       segmenterStarts,
       segmenterRestartsInWindow,
       notLiveAtEnd,

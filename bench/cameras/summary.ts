@@ -26,6 +26,10 @@ export interface StepFigures {
   segmenterRssPerCamera?: number;
   segmentersCpu?: number;
   segmentersRss?: number;
+  /** PSS at the window's end (shared pages split among the processes that map them), MiB. */
+  servicePss?: number;
+  segmenterPssPerCamera?: number;
+  segmentersPss?: number;
   /** The bench's own cameras (their encoders) and every process on the machine: the load beside the service. */
   encodersCpu?: number;
   machineCpu?: number;
@@ -58,6 +62,8 @@ export function stepFigures(step: StepRun): StepFigures {
   const segmenters = step.cameraIds.map((id) => resources[segmenterRole(id)]);
   const segmenterCpus = segmenters.map(cpuOf);
   const segmenterRsss = segmenters.map(rssOf);
+  // Older samples.json files have no PSS.
+  const segmenterPss = step.cameraIds.map((id) => step.pssMiB?.[segmenterRole(id)]);
   const serviceCpu = cpuOf(resources[SERVICE]);
   const serviceRss = rssOf(resources[SERVICE]);
   const starts = step.starts.filter((s) => !s.ok).length;
@@ -79,6 +85,9 @@ export function stepFigures(step: StepRun): StepFigures {
       segmenterRssPerCamera: median(segmenterRsss.filter((v) => v !== undefined)),
       segmentersCpu: sum(segmenterCpus),
       segmentersRss: sum(segmenterRsss),
+      servicePss: step.pssMiB?.[SERVICE],
+      segmenterPssPerCamera: median(segmenterPss.filter((v) => v !== undefined)),
+      segmentersPss: sum(segmenterPss),
       encodersCpu: cpuOf(resources[ENCODERS]),
       machineCpu: cpuOf(resources[WHOLE_MACHINE]),
       partsPerSecond: median(step.playlists.map((p) => p.advances / durationSec)),

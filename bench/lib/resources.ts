@@ -196,3 +196,17 @@ export function cachedFinder(find: RoleFinder, refreshMs = 5000): RoleFinder {
     return pids;
   };
 }
+
+/**
+ * Proportional set size (/proc/<pid>/smaps_rollup): resident memory with each shared page split
+ * among the processes that map it. Ten ffmpeg processes share their libraries' pages, which each
+ * one's RSS counts in full: PSS adds up to what they really take together.
+ */
+export async function pssKb(pid: number): Promise<number | undefined> {
+  try {
+    const match = /^Pss:\s+(\d+)\s+kB/m.exec(await readFile(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}

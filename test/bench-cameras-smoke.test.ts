@@ -1,0 +1,135 @@
+/**
+ * The many-cameras bench works: `npm run bench:cameras` with 2 cameras, one start round and a 4 s
+ * window runs Mosquitto, the service and two cameras that are not ours, measures both steps (1 and
+ * 2 cameras), writes report.md, cameras.svg/.png and samples.json with sane figures, and leaves no
+ * process and no temporary folder behind. No timing assertions: the figures are the report's business.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { parseArgs } from '../bench/cameras/options.js';
+import { stepFigures } from '../bench/cameras/summary.js';
+import { SERVICE, segmenterRole, type CamerasRun } from '../bench/cameras/types.js';
+import { useCleanup } from './helpers/cleanup.js';
+import { processesWithEnv } from './helpers/processes.js';
+import { ROOT } from './helpers/system.js';
+import { CHROMIUM_PATH, haveTools } from './helpers/tools.js';
+
+const ready = haveTools('ffmpeg', 'mosquitto', CHROMIUM_PATH);
+
+/** `npm run bench:cameras -- <args>` in its own process group: one SIGTERM stops npm, tsx and the bench. */
+function runBench(
+  args: string[],
+  cleanup: ReturnType<typeof useCleanup>,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn('npm', ['run', '--silent', 'bench:cameras', '--', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  cleanup.add(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    process.kill(-child.pid!, 'SIGTERM');
+    await exited;
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
+}
+
+describe('bench:cameras options', () => {
+  test('steps: 1, the middle and N by default; 1 and N always; bad values refused', () => {
+    expect(parseArgs([]).steps).toEqual([1, 5, 10]);
+    expect(parseArgs(['--cameras', '2']).steps).toEqual([1, 2]);
+    expect(parseArgs(['--cameras', '8', '--steps', '4']).steps).toEqual([1, 4, 8]);
+    expect(parseArgs(['--out', '/x']).latest).toBe(false);
+    expect(() => parseArgs(['--cameras', '4', '--steps', '6'])).toThrow(/--steps/);
+    expect(() => parseArgs(['--steps', '0'])).toThrow(/--steps/);
+    expect(() => parseArgs(['--frames'])).toThrow(/unknown argument/);
+  });
+});
+
+const benchFolders = async () =>
+  new Set((await readdir(tmpdir())).filter((name) => name.startsWith('camstream-cameras-')));
+
+describe.runIf(ready)('npm run bench:cameras (smoke)', () => {
+  const cleanup = useCleanup();
+
+  test('two steps, every start live, every playlist advancing, the report, plot and samples written', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'camstream-smoke-cameras-out-'));
+    cleanup.add(() => rm(out, { recursive: true, force: true }));
+    const before = await benchFolders();
+
+    const { code, output } = await runBench(
+      ['--cameras', '2', '--duration', '4', '--rounds', '1', '--no-build', '--out', out],
+      cleanup,
+    );
+    expect(code, output).toBe(0);
+    expect(output).toMatch(/\[cameras\] 2 camera\(s\): service [\d.]+ % CPU, [\d.]+ MiB/);
+
+    const run = JSON.parse(await readFile(join(out, 'samples.json'), 'utf8')) as CamerasRun;
+    expect(run.failure).toBeUndefined();
+    expect(run.steps.map((s) => s.cameras)).toEqual([1, 2]);
+    for (const step of run.steps) {
+      const where = `${step.cameras} camera(s)`;
+      // One round: each camera once one at a time and once together, each answered 200 live.
+      expect(step.starts, where).toHaveLength(2 * step.cameras);
+      for (const start of step.starts) {
+        expect(start.ok, `${where}: ${start.cameraId} ${start.mode}: ${start.error}`).toBe(true);
+        expect(start.ms).toBeGreaterThan(0);
+        expect(start.ms).toBeLessThan(20_000);
+      }
+      expect(step.errors, where).toEqual([]);
+      expect(step.notLiveAtEnd, where).toEqual([]);
+      // Every camera had its own segmenter, sampled, and its playlist went on part by part.
+      const service = step.window.resources[SERVICE]!;
+      expect(service.rssMiB.length, where).toBeGreaterThanOrEqual(3);
+      expect(Math.min(...service.rssMiB)).toBeGreaterThan(20);
+      expect(Math.max(...service.rssMiB)).toBeLessThan(4096);
+      expect(service.cpuPercent.every((v) => v >= 0 && v < 400)).toBe(true);
+      for (const id of step.cameraIds) {
+        const segmenter = step.window.resources[segmenterRole(id)]!;
+        expect(segmenter.rssMiB.length, `${where}: ${id}'s segmenter sampled`).toBeGreaterThanOrEqual(3);
+        expect(Math.min(...segmenter.rssMiB)).toBeGreaterThan(1);
+        expect(step.pssMiB[segmenterRole(id)], `${id}: PSS`).toBeGreaterThan(0);
+        const check = step.playlists.find((p) => p.cameraId === id)!;
+        // 4 s of parts of about 0.2 s: well over 5 even on a busy machine.
+        expect(check.advances, `${where}: ${id}'s parts`).toBeGreaterThan(5);
+        expect(check.errors, `${where}: ${id}: ${check.errorMessages.join('; ')}`).toBe(0);
+      }
+      const figures = stepFigures(step);
+      expect(figures.errors.total).toBe(0);
+      expect(figures.alone.median).toBeGreaterThan(0);
+      expect(figures.together.median).toBeGreaterThan(0);
+      expect(figures.serviceRss).toBeGreaterThan(20);
+      expect(figures.segmenterRssPerCamera).toBeGreaterThan(1);
+    }
+    // Two cameras' segmenters are two processes: their RSS adds up.
+    const [one, two] = run.steps.map(stepFigures);
+    expect(two!.segmentersRss!).toBeGreaterThan(one!.segmentersRss! * 1.5);
+
+    const report = await readFile(join(out, 'report.md'), 'utf8');
+    expect(report).toMatch(/\*\*2 cameras on one service\*\*: its CPU [\d.]+ % of one core/);
+    expect(report).toContain('|  | 1 camera | 2 cameras |');
+    expect(report).toMatch(/\| service RSS \| [\d.]+ MiB \| [\d.]+ MiB \|/);
+    expect(report).toContain('## Against one camera');
+    expect(report).toContain('**shared**');
+    expect(report).toContain('| cam2 |');
+    const svg = await readFile(join(out, 'cameras.svg'), 'utf8');
+    expect(svg).toMatch(/^<svg /);
+    expect(svg.match(/<polyline /g)?.length).toBe(9);
+    expect(svg).not.toContain('NaN');
+    expect((await stat(join(out, 'cameras.png'))).size).toBeGreaterThan(1000);
+
+    // Nothing left: its temporary folder, and no process of the run (each has it as its TMPDIR).
+    const left = [...(await benchFolders())].filter((name) => !before.has(name));
+    expect(left, 'temporary folders left behind').toEqual([]);
+    const temp = /\[cameras\] temporary folder (\S+)/.exec(output)?.[1];
+    expect(temp, 'the run names its temporary folder').toBeDefined();
+    expect(await processesWithEnv(`TMPDIR=${temp}`), 'processes left behind').toEqual([]);
+  }, 120_000);
+});
