@@ -3,7 +3,7 @@
  * default), each on a fresh service and Mosquitto with cameras that are not ours (plain ffmpeg behind
  * the MQTT contract): every camera started one at a time and all together, then all live for a
  * window in which the service and each camera's segmenter are sampled from /proc and every playlist
- * is followed part by part. Writes report.md, cameras.svg (+ .png) and samples.json. See bench/README.md.
+ * is followed part by part. Writes report.md, cameras.svg (+ .png) and samples.json. See README.md here.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
