@@ -82,6 +82,9 @@ describe.runIf(ready)('npm run bench:cameras (smoke)', () => {
         expect(start.ok, `${where}: ${start.cameraId} ${start.mode}: ${start.error}`).toBe(true);
         expect(start.ms).toBeGreaterThan(0);
         expect(start.ms).toBeLessThan(20_000);
+        // Split at the camera's first frame: the camera's part comes first, the service's after it.
+        expect(start.cameraMs, `${where}: ${start.cameraId}: its streaming status`).toBeGreaterThan(0);
+        expect(start.cameraMs!).toBeLessThan(start.ms);
       }
       expect(step.errors, where).toEqual([]);
       expect(step.notLiveAtEnd, where).toEqual([]);
@@ -105,6 +108,7 @@ describe.runIf(ready)('npm run bench:cameras (smoke)', () => {
       expect(figures.errors.total).toBe(0);
       expect(figures.alone.median).toBeGreaterThan(0);
       expect(figures.together.median).toBeGreaterThan(0);
+      expect(figures.alone.serviceMedian).toBeGreaterThan(0);
       expect(figures.serviceRss).toBeGreaterThan(20);
       expect(figures.segmenterRssPerCamera).toBeGreaterThan(1);
     }

@@ -6,6 +6,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { createInterface } from 'node:readline';
+import { connectAsync } from 'mqtt';
 import { ForeignCamera } from '../../test/helpers/foreign-camera.js';
 import { freeUdpPort } from '../../test/helpers/ports.js';
 import { json, startSystem, type System } from '../../test/helpers/system.js';
@@ -25,6 +26,26 @@ export interface Fleet {
   readonly segmenters: Map<string, number>;
   /** Epoch ms of every segmenter start, per camera. */
   readonly segmenterStartedAt: Map<string, number[]>;
+  /** Epoch ms of each camera's `streaming` statuses (their `at`: its encoder's first frame). */
+  readonly streamingAt: Map<string, number[]>;
+}
+
+/** Every camera's retained status, as any MQTT client sees it: when each began streaming. */
+async function watchStatuses(teardown: Teardown, mqttUrl: string, streamingAt: Map<string, number[]>) {
+  const client = await connectAsync(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0 });
+  teardown.add(() => client.endAsync(true), 'the status watcher');
+  client.on('message', (topic, payload) => {
+    const cameraId = /^cameras\/([^/]+)\/status$/.exec(topic)?.[1];
+    try {
+      const status = JSON.parse(payload.toString()) as { state?: string; at?: string };
+      const at = Date.parse(status.at ?? '');
+      if (!cameraId || status.state !== 'streaming' || !Number.isFinite(at)) return;
+      streamingAt.set(cameraId, [...(streamingAt.get(cameraId) ?? []), at]);
+    } catch {
+      // not JSON (an empty retained message clears a status)
+    }
+  });
+  await client.subscribeAsync('cameras/+/status', { qos: 1 });
 }
 
 /** Binds `count` consecutive UDP ports on loopback; returns the first, all released again. */
@@ -83,8 +104,15 @@ export async function startFleet(teardown: Teardown, count: number): Promise<Fle
       UDP_PORT_RANGE: `${first}-${first + Math.max(1, count - 1) - 1}`,
     },
   });
-  const fleet: Fleet = { system, cameras: new Map(), segmenters: new Map(), segmenterStartedAt: new Map() };
+  const fleet: Fleet = {
+    system,
+    cameras: new Map(),
+    segmenters: new Map(),
+    segmenterStartedAt: new Map(),
+    streamingAt: new Map(),
+  };
   watchSegmenters(system, fleet);
+  await watchStatuses(teardown, system.mqttUrl, fleet.streamingAt);
   const ids = cameraIds(count);
   await Promise.all(
     ids.map(async (cameraId, i) => {
@@ -118,7 +146,8 @@ export async function command(
   system: System,
   cameraId: string,
   action: 'start' | 'stop',
-): Promise<{ ms: number; ok: boolean; status?: number; error?: string }> {
+): Promise<{ at: number; ms: number; ok: boolean; status?: number; error?: string }> {
+  const at = Date.now();
   const began = performance.now();
   try {
     const response = await fetch(`${system.baseUrl}/api/cameras/${cameraId}/${action}`, {
@@ -130,12 +159,13 @@ export async function command(
     const ms = performance.now() - began;
     const ok = response.status === 200 && body?.state === (action === 'start' ? 'live' : 'idle');
     return {
+      at,
       ms,
       ok,
       status: response.status,
       ...(!ok && { error: `${response.status} ${body?.message ?? JSON.stringify(body)}` }),
     };
   } catch (err) {
-    return { ms: performance.now() - began, ok: false, error: (err as Error).message };
+    return { at, ms: performance.now() - began, ok: false, error: (err as Error).message };
   }
 }

@@ -1,13 +1,13 @@
 /** report.md of `npm run bench:cameras`: the figures per step, the ratios to one camera, each camera, the run. Pure. */
 import { machineTable, ms, table } from '../report/format.js';
 import { median, percentile } from '../lib/stats.js';
-import { ratios, stepFigures, type StartFigures, type StepFigures } from './summary.js';
+import { ratios, stepFigures, windowCpu, type StartFigures, type StepFigures } from './summary.js';
 import { segmenterRole, type CamerasRun, type StepRun } from './types.js';
 
 export const PLOT_FILE = 'cameras.svg';
 export const PLOT_PNG = 'cameras.png';
 
-const pct = (v: number | undefined) => (v === undefined ? 'n/a' : `${v.toFixed(1)} %`);
+const pct = (v: number | undefined, digits = 1) => (v === undefined ? 'n/a' : `${v.toFixed(digits)} %`);
 const mib = (v: number | undefined) => (v === undefined ? 'n/a' : `${v.toFixed(1)} MiB`);
 const times = (v: number | undefined) => (v === undefined ? 'n/a' : `× ${v.toFixed(2)}`);
 const start = (s: StartFigures) =>
@@ -25,9 +25,11 @@ function headline(figures: StepFigures[]): string[] {
     `**${top.cameras} cameras on one service**: its CPU ${pct(top.serviceCpu)} of one core ` +
       `(${pct(top.serviceCpuPerCamera)} per camera; one camera alone: ${pct(base.serviceCpu)}), ` +
       `its memory ${mib(top.serviceRss)} (one camera: ${mib(base.serviceRss)}; ` +
-      `${mib(r.rssPerAddedCamera)} per added camera); each camera's segmenter ${pct(top.segmenterCpuPerCamera)} ` +
-      `and ${mib(top.segmenterRssPerCamera)} RSS (${mib(top.segmenterPssPerCamera)} PSS). A start takes ${ms(top.alone.median)} one at a time and ` +
-      `${ms(top.together.median)} all together (one camera: ${ms(base.alone.median)}). ` +
+      `${mib(r.rssPerAddedCamera)} per added camera); each camera's segmenter ${pct(top.segmenterCpuPerCamera, 2)} ` +
+      `of one core and ${mib(top.segmenterRssPerCamera)} RSS (${mib(top.segmenterPssPerCamera)} PSS). A start takes ${ms(top.alone.median)} one at a time and ` +
+      `${ms(top.together.median)} all together (one camera: ${ms(base.alone.median)}); of that, the service's part ` +
+      `(the camera's first frame → playable) is ${ms(top.alone.serviceMedian)} and ${ms(top.together.serviceMedian)} ` +
+      `(one camera: ${ms(base.alone.serviceMedian)}), the rest the cameras' own start. ` +
       (errors === 0
         ? 'Every camera’s playlist advanced part by part the whole time; no errors.'
         : `**${errors} errors** (below).`),
@@ -41,12 +43,23 @@ function stepTable(figures: StepFigures[]): string {
     [
       ['start → 200 live, one at a time: median (p95)', ...col((f) => start(f.alone))],
       ['start → 200 live, all together: median (p95)', ...col((f) => start(f.together))],
+      [
+        '… of which the camera (request → its first frame), alone / together',
+        ...col((f) => `${ms(f.alone.cameraMedian)} / ${ms(f.together.cameraMedian)}`),
+      ],
+      [
+        '… of which the service (first frame → playable), alone / together',
+        ...col((f) => `${ms(f.alone.serviceMedian)} / ${ms(f.together.serviceMedian)}`),
+      ],
       ['service CPU (% of one core)', ...col((f) => pct(f.serviceCpu))],
       ['service CPU per camera', ...col((f) => pct(f.serviceCpuPerCamera))],
       ['service RSS', ...col((f) => mib(f.serviceRss))],
       ['service RSS per camera', ...col((f) => mib(f.serviceRssPerCamera))],
       ['service RSS idle, every camera known, none started', ...col((f) => mib(f.idleServiceRss))],
-      ['segmenter (ffmpeg) CPU per camera', ...col((f) => pct(f.segmenterCpuPerCamera))],
+      [
+        'segmenter (ffmpeg) CPU per camera (CPU time ÷ window)',
+        ...col((f) => pct(f.segmenterCpuPerCamera, 2)),
+      ],
       ['segmenter RSS per camera', ...col((f) => mib(f.segmenterRssPerCamera))],
       [
         'segmenter PSS per camera (its shared libraries split among the segmenters)',
@@ -124,7 +137,7 @@ function cameraTable(step: StepRun): string {
         id,
         ms(median(startsOf('alone'))),
         ms(median(startsOf('together'))),
-        pct(median(segmenter?.cpuPercent ?? [])),
+        pct(windowCpu(segmenter), 2),
         mib(median(segmenter?.rssMiB ?? [])),
         check ? (check.advances / durationSec).toFixed(2) : 'n/a',
         ms(check?.longestGapMs),
@@ -182,11 +195,15 @@ export function renderReport(run: CamerasRun): string {
     `- **Start**: \`POST /api/cameras/<id>/start\`, request → 200 \`{"state":"live"}\` (a playable playlist).`,
     `  ${o.rounds} round(s) per step: every camera **one at a time** (each start alone; those before it stay live),`,
     '  all stopped, then every camera **all together** (concurrent requests). Medians and p95 over every start.',
+    '  Each start is split at the camera’s first frame (the `at` of its `streaming` status): before it, the',
+    '  command over MQTT and the camera’s encoder starting (N encoders start at once when all start together,',
+    '  on the same 2 cores); after it, the service’s part: its ingest, the segmenter, the first playable playlist.',
     `- **Window**: with every camera live, ${o.durationSec} s of 1-second samples from /proc: the service process`,
     '  (CPU from utime+stime, RSS from VmRSS), each camera’s segmenter ffmpeg (the service’s child, found by the',
     '  service’s `segmenter running` log line), the cameras’ encoders, the whole machine. Figures are **medians**',
     '  over the samples; "per camera" is the total ÷ cameras, and for segmenters the median over cameras.',
-    '  A 1-second sample counts CPU in ticks of 1 % of a core: a segmenter’s figure (about 1 %) is that coarse.',
+    '  A 1-second sample counts CPU in ticks of 1 % of a core, too coarse for a segmenter (well under 1 %): its',
+    '  figure is its CPU time over the whole window ÷ the window.',
     '  RSS counts shared pages (ffmpeg’s libraries) in every process; PSS, read once at the window’s end from',
     '  `/proc/<pid>/smaps_rollup`, splits them among the processes that share them.',
     '- **Playlists**: during the window one watcher per camera asks for the next part with blocking reloads',

@@ -22,6 +22,9 @@ import {
 /** Seconds the service is sampled with every camera known and none streaming. */
 const IDLE_SEC = 3;
 
+/** How long after a round the cameras' `streaming` statuses are waited for. */
+const STATUS_GRACE_MS = 300;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface StepOptions {
@@ -46,9 +49,15 @@ async function startRound(fleet: Fleet, ids: string[], round: number, mode: Star
     round,
     ...(await command(fleet.system, cameraId, 'start')),
   });
-  if (mode === 'together') return Promise.all(ids.map(start));
   const timings: StartTiming[] = [];
-  for (const id of ids) timings.push(await start(id));
+  if (mode === 'together') timings.push(...(await Promise.all(ids.map(start))));
+  else for (const id of ids) timings.push(await start(id));
+  // The camera's `streaming` status may reach us just after the service's answer.
+  await sleep(STATUS_GRACE_MS);
+  for (const t of timings) {
+    const first = fleet.streamingAt.get(t.cameraId)?.find((at) => at >= t.at);
+    if (first !== undefined && t.ok) t.cameraMs = first - t.at;
+  }
   return timings;
 }
 

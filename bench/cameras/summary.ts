@@ -1,6 +1,6 @@
 /** The figures of each step, from its raw samples: medians over the window's 1-second samples. Pure. */
 import { WHOLE_MACHINE, type ResourceSeries } from '../lib/resources.js';
-import { median, percentile } from '../lib/stats.js';
+import { mean, median, percentile } from '../lib/stats.js';
 import { ENCODERS, SERVICE, segmenterRole, type StartTiming, type StepRun } from './types.js';
 
 export interface StartFigures {
@@ -8,6 +8,9 @@ export interface StartFigures {
   failed: number;
   median?: number;
   p95?: number;
+  /** Medians of the camera's part (request → its first frame) and of the service's (the rest). */
+  cameraMedian?: number;
+  serviceMedian?: number;
 }
 
 export interface StepFigures {
@@ -21,7 +24,10 @@ export interface StepFigures {
   serviceRssPerCamera?: number;
   /** The service idle with every camera known, before the first start. */
   idleServiceRss?: number;
-  /** Per camera's segmenter: the median over cameras of each one's median; and the sum over them. */
+  /**
+   * Per camera's segmenter: the median over cameras (CPU: each one's CPU time ÷ the window, see
+   * windowCpu; RSS: each one's median); and the sum over them.
+   */
   segmenterCpuPerCamera?: number;
   segmenterRssPerCamera?: number;
   segmentersCpu?: number;
@@ -48,19 +54,37 @@ const sum = (values: (number | undefined)[]) =>
   values.some((v) => v === undefined) ? undefined : values.reduce<number>((a, v) => a + v!, 0);
 
 function startFigures(starts: StartTiming[]): StartFigures {
-  const ok = starts.filter((s) => s.ok).map((s) => s.ms);
+  const ok = starts.filter((s) => s.ok);
+  const split = ok.filter((s) => s.cameraMs !== undefined);
   return {
     count: starts.length,
     failed: starts.length - ok.length,
-    ...(ok.length > 0 && { median: median(ok)!, p95: percentile(ok, 95)! }),
+    ...(ok.length > 0 && {
+      median: median(ok.map((s) => s.ms))!,
+      p95: percentile(
+        ok.map((s) => s.ms),
+        95,
+      )!,
+    }),
+    ...(split.length > 0 && {
+      cameraMedian: median(split.map((s) => s.cameraMs!))!,
+      serviceMedian: median(split.map((s) => s.ms - s.cameraMs!))!,
+    }),
   };
 }
+
+/**
+ * A process's CPU over the whole window: its CPU time ÷ the window's length (the mean of the
+ * 1-second samples). For a process that uses about 1 % of a core, a 1-second sample counts 0 or 1
+ * tick (0 % or 1 %), and their median says 0: the window's total is the figure that means something.
+ */
+export const windowCpu = (series: ResourceSeries | undefined) => mean(series?.cpuPercent ?? []);
 
 export function stepFigures(step: StepRun): StepFigures {
   const { resources, durationSec } = step.window;
   const n = step.cameras;
   const segmenters = step.cameraIds.map((id) => resources[segmenterRole(id)]);
-  const segmenterCpus = segmenters.map(cpuOf);
+  const segmenterCpus = segmenters.map(windowCpu);
   const segmenterRsss = segmenters.map(rssOf);
   // Older samples.json files have no PSS.
   const segmenterPss = step.cameraIds.map((id) => step.pssMiB?.[segmenterRole(id)]);

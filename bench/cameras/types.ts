@@ -9,7 +9,15 @@ export interface StartTiming {
   /** `alone`: one camera at a time (those before it stay live); `together`: every camera at once. */
   mode: 'alone' | 'together';
   round: number;
+  /** Epoch ms of the request. */
+  at: number;
   ms: number;
+  /**
+   * Request → the camera's first frame (the `at` of its `streaming` status): the camera's part of
+   * `ms` (the command over MQTT, its encoder starting); the rest is the service's (its ingest, the
+   * segmenter, the first playable playlist).
+   */
+  cameraMs?: number;
   /** 200 with `{"state": "live"}`. */
   ok: boolean;
   status?: number;
