@@ -125,7 +125,7 @@ describe.runIf(ready)('npm run bench:cameras (smoke)', () => {
     expect(report).toContain('| cam2 |');
     const svg = await readFile(join(out, 'cameras.svg'), 'utf8');
     expect(svg).toMatch(/^<svg /);
-    expect(svg.match(/<polyline /g)?.length).toBe(9);
+    expect(svg.match(/<polyline /g)?.length).toBe(11);
     expect(svg).not.toContain('NaN');
     expect((await stat(join(out, 'cameras.png'))).size).toBeGreaterThan(1000);
 

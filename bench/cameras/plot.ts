@@ -32,12 +32,17 @@ const PANELS: { title: string; unit: string; lines: Line[] }[] = [
     ],
   },
   {
-    title: 'Memory (RSS, MiB)',
+    title: 'Memory (MiB; PSS: shared pages split)',
     unit: 'MiB',
     lines: [
-      { label: 'service + segmenters', color: '#1f5fbf', value: (f) => add(f.serviceRss, f.segmentersRss) },
-      { label: 'service (Node)', color: '#2a8f6a', value: (f) => f.serviceRss },
-      { label: 'segmenters (ffmpeg)', color: '#d9731a', value: (f) => f.segmentersRss },
+      {
+        label: 'service + segmenters, PSS',
+        color: '#1f5fbf',
+        value: (f) => add(f.servicePss, f.segmentersPss),
+      },
+      { label: 'service (Node), PSS', color: '#2a8f6a', value: (f) => f.servicePss },
+      { label: 'segmenters (ffmpeg), PSS', color: '#d9731a', value: (f) => f.segmentersPss },
+      { label: 'service (Node), RSS', color: '#999', dashed: true, value: (f) => f.serviceRss },
     ],
   },
   {
@@ -46,6 +51,12 @@ const PANELS: { title: string; unit: string; lines: Line[] }[] = [
     lines: [
       { label: 'one at a time', color: '#2a8f6a', value: (f) => f.alone.median },
       { label: 'all together', color: '#c62828', value: (f) => f.together.median },
+      {
+        label: 'all together: the service’s part',
+        color: '#c62828',
+        dashed: true,
+        value: (f) => f.together.serviceMedian,
+      },
     ],
   },
 ];

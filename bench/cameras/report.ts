@@ -55,6 +55,7 @@ function stepTable(figures: StepFigures[]): string {
       ['service CPU per camera', ...col((f) => pct(f.serviceCpuPerCamera))],
       ['service RSS', ...col((f) => mib(f.serviceRss))],
       ['service RSS per camera', ...col((f) => mib(f.serviceRssPerCamera))],
+      ['service PSS (at the window’s end)', ...col((f) => mib(f.servicePss))],
       ['service RSS idle, every camera known, none started', ...col((f) => mib(f.idleServiceRss))],
       [
         'segmenter (ffmpeg) CPU per camera (CPU time ÷ window)',
