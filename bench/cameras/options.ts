@@ -10,6 +10,10 @@ export interface CamerasOptions extends CommonOptions {
   durationSec: number;
   /** Start rounds per step: each starts the cameras one at a time, then all together. */
   rounds: number;
+  /** A checkout of the service from before many cameras, built: measured with one camera as ours is. */
+  baseline: string | undefined;
+  /** What the report calls the baseline (default: its folder). */
+  baselineName: string | undefined;
 }
 
 export const USAGE = `npm run bench:cameras -- [options]
@@ -19,6 +23,9 @@ export const USAGE = `npm run bench:cameras -- [options]
                     1 and --cameras are always measured
   --duration <s>    seconds all cameras of a step stream at once while sampled (default 30)
   --rounds <n>      start rounds per step, each one at a time and then all together (default 3)
+  --baseline <dir>  also measure, with one camera and before ours, the service built in <dir> (a checkout
+                    from before many cameras, after npm ci and npm run build): is one camera no worse?
+  --baseline-name <text>  what the report calls it (default: <dir>)
   --out <dir>       output folder (default bench/results/cameras-<ISO date-time>, copied to
                     bench/results/cameras-latest)
   --latest          copy the report to bench/results/cameras-latest even with --out
@@ -37,6 +44,8 @@ export function parseArgs(argv: readonly string[]): CamerasOptions {
     steps: [],
     durationSec: 30,
     rounds: 3,
+    baseline: undefined,
+    baselineName: undefined,
     out: undefined,
     latest: false,
     build: true,
@@ -62,6 +71,12 @@ export function parseArgs(argv: readonly string[]): CamerasOptions {
         return true;
       case '--rounds':
         options.rounds = Math.round(read.number(1));
+        return true;
+      case '--baseline':
+        options.baseline = read.value();
+        return true;
+      case '--baseline-name':
+        options.baselineName = read.value();
         return true;
       default:
         return commonFlag(flag, read, options);

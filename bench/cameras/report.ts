@@ -168,8 +168,72 @@ function errorLines(run: CamerasRun): string[] {
     : ['None: every start answered 200 live, every reload a newer part, no segmenter restarted.'];
 }
 
+/** One camera on the baseline service (before many cameras) beside one camera on ours, same run. */
+function baselineSection(run: CamerasRun): string[] {
+  const baseline = run.steps.find((s) => s.baseline);
+  const ours = run.steps.find((s) => !s.baseline && s.cameras === 1);
+  if (!baseline || !ours) return [];
+  const [b, o] = [stepFigures(baseline), stepFigures(ours)];
+  const name = run.options.baselineName ?? run.options.baseline ?? 'baseline';
+  const row = (
+    label: string,
+    f: (s: StepFigures) => number | undefined,
+    show: (v: number | undefined) => string,
+  ) => {
+    const [vb, vo] = [f(b), f(o)];
+    return [
+      label,
+      show(vb),
+      show(vo),
+      vb === undefined || vo === undefined || vb === 0 ? 'n/a' : times(vo / vb),
+    ];
+  };
+  return [
+    '## One camera: before many cameras, and now',
+    '',
+    `The same measurement with one camera on the service from before many cameras (${name}; its routes:`,
+    `\`${baseline.routes ?? 'n/a'}\`), run just before ours with one camera (\`${ours.routes ?? 'n/a'}\`), on the same machine.`,
+    '',
+    table(
+      ['one camera', 'before', 'now', 'now ÷ before'],
+      [
+        row('start → 200 live, one at a time (median)', (f) => f.alone.median, ms),
+        row('start → 200 live, again (the "together" rounds)', (f) => f.together.median, ms),
+        row('… the service’s part (first frame → playable)', (f) => f.alone.serviceMedian, ms),
+        row(
+          'service CPU (% of one core)',
+          (f) => f.serviceCpu,
+          (v) => pct(v),
+        ),
+        row('service RSS', (f) => f.serviceRss, mib),
+        row('service PSS', (f) => f.servicePss, mib),
+        row('service RSS idle, the camera known', (f) => f.idleServiceRss, mib),
+        row(
+          'segmenter CPU (CPU time ÷ window)',
+          (f) => f.segmenterCpuPerCamera,
+          (v) => pct(v, 2),
+        ),
+        row('segmenter RSS', (f) => f.segmenterRssPerCamera, mib),
+        row(
+          'parts seen per second',
+          (f) => f.partsPerSecond,
+          (v) => v?.toFixed(2) ?? 'n/a',
+        ),
+        row('longest wait for the next part', (f) => f.longestGapMs, ms),
+        row(
+          'errors',
+          (f) => f.errors.total,
+          (v) => String(v ?? 'n/a'),
+        ),
+      ],
+    ),
+    '',
+  ];
+}
+
 export function renderReport(run: CamerasRun): string {
-  const figures = run.steps.map(stepFigures);
+  const current = run.steps.filter((s) => !s.baseline);
+  const figures = current.map(stepFigures);
   const o = run.options;
   const stopMs = run.steps.flatMap((s) => s.stops.map((t) => t.ms));
   return [
@@ -216,12 +280,13 @@ export function renderReport(run: CamerasRun): string {
     stepTable(figures),
     '',
     ...(figures.length > 1 ? ['## Against one camera', '', ratioTable(figures), ''] : []),
+    ...baselineSection(run),
     `![CPU and memory against the number of cameras](${PLOT_FILE})`,
     '',
     '## Each camera',
     '',
     ...run.steps.flatMap((step) => [
-      `### ${step.cameras} camera${step.cameras === 1 ? '' : 's'} (load ${step.load1} when the window began)`,
+      `### ${step.baseline ? 'Before many cameras: ' : ''}${step.cameras} camera${step.cameras === 1 ? '' : 's'} (load ${step.load1} when the window began)`,
       '',
       cameraTable(step),
       '',

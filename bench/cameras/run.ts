@@ -28,6 +28,8 @@ import type { CamerasRun } from './types.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const RESULTS = join(ROOT, 'bench', 'results');
+/** The service's CLI inside a checkout (--baseline). */
+const BASELINE_CLI = 'apps/web-service/dist/server.js';
 const log = (line: string) => console.log(`[cameras] ${line}`);
 
 function checkTools(): void {
@@ -47,7 +49,7 @@ function timeLimitMs(options: CamerasOptions): number {
 
 async function writeOutputs(dir: string, run: CamerasRun, teardown: Teardown): Promise<void> {
   await writeFile(join(dir, 'report.md'), renderReport(run));
-  const svg = camerasPlot(run.steps.map(stepFigures), {
+  const svg = camerasPlot(run.steps.filter((s) => !s.baseline).map(stepFigures), {
     title: 'Many cameras on one web service (LL-HLS)',
     subtitle:
       `${run.startedAt}; medians over ${run.options.durationSec} s with every camera live; ` +
@@ -107,15 +109,25 @@ async function main(): Promise<number> {
       steps: [],
     };
     try {
-      for (const count of options.steps) {
+      const baselineCli =
+        options.baseline === undefined ? undefined : join(resolve(options.baseline), BASELINE_CLI);
+      if (baselineCli !== undefined && !existsSync(baselineCli))
+        throw new Error(`--baseline: no ${baselineCli} (npm ci and npm run build there first)`);
+      // The baseline first, right before ours with one camera: the same machine, minutes apart.
+      const plan = [
+        ...(baselineCli ? [{ count: 1, baselineCli }] : []),
+        ...options.steps.map((count) => ({ count })),
+      ];
+      for (const { count, baselineCli: cli } of plan as { count: number; baselineCli?: string }[]) {
         run.steps.push(
           await runStep(teardown, {
             count,
+            ...(cli !== undefined && { baselineCli: cli }),
             rounds: options.rounds,
             durationSec: options.durationSec,
             log,
             onLive: async (fleet) => {
-              if (Object.keys(run.commands).length > 0) return;
+              if (cli !== undefined || Object.keys(run.commands).length > 0) return;
               const encoder = fleet.cameras.get('cam1')?.commandLine;
               const segmenter = await commandLine(fleet.segmenters.get('cam1'));
               if (encoder) run.commands['a camera’s encoder (ffmpeg, the bench’s)'] = encoder;
@@ -126,7 +138,7 @@ async function main(): Promise<number> {
         );
         const f = stepFigures(run.steps.at(-1)!);
         log(
-          `${count} camera(s): service ${f.serviceCpu?.toFixed(1)} % CPU, ${f.serviceRss?.toFixed(1)} MiB; ` +
+          `${count} camera(s)${cli ? ', baseline' : ''}: service ${f.serviceCpu?.toFixed(1)} % CPU, ${f.serviceRss?.toFixed(1)} MiB; ` +
             `start ${Math.round(f.alone.median ?? NaN)} ms alone, ${Math.round(f.together.median ?? NaN)} ms together; ` +
             `${f.errors.total} errors`,
         );

@@ -29,6 +29,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export interface StepOptions {
   count: number;
+  /** A service from before many cameras to run instead of ours (its dist/server.js); one camera. */
+  baselineCli?: string;
   rounds: number;
   durationSec: number;
   log: (line: string) => void;
@@ -38,7 +40,7 @@ export interface StepOptions {
 
 async function stopAll(fleet: Fleet, ids: string[], round: number, after: StopTiming['after']) {
   const began = performance.now();
-  const results = await Promise.all(ids.map((id) => command(fleet.system, id, 'stop')));
+  const results = await Promise.all(ids.map((id) => command(fleet, id, 'stop')));
   return { round, after, ms: performance.now() - began, ok: results.every((r) => r.ok) };
 }
 
@@ -47,7 +49,7 @@ async function startRound(fleet: Fleet, ids: string[], round: number, mode: Star
     cameraId,
     mode,
     round,
-    ...(await command(fleet.system, cameraId, 'start')),
+    ...(await command(fleet, cameraId, 'start')),
   });
   const timings: StartTiming[] = [];
   if (mode === 'together') timings.push(...(await Promise.all(ids.map(start))));
@@ -73,8 +75,10 @@ export async function runStep(parent: Teardown, options: StepOptions): Promise<S
   const teardown = new Teardown();
   parent.add(() => teardown.run(), `the ${count}-camera step`);
   try {
-    log(`${count} camera(s): Mosquitto, the web service, ${ids.join(' ')}`);
-    const fleet = await startFleet(teardown, count);
+    log(
+      `${count} camera(s): Mosquitto, ${options.baselineCli ? `the baseline service (${options.baselineCli})` : 'the web service'}, ${ids.join(' ')}`,
+    );
+    const fleet = await startFleet(teardown, count, options.baselineCli);
     const webPid = fleet.system.web.proc.pid!;
     const errors: string[] = [];
     const idle = await sampleFor(IDLE_SEC, { [SERVICE]: async () => [webPid] });
@@ -94,7 +98,7 @@ export async function runStep(parent: Teardown, options: StepOptions): Promise<S
     }
     // The window needs every camera live: one more try for any whose last start failed.
     for (const t of starts.filter((s) => s.round === rounds && s.mode === 'together' && !s.ok)) {
-      const again = await command(fleet.system, t.cameraId, 'start');
+      const again = await command(fleet, t.cameraId, 'start');
       if (!again.ok) errors.push(`${t.cameraId} could not be started for the window: ${again.error}`);
     }
     await options.onLive?.(fleet);
@@ -103,7 +107,7 @@ export async function runStep(parent: Teardown, options: StepOptions): Promise<S
     const load1 = Math.round(loadavg()[0]! * 100) / 100;
     const windowStart = Date.now();
     const watchers = ids.map(
-      (id) => new PlaylistAdvance(id, `${fleet.system.baseUrl}/hls/${id}/stream.m3u8`),
+      (id) => new PlaylistAdvance(id, `${fleet.system.baseUrl}${fleet.routes.playlist(id)}`),
     );
     const segmenterOf = (id: string) => async () => {
       const pid = fleet.segmenters.get(id);
@@ -124,9 +128,11 @@ export async function runStep(parent: Teardown, options: StepOptions): Promise<S
     }
     const playlists = await Promise.all(watchers.map((w) => w.stop()));
 
-    const { body } = await fleet.system.api('/api/cameras');
-    const listed = (body as { cameras?: { cameraId: string; state: string }[] }).cameras ?? [];
-    const notLiveAtEnd = ids.filter((id) => listed.find((c) => c.cameraId === id)?.state !== 'live');
+    const notLiveAtEnd: string[] = [];
+    for (const id of ids) {
+      const { body } = await fleet.system.api(fleet.routes.info(id));
+      if ((body as { state?: string }).state !== 'live') notLiveAtEnd.push(id);
+    }
     for (const id of notLiveAtEnd) errors.push(`${id} was not live when the window ended`);
     const segmenterStarts = Object.fromEntries(
       ids.map((id) => [id, fleet.segmenterStartedAt.get(id)?.length ?? 0]),
@@ -140,6 +146,8 @@ export async function runStep(parent: Teardown, options: StepOptions): Promise<S
     log(`  parts seen per camera: ${advances}; ${playlistErrors} playlist errors`);
     stops.push(await stopAll(fleet, ids, rounds, 'together'));
     return {
+      ...(options.baselineCli !== undefined && { baseline: true }),
+      routes: fleet.routes.name,
       cameras: count,
       cameraIds: ids,
       idle,

@@ -51,6 +51,10 @@ export const ENCODERS = 'encoders';
 export const segmenterRole = (cameraId: string) => `segmenter ${cameraId}`;
 
 export interface StepRun {
+  /** The baseline: a service from before many cameras (`--baseline`), not ours. */
+  baseline?: true;
+  /** The routes used: the per-camera API, or the first contract's. */
+  routes?: string;
   cameras: number;
   cameraIds: string[];
   /** The service with every camera known and idle, a few seconds before the first start. */
