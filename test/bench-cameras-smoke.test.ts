@@ -98,7 +98,7 @@ describe.runIf(ready)('npm run bench:cameras (smoke)', () => {
         const segmenter = step.window.resources[segmenterRole(id)]!;
         expect(segmenter.rssMiB.length, `${where}: ${id}'s segmenter sampled`).toBeGreaterThanOrEqual(3);
         expect(Math.min(...segmenter.rssMiB)).toBeGreaterThan(1);
-        expect(step.pssMiB[segmenterRole(id)], `${id}: PSS`).toBeGreaterThan(0);
+        expect(step.privateMiB[segmenterRole(id)], `${id}: private memory`).toBeGreaterThan(0);
         const check = step.playlists.find((p) => p.cameraId === id)!;
         // 4 s of parts of about 0.2 s: well over 5 even on a busy machine.
         expect(check.advances, `${where}: ${id}'s parts`).toBeGreaterThan(5);

@@ -14,6 +14,8 @@ export interface CamerasOptions extends CommonOptions {
   baseline: string | undefined;
   /** What the report calls the baseline (default: its folder). */
   baselineName: string | undefined;
+  /** Turns of one camera on the baseline and on ours (with --baseline). */
+  pairs: number;
 }
 
 export const USAGE = `npm run bench:cameras -- [options]
@@ -26,6 +28,7 @@ export const USAGE = `npm run bench:cameras -- [options]
   --baseline <dir>  also measure, with one camera and before ours, the service built in <dir> (a checkout
                     from before many cameras, after npm ci and npm run build): is one camera no worse?
   --baseline-name <text>  what the report calls it (default: <dir>)
+  --pairs <n>       with --baseline: one camera on it and on ours, taking turns n times (default 3)
   --out <dir>       output folder (default bench/results/cameras-<ISO date-time>, copied to
                     bench/results/cameras-latest)
   --latest          copy the report to bench/results/cameras-latest even with --out
@@ -46,6 +49,7 @@ export function parseArgs(argv: readonly string[]): CamerasOptions {
     rounds: 3,
     baseline: undefined,
     baselineName: undefined,
+    pairs: 3,
     out: undefined,
     latest: false,
     build: true,
@@ -74,6 +78,9 @@ export function parseArgs(argv: readonly string[]): CamerasOptions {
         return true;
       case '--baseline':
         options.baseline = read.value();
+        return true;
+      case '--pairs':
+        options.pairs = Math.round(read.number(1));
         return true;
       case '--baseline-name':
         options.baselineName = read.value();

@@ -32,16 +32,16 @@ const PANELS: { title: string; unit: string; lines: Line[] }[] = [
     ],
   },
   {
-    title: 'Memory (MiB; PSS: shared pages split)',
+    title: 'Memory (MiB; private: its own pages)',
     unit: 'MiB',
     lines: [
       {
-        label: 'service + segmenters, PSS',
+        label: 'service + segmenters, private',
         color: '#1f5fbf',
-        value: (f) => add(f.servicePss, f.segmentersPss),
+        value: (f) => add(f.servicePrivate, f.segmentersPrivate),
       },
-      { label: 'service (Node), PSS', color: '#2a8f6a', value: (f) => f.servicePss },
-      { label: 'segmenters (ffmpeg), PSS', color: '#d9731a', value: (f) => f.segmentersPss },
+      { label: 'service (Node), private', color: '#2a8f6a', value: (f) => f.servicePrivate },
+      { label: 'segmenters (ffmpeg), private', color: '#d9731a', value: (f) => f.segmentersPrivate },
       { label: 'service (Node), RSS', color: '#999', dashed: true, value: (f) => f.serviceRss },
     ],
   },

@@ -1,7 +1,14 @@
 /** report.md of `npm run bench:cameras`: the figures per step, the ratios to one camera, each camera, the run. Pure. */
 import { machineTable, ms, table } from '../report/format.js';
 import { median, percentile } from '../lib/stats.js';
-import { ratios, stepFigures, windowCpu, type StartFigures, type StepFigures } from './summary.js';
+import {
+  groupSteps,
+  ratios,
+  stepFigures,
+  windowCpu,
+  type StartFigures,
+  type StepFigures,
+} from './summary.js';
 import { segmenterRole, type CamerasRun, type StepRun } from './types.js';
 
 export const PLOT_FILE = 'cameras.svg';
@@ -26,7 +33,7 @@ function headline(figures: StepFigures[]): string[] {
       `(${pct(top.serviceCpuPerCamera)} per camera; one camera alone: ${pct(base.serviceCpu)}), ` +
       `its memory ${mib(top.serviceRss)} (one camera: ${mib(base.serviceRss)}; ` +
       `${mib(r.rssPerAddedCamera)} per added camera); each camera's segmenter ${pct(top.segmenterCpuPerCamera, 2)} ` +
-      `of one core and ${mib(top.segmenterRssPerCamera)} RSS (${mib(top.segmenterPssPerCamera)} PSS). A start takes ${ms(top.alone.median)} one at a time and ` +
+      `of one core and ${mib(top.segmenterRssPerCamera)} RSS (${mib(top.segmenterPrivatePerCamera)} of its own). A start takes ${ms(top.alone.median)} one at a time and ` +
       `${ms(top.together.median)} all together (one camera: ${ms(base.alone.median)}); of that, the service's part ` +
       `(the camera's first frame → playable) is ${ms(top.alone.serviceMedian)} and ${ms(top.together.serviceMedian)} ` +
       `(one camera: ${ms(base.alone.serviceMedian)}), the rest the cameras' own start. ` +
@@ -55,7 +62,7 @@ function stepTable(figures: StepFigures[]): string {
       ['service CPU per camera', ...col((f) => pct(f.serviceCpuPerCamera))],
       ['service RSS', ...col((f) => mib(f.serviceRss))],
       ['service RSS per camera', ...col((f) => mib(f.serviceRssPerCamera))],
-      ['service PSS (at the window’s end)', ...col((f) => mib(f.servicePss))],
+      ['service private memory (USS, at the window’s end)', ...col((f) => mib(f.servicePrivate))],
       ['service RSS idle, every camera known, none started', ...col((f) => mib(f.idleServiceRss))],
       [
         'segmenter (ffmpeg) CPU per camera (CPU time ÷ window)',
@@ -63,8 +70,8 @@ function stepTable(figures: StepFigures[]): string {
       ],
       ['segmenter RSS per camera', ...col((f) => mib(f.segmenterRssPerCamera))],
       [
-        'segmenter PSS per camera (its shared libraries split among the segmenters)',
-        ...col((f) => mib(f.segmenterPssPerCamera)),
+        'segmenter private memory per camera (USS: without the libraries it shares)',
+        ...col((f) => mib(f.segmenterPrivatePerCamera)),
       ],
       ['service + its segmenters: CPU', ...col((f) => pct(sum(f.serviceCpu, f.segmentersCpu)))],
       [
@@ -72,8 +79,8 @@ function stepTable(figures: StepFigures[]): string {
         ...col((f) => mib(sum(f.serviceRss, f.segmentersRss))),
       ],
       [
-        'service + its segmenters: PSS (what they take together)',
-        ...col((f) => mib(sum(f.servicePss, f.segmentersPss))),
+        'service + its segmenters: private memory (what one more camera adds is in here)',
+        ...col((f) => mib(sum(f.servicePrivate, f.segmentersPrivate))),
       ],
       ['the cameras’ encoders (the bench’s, same machine): CPU', ...col((f) => pct(f.encodersCpu))],
       ['whole machine CPU (200 % = both cores)', ...col((f) => pct(f.machineCpu))],
@@ -170,9 +177,10 @@ function errorLines(run: CamerasRun): string[] {
 
 /** One camera on the baseline service (before many cameras) beside one camera on ours, same run. */
 function baselineSection(run: CamerasRun): string[] {
-  const baseline = run.steps.find((s) => s.baseline);
-  const ours = run.steps.find((s) => !s.baseline && s.cameras === 1);
+  const { ours: groups, baseline } = groupSteps(run.steps);
+  const ours = groups.find((s) => s.cameras === 1);
   if (!baseline || !ours) return [];
+  const pairs = run.steps.filter((s) => s.baseline).length;
   const [b, o] = [stepFigures(baseline), stepFigures(ours)];
   const name = run.options.baselineName ?? run.options.baseline ?? 'baseline';
   const row = (
@@ -192,7 +200,9 @@ function baselineSection(run: CamerasRun): string[] {
     '## One camera: before many cameras, and now',
     '',
     `The same measurement with one camera on the service from before many cameras (${name}; its routes:`,
-    `\`${baseline.routes ?? 'n/a'}\`), run just before ours with one camera (\`${ours.routes ?? 'n/a'}\`), on the same machine.`,
+    `\`${baseline.routes ?? 'n/a'}\`) and on ours (\`${ours.routes ?? 'n/a'}\`), taking turns ${pairs} time(s) on the same`,
+    'machine (baseline, ours, baseline, ours…); each figure over all the turns together (medians of every start and',
+    'every 1-second sample; the private memory, the median of the turns’).',
     '',
     table(
       ['one camera', 'before', 'now', 'now ÷ before'],
@@ -206,7 +216,7 @@ function baselineSection(run: CamerasRun): string[] {
           (v) => pct(v),
         ),
         row('service RSS', (f) => f.serviceRss, mib),
-        row('service PSS', (f) => f.servicePss, mib),
+        row('service private memory (USS)', (f) => f.servicePrivate, mib),
         row('service RSS idle, the camera known', (f) => f.idleServiceRss, mib),
         row(
           'segmenter CPU (CPU time ÷ window)',
@@ -232,8 +242,7 @@ function baselineSection(run: CamerasRun): string[] {
 }
 
 export function renderReport(run: CamerasRun): string {
-  const current = run.steps.filter((s) => !s.baseline);
-  const figures = current.map(stepFigures);
+  const figures = groupSteps(run.steps).ours.map(stepFigures);
   const o = run.options;
   const stopMs = run.steps.flatMap((s) => s.stops.map((t) => t.ms));
   return [
@@ -269,8 +278,9 @@ export function renderReport(run: CamerasRun): string {
     '  over the samples; "per camera" is the total ÷ cameras, and for segmenters the median over cameras.',
     '  A 1-second sample counts CPU in ticks of 1 % of a core, too coarse for a segmenter (well under 1 %): its',
     '  figure is its CPU time over the whole window ÷ the window.',
-    '  RSS counts shared pages (ffmpeg’s libraries) in every process; PSS, read once at the window’s end from',
-    '  `/proc/<pid>/smaps_rollup`, splits them among the processes that share them.',
+    '  RSS counts shared pages (ffmpeg’s and Node’s libraries) in every process; the private memory (USS:',
+    '  Private_Clean + Private_Dirty of `/proc/<pid>/smaps_rollup`, read once at the window’s end) counts only',
+    '  the pages that process alone maps: what one more camera’s segmenter costs.',
     '- **Playlists**: during the window one watcher per camera asks for the next part with blocking reloads',
     '  (`_HLS_msn`/`_HLS_part`), as an LL-HLS player does: each answer must be a 200 with a newer part. So the',
     '  service serves one LL-HLS player per camera while it is measured.',
@@ -285,8 +295,8 @@ export function renderReport(run: CamerasRun): string {
     '',
     '## Each camera',
     '',
-    ...run.steps.flatMap((step) => [
-      `### ${step.baseline ? 'Before many cameras: ' : ''}${step.cameras} camera${step.cameras === 1 ? '' : 's'} (load ${step.load1} when the window began)`,
+    ...run.steps.flatMap((step, i) => [
+      `### ${i + 1}. ${step.baseline ? 'Before many cameras: ' : ''}${step.cameras} camera${step.cameras === 1 ? '' : 's'} (load ${step.load1} when the window began)`,
       '',
       cameraTable(step),
       '',

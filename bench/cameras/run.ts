@@ -23,7 +23,7 @@ import { parseArgs, USAGE, type CamerasOptions } from './options.js';
 import { camerasPlot } from './plot.js';
 import { PLOT_FILE, PLOT_PNG, renderReport } from './report.js';
 import { runStep } from './step.js';
-import { stepFigures } from './summary.js';
+import { groupSteps, stepFigures } from './summary.js';
 import type { CamerasRun } from './types.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -44,12 +44,13 @@ function checkTools(): void {
 /** Upper bound for the whole run: per step, start-up, the start rounds (20 s a start at worst) and the window. */
 function timeLimitMs(options: CamerasOptions): number {
   const perStep = (n: number) => 60_000 + options.rounds * (n + 1) * 20_000 + options.durationSec * 1000;
-  return options.steps.reduce((total, n) => total + perStep(n), 120_000);
+  const pairs = options.baseline === undefined ? 0 : 2 * options.pairs * perStep(1);
+  return options.steps.reduce((total, n) => total + perStep(n), 120_000 + pairs);
 }
 
 async function writeOutputs(dir: string, run: CamerasRun, teardown: Teardown): Promise<void> {
   await writeFile(join(dir, 'report.md'), renderReport(run));
-  const svg = camerasPlot(run.steps.filter((s) => !s.baseline).map(stepFigures), {
+  const svg = camerasPlot(groupSteps(run.steps).ours.map(stepFigures), {
     title: 'Many cameras on one web service (LL-HLS)',
     subtitle:
       `${run.startedAt}; medians over ${run.options.durationSec} s with every camera live; ` +
@@ -113,11 +114,13 @@ async function main(): Promise<number> {
         options.baseline === undefined ? undefined : join(resolve(options.baseline), BASELINE_CLI);
       if (baselineCli !== undefined && !existsSync(baselineCli))
         throw new Error(`--baseline: no ${baselineCli} (npm ci and npm run build there first)`);
-      // The baseline first, right before ours with one camera: the same machine, minutes apart.
-      const plan = [
-        ...(baselineCli ? [{ count: 1, baselineCli }] : []),
-        ...options.steps.map((count) => ({ count })),
-      ];
+      // With a baseline, one camera on it and on ours take turns `pairs` times; then ours' other steps.
+      const plan = baselineCli
+        ? [
+            ...Array.from({ length: options.pairs }, () => [{ count: 1, baselineCli }, { count: 1 }]).flat(),
+            ...options.steps.filter((count) => count > 1).map((count) => ({ count })),
+          ]
+        : options.steps.map((count) => ({ count }));
       for (const { count, baselineCli: cli } of plan as { count: number; baselineCli?: string }[]) {
         run.steps.push(
           await runStep(teardown, {

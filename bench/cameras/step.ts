@@ -6,7 +6,7 @@
  * each camera's playlist is followed part by part. Everything it starts is stopped before it returns.
  */
 import { loadavg } from 'node:os';
-import { pssKb, ResourceSampler, type RoleFinder } from '../lib/resources.js';
+import { privateKb, ResourceSampler, type RoleFinder } from '../lib/resources.js';
 import { Teardown } from '../lib/teardown.js';
 import { PlaylistAdvance } from './advance.js';
 import { cameraIds, command, startFleet, type Fleet } from './fleet.js';
@@ -118,13 +118,13 @@ export async function runStep(parent: Teardown, options: StepOptions): Promise<S
       ...Object.fromEntries(ids.map((id) => [segmenterRole(id), segmenterOf(id)])),
       [ENCODERS]: async () => [...fleet.cameras.values()].flatMap((camera) => camera.encoderPid ?? []),
     });
-    const pssMiB: Record<string, number> = {};
+    const privateMiB: Record<string, number> = {};
     for (const [role, pid] of [
       [SERVICE, webPid],
       ...ids.map((id) => [segmenterRole(id), fleet.segmenters.get(id)] as const),
     ] as const) {
-      const kb = pid === undefined ? undefined : await pssKb(pid);
-      if (kb !== undefined) pssMiB[role] = kb / 1024;
+      const kb = pid === undefined ? undefined : await privateKb(pid);
+      if (kb !== undefined) privateMiB[role] = kb / 1024;
     }
     const playlists = await Promise.all(watchers.map((w) => w.stop()));
 
@@ -155,7 +155,7 @@ export async function runStep(parent: Teardown, options: StepOptions): Promise<S
       stops,
       window: { durationSec, resources },
       playlists,
-      pssMiB,
+      privateMiB,
       segmenterStarts,
       segmenterRestartsInWindow,
       notLiveAtEnd,

@@ -32,10 +32,10 @@ export interface StepFigures {
   segmenterRssPerCamera?: number;
   segmentersCpu?: number;
   segmentersRss?: number;
-  /** PSS at the window's end (shared pages split among the processes that map them), MiB. */
-  servicePss?: number;
-  segmenterPssPerCamera?: number;
-  segmentersPss?: number;
+  /** Private memory (USS) at the window's end: pages only that process maps, MiB. */
+  servicePrivate?: number;
+  segmenterPrivatePerCamera?: number;
+  segmentersPrivate?: number;
   /** The bench's own cameras (their encoders) and every process on the machine: the load beside the service. */
   encodersCpu?: number;
   machineCpu?: number;
@@ -86,8 +86,8 @@ export function stepFigures(step: StepRun): StepFigures {
   const segmenters = step.cameraIds.map((id) => resources[segmenterRole(id)]);
   const segmenterCpus = segmenters.map(windowCpu);
   const segmenterRsss = segmenters.map(rssOf);
-  // Older samples.json files have no PSS.
-  const segmenterPss = step.cameraIds.map((id) => step.pssMiB?.[segmenterRole(id)]);
+  // Older samples.json files have no private memory.
+  const segmenterPrivate = step.cameraIds.map((id) => step.privateMiB?.[segmenterRole(id)]);
   const serviceCpu = cpuOf(resources[SERVICE]);
   const serviceRss = rssOf(resources[SERVICE]);
   const starts = step.starts.filter((s) => !s.ok).length;
@@ -109,9 +109,9 @@ export function stepFigures(step: StepRun): StepFigures {
       segmenterRssPerCamera: median(segmenterRsss.filter((v) => v !== undefined)),
       segmentersCpu: sum(segmenterCpus),
       segmentersRss: sum(segmenterRsss),
-      servicePss: step.pssMiB?.[SERVICE],
-      segmenterPssPerCamera: median(segmenterPss.filter((v) => v !== undefined)),
-      segmentersPss: sum(segmenterPss),
+      servicePrivate: step.privateMiB?.[SERVICE],
+      segmenterPrivatePerCamera: median(segmenterPrivate.filter((v) => v !== undefined)),
+      segmentersPrivate: sum(segmenterPrivate),
       encodersCpu: cpuOf(resources[ENCODERS]),
       machineCpu: cpuOf(resources[WHOLE_MACHINE]),
       partsPerSecond: median(step.playlists.map((p) => p.advances / durationSec)),
@@ -161,5 +161,64 @@ export function ratios(step: StepFigures, base: StepFigures): Ratios {
       startAlone: r(step.alone.median, base.alone.median),
       startTogether: r(step.together.median, base.together.median),
     }),
+  };
+}
+
+/**
+ * Several runs of the same step as one (`--pairs` measures one camera several times): every start,
+ * every sample and every playlist check together; the private memory, the median of the runs'.
+ */
+export function mergeSteps(steps: StepRun[]): StepRun {
+  if (steps.length === 1) return steps[0]!;
+  const first = steps[0]!;
+  const concat = (pick: (s: StepRun) => Record<string, ResourceSeries>) => {
+    const merged: Record<string, ResourceSeries> = {};
+    for (const step of steps) {
+      for (const [role, series] of Object.entries(pick(step))) {
+        const into = (merged[role] ??= { cpuPercent: [], rssMiB: [] });
+        into.cpuPercent.push(...series.cpuPercent);
+        into.rssMiB.push(...series.rssMiB);
+      }
+    }
+    return merged;
+  };
+  const roles = [...new Set(steps.flatMap((s) => Object.keys(s.privateMiB ?? {})))];
+  return {
+    ...first,
+    idle: concat((s) => s.idle),
+    starts: steps.flatMap((s) => s.starts),
+    stops: steps.flatMap((s) => s.stops),
+    window: {
+      durationSec: steps.reduce((total, s) => total + s.window.durationSec, 0),
+      resources: concat((s) => s.window.resources),
+    },
+    playlists: first.cameraIds.map((cameraId) => {
+      const checks = steps.flatMap((s) => s.playlists.filter((p) => p.cameraId === cameraId));
+      return {
+        cameraId,
+        advances: checks.reduce((total, p) => total + p.advances, 0),
+        errors: checks.reduce((total, p) => total + p.errors, 0),
+        longestGapMs: Math.max(0, ...checks.map((p) => p.longestGapMs)),
+        errorMessages: checks.flatMap((p) => p.errorMessages).slice(0, 5),
+      };
+    }),
+    privateMiB: Object.fromEntries(
+      roles.map((role) => [role, median(steps.flatMap((s) => s.privateMiB?.[role] ?? []))!]),
+    ),
+    segmenterRestartsInWindow: steps.reduce((total, s) => total + s.segmenterRestartsInWindow, 0),
+    notLiveAtEnd: steps.flatMap((s) => s.notLiveAtEnd),
+    errors: steps.flatMap((s) => s.errors),
+    load1: median(steps.map((s) => s.load1))!,
+  };
+}
+
+/** The run's steps by camera count, repeated runs merged: ours, and the baseline's (if measured). */
+export function groupSteps(steps: StepRun[]): { ours: StepRun[]; baseline?: StepRun } {
+  const ours = steps.filter((s) => !s.baseline);
+  const counts = [...new Set(ours.map((s) => s.cameras))].sort((a, b) => a - b);
+  const baseline = steps.filter((s) => s.baseline);
+  return {
+    ours: counts.map((n) => mergeSteps(ours.filter((s) => s.cameras === n))),
+    ...(baseline.length > 0 && { baseline: mergeSteps(baseline) }),
   };
 }

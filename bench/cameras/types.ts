@@ -64,8 +64,8 @@ export interface StepRun {
   /** Every camera live at once: the service, each segmenter, the cameras' encoders, the whole machine. */
   window: { durationSec: number; resources: Record<string, ResourceSeries> };
   playlists: PlaylistCheck[];
-  /** PSS (MiB) of the service and of each segmenter at the window's end, by role. */
-  pssMiB: Record<string, number>;
+  /** Private memory (USS, MiB) of the service and of each segmenter at the window's end, by role. */
+  privateMiB: Record<string, number>;
   /** Segmenters the service started in this step, per camera (one per start; more: a restart). */
   segmenterStarts: Record<string, number>;
   /** Segmenters started while the window ran (a restart: none expected). */

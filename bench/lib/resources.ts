@@ -198,14 +198,17 @@ export function cachedFinder(find: RoleFinder, refreshMs = 5000): RoleFinder {
 }
 
 /**
- * Proportional set size (/proc/<pid>/smaps_rollup): resident memory with each shared page split
- * among the processes that map it. Ten ffmpeg processes share their libraries' pages, which each
- * one's RSS counts in full: PSS adds up to what they really take together.
+ * Private memory (USS, from /proc/<pid>/smaps_rollup: Private_Clean + Private_Dirty): the pages only
+ * this process maps, what it costs beyond the libraries it shares. RSS counts those shared pages in
+ * every process that maps them (ten ffmpeg processes: ten times), and PSS splits them among every
+ * process on the machine that maps them, other people's included.
  */
-export async function pssKb(pid: number): Promise<number | undefined> {
+export async function privateKb(pid: number): Promise<number | undefined> {
   try {
-    const match = /^Pss:\s+(\d+)\s+kB/m.exec(await readFile(`/proc/${pid}/smaps_rollup`, 'utf8'));
-    return match ? Number(match[1]) : undefined;
+    const text = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const clean = /^Private_Clean:\s+(\d+)\s+kB/m.exec(text);
+    const dirty = /^Private_Dirty:\s+(\d+)\s+kB/m.exec(text);
+    return clean && dirty ? Number(clean[1]) + Number(dirty[1]) : undefined;
   } catch {
     return undefined;
   }
