@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parseArgs } from '../bench/cameras/options.js';
-import { stepFigures } from '../bench/cameras/summary.js';
-import { SERVICE, segmenterRole, type CamerasRun } from '../bench/cameras/types.js';
+import { groupSteps, stepFigures } from '../bench/cameras/summary.js';
+import { SERVICE, segmenterRole, type CamerasRun, type StepRun } from '../bench/cameras/types.js';
 import { useCleanup } from './helpers/cleanup.js';
 import { processesWithEnv } from './helpers/processes.js';
 import { ROOT } from './helpers/system.js';
@@ -50,6 +50,58 @@ describe('bench:cameras options', () => {
     expect(() => parseArgs(['--cameras', '4', '--steps', '6'])).toThrow(/--steps/);
     expect(() => parseArgs(['--steps', '0'])).toThrow(/--steps/);
     expect(() => parseArgs(['--frames'])).toThrow(/unknown argument/);
+  });
+});
+
+describe('bench:cameras figures', () => {
+  const step = (cameras: number, ms: number[], cpu: number[], extra: Partial<StepRun> = {}): StepRun => ({
+    cameras,
+    cameraIds: Array.from({ length: cameras }, (_, i) => `cam${i + 1}`),
+    idle: { [SERVICE]: { cpuPercent: [1], rssMiB: [100] } },
+    starts: ms.map((v, i) => ({
+      cameraId: 'cam1',
+      mode: 'alone',
+      round: i + 1,
+      at: 0,
+      ms: v,
+      cameraMs: v / 2,
+      ok: true,
+    })),
+    stops: [],
+    window: { durationSec: 10, resources: { [SERVICE]: { cpuPercent: cpu, rssMiB: [120, 130, 140] } } },
+    playlists: [{ cameraId: 'cam1', advances: 50, errors: 0, longestGapMs: 250, errorMessages: [] }],
+    privateMiB: { [SERVICE]: 80 },
+    segmenterStarts: {},
+    segmenterRestartsInWindow: 0,
+    notLiveAtEnd: [],
+    errors: [],
+    load1: 1,
+    ...extra,
+  });
+
+  test('medians, per camera; repeated runs merged; the baseline apart; a failed start counted', () => {
+    const runs = [
+      step(1, [400, 500], [2, 4, 100], { baseline: true }),
+      step(1, [300, 600], [3, 5, 4]),
+      step(1, [350], [1, 9, 3]),
+      step(2, [700], [8, 8, 8], {
+        starts: [{ cameraId: 'cam2', mode: 'together', round: 1, at: 0, ms: 9000, ok: false, error: '504' }],
+        errors: ['start of cam2 (together, round 1): 504'],
+      }),
+    ];
+    const { ours, baseline } = groupSteps(runs);
+    expect(ours.map((s) => s.cameras)).toEqual([1, 2]);
+    const one = stepFigures(ours[0]!);
+    expect(one.alone.median).toBe(350); // of 300, 600, 350: the two runs' starts together
+    expect(one.alone.serviceMedian).toBe(175);
+    expect(one.serviceCpu).toBe(3.5); // of 3, 5, 4, 1, 9, 3
+    expect(one.partsPerSecond).toBe(5); // 100 parts in 20 s
+    expect(stepFigures(baseline!).serviceCpu).toBe(4); // the median shrugs off the outlier
+    const two = stepFigures(ours[1]!);
+    expect(two.serviceCpuPerCamera).toBe(4);
+    expect(two.serviceRssPerCamera).toBe(65);
+    expect(two.together.failed).toBe(1);
+    expect(two.errors).toMatchObject({ starts: 1, other: 0, total: 1 });
   });
 });
 

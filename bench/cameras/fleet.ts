@@ -66,10 +66,16 @@ export interface Fleet {
   readonly segmenterStartedAt: Map<string, number[]>;
   /** Epoch ms of each camera's `streaming` statuses (their `at`: its encoder's first frame). */
   readonly streamingAt: Map<string, number[]>;
+  /** Epoch ms of each camera's `starting` statuses (their `at`: it got the start command). */
+  readonly startingAt: Map<string, number[]>;
 }
 
 /** Every camera's retained status, as any MQTT client sees it: when each began streaming. */
-async function watchStatuses(teardown: Teardown, mqttUrl: string, streamingAt: Map<string, number[]>) {
+async function watchStatuses(
+  teardown: Teardown,
+  mqttUrl: string,
+  fleet: Pick<Fleet, 'streamingAt' | 'startingAt'>,
+) {
   const client = await connectAsync(mqttUrl, { protocolVersion: 4, reconnectPeriod: 0 });
   teardown.add(() => client.endAsync(true), 'the status watcher');
   client.on('message', (topic, payload) => {
@@ -77,8 +83,14 @@ async function watchStatuses(teardown: Teardown, mqttUrl: string, streamingAt: M
     try {
       const status = JSON.parse(payload.toString()) as { state?: string; at?: string };
       const at = Date.parse(status.at ?? '');
-      if (!cameraId || status.state !== 'streaming' || !Number.isFinite(at)) return;
-      streamingAt.set(cameraId, [...(streamingAt.get(cameraId) ?? []), at]);
+      const into =
+        status.state === 'streaming'
+          ? fleet.streamingAt
+          : status.state === 'starting'
+            ? fleet.startingAt
+            : undefined;
+      if (!cameraId || !into || !Number.isFinite(at)) return;
+      into.set(cameraId, [...(into.get(cameraId) ?? []), at]);
     } catch {
       // not JSON (an empty retained message clears a status)
     }
@@ -193,9 +205,10 @@ export async function startFleet(teardown: Teardown, count: number, baselineCli?
     segmenters: new Map(),
     segmenterStartedAt: new Map(),
     streamingAt: new Map(),
+    startingAt: new Map(),
   };
   watchSegmenters(system, fleet);
-  await watchStatuses(teardown, system.mqttUrl, fleet.streamingAt);
+  await watchStatuses(teardown, system.mqttUrl, fleet);
   const ids = cameraIds(count);
   await Promise.all(
     ids.map(async (cameraId, i) => {

@@ -55,6 +55,10 @@ function stepTable(figures: StepFigures[]): string {
         ...col((f) => `${ms(f.alone.cameraMedian)} / ${ms(f.together.cameraMedian)}`),
       ],
       [
+        '… … of which the command reaching the camera (request → its `starting` status), alone / together',
+        ...col((f) => `${ms(f.alone.commandMedian)} / ${ms(f.together.commandMedian)}`),
+      ],
+      [
         '… of which the service (first frame → playable), alone / together',
         ...col((f) => `${ms(f.alone.serviceMedian)} / ${ms(f.together.serviceMedian)}`),
       ],
@@ -209,6 +213,12 @@ function baselineSection(run: CamerasRun): string[] {
       [
         row('start → 200 live, one at a time (median)', (f) => f.alone.median, ms),
         row('start → 200 live, again (the "together" rounds)', (f) => f.together.median, ms),
+        row('… the camera’s part (request → its first frame)', (f) => f.alone.cameraMedian, ms),
+        row(
+          '… … of which the command reaching it (request → its `starting` status)',
+          (f) => f.alone.commandMedian,
+          ms,
+        ),
         row('… the service’s part (first frame → playable)', (f) => f.alone.serviceMedian, ms),
         row(
           'service CPU (% of one core)',

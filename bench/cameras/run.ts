@@ -103,7 +103,10 @@ async function main(): Promise<number> {
 
     const run: CamerasRun = {
       startedAt: startedAt.toISOString(),
-      command: argv.length === 0 ? 'npm run bench:cameras' : `npm run bench:cameras -- ${argv.join(' ')}`,
+      command:
+        argv.length === 0
+          ? 'npm run bench:cameras'
+          : `npm run bench:cameras -- ${argv.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ')}`,
       options,
       machine,
       commands: {},

@@ -59,6 +59,8 @@ async function startRound(fleet: Fleet, ids: string[], round: number, mode: Star
   for (const t of timings) {
     const first = fleet.streamingAt.get(t.cameraId)?.find((at) => at >= t.at);
     if (first !== undefined && t.ok) t.cameraMs = first - t.at;
+    const told = fleet.startingAt.get(t.cameraId)?.find((at) => at >= t.at);
+    if (told !== undefined && t.ok && (first === undefined || told <= first)) t.commandMs = told - t.at;
   }
   return timings;
 }

@@ -11,6 +11,8 @@ export interface StartFigures {
   /** Medians of the camera's part (request → its first frame) and of the service's (the rest). */
   cameraMedian?: number;
   serviceMedian?: number;
+  /** Median of request → the camera told (its `starting` status): the command's way over MQTT. */
+  commandMedian?: number;
 }
 
 export interface StepFigures {
@@ -65,6 +67,9 @@ function startFigures(starts: StartTiming[]): StartFigures {
         ok.map((s) => s.ms),
         95,
       )!,
+    }),
+    ...(ok.some((s) => s.commandMs !== undefined) && {
+      commandMedian: median(ok.flatMap((s) => s.commandMs ?? []))!,
     }),
     ...(split.length > 0 && {
       cameraMedian: median(split.map((s) => s.cameraMs!))!,

@@ -18,6 +18,11 @@ export interface StartTiming {
    * segmenter, the first playable playlist).
    */
   cameraMs?: number;
+  /**
+   * Request → the camera's `starting` status (it publishes that as the command arrives): the
+   * service's command over MQTT, the first part of `cameraMs`; the rest is its encoder starting.
+   */
+  commandMs?: number;
   /** 200 with `{"state": "live"}`. */
   ok: boolean;
   status?: number;
