@@ -221,9 +221,14 @@ function baselineSection(run: CamerasRun): string[] {
         ),
         row('… the service’s part (first frame → playable)', (f) => f.alone.serviceMedian, ms),
         row(
-          'service CPU (% of one core)',
+          'service CPU (% of one core; median of 1-second samples)',
           (f) => f.serviceCpu,
           (v) => pct(v),
+        ),
+        row(
+          'service CPU (its CPU time ÷ the windows)',
+          (f) => f.serviceCpuTime,
+          (v) => pct(v, 2),
         ),
         row('service RSS', (f) => f.serviceRss, mib),
         row('service private memory (USS)', (f) => f.servicePrivate, mib),

@@ -22,6 +22,8 @@ export interface StepFigures {
   /** The service process: CPU % of one core, RSS MiB (medians over the window), and per camera (÷ cameras). */
   serviceCpu?: number;
   serviceCpuPerCamera?: number;
+  /** The service's CPU time ÷ the window (finer than the median of 1-second samples, which count in 1 % ticks). */
+  serviceCpuTime?: number;
   serviceRss?: number;
   serviceRssPerCamera?: number;
   /** The service idle with every camera known, before the first start. */
@@ -107,6 +109,7 @@ export function stepFigures(step: StepRun): StepFigures {
     ...defined({
       serviceCpu,
       serviceCpuPerCamera: perCamera(serviceCpu, n),
+      serviceCpuTime: windowCpu(resources[SERVICE]),
       serviceRss,
       serviceRssPerCamera: perCamera(serviceRss, n),
       idleServiceRss: rssOf(step.idle[SERVICE]),
