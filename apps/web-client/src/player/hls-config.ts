@@ -86,6 +86,19 @@ export const LL_HLS_CONFIG: Partial<HlsConfig> = {
   lowLatencyMode: true,
 };
 
+/**
+ * A grid tile: a recent picture, not the lowest delay. Whole segments only (no parts, no blocking
+ * reloads: fewer requests with several tiles), a short buffer, ~2.5 s behind the edge.
+ */
+export const PREVIEW_HLS_CONFIG: Partial<HlsConfig> = {
+  ...LIVE_HLS_CONFIG,
+  lowLatencyMode: false,
+  liveSyncDuration: 2.5,
+  liveMaxLatencyDuration: 8,
+  maxBufferLength: 4,
+  backBufferLength: 2,
+};
+
 export function hlsConfigFor(lowLatency: boolean): Partial<HlsConfig> {
   return lowLatency ? LL_HLS_CONFIG : LIVE_HLS_CONFIG;
 }
