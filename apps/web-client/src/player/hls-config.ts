@@ -88,11 +88,14 @@ export const LL_HLS_CONFIG: Partial<HlsConfig> = {
 
 /**
  * A grid tile: a recent picture, not the lowest delay. Whole segments only (no parts, no blocking
- * reloads: fewer requests with several tiles), a short buffer, ~2.5 s behind the edge.
+ * reloads: fewer requests, and a browser opens only 6 connections to the service), a short buffer,
+ * ~2.5 s behind the edge. Right after a start it waits for three segments: from one, playing whole
+ * segments stalls every second until the playlist is long enough.
  */
 export const PREVIEW_HLS_CONFIG: Partial<HlsConfig> = {
   ...LIVE_HLS_CONFIG,
   lowLatencyMode: false,
+  initialLiveManifestSize: 3,
   liveSyncDuration: 2.5,
   liveMaxLatencyDuration: 8,
   maxBufferLength: 4,
