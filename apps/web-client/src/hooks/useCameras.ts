@@ -95,6 +95,13 @@ export function useCameras(): CamerasState {
     };
 
     open();
+    // The list at once too, in case the event stream is slow to deliver (a buffering proxy) or refused
+    // (a service without /api/cameras): the page is not left on "Connecting…".
+    void fetchCameras().then((result) => {
+      if (!live || sseOpen.current) return;
+      if (result.ok) dispatch({ type: 'list', cameras: result.value });
+      else setUnavailable(true);
+    });
     const firstEventTimer = setTimeout(() => {
       if (!sseOpen.current) startPolling();
     }, FIRST_EVENT_TIMEOUT_MS);
