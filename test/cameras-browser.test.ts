@@ -124,6 +124,11 @@ describe.runIf(ready)('the web client with several cameras, in Chromium', () => 
     // No picture yet: every tile says its state in words.
     expect(await page.getByTestId('tile-placeholder').count()).toBe(3);
 
+    // A start of the silent camera fails at once: its tile tells the last error.
+    expect((await system.api(cameraPaths('cam3').start, json())).status).toBeGreaterThanOrEqual(400);
+    await expect.poll(() => tile(page, 'cam3').getByTestId('tile-error').innerText()).toMatch(/offline/i);
+    expect(await tile(page, 'cam2').getByTestId('tile-error').count()).toBe(0);
+
     // cam1 started from elsewhere (the API): its tile goes live and plays, muted.
     expect((await system.api(cameraPaths('cam1').start, json())).status).toBe(200);
     await expect.poll(() => tile(page, 'cam1').getAttribute('data-state'), { timeout: 10_000 }).toBe('live');
