@@ -4,7 +4,7 @@
  * one that never speaks. The grid shows each camera's state, a live camera plays in its tile, a tile
  * opens the camera large (Back returns), Start and Stop there work, the deep link `/?camera=<id>`
  * opens a camera, an unknown id says so over the grid, and a phone shows all of it without sideways
- * scrolling. Screenshots land in test-results/ (or CAMSTREAM_SCREENSHOTS) for a person to look at.
+ * scrolling. With one camera the page is today's, and stays so when a second one appears. Screenshots land in test-results/ (or CAMSTREAM_SCREENSHOTS) for a person to look at.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -236,5 +236,44 @@ describe.runIf(ready)('the web client with several cameras, in Chromium', () => 
     }
     await page.screenshot({ path: join(SHOTS, 'cameras-unknown-phone.png') });
     expect(pageErrors).toEqual([]);
+  });
+
+  test('one camera: today’s page, no grid; a camera that appears meanwhile adds a link to the grid and leaves the page alone', async () => {
+    const rangePort = await freeUdpPort();
+    const system = await startSystem(cleanup, {
+      broker: 'mosquitto',
+      agent: false,
+      webEnv: { UDP_PORT_RANGE: `${rangePort}-${rangePort}` },
+    });
+    const cam1 = await ForeignCamera.connect({
+      mqttUrl: system.mqttUrl,
+      cameraId: 'cam1',
+      target: `udp://127.0.0.1:${system.udpPort}`,
+    });
+    cleanup.add(() => cam1.close());
+    const browser = await launchBrowser(cleanup);
+    const page = await browser.newPage();
+    await page.goto(system.baseUrl);
+    await page.locator('[data-view="single"]').waitFor();
+    await page.getByTestId('camera-state').and(page.locator('[data-state="idle"]')).waitFor();
+    expect(await page.getByTestId('all-cameras').count()).toBe(0);
+    expect(await page.getByTestId('tile').count()).toBe(0);
+
+    // cam2 announces itself on the broker and is served: the page stays, with a link to the grid.
+    const cam2 = await ForeignCamera.connect({
+      mqttUrl: system.mqttUrl,
+      cameraId: 'cam2',
+      target: 'udp://127.0.0.1:9',
+    });
+    cleanup.add(() => cam2.close());
+    await page.getByTestId('all-cameras').waitFor({ timeout: 10_000 });
+    expect(await page.locator('[data-view="single"]').count()).toBe(1);
+    await page.getByTestId('all-cameras').click();
+    await page.locator('[data-view="grid"]').waitFor();
+    await expect.poll(() => tileStates(page)).toEqual({ cam1: 'idle', cam2: 'idle' });
+
+    // A fresh visit with two cameras opens on the grid.
+    await page.reload();
+    await page.locator('[data-view="grid"]').waitFor();
   });
 });

@@ -3,7 +3,7 @@
  * grid when it has several, one camera large with `?camera=<id>` (a deep link; Back returns to the
  * grid). Which one is pageView's decision (logic/page.ts).
  */
-import { useCallback } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { App } from './App';
 import { Spinner } from './components/Spinner';
 import { CameraGrid } from './grid/CameraGrid';
@@ -15,8 +15,14 @@ import './cameras.css';
 
 export function Root({ stats }: { stats?: StatsCollector }) {
   const cameras = useCameras();
-  const { search, navigate, back } = useLocationSearch();
-  const view = pageView(cameras, search);
+  const { search, generation, navigate, back } = useLocationSearch();
+  // The navigation on which the single-camera page showed a real list: it stays until the next one.
+  const [singleShownAt, setSingleShownAt] = useState<number | null>(null);
+  const view = pageView(cameras, search, singleShownAt === generation);
+  const listed = cameras.cameras !== null;
+  useEffect(() => {
+    if (view.kind === 'single' && listed) setSingleShownAt(generation);
+  }, [view.kind, listed, generation]);
 
   const hrefFor = useCallback(
     (cameraId: string | null) => `${window.location.pathname}${searchWithCamera(search, cameraId)}`,
@@ -42,7 +48,16 @@ export function Root({ stats }: { stats?: StatsCollector }) {
         </div>
       );
     case 'single':
-      return <App stats={stats} />;
+      return (
+        <App
+          stats={stats}
+          back={
+            (cameras.cameras?.length ?? 0) > 1
+              ? { href: hrefFor(null), go: () => setSingleShownAt(null) }
+              : undefined
+          }
+        />
+      );
     case 'camera':
       return (
         <App

@@ -75,3 +75,21 @@ describe('the deep link', () => {
     expect(requestedCamera(searchWithCamera('', 'a.b_c-d'))).toBe('a.b_c-d');
   });
 });
+
+describe('a camera appearing while the single-camera page is on screen', () => {
+  test('the page stays (with a link to the grid) until the person navigates', () => {
+    expect(pageView(listed('cam1', 'cam2'), '', true)).toEqual({ kind: 'single' });
+    expect(pageView(listed('cam1', 'cam2'), '', false)).toEqual({ kind: 'grid', unknownId: null });
+  });
+
+  test('a deep link is followed all the same', () => {
+    expect(pageView(listed('cam1', 'cam2'), '?camera=cam2', true)).toEqual({
+      kind: 'camera',
+      cameraId: 'cam2',
+    });
+    expect(pageView(listed('cam1', 'cam2'), '?camera=cam9', true)).toEqual({
+      kind: 'grid',
+      unknownId: 'cam9',
+    });
+  });
+});

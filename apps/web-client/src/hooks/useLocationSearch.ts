@@ -9,6 +9,8 @@ const PUSHED = 'camstreamPushed';
 
 export interface LocationSearch {
   search: string;
+  /** Counts navigations (navigate, Back, Forward): what was true of one page may not be of the next. */
+  generation: number;
   /** Pushes `search` (`''` or `?…`) as a new history entry. */
   navigate: (search: string) => void;
   /** Back to where the page came from if it pushed this entry, else `fallback` as a new entry. */
@@ -16,23 +18,32 @@ export interface LocationSearch {
 }
 
 export function useLocationSearch(): LocationSearch {
-  const [search, setSearch] = useState(() => window.location.search);
+  const [{ search, generation }, setLocation] = useState(() => ({
+    search: window.location.search,
+    generation: 0,
+  }));
+  const update = useCallback(
+    () => setLocation((current) => ({ search: window.location.search, generation: current.generation + 1 })),
+    [],
+  );
 
   useEffect(() => {
-    const onPop = () => setSearch(window.location.search);
-    window.addEventListener('popstate', onPop);
-    return () => window.removeEventListener('popstate', onPop);
-  }, []);
+    window.addEventListener('popstate', update);
+    return () => window.removeEventListener('popstate', update);
+  }, [update]);
 
-  const navigate = useCallback((next: string) => {
-    window.history.pushState(
-      { [PUSHED]: true },
-      '',
-      `${window.location.pathname}${next}${window.location.hash}`,
-    );
-    setSearch(window.location.search);
-    window.scrollTo(0, 0);
-  }, []);
+  const navigate = useCallback(
+    (next: string) => {
+      window.history.pushState(
+        { [PUSHED]: true },
+        '',
+        `${window.location.pathname}${next}${window.location.hash}`,
+      );
+      update();
+      window.scrollTo(0, 0);
+    },
+    [update],
+  );
 
   const back = useCallback(
     (fallback: string) => {
@@ -43,5 +54,5 @@ export function useLocationSearch(): LocationSearch {
     [navigate],
   );
 
-  return { search, navigate, back };
+  return { search, generation, navigate, back };
 }

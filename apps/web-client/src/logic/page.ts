@@ -31,7 +31,16 @@ export function requestedCamera(search: string): string | null {
   return id === null || id === '' ? null : id;
 }
 
-export function pageView({ cameras, unavailable }: CameraListState, search: string): PageView {
+/**
+ * `stayOnSingle`: the single-camera page is on screen (the person has not navigated since): a camera
+ * that appears meanwhile (discovered on the broker) adds a link to the grid rather than taking the
+ * page, and maybe a playing video, away.
+ */
+export function pageView(
+  { cameras, unavailable }: CameraListState,
+  search: string,
+  stayOnSingle = false,
+): PageView {
   const wanted = requestedCamera(search);
   if (cameras === null) {
     if (!unavailable) return { kind: 'loading' };
@@ -44,7 +53,7 @@ export function pageView({ cameras, unavailable }: CameraListState, search: stri
     if (cameras.some((camera) => camera.cameraId === wanted)) return { kind: 'camera', cameraId: wanted };
     return { kind: 'grid', unknownId: wanted };
   }
-  return cameras.length > 1 ? { kind: 'grid', unknownId: null } : { kind: 'single' };
+  return cameras.length > 1 && !stayOnSingle ? { kind: 'grid', unknownId: null } : { kind: 'single' };
 }
 
 /** `search` with the camera parameter set to `cameraId` (or removed for null); other parameters stay. */
