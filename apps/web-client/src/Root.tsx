@@ -3,7 +3,7 @@
  * grid when it has several, one camera large with `?camera=<id>` (a deep link; Back returns to the
  * grid). Which one is pageView's decision (logic/page.ts).
  */
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useState } from 'react';
 import { App } from './App';
 import { Spinner } from './components/Spinner';
 import { CameraGrid } from './grid/CameraGrid';
@@ -19,10 +19,10 @@ export function Root({ stats }: { stats?: StatsCollector }) {
   // The navigation on which the single-camera page showed a real list: it stays until the next one.
   const [singleShownAt, setSingleShownAt] = useState<number | null>(null);
   const view = pageView(cameras, search, singleShownAt === generation);
-  const listed = cameras.cameras !== null;
-  useEffect(() => {
-    if (view.kind === 'single' && listed) setSingleShownAt(generation);
-  }, [view.kind, listed, generation]);
+  // Adjusted while rendering (React's pattern for state derived from the previous render).
+  if (view.kind === 'single' && cameras.cameras !== null && singleShownAt !== generation) {
+    setSingleShownAt(generation);
+  }
 
   const hrefFor = useCallback(
     (cameraId: string | null) => `${window.location.pathname}${searchWithCamera(search, cameraId)}`,
