@@ -235,6 +235,8 @@ describe.runIf(ready)('the web client with several cameras, in Chromium', () => 
       expect(await horizontalOverflow(page)).toBeLessThanOrEqual(0);
     }
     await page.screenshot({ path: join(SHOTS, 'cameras-unknown-phone.png') });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: join(SHOTS, 'cameras-unknown-phone-dark.png') });
     expect(pageErrors).toEqual([]);
   });
 
