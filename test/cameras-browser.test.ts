@@ -255,11 +255,24 @@ describe.runIf(ready)('the web client with several cameras, in Chromium', () => 
     cleanup.add(() => cam1.close());
     const browser = await launchBrowser(cleanup);
     const page = await browser.newPage();
+    // Event streams open, by path: a browser allows 6 connections to a host across its tabs.
+    const open = new Map<string, number>();
+    const count = (url: string, by: number) => {
+      const { pathname } = new URL(url);
+      if (pathname.endsWith('/events')) open.set(pathname, (open.get(pathname) ?? 0) + by);
+    };
+    page.on('request', (request) => count(request.url(), 1));
+    page.on('requestfailed', (request) => count(request.url(), -1));
+    page.on('requestfinished', (request) => count(request.url(), -1));
     await page.goto(system.baseUrl);
     await page.locator('[data-view="single"]').waitFor();
     await page.getByTestId('camera-state').and(page.locator('[data-state="idle"]')).waitFor();
     expect(await page.getByTestId('all-cameras').count()).toBe(0);
     expect(await page.getByTestId('tile').count()).toBe(0);
+    // Today's page holds one event stream, as before there were many cameras.
+    await expect
+      .poll(() => Object.fromEntries([...open].filter(([, n]) => n > 0)))
+      .toEqual({ '/api/stream/events': 1 });
 
     // cam2 announces itself on the broker and is served: the page stays, with a link to the grid.
     const cam2 = await ForeignCamera.connect({

@@ -14,11 +14,15 @@ import type { StatsCollector } from './stats/collector';
 import './cameras.css';
 
 export function Root({ stats }: { stats?: StatsCollector }) {
-  const cameras = useCameras();
   const { search, generation, navigate, back } = useLocationSearch();
   // The navigation on which the single-camera page showed a real list: it stays until the next one.
   const [singleShownAt, setSingleShownAt] = useState<number | null>(null);
+  // Events for every camera only while the grid (or nothing yet) is on screen; see useCameras.
+  const [streamList, setStreamList] = useState(true);
+  const cameras = useCameras(streamList);
   const view = pageView(cameras, search, singleShownAt === generation);
+  const wantsStream = view.kind === 'grid' || view.kind === 'loading';
+  if (wantsStream !== streamList) setStreamList(wantsStream);
   // Adjusted while rendering (React's pattern for state derived from the previous render).
   if (view.kind === 'single' && cameras.cameras !== null && singleShownAt !== generation) {
     setSingleShownAt(generation);

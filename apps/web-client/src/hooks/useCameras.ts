@@ -3,6 +3,10 @@
  * As useStreamInfo does for one camera: GET /api/cameras every 2 s while the event stream is down or
  * silent, and the event stream reopened when the browser gives up on it. After a reconnect, cameras
  * forgotten meanwhile (their `removed` event was missed) are dropped by one GET.
+ *
+ * `stream` false (one camera's page is on screen): no event stream, a GET every 5 s instead. The page
+ * has the camera's own event stream open already, and a browser opens only 6 connections to a host
+ * across all its tabs: one more held open per tab would leave a player waiting.
  */
 import { useEffect, useReducer, useRef, useState } from 'react';
 import { API_PATHS } from '@camstream/protocol';
@@ -15,18 +19,37 @@ import type { Connection } from '../logic/view';
 const POLL_INTERVAL_MS = 2_000;
 const REOPEN_DELAY_MS = 3_000;
 const FIRST_EVENT_TIMEOUT_MS = 2_000;
+const QUIET_POLL_INTERVAL_MS = 5_000;
 
 export interface CamerasState extends CameraListState {
   connection: Connection;
 }
 
-export function useCameras(): CamerasState {
+export function useCameras(stream: boolean): CamerasState {
   const [cameras, dispatch] = useReducer(reduceCameras, null as readonly StreamInfo[] | null);
   const [unavailable, setUnavailable] = useState(false);
   const [connection, setConnection] = useState<Connection>('connecting');
   const sseOpen = useRef(false);
 
   useEffect(() => {
+    if (stream) return;
+    let live = true;
+    const load = async () => {
+      const result = await fetchCameras();
+      if (!live) return;
+      if (result.ok) dispatch({ type: 'list', cameras: result.value });
+      setUnavailable(!result.ok);
+    };
+    void load();
+    const timer = setInterval(() => void load(), QUIET_POLL_INTERVAL_MS);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [stream]);
+
+  useEffect(() => {
+    if (!stream) return;
     let live = true;
     let source: EventSource | null = null;
     let pollTimer: ReturnType<typeof setInterval> | undefined;
@@ -113,8 +136,9 @@ export function useCameras(): CamerasState {
       stopPolling();
       clearTimeout(reopenTimer);
       clearTimeout(firstEventTimer);
+      setConnection('connecting');
     };
-  }, []);
+  }, [stream]);
 
   return { cameras, unavailable, connection };
 }
