@@ -1,6 +1,8 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useMemo, useState } from 'react';
+import { endpointsFor } from './api';
 import { Controls } from './components/Controls';
 import { ErrorMessage } from './components/ErrorMessage';
+import { isPlainClick } from './components/plain-click';
 import { StatusBadge } from './components/StatusBadge';
 import { VideoOverlay } from './components/VideoOverlay';
 import { Spinner } from './components/Spinner';
@@ -14,12 +16,20 @@ import { StatsOverlay } from './stats/StatsOverlay';
 export interface AppProps {
   /** Present with `?stats=1`: playback is measured and the figures shown over the video. */
   stats?: StatsCollector;
+  /**
+   * One camera of several (`?camera=<id>`), through its /api/cameras/<id> routes. Absent: the
+   * default camera through the first contract's routes, the page as it was before there were many.
+   */
+  cameraId?: string;
+  /** The link back to all cameras: its address, and what a plain click does instead. */
+  back?: { href: string; go: () => void };
 }
 
-export function App({ stats }: AppProps) {
-  const { info, connection, refresh } = useStreamInfo();
+export function App({ stats, cameraId, back }: AppProps) {
+  const endpoints = useMemo(() => endpointsFor(cameraId), [cameraId]);
+  const { info, connection, refresh } = useStreamInfo(endpoints);
   const onStartAnswered = useCallback(() => stats?.startAnswered(), [stats]);
-  const controls = useStreamControls(refresh, onStartAnswered);
+  const controls = useStreamControls(refresh, onStartAnswered, endpoints);
   const [dismissedError, setDismissedError] = useState<string | null>(null);
   // The player's progress belongs to one URL: a report about another one (or none yet) means "loading".
   const [playerReport, setPlayerReport] = useState<{ src: string; status: PlayerStatus } | null>(null);
@@ -53,13 +63,28 @@ export function App({ stats }: AppProps) {
         }
       : undefined;
 
+  const title = cameraId === undefined ? 'camstream' : `${cameraId} · camstream`;
   return (
-    <div className="page">
-      <title>{view.stream.state === 'live' ? '● Live · camstream' : 'camstream'}</title>
+    <div className="page" data-view={cameraId === undefined ? 'single' : 'camera'}>
+      <title>{view.stream.state === 'live' ? `● Live · ${title}` : title}</title>
       <header className="header">
+        {back && (
+          <a
+            className="back-link"
+            href={back.href}
+            data-testid="all-cameras"
+            onClick={(event) => {
+              if (!isPlainClick(event)) return;
+              event.preventDefault();
+              back.go();
+            }}
+          >
+            <span aria-hidden="true">←</span> All cameras
+          </a>
+        )}
         <h1 className="brand">camstream</h1>
         <p className="camera-id">
-          Camera <strong>{view.cameraId ?? '…'}</strong>
+          Camera <strong data-testid="camera-id">{view.cameraId ?? cameraId ?? '…'}</strong>
         </p>
         {view.connectionNote && (
           <p className="connection-note">

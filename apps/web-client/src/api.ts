@@ -1,8 +1,29 @@
 /** The web service's HTTP API (same origin). Never throws: every failure becomes an ApiFailure. */
-import { API_PATHS, type StartResponse, type StopResponse } from '@camstream/protocol';
+import { API_PATHS, cameraPaths, type StartResponse, type StopResponse } from '@camstream/protocol';
 import type { StreamInfo } from '@camstream/protocol';
+import { toCameraList } from './logic/cameras';
 import { CLIENT_ERRORS, failureFromResponse, type ApiFailure } from './logic/errors';
 import { toStreamInfo } from './logic/stream-info';
+
+/** One camera's routes: the first contract's for the default camera, `/api/cameras/<id>/…` for any. */
+export interface StreamEndpoints {
+  readonly info: string;
+  readonly start: string;
+  readonly stop: string;
+  /** Server-sent `stream` events with the camera's StreamInfo. */
+  readonly events: string;
+}
+
+export const DEFAULT_ENDPOINTS: StreamEndpoints = {
+  info: API_PATHS.stream,
+  start: API_PATHS.start,
+  stop: API_PATHS.stop,
+  events: API_PATHS.events,
+};
+
+/** No id: the default camera through the first contract (today's page). The id must be valid. */
+export const endpointsFor = (cameraId: string | undefined): StreamEndpoints =>
+  cameraId === undefined ? DEFAULT_ENDPOINTS : cameraPaths(cameraId);
 
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiFailure };
 
@@ -51,17 +72,25 @@ function badAnswer(text: string): { ok: false; error: ApiFailure } {
   return { ok: false, error: { code: CLIENT_ERRORS.badAnswer, message: text.slice(0, 200) } };
 }
 
-export async function fetchStreamInfo(): Promise<ApiResult<StreamInfo>> {
-  const result = await request('GET', API_PATHS.stream, DEFAULT_TIMEOUT_MS);
+export async function fetchStreamInfo(path: string = API_PATHS.stream): Promise<ApiResult<StreamInfo>> {
+  const result = await request('GET', path, DEFAULT_TIMEOUT_MS);
   if (!result.ok) return result;
   const info = toStreamInfo(result.value);
   return info ? { ok: true, value: info } : badAnswer(JSON.stringify(result.value));
 }
 
-export function postStart(): Promise<ApiResult<StartResponse>> {
-  return request('POST', API_PATHS.start, START_TIMEOUT_MS) as Promise<ApiResult<StartResponse>>;
+/** Every camera (GET /api/cameras). */
+export async function fetchCameras(): Promise<ApiResult<StreamInfo[]>> {
+  const result = await request('GET', API_PATHS.cameras, DEFAULT_TIMEOUT_MS);
+  if (!result.ok) return result;
+  const cameras = toCameraList(result.value);
+  return cameras ? { ok: true, value: cameras } : badAnswer(JSON.stringify(result.value));
 }
 
-export function postStop(): Promise<ApiResult<StopResponse>> {
-  return request('POST', API_PATHS.stop, START_TIMEOUT_MS) as Promise<ApiResult<StopResponse>>;
+export function postStart(path: string = API_PATHS.start): Promise<ApiResult<StartResponse>> {
+  return request('POST', path, START_TIMEOUT_MS) as Promise<ApiResult<StartResponse>>;
+}
+
+export function postStop(path: string = API_PATHS.stop): Promise<ApiResult<StopResponse>> {
+  return request('POST', path, START_TIMEOUT_MS) as Promise<ApiResult<StopResponse>>;
 }

@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App';
 import { PlayerOnly } from './PlayerOnly';
+import { Root } from './Root';
 import { StatsCollector } from './stats/collector';
 import { pageMode } from './stats/page-mode';
 import './styles.css';
@@ -16,7 +16,7 @@ createRoot(root).render(
     {mode.src !== null && stats ? (
       <PlayerOnly src={mode.src} lowLatency={mode.lowLatency} stats={stats} />
     ) : (
-      <App stats={stats} />
+      <Root stats={stats} />
     )}
   </StrictMode>,
 );

@@ -3,7 +3,7 @@
  * and Stop may cancel a pending start. The outcome shows up through StreamInfo; only failures are kept.
  */
 import { useCallback, useRef, useState } from 'react';
-import { postStart, postStop } from '../api';
+import { DEFAULT_ENDPOINTS, postStart, postStop, type StreamEndpoints } from '../api';
 import type { Pending, RequestError } from '../logic/view';
 
 export interface StreamControls {
@@ -14,8 +14,16 @@ export interface StreamControls {
   dismissError: () => void;
 }
 
-/** `onStartAnswered`: the start request answered 200 (for `?stats=1`); must be stable. */
-export function useStreamControls(afterRequest: () => void, onStartAnswered?: () => void): StreamControls {
+/**
+ * `onStartAnswered`: the start request answered 200 (for `?stats=1`); must be stable. `endpoints`:
+ * the camera's routes (the default camera's first-contract routes unless given).
+ */
+export function useStreamControls(
+  afterRequest: () => void,
+  onStartAnswered?: () => void,
+  endpoints: StreamEndpoints = DEFAULT_ENDPOINTS,
+): StreamControls {
+  const { start: startPath, stop: stopPath } = endpoints;
   const [pending, setPending] = useState<Pending>({ start: false, stop: false });
   const [error, setError] = useState<RequestError | null>(null);
   // Refs, not state: two clicks within one render must still send one request.
@@ -28,7 +36,7 @@ export function useStreamControls(afterRequest: () => void, onStartAnswered?: ()
     stopAskedDuringStart.current = false;
     setPending((p) => ({ ...p, start: true }));
     setError(null);
-    void postStart().then((result) => {
+    void postStart(startPath).then((result) => {
       inFlight.current.start = false;
       setPending((p) => ({ ...p, start: false }));
       if (result.ok) onStartAnswered?.();
@@ -36,7 +44,7 @@ export function useStreamControls(afterRequest: () => void, onStartAnswered?: ()
       if (!result.ok && !stopAskedDuringStart.current) setError({ action: 'start', failure: result.error });
       afterRequest();
     });
-  }, [afterRequest, onStartAnswered]);
+  }, [afterRequest, onStartAnswered, startPath]);
 
   const stop = useCallback(() => {
     if (inFlight.current.stop) return;
@@ -44,13 +52,13 @@ export function useStreamControls(afterRequest: () => void, onStartAnswered?: ()
     if (inFlight.current.start) stopAskedDuringStart.current = true;
     setPending((p) => ({ ...p, stop: true }));
     setError(null);
-    void postStop().then((result) => {
+    void postStop(stopPath).then((result) => {
       inFlight.current.stop = false;
       setPending((p) => ({ ...p, stop: false }));
       if (!result.ok) setError({ action: 'stop', failure: result.error });
       afterRequest();
     });
-  }, [afterRequest]);
+  }, [afterRequest, stopPath]);
 
   const dismissError = useCallback(() => setError(null), []);
 

@@ -1,12 +1,11 @@
 /**
- * The service's StreamInfo, pushed over server-sent events. While the event stream is down the hook
- * polls GET /api/stream every 2 s; EventSource reconnects by itself, and is reopened when it gives up
+ * A camera's StreamInfo, pushed over server-sent events. While the event stream is down the hook
+ * polls its info route (GET /api/stream for the default camera) every 2 s; EventSource reconnects by itself, and is reopened when it gives up
  * (a non-SSE answer, such as a 502 from a proxy, closes it for good).
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { API_PATHS } from '@camstream/protocol';
 import type { StreamInfo } from '@camstream/protocol';
-import { fetchStreamInfo } from '../api';
+import { DEFAULT_ENDPOINTS, fetchStreamInfo, type StreamEndpoints } from '../api';
 import { parseStreamInfo } from '../logic/stream-info';
 import type { Connection } from '../logic/view';
 
@@ -21,7 +20,9 @@ export interface StreamInfoState {
   refresh: () => void;
 }
 
-export function useStreamInfo(): StreamInfoState {
+/** `endpoints`: the camera's routes (the default camera's first-contract routes unless given). */
+export function useStreamInfo(endpoints: StreamEndpoints = DEFAULT_ENDPOINTS): StreamInfoState {
+  const { info: infoPath, events: eventsPath } = endpoints;
   const [info, setInfo] = useState<StreamInfo | null>(null);
   const [connection, setConnection] = useState<Connection>('connecting');
   // Whether the event stream delivers: polled answers are ignored then, they may be older.
@@ -29,11 +30,11 @@ export function useStreamInfo(): StreamInfoState {
   const mounted = useRef(false);
 
   const poll = useCallback(async () => {
-    const result = await fetchStreamInfo();
+    const result = await fetchStreamInfo(infoPath);
     if (!mounted.current || sseOpen.current) return;
     if (result.ok) setInfo(result.value);
     setConnection(result.ok ? 'polling' : 'down');
-  }, []);
+  }, [infoPath]);
 
   useEffect(() => {
     mounted.current = true;
@@ -52,7 +53,7 @@ export function useStreamInfo(): StreamInfoState {
     };
 
     const open = () => {
-      const events = new EventSource(API_PATHS.events);
+      const events = new EventSource(eventsPath);
       source = events;
       events.addEventListener('stream', (event) => {
         const next = parseStreamInfo((event as MessageEvent<string>).data);
@@ -88,7 +89,7 @@ export function useStreamInfo(): StreamInfoState {
       clearTimeout(reopenTimer);
       clearTimeout(firstEventTimer);
     };
-  }, [poll]);
+  }, [poll, eventsPath]);
 
   const refresh = useCallback(() => {
     if (!sseOpen.current) void poll();

@@ -6,7 +6,7 @@ import { useEffect, useRef } from 'react';
 import Hls, { type ErrorData } from 'hls.js';
 import type { PlayerStatus } from '../logic/view';
 import type { StatsCollector } from '../stats/collector';
-import { hlsConfigFor, MEDIA_RECOVERY_WINDOW_MS, rebuildDelayMs } from './hls-config';
+import { hlsConfigFor, MEDIA_RECOVERY_WINDOW_MS, PREVIEW_HLS_CONFIG, rebuildDelayMs } from './hls-config';
 import { bufferedAhead, holdLiveEdge, START_BUFFER_S, START_WAIT_MS } from './live-edge';
 
 declare global {
@@ -20,11 +20,15 @@ type Report = (status: PlayerStatus) => void;
 type OnHls = (hls: Hls | null) => void;
 type Close = () => void;
 
-/** hls.js, rebuilt with backoff after fatal errors for as long as the stream is live (until close). */
+/**
+ * hls.js, rebuilt with backoff after fatal errors for as long as the stream is live (until close).
+ * `preview`: a grid tile's player: whole segments, a few seconds behind, not in window.__camstreamHls.
+ */
 function playWithHlsJs(
   video: HTMLVideoElement,
   src: string,
   lowLatency: boolean,
+  preview: boolean,
   report: Report,
   onHls: OnHls,
 ): Close {
@@ -37,7 +41,7 @@ function playWithHlsJs(
   const teardown = () => {
     if (!hls) return;
     hls.destroy();
-    if (window.__camstreamHls === hls) window.__camstreamHls = null;
+    if (!preview && window.__camstreamHls === hls) window.__camstreamHls = null;
     onHls(null);
     hls = null;
   };
@@ -62,9 +66,9 @@ function playWithHlsJs(
 
   function build() {
     if (closed) return;
-    const instance = new Hls(hlsConfigFor(lowLatency));
+    const instance = new Hls(preview ? PREVIEW_HLS_CONFIG : hlsConfigFor(lowLatency));
     hls = instance;
-    window.__camstreamHls = instance;
+    if (!preview) window.__camstreamHls = instance;
     onHls(instance);
     instance.on(Hls.Events.ERROR, (_event, data) => onError(instance, data));
     instance.on(Hls.Events.FRAG_BUFFERED, () => {
@@ -149,9 +153,14 @@ export interface PlayerProps {
   lowLatency?: boolean;
   /** Measures playback (`?stats=1`); must be stable. */
   stats?: StatsCollector;
+  /** A grid tile's small picture (PREVIEW_HLS_CONFIG): `lowLatency` is ignored. */
+  preview?: boolean;
+  testId?: string;
+  label?: string;
 }
 
-export function Player({ src, lowLatency = false, onStatus, stats }: PlayerProps) {
+export function Player(props: PlayerProps) {
+  const { src, lowLatency = false, onStatus, stats, preview = false } = props;
   const videoRef = useRef<HTMLVideoElement>(null);
 
   useEffect(() => {
@@ -179,7 +188,7 @@ export function Player({ src, lowLatency = false, onStatus, stats }: PlayerProps
 
     let close: Close = () => undefined;
     const onHls: OnHls = (hls) => stats?.attachHls(hls);
-    if (Hls.isSupported()) close = playWithHlsJs(video, src, lowLatency, report, onHls);
+    if (Hls.isSupported()) close = playWithHlsJs(video, src, lowLatency && !preview, preview, report, onHls);
     else if (video.canPlayType('application/vnd.apple.mpegurl') !== '')
       close = playNatively(video, src, report);
     else report('unsupported');
@@ -189,14 +198,14 @@ export function Player({ src, lowLatency = false, onStatus, stats }: PlayerProps
       video.removeEventListener('waiting', onWaiting);
       close();
     };
-  }, [src, lowLatency, onStatus, stats]);
+  }, [src, lowLatency, preview, onStatus, stats]);
 
   return (
     <video
       ref={videoRef}
       className="video"
-      data-testid="video"
-      aria-label="Live camera video"
+      data-testid={props.testId ?? 'video'}
+      aria-label={props.label ?? 'Live camera video'}
       muted
       playsInline
       disableRemotePlayback

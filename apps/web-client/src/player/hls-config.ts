@@ -86,6 +86,22 @@ export const LL_HLS_CONFIG: Partial<HlsConfig> = {
   lowLatencyMode: true,
 };
 
+/**
+ * A grid tile: a recent picture, not the lowest delay. Whole segments only (no parts, no blocking
+ * reloads: fewer requests, and a browser opens only 6 connections to the service), a short buffer,
+ * ~2.5 s behind the edge. Right after a start it waits for three segments: from one, playing whole
+ * segments stalls every second until the playlist is long enough.
+ */
+export const PREVIEW_HLS_CONFIG: Partial<HlsConfig> = {
+  ...LIVE_HLS_CONFIG,
+  lowLatencyMode: false,
+  initialLiveManifestSize: 3,
+  liveSyncDuration: 2.5,
+  liveMaxLatencyDuration: 8,
+  maxBufferLength: 4,
+  backBufferLength: 2,
+};
+
 export function hlsConfigFor(lowLatency: boolean): Partial<HlsConfig> {
   return lowLatency ? LL_HLS_CONFIG : LIVE_HLS_CONFIG;
 }
