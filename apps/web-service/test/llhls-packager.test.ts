@@ -6,7 +6,7 @@
  * waits woken by the part itself (no polling), restarts that continue the playlist.
  */
 import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
-import { initName, newStreamId, partName, segmentName } from '../src/segmenter/names.js';
+import { initName, newStreamId, partName, segmentName } from '../src/outputs/names.js';
 import { encodeFmp4, splitFmp4 } from './helpers/fmp4-media.js';
 import { judgeAll, packager, Run, type Media } from './helpers/packager-run.js';
 import {

@@ -15,7 +15,7 @@ import {
   PLAYLIST_NAME,
   segmentName,
   segmentTemplate,
-} from '../src/segmenter/names.js';
+} from '../src/outputs/names.js';
 import { checkProperty } from '../../../test/helpers/fuzz.js';
 
 /** What may never be in a name that reaches the disk or the packager. */

@@ -5,7 +5,7 @@ import {
   isServableName,
   newStreamId,
   segmentTemplate,
-} from '../src/segmenter/names.js';
+} from '../src/outputs/names.js';
 
 describe('HLS file names', () => {
   test('stream ids are unique, and sort by time', () => {

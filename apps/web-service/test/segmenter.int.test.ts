@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { InvalidStateError, isServiceError } from '../src/errors.js';
 import { UdpIngest } from '../src/ingest/udp-ingest.js';
-import { FfmpegSegmenter, type SegmenterOptions } from '../src/segmenter/ffmpeg-segmenter.js';
-import { isSegmentOf, newStreamId } from '../src/segmenter/names.js';
+import { FfmpegRemuxer, type RemuxerOptions } from '../src/ingest/remuxer.js';
+import { isSegmentOf, newStreamId } from '../src/outputs/names.js';
 import { PlaylistWatcher } from '../src/stream/playlist-watcher.js';
 import { startCameraSource } from './helpers/camera-source.js';
 import { useCleanup } from '../../../test/helpers/cleanup.js';
@@ -22,10 +22,10 @@ import { haveTools } from '../../../test/helpers/tools.js';
 
 const ready = haveTools('ffmpeg');
 
-describe.runIf(ready)('FfmpegSegmenter', () => {
+describe.runIf(ready)('FfmpegRemuxer', () => {
   const cleanup = useCleanup();
 
-  async function setup(overrides: Partial<SegmenterOptions> = {}) {
+  async function setup(overrides: Partial<RemuxerOptions> = {}) {
     const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-seg-'));
     cleanup.add(async () => {
       expect(await processesMatching(hlsDir)).toEqual([]);
@@ -33,7 +33,7 @@ describe.runIf(ready)('FfmpegSegmenter', () => {
     });
     const port = await freeUdpPort();
     const input = `udp://127.0.0.1:${port}`;
-    const segmenter = new FfmpegSegmenter({
+    const segmenter = new FfmpegRemuxer({
       ffmpegPath: 'ffmpeg',
       hlsDir,
       segmentSeconds: 1,

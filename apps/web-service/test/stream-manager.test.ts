@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { CameraStatus, CommandEvent, ControlAction } from '@camstream/protocol';
-import type { SegmenterExit, SegmenterOptions } from '../src/segmenter/ffmpeg-segmenter.js';
-import { StreamManager, type CameraLinkLike, type SegmenterLike } from '../src/stream/stream-manager.js';
+import type { RemuxerExit, RemuxerOptions } from '../src/ingest/remuxer.js';
+import { StreamManager, type CameraLinkLike, type RemuxerLike } from '../src/stream/stream-manager.js';
 import { useCleanup } from '../../../test/helpers/cleanup.js';
 import { silentLogger } from './helpers/logger.js';
 import { waitFor } from '../../../test/helpers/wait.js';
@@ -46,13 +46,13 @@ class FakeLink extends EventEmitter<{ status: [CameraStatus | null] }> {
   }
 }
 
-class FakeSegmenter extends EventEmitter<{ died: [SegmenterExit]; media: [] }> implements SegmenterLike {
+class FakeSegmenter extends EventEmitter<{ died: [RemuxerExit]; media: [] }> implements RemuxerLike {
   readonly streamId: string;
   closed = false;
-  #resolveExit!: (exit: SegmenterExit) => void;
-  readonly #exited = new Promise<SegmenterExit>((resolve) => (this.#resolveExit = resolve));
+  #resolveExit!: (exit: RemuxerExit) => void;
+  readonly #exited = new Promise<RemuxerExit>((resolve) => (this.#resolveExit = resolve));
 
-  constructor(readonly options: SegmenterOptions) {
+  constructor(readonly options: RemuxerOptions) {
     super();
     this.streamId = options.streamId;
   }
@@ -61,11 +61,11 @@ class FakeSegmenter extends EventEmitter<{ died: [SegmenterExit]; media: [] }> i
 
   write(): void {}
 
-  exited(): Promise<SegmenterExit> {
+  exited(): Promise<RemuxerExit> {
     return this.#exited;
   }
 
-  async close(): Promise<SegmenterExit> {
+  async close(): Promise<RemuxerExit> {
     this.closed = true;
     const exit = { code: 0, signal: null, duringStart: false, requested: true, reason: '' };
     this.#resolveExit(exit);
@@ -120,7 +120,7 @@ describe('StreamManager', () => {
       link: link as unknown as CameraLinkLike,
       logger: silentLogger,
       ingest: { open: async () => {}, close: async () => {}, setSink: () => {} },
-      createSegmenter: (options) => {
+      createRemuxer: (options) => {
         const segmenter = new FakeSegmenter(options);
         segmenters.push(segmenter);
         return segmenter;

@@ -8,7 +8,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { cameraPaths, type StreamInfo } from '@camstream/protocol';
 import type { ServiceConfig } from '../config.js';
 import { UdpIngest } from '../ingest/udp-ingest.js';
-import { LlHlsPackager } from '../llhls/packager.js';
+import { LlHlsPackager } from '../outputs/ll-hls/packager.js';
 import { CameraLink } from '../mqtt/camera-link.js';
 import type { MqttConnection } from '../mqtt/connection.js';
 import { FileHlsOutput, LowLatencyOutput } from '../stream/hls-output.js';

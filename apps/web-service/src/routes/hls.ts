@@ -10,9 +10,9 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isValidCameraId } from '@camstream/protocol';
 import { createError } from '../errors.js';
-import { parseDirectives } from '../llhls/model.js';
-import type { LlHlsPackager } from '../llhls/packager.js';
-import { isLowLatencyName, isServableName, PLAYLIST_NAME } from '../segmenter/names.js';
+import { parseDirectives } from '../outputs/ll-hls/model.js';
+import type { LlHlsPackager } from '../outputs/ll-hls/packager.js';
+import { isLowLatencyName, isServableName, PLAYLIST_NAME } from '../outputs/names.js';
 
 /** Segment names are never reused (a new stream id per segmenter run), so they can be cached for good. */
 export const SEGMENT_CACHE_CONTROL = 'public, max-age=31536000, immutable';

@@ -9,7 +9,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Camera } from '../cameras/camera.js';
 import type { CameraRegistry } from '../cameras/registry.js';
 import type { UdpIngest } from '../ingest/udp-ingest.js';
-import type { LlHlsPackager } from '../llhls/packager.js';
+import type { LlHlsPackager } from '../outputs/ll-hls/packager.js';
 
 type PackagerStats = ReturnType<LlHlsPackager['stats']>;
 

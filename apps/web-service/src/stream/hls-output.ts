@@ -7,15 +7,15 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { HlsMode } from '../config.js';
-import type { LlHlsPackager } from '../llhls/packager.js';
-import type { SegmenterOptions } from '../segmenter/ffmpeg-segmenter.js';
-import { isSegmentOf } from '../segmenter/names.js';
+import type { LlHlsPackager } from '../outputs/ll-hls/packager.js';
+import type { RemuxerOptions } from '../ingest/remuxer.js';
+import { isSegmentOf } from '../outputs/names.js';
 import { nextMediaSequence } from '../segmenter/playlist.js';
-import { HlsFiles } from './hls-files.js';
+import { HlsFiles } from '../outputs/plain-hls/files.js';
 import { PlaylistWatcher } from './playlist-watcher.js';
 
 /** What a run's segmenter needs from the output. */
-export type RunOptions = Pick<SegmenterOptions, 'format' | 'onMedia' | 'startNumber' | 'discontinuity'>;
+export type RunOptions = Pick<RemuxerOptions, 'format' | 'onMedia' | 'startNumber' | 'discontinuity'>;
 
 export interface HlsOutput {
   readonly mode: HlsMode;

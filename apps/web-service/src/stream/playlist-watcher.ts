@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { watch } from 'chokidar';
 import type { FastifyBaseLogger } from 'fastify';
-import { PLAYLIST_NAME } from '../segmenter/names.js';
+import { PLAYLIST_NAME } from '../outputs/names.js';
 import { isPlayable, parsePlaylist, type MediaPlaylist } from '../segmenter/playlist.js';
 
 export interface WaitOptions {

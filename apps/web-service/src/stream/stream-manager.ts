@@ -11,15 +11,15 @@ import { STREAM_URL, type CameraStatus, type StreamInfo, type StreamState } from
 import type { ServiceConfig } from '../config.js';
 import { createError, ServiceError, type ErrorCode } from '../errors.js';
 import { UdpIngest, type IngestLike } from '../ingest/udp-ingest.js';
-import { FfmpegSegmenter, type SegmenterExit, type SegmenterOptions } from '../segmenter/ffmpeg-segmenter.js';
-import { newStreamId } from '../segmenter/names.js';
+import { FfmpegRemuxer, type RemuxerExit, type RemuxerOptions } from '../ingest/remuxer.js';
+import { newStreamId } from '../outputs/names.js';
 import { FileHlsOutput, type HlsOutput } from './hls-output.js';
 import { InputMonitor } from './input-monitor.js';
-import { untilPlayable, type CameraLinkLike, type SegmenterLike } from './until-playable.js';
+import { untilPlayable, type CameraLinkLike, type RemuxerLike } from './until-playable.js';
 import { RestartBudget } from './restart-budget.js';
 import { canTransition, describeStream, reactToCamera } from './stream-state.js';
 
-export type { CameraLinkLike, SegmenterLike } from './until-playable.js';
+export type { CameraLinkLike, RemuxerLike } from './until-playable.js';
 
 export interface StreamManagerOptions {
   readonly config: Pick<
@@ -42,7 +42,7 @@ export interface StreamManagerOptions {
   /** The camera's UDP port; default: a UdpIngest on UDP_LISTEN. Tests replace it here. */
   readonly ingest?: IngestLike;
   /** Tests replace ffmpeg here. */
-  readonly createSegmenter?: (options: SegmenterOptions) => SegmenterLike;
+  readonly createRemuxer?: (options: RemuxerOptions) => RemuxerLike;
   /** Where the stream is served and how the camera is known, for info(); default: the first contract's. */
   readonly describe?: { readonly streamUrl: string } & Pick<StreamInfo, 'ingest' | 'origin'>;
 }
@@ -69,7 +69,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   readonly #describe: NonNullable<StreamManagerOptions['describe']>;
   readonly #link: CameraLinkLike;
   readonly #log: FastifyBaseLogger;
-  readonly #createSegmenter: (options: SegmenterOptions) => SegmenterLike;
+  readonly #createRemuxer: (options: RemuxerOptions) => RemuxerLike;
   readonly #output: HlsOutput;
   readonly #ingest: IngestLike;
   readonly #restarts = new RestartBudget({ limit: 3, windowMs: 60_000 });
@@ -77,7 +77,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   #state: StreamState = 'idle';
   #lastError: { code: string; message: string } | undefined;
   /** The current segmenter, and when it was spawned (epoch ms). */
-  #run: { segmenter: SegmenterLike; spawnedAt: number } | undefined;
+  #run: { segmenter: RemuxerLike; spawnedAt: number } | undefined;
   #startWait: Promise<void> | undefined;
   /** Aborts the start or restart that is waiting for a playable playlist. */
   #inflight: AbortController | undefined;
@@ -100,7 +100,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     this.#describe = options.describe ?? { streamUrl: STREAM_URL };
     this.#link = options.link;
     this.#log = options.logger.child({ component: 'stream' });
-    this.#createSegmenter = options.createSegmenter ?? ((o) => new FfmpegSegmenter(o));
+    this.#createRemuxer = options.createRemuxer ?? ((o) => new FfmpegRemuxer(o));
     this.#output = options.output ?? new FileHlsOutput(options.config.hlsDir, this.#log);
     this.#ingest =
       options.ingest ??
@@ -271,10 +271,10 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     }
   }
 
-  async #spawnSegmenter(run: { restart: boolean }): Promise<SegmenterLike> {
+  async #spawnSegmenter(run: { restart: boolean }): Promise<RemuxerLike> {
     const streamId = newStreamId();
     const runOptions = await this.#output.beginRun(streamId, run);
-    const segmenter = this.#createSegmenter({
+    const segmenter = this.#createRemuxer({
       ffmpegPath: this.#config.ffmpegPath,
       hlsDir: this.#config.hlsDir,
       segmentSeconds: this.#config.hlsSegmentSeconds,
@@ -294,7 +294,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   }
 
   /** Waits for a playable playlist from this segmenter run (see untilPlayable). */
-  #untilPlayable(segmenter: SegmenterLike, signal: AbortSignal, commandId?: string): Promise<void> {
+  #untilPlayable(segmenter: RemuxerLike, signal: AbortSignal, commandId?: string): Promise<void> {
     return untilPlayable({
       output: this.#output,
       link: this.#link,
@@ -393,7 +393,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     }
   }
 
-  #onSegmenterDied(segmenter: SegmenterLike, exit: SegmenterExit): void {
+  #onSegmenterDied(segmenter: RemuxerLike, exit: RemuxerExit): void {
     // While starting, #untilPlayable sees the exit itself; after teardown nothing is left to do.
     if (this.#closing || this.#run?.segmenter !== segmenter || this.#state !== 'live') return;
     this.#replaceSegmenter(`it died (${exit.reason})`, true);
@@ -437,7 +437,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   }
 
   /** Inside the queue: the old segmenter stopped, a new one listening for the camera. */
-  async #replace(signal: AbortSignal): Promise<SegmenterLike | undefined> {
+  async #replace(signal: AbortSignal): Promise<RemuxerLike | undefined> {
     if (signal.aborted || this.#state !== 'live' || this.#closing) return undefined;
     const old = this.#run;
     this.#run = undefined; // its exit is asked for, not a death to restart from
@@ -455,7 +455,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
    * Outside the queue, so that a stop is not held up, and without START_TIMEOUT_MS (the camera may
    * be back in a minute): ends with the stream, or with this segmenter (which is then replaced).
    */
-  async #whenPlayableAgain(next: SegmenterLike, signal: AbortSignal, reason: string): Promise<void> {
+  async #whenPlayableAgain(next: RemuxerLike, signal: AbortSignal, reason: string): Promise<void> {
     const wait = new AbortController();
     signal.addEventListener('abort', () => wait.abort(), { once: true });
     void next.exited().then(() => wait.abort());

@@ -5,18 +5,18 @@
 import type { ServiceConfig } from '../config.js';
 import { createError } from '../errors.js';
 import type { CameraLink } from '../mqtt/camera-link.js';
-import type { SegmenterExit } from '../segmenter/ffmpeg-segmenter.js';
+import type { RemuxerExit } from '../ingest/remuxer.js';
 import type { HlsOutput } from './hls-output.js';
 
-/** What the manager needs of a segmenter (FfmpegSegmenter; a fake in unit tests). */
-export interface SegmenterLike {
+/** What the manager needs of a segmenter (FfmpegRemuxer; a fake in unit tests). */
+export interface RemuxerLike {
   readonly streamId: string;
   start(): Promise<void>;
-  close(): Promise<SegmenterExit>;
-  exited(): Promise<SegmenterExit>;
+  close(): Promise<RemuxerExit>;
+  exited(): Promise<RemuxerExit>;
   /** The camera's stream, from the ingest (ffmpeg's stdin). */
   write(chunk: Buffer): void;
-  on(event: 'died', listener: (exit: SegmenterExit) => void): unknown;
+  on(event: 'died', listener: (exit: RemuxerExit) => void): unknown;
   /** Media was written (a frame, or a progress report with more frames). */
   on(event: 'media', listener: () => void): unknown;
 }
@@ -29,7 +29,7 @@ export interface PlayableWait {
   readonly output: HlsOutput;
   readonly link: Pick<CameraLinkLike, 'status' | 'waitForReply'>;
   readonly config: Pick<ServiceConfig, 'startTimeoutMs' | 'udpListen' | 'cameraId'>;
-  readonly segmenter: SegmenterLike;
+  readonly segmenter: RemuxerLike;
   /** Aborts the wait with its reason (stop, shutdown, camera gone). */
   readonly signal: AbortSignal;
   /** The start command whose reply may say no. */

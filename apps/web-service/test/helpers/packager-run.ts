@@ -3,8 +3,8 @@
  * that pushes real fMP4 frame by frame, and a judge for every playlist it would serve meanwhile.
  */
 import { expect } from 'vitest';
-import { LlHlsPackager, type PackagerOptions } from '../../src/llhls/packager.js';
-import { newStreamId } from '../../src/segmenter/names.js';
+import { LlHlsPackager, type PackagerOptions } from '../../src/outputs/ll-hls/packager.js';
+import { newStreamId } from '../../src/outputs/names.js';
 import { judgeLlHlsPlaylist, type MediaPlaylist } from '../../../../test/helpers/ll-hls.js';
 import { silentLogger } from './logger.js';
 

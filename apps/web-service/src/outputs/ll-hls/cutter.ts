@@ -11,8 +11,8 @@
  * EXT-X-DISCONTINUITY and its own init segment; media sequence numbers continue.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { Fmp4Reader, withSampleDuration, type Fragment, type InitSegment } from './fmp4.js';
-import { initName, partName } from '../segmenter/names.js';
+import { Fmp4Reader, withSampleDuration, type Fragment, type InitSegment } from '../../ingest/fmp4.js';
+import { initName, partName } from '../names.js';
 import { AIM_SECONDS, planParts } from './part-target.js';
 import type { Part, Segment, SegmentRun } from './segments.js';
 

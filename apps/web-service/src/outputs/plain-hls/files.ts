@@ -6,7 +6,7 @@ import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { isValidCameraId } from '@camstream/protocol';
-import { isOwnedName, isSegmentName } from '../segmenter/names.js';
+import { isOwnedName, isSegmentName } from '../names.js';
 
 export class HlsFiles {
   readonly dir: string;

@@ -17,9 +17,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import ffmpeg from 'fluent-ffmpeg';
 import { createError, InvalidStateError } from '../errors.js';
 import { LogBudget } from '../log-budget.js';
-import { PLAYLIST_NAME, segmentTemplate } from './names.js';
+import { PLAYLIST_NAME, segmentTemplate } from '../outputs/names.js';
 
-export interface SegmenterOptions {
+export interface RemuxerOptions {
   readonly ffmpegPath: string;
   readonly hlsDir: string;
   readonly segmentSeconds: number;
@@ -42,7 +42,7 @@ export interface SegmenterOptions {
   readonly termTimeoutMs?: number;
 }
 
-export interface SegmenterExit {
+export interface RemuxerExit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
   /** Exited before `start()` resolved ("failed while starting") rather than later. */
@@ -53,9 +53,9 @@ export interface SegmenterExit {
   readonly reason: string;
 }
 
-interface SegmenterEvents {
+interface RemuxerEvents {
   /** ffmpeg exited on its own after `start()` resolved. */
-  died: [SegmenterExit];
+  died: [RemuxerExit];
   /** ffmpeg wrote media: a frame's fragment (`fmp4`), or more frames in its progress report (`hls`). */
   media: [];
 }
@@ -93,7 +93,7 @@ export const FMP4_OUTPUT_OPTIONS = [
 /** What the segmenter's stdin may hold unread before input is dropped (ffmpeg stuck): ≈ 16 s. */
 const MAX_INPUT_BACKLOG = 4 * 1024 * 1024;
 
-export function segmenterArguments(options: SegmenterOptions): { input: string[]; output: string[] } {
+export function segmenterArguments(options: RemuxerOptions): { input: string[]; output: string[] } {
   const logging = ['-hide_banner', '-nostats', '-loglevel', 'level+info'];
   if (options.format === 'fmp4') {
     return {
@@ -123,10 +123,10 @@ const execFileAsync = promisify(execFile);
 
 type Phase = 'new' | 'starting' | 'running' | 'exited';
 
-export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
+export class FfmpegRemuxer extends EventEmitter<RemuxerEvents> {
   readonly streamId: string;
   readonly playlistPath: string;
-  readonly #options: SegmenterOptions;
+  readonly #options: RemuxerOptions;
   readonly #log: FastifyBaseLogger;
   #phase: Phase = 'new';
   #closeRequested = false;
@@ -135,12 +135,12 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
   #errorLines: string[] = [];
   #framesReported = 0;
   readonly #logBudget = new LogBudget(10, 10_000);
-  #exit: SegmenterExit | undefined;
-  readonly #exited: Promise<SegmenterExit>;
-  #resolveExited!: (exit: SegmenterExit) => void;
+  #exit: RemuxerExit | undefined;
+  readonly #exited: Promise<RemuxerExit>;
+  #resolveExited!: (exit: RemuxerExit) => void;
   readonly #killOnExit = () => this.#proc?.kill('SIGKILL');
 
-  constructor(options: SegmenterOptions) {
+  constructor(options: RemuxerOptions) {
     super();
     this.#options = options;
     this.streamId = options.streamId;
@@ -158,12 +158,12 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
   }
 
   /** Set once ffmpeg has exited (or `close()` was called before `start()`). */
-  get exit(): SegmenterExit | undefined {
+  get exit(): RemuxerExit | undefined {
     return this.#exit;
   }
 
   /** Resolves when ffmpeg has exited, however that happened. */
-  exited(): Promise<SegmenterExit> {
+  exited(): Promise<RemuxerExit> {
     return this.#exited;
   }
 
@@ -302,7 +302,7 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
     const duringStart = this.#phase !== 'running';
     this.#phase = 'exited';
     process.removeListener('exit', this.#killOnExit);
-    const exit: SegmenterExit = {
+    const exit: RemuxerExit = {
       code,
       signal,
       duringStart,
@@ -325,7 +325,7 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
    * callback breaks a blocking read only on the second signal; decode_interrupt_cb in
    * fftools/ffmpeg.c.)
    */
-  close(): Promise<SegmenterExit> {
+  close(): Promise<RemuxerExit> {
     if (this.#closeRequested) return this.#exited;
     this.#closeRequested = true;
     const proc = this.#proc;

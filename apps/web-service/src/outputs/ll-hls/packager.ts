@@ -14,7 +14,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { Cutter, type RunView } from './cutter.js';
 import { judgeBlockingRequest, renderPlaylist, type BlockingVerdict, type PlaylistModel } from './model.js';
-import { initName, parseMediaName, partName } from '../segmenter/names.js';
+import { initName, parseMediaName, partName } from '../names.js';
 import { UpdateWaiters, type WaitResult } from './waiters.js';
 import {
   listedEntries,
