@@ -16,6 +16,7 @@ import { hlsRoutes, PLAYLIST_CACHE_CONTROL, SEGMENT_CACHE_CONTROL } from '../src
 import { initName, newStreamId, partName, segmentName } from '../src/outputs/names.js';
 import { encodeFmp4, splitFmp4 } from './helpers/fmp4-media.js';
 import { silentLogger } from './helpers/logger.js';
+import { remuxerRun } from './helpers/packager-run.js';
 import { useCleanup, type Cleanup } from '../../../test/helpers/cleanup.js';
 import { judgeLlHlsPlaylist, preloadHint, parseMediaPlaylist } from '../../../test/helpers/ll-hls.js';
 import { haveTools } from '../../../test/helpers/tools.js';
@@ -67,11 +68,11 @@ async function startLive(
   if (listen) await app.listen({ host: '127.0.0.1', port: 0 });
   else await app.ready();
   const streamId = newStreamId();
-  packager.beginRun(streamId);
-  packager.push(streamId, media.init);
+  const reader = remuxerRun(packager, streamId);
+  reader.push(media.init);
   let next = 0;
   const frames = (count: number) => {
-    for (let i = 0; i < count; i += 1) packager.push(streamId, media.fragments[next++]!);
+    for (let i = 0; i < count; i += 1) reader.push(media.fragments[next++]!);
   };
   frames(pushed);
   return { app, packager, streamId, frames };
