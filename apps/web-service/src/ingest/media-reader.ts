@@ -1,6 +1,6 @@
 /**
- * The camera's media, parsed once: the remuxer's fMP4 bytes (stdout) in, `init` and one `frame` per
- * moof + mdat out, to the camera's fan-out. One reader per run; a closed reader ignores what a
+ * The camera's media, parsed once: the remuxer's fMP4 bytes (stdout) in; `begin` at once (the run is
+ * spawned), then `init` and one `frame` per moof + mdat out, to the camera's fan-out. One reader per run; a closed reader ignores what a
  * stopping remuxer still writes, so a run's late frames never reach the next run's outputs.
  */
 import type { MediaSink } from '../outputs/fanout.js';
@@ -13,6 +13,7 @@ export class MediaReader {
 
   constructor({ streamId, restart, sink }: { streamId: string; restart: boolean; sink: MediaSink }) {
     this.streamId = streamId;
+    sink.begin({ streamId, restart });
     this.#reader = new Fmp4Reader({
       onInit: (init) => {
         if (!this.#closed) sink.init({ ...init, streamId, restart });

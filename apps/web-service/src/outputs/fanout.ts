@@ -4,11 +4,12 @@
  * never the outputs themselves (outputs/index.ts makes them), so adding an output touches neither.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { MediaEnd, MediaFrame, MediaGap, MediaInit, Output } from './output.js';
+import type { MediaEnd, MediaFrame, MediaGap, MediaInit, MediaRun, Output } from './output.js';
 import { QueuedOutput, type OutputStats } from './queued.js';
 
 /** What the media reader and the stream manager deliver to. */
 export interface MediaSink {
+  begin(run: MediaRun): void;
   init(init: MediaInit): void;
   frame(frame: MediaFrame): void;
   gap(gap: MediaGap): void;
@@ -25,6 +26,10 @@ export class Fanout implements MediaSink {
     this.#outputs = outputs.map(
       (output) => new QueuedOutput(output, { logger, ...(maxFrames !== undefined && { maxFrames }) }),
     );
+  }
+
+  begin(run: MediaRun): void {
+    for (const output of this.#outputs) output.begin(run);
   }
 
   init(init: MediaInit): void {

@@ -5,8 +5,8 @@
  * per camera and hands the same objects to every output. An output never parses, never copies for
  * the others, and never talks to the stream manager but through `PlayableOutput`.
  *
- * Per run (one remuxer process): `init`, then `frame`s, with `gap`s where the camera's video paused,
- * then `end`. A restarted remuxer's run begins with `init` again, `restart: true` (its timestamps
+ * Per run (one remuxer process): `begin` (when it is spawned), `init` (once ffmpeg has probed the
+ * input), then `frame`s, with `gap`s where the camera's video paused, then `end`. A restarted remuxer's run begins with `init` again, `restart: true` (its timestamps
  * start over: a discontinuity). `clear` ends the stream: before a start and after a stop.
  *
  * A method may return a promise (file I/O): the fan-out then holds that output's next deliveries in
@@ -15,13 +15,16 @@
 import type { HlsMode } from '../config.js';
 import type { Fragment, InitSegment } from '../ingest/fmp4.js';
 
-/** The codec's init segment (ftyp + moov), once per run. */
-export interface MediaInit extends InitSegment {
-  /** The run: unique per remuxer process (names.ts newStreamId). */
+/** A run: one remuxer process. */
+export interface MediaRun {
+  /** Unique per remuxer process (names.ts newStreamId). */
   readonly streamId: string;
   /** A remuxer replaced while live: timestamps start over, the stream goes on after a discontinuity. */
   readonly restart: boolean;
 }
+
+/** The codec's init segment (ftyp + moov), once per run. */
+export interface MediaInit extends InitSegment, MediaRun {}
 
 /**
  * One frame: a moof + mdat pair, its decode time and duration in the init's timescale, and whether it
@@ -45,6 +48,8 @@ export type Delivery = void | Promise<void>;
 export interface Output {
   /** For logs and metrics (`output` label): `ll-hls`, `plain-hls`… */
   readonly name: string;
+  /** A run begins (its media follows, from `init`); optional: most outputs need only `init`. */
+  begin?(run: MediaRun): Delivery;
   init(init: MediaInit): Delivery;
   frame(frame: MediaFrame): Delivery;
   gap(gap: MediaGap): Delivery;

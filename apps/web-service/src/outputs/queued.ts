@@ -4,15 +4,16 @@
  * idle; an output that returns a promise is busy until it settles, and what comes meanwhile waits
  * here in order. When more than `maxFrames` frames wait, the output is behind a live stream: the
  * waiting frames and the new ones up to the next keyframe are dropped (counted), and the output gets a
- * `gap` before that keyframe. `init`, `gap` and `end` are
- * never dropped. A throw or a rejection is logged (within a budget) and counted; the output goes on
+ * `gap` before that keyframe. `begin`, `init`, `gap` and
+ * `end` are never dropped. A throw or a rejection is logged (within a budget) and counted; the output goes on
  * with the next delivery.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { LogBudget } from '../log-budget.js';
-import type { Delivery, MediaEnd, MediaFrame, MediaGap, MediaInit, Output } from './output.js';
+import type { Delivery, MediaEnd, MediaFrame, MediaGap, MediaInit, MediaRun, Output } from './output.js';
 
 type Item =
+  | { readonly kind: 'begin'; readonly value: MediaRun }
   | { readonly kind: 'init'; readonly value: MediaInit }
   | { readonly kind: 'frame'; readonly value: MediaFrame }
   | { readonly kind: 'gap'; readonly value: MediaGap }
@@ -31,6 +32,8 @@ export interface OutputStats {
   readonly errors: number;
   /** Frames waiting now. */
   readonly queuedFrames: number;
+  /** A delivery is under way (the output returned a promise that has not settled). */
+  readonly busy: boolean;
 }
 
 export class QueuedOutput {
@@ -55,7 +58,16 @@ export class QueuedOutput {
   }
 
   stats(): OutputStats {
-    return { droppedFrames: this.#droppedFrames, errors: this.#errors, queuedFrames: this.#queuedFrames };
+    return {
+      droppedFrames: this.#droppedFrames,
+      errors: this.#errors,
+      queuedFrames: this.#queuedFrames,
+      busy: this.#busy !== undefined,
+    };
+  }
+
+  begin(value: MediaRun): void {
+    if (this.output.begin) this.#offer({ kind: 'begin', value });
   }
 
   init(value: MediaInit): void {
@@ -137,6 +149,8 @@ export class QueuedOutput {
 
   #call(item: Item): Delivery {
     switch (item.kind) {
+      case 'begin':
+        return this.output.begin?.(item.value);
       case 'init':
         return this.output.init(item.value);
       case 'frame':

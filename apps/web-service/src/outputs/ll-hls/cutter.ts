@@ -149,11 +149,6 @@ export class Cutter {
     if (this.#run) this.#onFragment(this.#run, fragment);
   }
 
-  /** The run is over: its last frames become a final part, its open segment a complete one. */
-  endRun(streamId: string): void {
-    if (this.#run?.streamId === streamId) this.#closeRun();
-  }
-
   /** Drops the current run as it is (a stop). Media sequence numbers keep counting. */
   clear(): void {
     this.#run = undefined;

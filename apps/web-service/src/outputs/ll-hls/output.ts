@@ -3,7 +3,7 @@
  * cuts and serves them from memory (routes/hls.ts). Synchronous: the fan-out delivers to it without a
  * queue, as the frames arrive. Gaps are found by the cutter itself, from the frames' timing.
  */
-import type { MediaEnd, MediaFrame, MediaInit, PlayableOutput } from '../output.js';
+import type { MediaFrame, MediaInit, MediaRun, PlayableOutput } from '../output.js';
 import type { LlHlsPackager } from './packager.js';
 
 export class LlHlsOutput implements PlayableOutput {
@@ -15,8 +15,15 @@ export class LlHlsOutput implements PlayableOutput {
     this.packager = packager;
   }
 
+  /**
+   * At the remuxer's spawn, before its first byte: the previous run's open segment is closed and the
+   * playlist's EXT-X-PRELOAD-HINT names the new run's first part at once, so it never lacks one.
+   */
+  begin({ streamId, restart }: MediaRun): void {
+    this.packager.beginRun(streamId, { discontinuity: restart });
+  }
+
   init(init: MediaInit): void {
-    this.packager.beginRun(init.streamId, { discontinuity: init.restart });
     this.packager.init(init);
   }
 
@@ -28,8 +35,9 @@ export class LlHlsOutput implements PlayableOutput {
     // The cutter sees a pause in the frames' timing (or in their arrival) and cuts a discontinuity.
   }
 
-  end({ streamId }: MediaEnd): void {
-    this.packager.endRun(streamId);
+  end(): void {
+    // The next run's `begin` closes the open segment (or a stop's `clear` drops it): ended here, the
+    // playlist would briefly hint no next part.
   }
 
   async clear(): Promise<void> {

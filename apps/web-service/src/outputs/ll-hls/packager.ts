@@ -132,11 +132,6 @@ export class LlHlsPackager {
     this.#cutter.frame(fragment);
   }
 
-  /** The run of `streamId` is over: its open segment is complete. */
-  endRun(streamId: string): void {
-    this.#cutter.endRun(streamId);
-  }
-
   /** The current run has listed at least one part. */
   hasParts(streamId: string): boolean {
     const run = this.#cutter.run;
