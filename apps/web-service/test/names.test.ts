@@ -1,7 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import {
   isOwnedName,
-  isSegmentOf,
   isServableName,
   initName,
   newStreamId,
@@ -23,8 +22,6 @@ describe('HLS file names', () => {
     expect(isServableName(name)).toBe(true);
     expect(isServableName(initName(id))).toBe(true);
     expect(isServableName(partName(id, 42, 1))).toBe(false);
-    expect(isSegmentOf(id, name)).toBe(true);
-    expect(isSegmentOf(newStreamId(0), name)).toBe(false);
   });
 
   test.each([

@@ -26,11 +26,10 @@ export function isSegmentName(name: string): boolean {
   return SEGMENT_NAME.test(name);
 }
 
-export function isSegmentOf(streamId: string, uri: string): boolean {
-  return uri.startsWith(`${streamId}-`) && isSegmentName(uri);
-}
-
-/** What /hls serves from disk (plain HLS): the playlist, init segments and finished segments; never temp files, dotfiles or paths. */
+/**
+ * What /hls serves from disk (plain HLS): the playlist, init segments and finished segments; never
+ * temp files, dotfiles or paths.
+ */
 export function isServableName(name: string): boolean {
   return name === PLAYLIST_NAME || isSegmentName(name) || INIT_NAME.test(name);
 }
