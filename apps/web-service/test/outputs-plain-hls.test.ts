@@ -11,6 +11,7 @@ import { MediaReader } from '../src/ingest/media-reader.js';
 import { Fanout } from '../src/outputs/fanout.js';
 import { initName, newStreamId, segmentName } from '../src/outputs/names.js';
 import { PlainHlsOutput } from '../src/outputs/plain-hls/output.js';
+import { renderPlainPlaylist } from '../src/outputs/plain-hls/playlist.js';
 import { encodeFmp4, splitFmp4 } from './helpers/fmp4-media.js';
 import { silentLogger } from './helpers/logger.js';
 import { useCleanup } from '../../../test/helpers/cleanup.js';
@@ -161,5 +162,55 @@ describe.runIf(ready)('PlainHlsOutput', () => {
     );
     await output.clear();
     expect(await files()).toEqual(['notes.txt']);
+  });
+});
+
+describe('renderPlainPlaylist', () => {
+  const segment = (msn: number, init: string, discontinuity = false) => ({
+    name: `${init}-${msn}.m4s`,
+    msn,
+    duration: 1.0333,
+    init: `${init}-init.mp4`,
+    discontinuity,
+    programDateTime: Date.UTC(2026, 0, 1, 0, 0, msn),
+  });
+
+  test('EXT-X-MAP where the run changes, after EXT-X-DISCONTINUITY; the sequences as given', () => {
+    const text = renderPlainPlaylist({
+      targetDuration: 1,
+      discontinuitySequence: 2,
+      segments: [segment(7, 'a'), segment(8, 'b', true)],
+    });
+    expect(text).toBe(
+      [
+        '#EXTM3U',
+        '#EXT-X-VERSION:7',
+        '#EXT-X-TARGETDURATION:1',
+        '#EXT-X-MEDIA-SEQUENCE:7',
+        '#EXT-X-DISCONTINUITY-SEQUENCE:2',
+        '#EXT-X-INDEPENDENT-SEGMENTS',
+        '#EXT-X-MAP:URI="a-init.mp4"',
+        '#EXT-X-PROGRAM-DATE-TIME:2026-01-01T00:00:07.000Z',
+        '#EXTINF:1.033300,',
+        'a-7.m4s',
+        '#EXT-X-DISCONTINUITY',
+        '#EXT-X-MAP:URI="b-init.mp4"',
+        '#EXT-X-PROGRAM-DATE-TIME:2026-01-01T00:00:08.000Z',
+        '#EXTINF:1.033300,',
+        'b-8.m4s',
+        '',
+      ].join('\n'),
+    );
+    parseMediaPlaylist(text); // and hls-parser has nothing to say about it
+  });
+
+  test('no EXT-X-DISCONTINUITY-SEQUENCE while it is 0; the target duration covers the longest segment', () => {
+    const text = renderPlainPlaylist({
+      targetDuration: 1,
+      discontinuitySequence: 0,
+      segments: [{ ...segment(0, 'a'), duration: 2.6 }],
+    });
+    expect(text).not.toContain('DISCONTINUITY');
+    expect(text).toContain('#EXT-X-TARGETDURATION:3\n');
   });
 });

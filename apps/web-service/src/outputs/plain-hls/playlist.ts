@@ -35,7 +35,8 @@ export function renderPlainPlaylist({
     '#EXT-X-VERSION:7',
     `#EXT-X-TARGETDURATION:${Math.max(targetDuration, longest)}`,
     `#EXT-X-MEDIA-SEQUENCE:${segments[0]?.msn ?? 0}`,
-    `#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuitySequence}`,
+    // Optional while 0 (RFC 8216 §4.3.3.3), and left out then, as ffmpeg's hls muxer does.
+    ...(discontinuitySequence > 0 ? [`#EXT-X-DISCONTINUITY-SEQUENCE:${discontinuitySequence}`] : []),
     '#EXT-X-INDEPENDENT-SEGMENTS',
   ];
   let map: string | undefined;
