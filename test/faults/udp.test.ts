@@ -148,15 +148,7 @@ describe.runIf(ready)('the camera’s video cut off for 5 s', () => {
     expect(text).not.toContain('#EXT-X-ENDLIST');
     for (const [, seconds] of text.matchAll(/#EXTINF:([\d.]+)/g))
       expect(Math.round(Number(seconds))).toBeLessThanOrEqual(1);
-    // The media sequence goes on: the segments after the discontinuity follow the ones listed before
-    // the cut (which stay listed until they leave the playlist, as in any live playlist).
-    const sequence = Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)![1]);
-    expect(sequence).toBeGreaterThanOrEqual(Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(before)![1]));
-    const afterCut = text
-      .split('#EXT-X-DISCONTINUITY\n')
-      .at(-1)!
-      .match(/#EXTINF/g)!.length;
-    expect(sequence + (text.match(/#EXTINF/g) ?? []).length - afterCut).toBeGreaterThanOrEqual(lastBefore);
+    expect(Number(/#EXT-X-MEDIA-SEQUENCE:(\d+)/.exec(text)![1])).toBeGreaterThanOrEqual(lastBefore);
     // The plain HLS output cuts the discontinuity itself: the segmenter (the remuxer) is not replaced.
     expect(await system.segmenterPids()).toEqual([first]);
     await expectPlayableByFfmpeg(`${system.baseUrl}/hls/stream.m3u8`, {
@@ -164,10 +156,11 @@ describe.runIf(ready)('the camera’s video cut off for 5 s', () => {
       minSeconds: 1.9,
       minFrames: 2 * 30 * 0.9,
     });
-    // One run's segments on disk.
-    const files = await system.hlsFiles();
-    const ids = new Set(files.filter((f) => f.endsWith('.m4s')).map((f) => f.replace(/-\d+\.m4s$/, '')));
-    expect(ids.size).toBe(1);
+    // Only the segments after the discontinuity are left on disk once it plays (one run's).
+    const files = (await system.hlsFiles()).filter((f) => f.endsWith('.m4s'));
+    expect(new Set(files.map((f) => f.replace(/-\d+\.m4s$/, ''))).size).toBe(1);
+    for (const file of files)
+      expect(Number(/-(\d+)\.m4s$/.exec(file)![1])).toBeGreaterThanOrEqual(lastBefore);
     recordFigures({ silenceMs: SILENCE_MS, playlistBackMs: backMs });
   });
 });

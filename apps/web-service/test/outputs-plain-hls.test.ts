@@ -95,19 +95,23 @@ describe.runIf(ready)('PlainHlsOutput', () => {
     expect((await files()).some((name) => name.endsWith('.tmp'))).toBe(false);
   });
 
-  test('a gap: the segment ends, frames wait for a keyframe, the stream goes on after EXT-X-DISCONTINUITY', async () => {
-    const { fanout, run, playlist, settled } = await setup();
+  test('a gap: the segment ends, frames wait for a keyframe, the playlist starts afresh after EXT-X-DISCONTINUITY', async () => {
+    const { fanout, run, playlist, files, settled } = await setup();
     const { streamId, frames } = run(steady);
     frames(0, 45);
     fanout.gap({ reason: 'no video' });
     frames(45, 91);
     await settled();
     const list = await playlist();
+    // 0 (frames 0-29) and 1 (30-44, cut short by the gap) are gone from the playlist and the disk;
+    // 2 begins at the keyframe 60 (45-59 dropped), the media sequence going on.
+    expect(list.mediaSequenceBase).toBe(2);
     expect(list.segments.map((s) => [s.uri, Boolean(s.discontinuity), Math.round(s.duration * 30)])).toEqual([
-      [segmentName(streamId, 0), false, 30],
-      [segmentName(streamId, 1), false, 15], // cut short by the gap
-      [segmentName(streamId, 2), true, 30], // from the keyframe at 60; 45-59 dropped
+      [segmentName(streamId, 2), true, 30],
     ]);
+    await waitFor('the segments before the gap removed', async () =>
+      (await files()).every((name) => ![0, 1].some((n) => name === segmentName(streamId, n))),
+    );
   });
 
   test('a network drop (the timestamps jump): the frame before it keeps an ordinary duration; a discontinuity follows', async () => {

@@ -3,9 +3,10 @@
  * as every other output: fMP4 segments cut at keyframes at about HLS_SEGMENT_SECONDS, each run's init
  * segment by EXT-X-MAP, EXT-X-DISCONTINUITY after a gap in the camera's video or a restarted remuxer.
  * Files are written under a temporary name and renamed into place, the playlist last; segments that
- * left the playlist are removed `listSize` segments later (a player may have just fetched it). A
- * restarted remuxer's first segment replaces the earlier runs' segments at once, as a fresh ffmpeg hls
- * muxer did: their files go, the media sequence goes on. Only names we made are ever removed (names.ts). Any player plays it: hls.js, Safari, VLC, ffmpeg.
+ * left the playlist are removed `listSize` segments later (a player may have just fetched it). The
+ * first segment after a discontinuity (a gap, a restarted remuxer) replaces the segments before it at
+ * once, as a restarted ffmpeg hls muxer did: their files go, the media sequence goes on. Only names we
+ * made are ever removed (names.ts). Any player plays it: hls.js, Safari, VLC, ffmpeg.
  *
  * Frames are gathered in memory (no copy) and written when their segment ends: a delivery that ends
  * a segment returns the write, and the fan-out holds this output's next frames until it is done.
@@ -220,8 +221,11 @@ export class PlainHlsOutput implements PlayableOutput {
 
   async #publish(segment: ListedSegment, bytes: Buffer): Promise<void> {
     await this.#files.write(segment.name, bytes);
-    const earlierRuns = [...this.#unlisted, ...this.#listed].filter((listed) => listed.init !== segment.init);
-    if (earlierRuns.length > 0) {
+    // After a discontinuity the playlist starts afresh, as it did when ffmpeg's hls muxer was
+    // restarted: players that join (ffmpeg's hls demuxer among them, which ignores
+    // EXT-X-DISCONTINUITY) never meet the timestamps jumping; the media sequence goes on.
+    const earlier = segment.discontinuity ? [...this.#unlisted, ...this.#listed] : [];
+    if (earlier.length > 0) {
       for (const gone of this.#listed) if (gone.discontinuity) this.#discontinuitySequence += 1;
       this.#listed = [];
       this.#unlisted = [];
@@ -241,9 +245,9 @@ export class PlainHlsOutput implements PlayableOutput {
       }),
     );
     for (const wake of [...this.#waiters]) wake();
-    if (earlierRuns.length > 0) {
-      const inits = new Set(earlierRuns.map((gone) => gone.init));
-      await this.#files.remove([...earlierRuns.map((gone) => gone.name), ...inits]);
+    if (earlier.length > 0) {
+      const inits = new Set(earlier.map((gone) => gone.init).filter((init) => init !== segment.init));
+      await this.#files.remove([...earlier.map((gone) => gone.name), ...inits]);
     }
     await this.#removeOld();
   }
