@@ -7,7 +7,6 @@ import { useCleanup } from './helpers/cleanup.js';
 import { mosquittoSub } from './helpers/mqtt-cli.js';
 import { freeUdpPort } from './helpers/ports.js';
 import { completeSegments, judgeLlHlsPlaylist } from './helpers/ll-hls.js';
-import { processesMatching } from './helpers/processes.js';
 import { json, startSystem } from './helpers/system.js';
 import { haveTools } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
@@ -27,7 +26,7 @@ describe.runIf(ready)('HTTP API', () => {
     ]);
     expect(first).toMatchObject({ status: 200, body: { state: 'live', streamUrl: '/hls/stream.m3u8' } });
     expect(second).toMatchObject({ status: 200, body: { state: 'live', streamUrl: '/hls/stream.m3u8' } });
-    const segmenters = await processesMatching(system.hlsDir);
+    const segmenters = await system.segmenterPids();
     expect(segmenters).toHaveLength(1);
 
     // Playable at the moment the answer came: at least one complete segment is listed and served.
@@ -39,9 +38,10 @@ describe.runIf(ready)('HTTP API', () => {
     expect(segment).toBeDefined();
     const media = await fetch(`${system.baseUrl}/hls/${segment}`);
     expect(media.status).toBe(200);
-    expect(media.headers.get('content-type')).toBe('video/mp2t');
+    expect(media.headers.get('content-type')).toBe('video/mp4');
     expect(media.headers.get('cache-control')).toMatch(/max-age=\d+/);
-    expect(new Uint8Array(await media.arrayBuffer())[0]).toBe(0x47);
+    // fMP4: a segment begins with its first frame's moof.
+    expect(Buffer.from(await media.arrayBuffer()).toString('latin1', 4, 8)).toBe('moof');
 
     const info = await system.api('/api/stream');
     expect(info.body).toMatchObject({
@@ -57,7 +57,7 @@ describe.runIf(ready)('HTTP API', () => {
     const stopped = await system.api('/api/stream/stop', json());
     expect(stopped).toMatchObject({ status: 200, body: { state: 'idle' } });
     expect(await system.hlsFiles()).toEqual([]);
-    expect(await processesMatching(system.hlsDir)).toEqual([]);
+    expect(await system.segmenterPids()).toEqual([]);
     expect((await system.api('/api/stream')).body).toMatchObject({ state: 'idle' });
   });
 

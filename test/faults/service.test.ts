@@ -22,11 +22,11 @@ const ready = haveTools('ffmpeg', 'ffprobe', 'mosquitto');
 const playable = (system: System) =>
   expectPlayableByFfmpeg(`${system.baseUrl}/hls/stream.m3u8`, { seconds: 2, minSeconds: 1.9, minFrames: 54 });
 
-/** Stream ids of the segments in HLS_DIR (plain HLS), and whether ffmpeg left temp files. */
+/** Stream ids of the segments in HLS_DIR (plain HLS), and whether temp files were left. */
 async function runsOnDisk(system: System): Promise<{ runs: Set<string>; temp: string[] }> {
   const files = await system.hlsFiles();
   return {
-    runs: new Set(files.filter((f) => /\.ts$/.test(f)).map((f) => f.replace(/-\d+\.ts$/, ''))),
+    runs: new Set(files.filter((f) => /\.m4s$/.test(f)).map((f) => f.replace(/-\d+\.m4s$/, ''))),
     temp: files.filter((f) => f.endsWith('.tmp')),
   };
 }

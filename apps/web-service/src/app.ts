@@ -17,8 +17,8 @@ import { eventRoutes } from './routes/events.js';
 import { hlsRoutes } from './routes/hls.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { streamRoutes } from './routes/stream.js';
-import { warmUpFfmpeg } from './segmenter/ffmpeg-segmenter.js';
-import { clearLeftovers } from './stream/hls-files.js';
+import { warmUpFfmpeg } from './ingest/remuxer.js';
+import { clearLeftovers } from './outputs/plain-hls/files.js';
 import type { StreamManager } from './stream/stream-manager.js';
 
 export interface BuildAppOptions {

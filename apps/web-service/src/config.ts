@@ -207,14 +207,15 @@ const VARIABLES = {
   },
   HLS_DIR: {
     key: 'hlsDir',
-    description: 'folder for plain HLS’s playlist and segments (only files the segmenter names are touched)',
+    description:
+      'folder for plain HLS’s playlist and segments (only files the plain HLS output names are touched)',
     default: join(tmpdir(), 'camstream-hls'),
     parse: directory,
   },
   HLS_MODE: {
     key: 'hlsMode',
     description:
-      'll: Low-Latency HLS (fMP4 parts, blocking reloads; our packager, served from memory); plain: ffmpeg’s hls muxer, MPEG-TS segments in HLS_DIR',
+      'll: Low-Latency HLS (fMP4 parts, blocking reloads; our packager, served from memory); plain: fMP4 segments and a playlist written to HLS_DIR, for any player',
     default: 'll',
     parse: oneOf(HLS_MODES),
   },
@@ -234,9 +235,8 @@ const VARIABLES = {
     description:
       'target segment length in whole seconds; segments are cut on keyframes, so match the camera’s GOP',
     default: '1',
-    // Whole seconds: below 1 s ffmpeg 5.1's hls muxer writes EXT-X-TARGETDURATION:0, which RFC 8216
-    // forbids (the longest segment, rounded) and which our readiness check rightly refuses, so such a
-    // stream never became playable. Sub-second latency is the LL-HLS packager's job (parts).
+    // Whole seconds: EXT-X-TARGETDURATION is an integer (RFC 8216), and below 1 s it would round to 0,
+    // which the RFC forbids. Sub-second latency is the LL-HLS packager's job (parts).
     parse: integer(1, 30),
   },
   HLS_LIST_SIZE: {

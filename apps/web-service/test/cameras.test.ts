@@ -154,5 +154,8 @@ describe('cameras', () => {
     expect(text).toContain('camstream_stream_live{camera="cam2"} 0');
     expect(text).toContain('camstream_ingest_datagrams_total{camera="cam2"} 0');
     expect(text).toMatch(/camstream_llhls_bytes_held\{camera="cam2"\} \d+/);
+    // Per output (HLS_MODE=ll: the LL-HLS packager), what it dropped for being too slow.
+    expect(text).toContain('camstream_output_dropped_frames_total{camera="cam2",output="ll-hls"} 0');
+    expect(text).toContain('camstream_output_errors_total{camera="cam1",output="ll-hls"} 0');
   });
 });

@@ -11,7 +11,7 @@ import {
   MAX_BOX_BYTES,
   type Fragment,
   type InitSegment,
-} from '../src/llhls/fmp4.js';
+} from '../src/ingest/fmp4.js';
 import { encodeFmp4, SEGMENTER_MOVFLAGS, splitFmp4, topLevelBoxes } from './helpers/fmp4-media.js';
 import { haveTools } from '../../../test/helpers/tools.js';
 

@@ -5,8 +5,8 @@
  * continuous) and ordinary jitter (no gap). Every playlist on the way is judged against RFC 8216bis.
  */
 import { beforeAll, describe, expect, test } from 'vitest';
-import { Fmp4Reader, type Fragment } from '../src/llhls/fmp4.js';
-import { segmentName } from '../src/segmenter/names.js';
+import { Fmp4Reader, type Fragment } from '../src/ingest/fmp4.js';
+import { segmentName } from '../src/outputs/names.js';
 import { encodeFmp4, splitFmp4 } from './helpers/fmp4-media.js';
 import { judgeAll, packager, Run, type Media } from './helpers/packager-run.js';
 import { completeSegments } from '../../../test/helpers/ll-hls.js';

@@ -15,8 +15,8 @@ import {
   type PartEntry,
   type PlaylistModel,
   type SegmentEntry,
-} from '../src/llhls/model.js';
-import { initName, partName, segmentName } from '../src/segmenter/names.js';
+} from '../src/outputs/ll-hls/model.js';
+import { initName, partName, segmentName } from '../src/outputs/names.js';
 import { judgeLlHlsPlaylist, parseMediaPlaylist, preloadHint } from '../../../test/helpers/ll-hls.js';
 
 const RUN = 'mwr7e8ds-6f4cbf14';

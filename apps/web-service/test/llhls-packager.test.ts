@@ -6,9 +6,9 @@
  * waits woken by the part itself (no polling), restarts that continue the playlist.
  */
 import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
-import { initName, newStreamId, partName, segmentName } from '../src/segmenter/names.js';
+import { initName, newStreamId, partName, segmentName } from '../src/outputs/names.js';
 import { encodeFmp4, splitFmp4 } from './helpers/fmp4-media.js';
-import { judgeAll, packager, Run, type Media } from './helpers/packager-run.js';
+import { judgeAll, packager, remuxerRun, Run, type Media } from './helpers/packager-run.js';
 import {
   completeSegments,
   judgeLlHlsPlaylist,
@@ -353,7 +353,7 @@ describe.runIf(ready)('LlHlsPackager fed ffmpeg’s fMP4', () => {
     expect(p.stats()).toMatchObject({ bytesHeld: 0, segmentsHeld: 0, partsHeld: 0, waiting: 0 });
     expect(p.resource(initName(first.streamId))).toBeUndefined();
     // Bytes of the old run after the stop are ignored.
-    p.push(first.streamId, media.fragments[100]!);
+    first.reader.push(media.fragments[100]!);
     expect(p.playlist()).toBeUndefined();
     const next = new Run(p, media);
     next.frames(40);
@@ -367,10 +367,10 @@ describe.runIf(ready)('LlHlsPackager fed ffmpeg’s fMP4', () => {
     new Run(byFrame, media).frames(300);
     const chunked = packager({ now: () => 0 });
     const streamId = newStreamId();
-    chunked.beginRun(streamId);
+    const reader = remuxerRun(chunked, streamId);
     const end = media.init.length + media.fragments.slice(0, 300).reduce((sum, f) => sum + f.length, 0);
     for (let offset = 0; offset < end; offset += 4096) {
-      chunked.push(streamId, media.whole.subarray(offset, Math.min(end, offset + 4096)));
+      reader.push(media.whole.subarray(offset, Math.min(end, offset + 4096)));
     }
     const ids = (text: string, id: string) => text.replaceAll(id, 'ID');
     const byFrameText = byFrame.playlist()!;
@@ -378,11 +378,10 @@ describe.runIf(ready)('LlHlsPackager fed ffmpeg’s fMP4', () => {
     expect(ids(chunked.playlist()!, streamId)).toBe(ids(byFrameText, byFrameId));
   });
 
-  test('bytes that are not fMP4: push throws Fmp4FormatError (the segmenter then stops that ffmpeg)', () => {
+  test('bytes that are not fMP4: the media reader throws Fmp4FormatError (the remuxer then stops that ffmpeg)', () => {
     const p = packager();
-    const streamId = newStreamId();
-    p.beginRun(streamId);
-    expect(() => p.push(streamId, Buffer.alloc(1316, 0x47))).toThrow(/box size/);
+    const reader = remuxerRun(p);
+    expect(() => reader.push(Buffer.alloc(1316, 0x47))).toThrow(/box size/);
     expect(p.playlist()).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { nominalFrameSeconds, planParts } from '../src/llhls/part-target.js';
+import { nominalFrameSeconds, planParts } from '../src/outputs/ll-hls/part-target.js';
 
 describe('PART-TARGET from the frame rate', () => {
   test.each([

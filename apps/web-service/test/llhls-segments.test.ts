@@ -1,6 +1,6 @@
 /** The pure listing rules of llhls/segments.ts on hand-made segments. */
 import { describe, expect, test } from 'vitest';
-import { listedEntries, type Segment } from '../src/llhls/segments.js';
+import { listedEntries, type Segment } from '../src/outputs/ll-hls/segments.js';
 
 const run = { streamId: 'aaaaaaaaaaaaaaaa', init: { timescale: 1000 } };
 

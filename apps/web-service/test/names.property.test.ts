@@ -1,6 +1,6 @@
 /**
- * HLS names against arbitrary input (fast-check): /hls serves a name only if it is one the segmenter
- * or the packager makes, and no such name can leave HLS_DIR; every name they make is served.
+ * HLS names against arbitrary input (fast-check): /hls serves a name only if it is one the plain HLS
+ * output or the packager makes, and no such name can leave HLS_DIR; every name they make is served.
  */
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
@@ -14,8 +14,7 @@ import {
   partName,
   PLAYLIST_NAME,
   segmentName,
-  segmentTemplate,
-} from '../src/segmenter/names.js';
+} from '../src/outputs/names.js';
 import { checkProperty } from '../../../test/helpers/fuzz.js';
 
 /** What may never be in a name that reaches the disk or the packager. */
@@ -42,7 +41,7 @@ const nearNames = fc
     fc
       .constantFrom(
         PLAYLIST_NAME,
-        segmentTemplate(id).replace('%05d', String(sequence).padStart(5, '0')),
+        `${id}-${String(sequence).padStart(5, '0')}.ts`,
         segmentName(id, sequence),
         partName(id, sequence, part),
         initName(id),
@@ -65,7 +64,7 @@ describe('HLS names, fuzzed', () => {
         if (!servable && !lowLatency) return;
         expect(name).not.toMatch(UNSAFE);
         expect(name.length).toBeLessThanOrEqual(50);
-        if (servable) expect(name === PLAYLIST_NAME || /^[0-9a-z-]+\.ts$/.test(name)).toBe(true);
+        if (servable) expect(name === PLAYLIST_NAME || /^[0-9a-z-]+\.(m4s|mp4)$/.test(name)).toBe(true);
         if (lowLatency) expect(name).toMatch(/^[0-9a-z.-]+\.(m4s|mp4)$/);
       }),
       5000,
@@ -85,11 +84,12 @@ describe('HLS names, fuzzed', () => {
     );
   });
 
-  test('every name the segmenter and the packager make is served, and read back as made', () => {
+  test('every name the plain HLS output and the packager make is served, and read back as made', () => {
     checkProperty(
       fc.property(streamId, msn, fc.integer({ min: 0, max: 9999 }), (id, sequence, part) => {
-        const segment = segmentTemplate(id).replace('%05d', String(sequence).padStart(5, '0'));
+        const segment = segmentName(id, sequence);
         expect(isServableName(segment)).toBe(true);
+        expect(isServableName(initName(id))).toBe(true);
         expect(isOwnedName(`${segment}.tmp`)).toBe(true);
         expect(isLowLatencyName(initName(id))).toBe(true);
         expect(parseMediaName(segmentName(id, sequence))).toEqual({ streamId: id, msn: sequence });
@@ -103,7 +103,7 @@ describe('HLS names, fuzzed', () => {
     for (const now of [0, 1, 86_400_000, 36 ** 7 - 1]) {
       const id = newStreamId(now);
       expect(isLowLatencyName(segmentName(id, 0)), id).toBe(true);
-      expect(isServableName(`${id}-00000.ts`), id).toBe(true);
+      expect(isServableName(`${id}-00000.m4s`), id).toBe(true);
     }
   });
 });

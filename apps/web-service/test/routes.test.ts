@@ -8,7 +8,7 @@ import { startTestApp } from './helpers/app.js';
 import { useCleanup } from '../../../test/helpers/cleanup.js';
 
 const PLAYLIST = '#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\nmwr2xq4f-0c41f1fc-00000.ts\n';
-const SEGMENT = 'mwr2xq4f-0c41f1fc-00000.ts';
+const SEGMENT = 'mwr2xq4f-0c41f1fc-00000.m4s';
 
 describe('the stream API', () => {
   const cleanup = useCleanup();
@@ -122,11 +122,11 @@ describe('/hls in plain mode (files in HLS_DIR)', () => {
     expect(answer.body).toBe(PLAYLIST);
   });
 
-  test('a segment: video/mp2t, cached for good (names are never reused), CORS', async () => {
+  test('a segment: video/mp4 (fMP4), cached for good (names are never reused), CORS', async () => {
     const { app } = await withFiles();
     const answer = await app.inject(`/hls/${SEGMENT}`);
     expect(answer.statusCode).toBe(200);
-    expect(answer.headers['content-type']).toBe('video/mp2t');
+    expect(answer.headers['content-type']).toBe('video/mp4');
     expect(answer.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     expect(answer.headers['access-control-allow-origin']).toBe('*');
     expect(answer.rawPayload[0]).toBe(0x47);
@@ -154,7 +154,7 @@ describe('/hls in plain mode (files in HLS_DIR)', () => {
     '/hls/%2e%2e%2f%2e%2e%2fetc%2fpasswd',
     '/hls//etc/passwd',
     '/hls/stream.m3u8%00',
-    '/hls/mwr2xq4f-0c41f1fc-00099.ts',
+    '/hls/mwr2xq4f-0c41f1fc-00099.m4s',
   ])('%s: 404 JSON', async (url) => {
     const { app } = await withFiles();
     const answer = await app.inject(url);

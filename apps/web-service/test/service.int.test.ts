@@ -25,7 +25,6 @@ import {
 } from '../../../test/helpers/ll-hls.js';
 import { decodeHls, expectPlayableByFfmpeg, probeHls } from '../../../test/helpers/player.js';
 import { freeUdpPort } from '../../../test/helpers/ports.js';
-import { processesMatching } from '../../../test/helpers/processes.js';
 import { haveTools } from '../../../test/helpers/tools.js';
 import { waitFor } from '../../../test/helpers/wait.js';
 
@@ -75,7 +74,6 @@ async function expectGone(service: Service): Promise<void> {
   expect((await service.api('/api/stream')).body).toMatchObject({ state: 'idle' });
   expect((await service.playlist()).status).toBe(404);
   expect(await service.segmenterPids()).toEqual([]);
-  expect(await processesMatching(service.hlsDir)).toEqual([]);
   expect(await service.files()).toEqual([]);
 }
 
@@ -116,7 +114,7 @@ describe.runIf(ready)('the service with Mosquitto', () => {
     console.info(`start → live: ${startMs.toFixed(0)} ms`);
     expect(first).toEqual({ status: 200, body: { state: 'live', streamUrl: '/hls/stream.m3u8' } });
     expect(second).toEqual(first);
-    expect(await processesMatching(service.hlsDir)).toHaveLength(1);
+    expect(await service.segmenterPids()).toHaveLength(1);
     expect(fake.commands.filter((c) => c.action === 'start')).toHaveLength(1);
     expect(fake.commands[0]).not.toHaveProperty('target'); // CAMERA_TARGET unset: the agent's own
 
@@ -132,9 +130,10 @@ describe.runIf(ready)('the service with Mosquitto', () => {
     const segment = text.split('\n').find((line) => line !== '' && !line.startsWith('#'))!;
     const media = await fetch(`${service.base}/hls/${segment}`);
     expect(media.status).toBe(200);
-    expect(media.headers.get('content-type')).toBe('video/mp2t');
+    expect(media.headers.get('content-type')).toBe('video/mp4');
     expect(media.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
-    expect(new Uint8Array(await media.arrayBuffer())[0]).toBe(0x47); // MPEG-TS sync byte
+    // fMP4: a segment begins with its first frame's moof.
+    expect(Buffer.from(await media.arrayBuffer()).toString('latin1', 4, 8)).toBe('moof');
 
     expect((await service.api('/api/stream')).body).toMatchObject({
       state: 'live',
@@ -150,7 +149,7 @@ describe.runIf(ready)('the service with Mosquitto', () => {
     expect(await service.api('/api/stream/start', post)).toMatchObject({ status: 200 }); // live: no-op
     expect(await service.api('/api/stream/stop', post)).toEqual({ status: 200, body: { state: 'idle' } });
     expect(await service.files()).toEqual([]);
-    expect(await processesMatching(service.hlsDir)).toEqual([]);
+    expect(await service.segmenterPids()).toEqual([]);
     expect((await fetch(`${service.base}/hls/stream.m3u8`)).status).toBe(404);
     await waitFor('the camera to stop', () => fake.sendingTo() === undefined);
     expect(fake.commands.map((c) => c.action)).toEqual(['start', 'stop']);
@@ -313,14 +312,14 @@ describe.runIf(ready)('the service with Mosquitto', () => {
   test('HLS_MODE=plain: a segmenter killed while live is restarted and the stream plays on', async () => {
     const { broker, service } = await setup({ HLS_MODE: 'plain' });
     expect((await service.api('/api/stream/start', post)).status).toBe(200);
-    const [pid] = await processesMatching(service.hlsDir);
+    const [pid] = await service.segmenterPids();
     const before = await (await fetch(`${service.base}/hls/stream.m3u8`)).text();
     process.kill(pid!, 'SIGKILL');
 
     await waitFor(
       'a new segmenter with a continued playlist',
       async () => {
-        const pids = await processesMatching(service.hlsDir);
+        const pids = await service.segmenterPids();
         if (pids.length !== 1 || pids[0] === pid) return false;
         const text = await (await fetch(`${service.base}/hls/stream.m3u8`)).text();
         return text.includes('#EXT-X-DISCONTINUITY') && text;

@@ -1,18 +1,25 @@
 /**
- * StreamManager against a fake camera link and a fake segmenter that writes the files ffmpeg would.
+ * StreamManager against a fake camera link and a fake remuxer that writes real fMP4 (made by ffmpeg
+ * beforehand) as ffmpeg would, through the real media reader, fan-out and plain HLS output to disk.
  * The real thing (ffmpeg, Mosquitto) is in service.int.test.ts.
  */
 import { EventEmitter } from 'node:events';
-import { mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import type { CameraStatus, CommandEvent, ControlAction } from '@camstream/protocol';
-import type { SegmenterExit, SegmenterOptions } from '../src/segmenter/ffmpeg-segmenter.js';
-import { StreamManager, type CameraLinkLike, type SegmenterLike } from '../src/stream/stream-manager.js';
+import type { RemuxerExit, RemuxerOptions } from '../src/ingest/remuxer.js';
+import { StreamManager, type CameraLinkLike, type RemuxerLike } from '../src/stream/stream-manager.js';
 import { useCleanup } from '../../../test/helpers/cleanup.js';
+import { encodeFmp4, splitFmp4 } from './helpers/fmp4-media.js';
 import { silentLogger } from './helpers/logger.js';
+import { haveTools } from '../../../test/helpers/tools.js';
 import { waitFor } from '../../../test/helpers/wait.js';
+
+const ready = haveTools('ffmpeg');
+/** 5 s of fMP4 at 30 fps, a keyframe a second (frames 0, 30, 60…). */
+let media: { init: Buffer; fragments: Buffer[] };
 
 const at = '2026-01-01T00:00:00Z';
 
@@ -46,13 +53,18 @@ class FakeLink extends EventEmitter<{ status: [CameraStatus | null] }> {
   }
 }
 
-class FakeSegmenter extends EventEmitter<{ died: [SegmenterExit]; media: [] }> implements SegmenterLike {
+class FakeSegmenter extends EventEmitter<{ died: [RemuxerExit]; media: [] }> implements RemuxerLike {
   readonly streamId: string;
   closed = false;
-  #resolveExit!: (exit: SegmenterExit) => void;
-  readonly #exited = new Promise<SegmenterExit>((resolve) => (this.#resolveExit = resolve));
+  #next = 0;
+  #keyframes = 0;
+  #resolveExit!: (exit: RemuxerExit) => void;
+  readonly #exited = new Promise<RemuxerExit>((resolve) => (this.#resolveExit = resolve));
 
-  constructor(readonly options: SegmenterOptions) {
+  constructor(
+    readonly options: RemuxerOptions,
+    readonly hlsDir: string,
+  ) {
     super();
     this.streamId = options.streamId;
   }
@@ -61,32 +73,38 @@ class FakeSegmenter extends EventEmitter<{ died: [SegmenterExit]; media: [] }> i
 
   write(): void {}
 
-  exited(): Promise<SegmenterExit> {
+  exited(): Promise<RemuxerExit> {
     return this.#exited;
   }
 
-  async close(): Promise<SegmenterExit> {
+  async close(): Promise<RemuxerExit> {
     this.closed = true;
     const exit = { code: 0, signal: null, duringStart: false, requested: true, reason: '' };
     this.#resolveExit(exit);
     return exit;
   }
 
-  /** Writes `count` segments and the playlist listing them, as ffmpeg's hls muxer would. */
+  /**
+   * Writes frames to stdout (the init segment first) until `count` more segments of 1 s are
+   * complete (a keyframe ends each), and waits until the playlist lists the last of them.
+   */
   async writeSegments(count: number): Promise<void> {
-    const first = this.options.startNumber ?? 0;
-    const lines = ['#EXTM3U', '#EXT-X-TARGETDURATION:1', `#EXT-X-MEDIA-SEQUENCE:${first}`];
-    if (this.options.discontinuity) lines.push('#EXT-X-DISCONTINUITY');
-    for (let n = first; n < first + count; n++) {
-      const name = `${this.streamId}-${String(n).padStart(5, '0')}.ts`;
-      await writeFile(join(this.options.hlsDir, name), 'G');
-      lines.push('#EXTINF:1.000000,', name);
+    /** The newest segment of this run in the playlist (its media sequence number), or -1. */
+    const listed = async () => {
+      const playlist = await readFile(join(this.hlsDir, 'stream.m3u8'), 'utf8').catch(() => '');
+      const ours = [...playlist.matchAll(new RegExp(`^${this.streamId}-(\\d+)\\.m4s$`, 'gm'))];
+      return Math.max(-1, ...ours.map((match) => Number(match[1])));
+    };
+    const before = await listed();
+    if (this.#next === 0) this.options.onMedia!(media.init);
+    const target = this.#keyframes + count;
+    while (this.#keyframes < target + 1) {
+      const index = this.#next++;
+      if (index % 30 === 0) this.#keyframes += 1;
+      this.options.onMedia!(media.fragments[index]!);
+      this.emit('media');
     }
-    // As ffmpeg's temp_file flag does: the finished playlist is renamed into place, never seen half
-    // written (a write in place is two change events, and a watcher may report only the first).
-    const playlist = join(this.options.hlsDir, 'stream.m3u8');
-    await writeFile(`${playlist}.tmp`, `${lines.join('\n')}\n`);
-    await rename(`${playlist}.tmp`, playlist);
+    await waitFor('the segments listed', async () => (await listed()) >= before + count);
   }
 
   die(): void {
@@ -96,8 +114,12 @@ class FakeSegmenter extends EventEmitter<{ died: [SegmenterExit]; media: [] }> i
   }
 }
 
-describe('StreamManager', () => {
+describe.runIf(ready)('StreamManager', () => {
   const cleanup = useCleanup();
+
+  beforeAll(async () => {
+    media = splitFmp4(await encodeFmp4({ seconds: 5 }));
+  });
 
   async function setup(startTimeoutMs = 5000, inputSilenceMs = 60_000) {
     const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-mgr-'));
@@ -113,6 +135,8 @@ describe('StreamManager', () => {
         cameraTarget: 'udp://10.0.0.2:1234',
         startTimeoutMs,
         inputSilenceMs,
+        hlsMode: 'plain',
+        hlsPartMs: undefined,
         hlsSegmentSeconds: 1,
         hlsListSize: 6,
         ffmpegPath: 'ffmpeg',
@@ -120,8 +144,8 @@ describe('StreamManager', () => {
       link: link as unknown as CameraLinkLike,
       logger: silentLogger,
       ingest: { open: async () => {}, close: async () => {}, setSink: () => {} },
-      createSegmenter: (options) => {
-        const segmenter = new FakeSegmenter(options);
+      createRemuxer: (options) => {
+        const segmenter = new FakeSegmenter(options, hlsDir);
         segmenters.push(segmenter);
         return segmenter;
       },
@@ -185,7 +209,6 @@ describe('StreamManager', () => {
     const { link, manager, segmenters, files } = await setup(300);
     const start = manager.start();
     await segmenterCount(segmenters);
-    await writeFile(join(segmenters[0]!.options.hlsDir, 'stream.m3u8'), '#EXTM3U\n#EXT-X-TARGETDURATION:1\n');
     await expect(start).rejects.toMatchObject({ code: 'WEB_ERR_MANIFEST_TIMEOUT', statusCode: 504 });
     expect(link.commands.map((c) => c.action)).toEqual(['start', 'stop']);
     expect(segmenters[0]!.closed).toBe(true);
@@ -267,8 +290,8 @@ describe('StreamManager', () => {
     clearInterval(feed); // and then the video stops too, while it says it streams: silent, kept
     await waitFor('silent', () => manager.info().input?.state === 'silent');
     expect(manager.state).toBe('live');
-    await waitFor('a segmenter for when it comes back', () => segmenters.length === 2);
-    segmenters[1]!.emit('media');
+    expect(segmenters).toHaveLength(1); // a silence replaces nothing: the outputs get a gap
+    segmenters[0]!.emit('media');
     expect(manager.info().input).toMatchObject({ state: 'receiving' });
     link.setStatus('offline'); // offline, and the video stops again: over
     await waitFor('idle', () => manager.state === 'idle');
@@ -276,7 +299,7 @@ describe('StreamManager', () => {
   });
 
   test('a segmenter that dies while live is replaced; the playlist continues with a discontinuity', async () => {
-    const { manager, segmenters, files } = await setup();
+    const { manager, segmenters, files, hlsDir } = await setup();
     const start = manager.start();
     await segmenterCount(segmenters);
     await segmenters[0]!.writeSegments(3);
@@ -285,56 +308,46 @@ describe('StreamManager', () => {
     old.die();
     await waitFor('a second segmenter', () => segmenters.length === 2);
     const next = segmenters[1]!;
-    expect(next.options).toMatchObject({ startNumber: 3, discontinuity: true });
     expect(manager.state).toBe('live');
     await next.writeSegments(1);
+    // As a fresh ffmpeg hls muxer did: the new run's first segment replaces the old run's (their
+    // files go), after a discontinuity, with its own init segment; the media sequence goes on.
     await waitFor('old segments removed', async () =>
       (await files()).every((name) => !name.startsWith(old.streamId)),
     );
-    expect(await files()).toEqual([`${next.streamId}-00003.ts`, 'stream.m3u8']);
-    expect(manager.state).toBe('live');
-  });
-
-  test('plain HLS, no video for INPUT_SILENCE_MS: a fresh segmenter waits for it, the playlist goes on after a discontinuity', async () => {
-    const { manager, segmenters, files } = await setup(200, 300);
-    const start = manager.start();
-    await segmenterCount(segmenters);
-    await segmenters[0]!.writeSegments(3);
-    await start;
-    const old = segmenters[0]!;
-    await waitFor('silent', () => manager.info().input?.state === 'silent'); // no media: silent
-    await waitFor('a second segmenter', () => segmenters.length === 2);
-    expect(old.closed).toBe(true);
-    const next = segmenters[1]!;
-    expect(next.options).toMatchObject({ startNumber: 3, discontinuity: true });
-    // Longer than START_TIMEOUT_MS would allow a start: the camera may be away for a while.
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(manager.state).toBe('live');
-    expect(segmenters).toHaveLength(2); // one restart per silence
-    next.emit('media');
-    expect(manager.info().input?.state).toBe('receiving');
-    await next.writeSegments(1);
-    await waitFor('old segments removed', async () =>
-      (await files()).every((name) => !name.startsWith(old.streamId)),
+    expect(await files()).toEqual([`${next.streamId}-00004.m4s`, `${next.streamId}-init.mp4`, 'stream.m3u8']);
+    const playlist = await readFile(join(hlsDir, 'stream.m3u8'), 'utf8');
+    expect(playlist).toContain('#EXT-X-MEDIA-SEQUENCE:4\n');
+    expect(playlist).toMatch(
+      new RegExp(`#EXT-X-DISCONTINUITY\\n#EXT-X-MAP:URI="${next.streamId}-init.mp4"\\n`),
     );
     expect(manager.state).toBe('live');
-    await manager.stop();
-    expect(next.closed).toBe(true);
-    expect(await files()).toEqual([]);
   });
 
-  test('plain HLS: a segmenter that replaced one that died is fresh already: a silence while it probes does not replace it again', async () => {
-    const { manager, segmenters } = await setup(5000, 300);
+  test('no video for INPUT_SILENCE_MS: the same remuxer waits for it, the playlist starts afresh after a discontinuity', async () => {
+    const { manager, segmenters, files, hlsDir } = await setup(200, 300);
     const start = manager.start();
     await segmenterCount(segmenters);
     await segmenters[0]!.writeSegments(2);
     await start;
-    segmenters[0]!.die();
-    await waitFor('a replacement', () => segmenters.length === 2);
-    await waitFor('silent', () => manager.info().input?.state === 'silent'); // it is still probing
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(segmenters).toHaveLength(2);
+    await waitFor('silent', () => manager.info().input?.state === 'silent'); // no media: silent
+    // Longer than START_TIMEOUT_MS would allow a start: the camera may be away for a while.
+    await new Promise((resolve) => setTimeout(resolve, 400));
     expect(manager.state).toBe('live');
+    expect(segmenters).toHaveLength(1);
+    expect(segmenters[0]!.closed).toBe(false);
+    await segmenters[0]!.writeSegments(1); // the video is back
+    expect(manager.info().input?.state).toBe('receiving');
+    // As a restarted ffmpeg hls muxer did: only the segments after the discontinuity are listed,
+    // the media sequence going on (0 and 1, then 2 cut short by the silence).
+    const playlist = await readFile(join(hlsDir, 'stream.m3u8'), 'utf8');
+    expect(playlist).toContain('#EXT-X-MEDIA-SEQUENCE:3\n');
+    expect(playlist.match(/#EXT-X-DISCONTINUITY\n/g)).toHaveLength(1);
+    expect(playlist.split('#EXT-X-DISCONTINUITY\n')[1]).toMatch(/#EXTINF:1\.0+,/);
+    await waitFor('the segments before it removed', async () => (await files()).length === 3);
+    await manager.stop();
+    expect(segmenters[0]!.closed).toBe(true);
+    expect(await files()).toEqual([]);
   });
 
   test(

@@ -1,6 +1,7 @@
 /**
- * One camera the service serves: its link over the shared MQTT connection, its UDP ingest, its HLS
- * output and its stream manager (so its own segmenter, state, input monitor and restart budget).
+ * One camera the service serves: its link over the shared MQTT connection, its UDP ingest, its
+ * outputs (outputs/index.ts) and its stream manager (so its own remuxer, fan-out, state, input
+ * monitor and restart budget).
  * Nothing here is shared with another camera but the connection and the logger.
  */
 import { join } from 'node:path';
@@ -8,10 +9,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import { cameraPaths, type StreamInfo } from '@camstream/protocol';
 import type { ServiceConfig } from '../config.js';
 import { UdpIngest } from '../ingest/udp-ingest.js';
-import { LlHlsPackager } from '../llhls/packager.js';
+import type { LlHlsPackager } from '../outputs/ll-hls/packager.js';
+import { createOutputs } from '../outputs/index.js';
 import { CameraLink } from '../mqtt/camera-link.js';
 import type { MqttConnection } from '../mqtt/connection.js';
-import { FileHlsOutput, LowLatencyOutput } from '../stream/hls-output.js';
 import { StreamManager } from '../stream/stream-manager.js';
 import type { CameraSettings } from './settings.js';
 
@@ -49,15 +50,8 @@ export class Camera {
     const log = logger.child({ camera: settings.id });
     this.hlsDir = hlsDirOf(config.hlsDir, settings.id, isDefault);
     this.link = new CameraLink({ connection, cameraId: settings.id, logger: log });
-    if (config.hlsMode === 'll') {
-      this.packager = new LlHlsPackager({
-        ...(config.hlsPartMs !== undefined && { partTarget: config.hlsPartMs / 1000 }),
-        targetDuration: config.hlsSegmentSeconds,
-        listSize: config.hlsListSize,
-        logger: log,
-      });
-    }
-    const output = this.packager ? new LowLatencyOutput(this.packager) : new FileHlsOutput(this.hlsDir, log);
+    const outputs = createOutputs({ config, hlsDir: this.hlsDir, logger: log });
+    this.packager = outputs.packager;
     this.ingest = new UdpIngest({ listen: settings.listen, sources: settings.sources ?? [], logger: log });
     this.streams = new StreamManager({
       config: {
@@ -70,7 +64,7 @@ export class Camera {
       },
       link: this.link,
       logger: log,
-      output,
+      outputs,
       ingest: this.ingest,
       describe: {
         // The first contract's routes (/api/stream…) say /hls/stream.m3u8 for the default camera.
@@ -88,7 +82,6 @@ export class Camera {
   /** Shutdown, first step: refuse starts; answer held playlist requests now so the server can drain. */
   refuseNewWork(): void {
     this.streams.refuseNewWork();
-    this.packager?.clear();
   }
 
   /** Stops its stream (not the camera: see StreamManager.close) and leaves the connection. Idempotent. */

@@ -1,7 +1,7 @@
 /**
  * /hls/<id>/*: a camera's playlist and its segments, for any player; /hls/* the default camera's (the
- * first contract). Plain HLS: from the camera's folder, only names the segmenter makes (names.ts),
- * and only as the regular files it writes; LL-HLS: from the camera's packager's memory. Anything
+ * first contract). Plain HLS: from the camera's folder, only names the plain HLS output makes
+ * (names.ts), and only as the regular files it writes; LL-HLS: from the camera's packager's memory. Anything
  * else, traversal included, is a 404 before the disk (or a packager) is touched.
  */
 import { lstat } from 'node:fs/promises';
@@ -10,11 +10,11 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isValidCameraId } from '@camstream/protocol';
 import { createError } from '../errors.js';
-import { parseDirectives } from '../llhls/model.js';
-import type { LlHlsPackager } from '../llhls/packager.js';
-import { isLowLatencyName, isServableName, PLAYLIST_NAME } from '../segmenter/names.js';
+import { parseDirectives } from '../outputs/ll-hls/model.js';
+import type { LlHlsPackager } from '../outputs/ll-hls/packager.js';
+import { isLowLatencyName, isServableName, PLAYLIST_NAME } from '../outputs/names.js';
 
-/** Segment names are never reused (a new stream id per segmenter run), so they can be cached for good. */
+/** Segment names are never reused (a new stream id per remuxer run), so they can be cached for good. */
 export const SEGMENT_CACHE_CONTROL = 'public, max-age=31536000, immutable';
 /** The live playlist changes every segment: players must always revalidate. */
 export const PLAYLIST_CACHE_CONTROL = 'no-cache';
@@ -85,7 +85,7 @@ export async function hlsRoutes(app: FastifyInstance, { hlsDir, registry }: HlsR
 }
 
 /**
- * ffmpeg writes each file itself and renames it into place: a regular file with one link. A symlink
+ * The plain HLS output writes each file itself and renames it into place: a regular file with one link. A symlink
  * or a hard link with one of our names (put there by someone else) may lead outside HLS_DIR, and
  * sendFile would follow it. lstat reads HLS_DIR's entry, never what it points to.
  */
@@ -165,7 +165,8 @@ function setHlsHeaders(reply: { header(name: string, value: string): unknown }, 
     reply.header('content-type', PLAYLIST_CONTENT_TYPE);
     reply.header('cache-control', PLAYLIST_CACHE_CONTROL);
   } else {
-    reply.header('content-type', 'video/mp2t');
+    // Plain HLS is fMP4 too: init segments (.mp4) and segments (.m4s).
+    reply.header('content-type', 'video/mp4');
     reply.header('cache-control', SEGMENT_CACHE_CONTROL);
   }
 }

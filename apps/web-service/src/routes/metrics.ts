@@ -1,7 +1,8 @@
 /**
  * GET /metrics: Prometheus text format (prom-client). The process (CPU, memory, file descriptors,
  * event-loop lag), and for each camera (label `camera`) its stream's state, what its ingest received
- * and dropped and, in LL-HLS mode, what its packager holds. One registry per app instance, so tests
+ * and dropped, what each of its outputs dropped (label `output`) and, in LL-HLS mode, what its
+ * packager holds. One registry per app instance, so tests
  * that build several apps do not share gauges. A forgotten camera's series go with it.
  */
 import type { FastifyInstance } from 'fastify';
@@ -9,9 +10,10 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { Camera } from '../cameras/camera.js';
 import type { CameraRegistry } from '../cameras/registry.js';
 import type { UdpIngest } from '../ingest/udp-ingest.js';
-import type { LlHlsPackager } from '../llhls/packager.js';
+import type { LlHlsPackager } from '../outputs/ll-hls/packager.js';
 
 type PackagerStats = ReturnType<LlHlsPackager['stats']>;
+type IngestStats = ReturnType<UdpIngest['stats']>;
 
 /** A gauge per camera, read from it at each scrape (so a forgotten camera's series is gone). */
 function cameraGauge(
@@ -75,14 +77,17 @@ export function metricsRoutes(app: FastifyInstance, cameras: CameraRegistry): vo
       camera.packager ? read(camera.packager.stats()) : undefined,
     );
   }
-  ingestCounters(registry, cameras);
+  cameraCounters(registry, cameras);
   app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) =>
     reply.header('content-type', registry.contentType).send(await registry.metrics()),
   );
 }
 
-/** What the ingest received and dropped, by reason (ingest/ts-filter.ts says what each means). */
-function ingestCounters(registry: Registry, cameras: CameraRegistry): void {
+/**
+ * What the ingest received and dropped, by reason (ingest/ts-filter.ts says what each means), and
+ * what each output dropped or failed to take (outputs/queued.ts).
+ */
+function cameraCounters(registry: Registry, cameras: CameraRegistry): void {
   const counters: Counter<string>[] = [];
   cameras.on('removed', (cameraId) => {
     for (const counter of counters) counter.remove({ camera: cameraId });
@@ -91,7 +96,7 @@ function ingestCounters(registry: Registry, cameras: CameraRegistry): void {
   const counter = (
     name: string,
     help: string,
-    read: (stats: ReturnType<UdpIngest['stats']>) => [labels: Record<string, string>, value: number][],
+    read: (camera: Camera) => [labels: Record<string, string>, value: number][],
     labelNames: readonly string[] = [],
   ) => {
     const reported = new WeakMap<Camera, Map<string, number>>();
@@ -104,7 +109,7 @@ function ingestCounters(registry: Registry, cameras: CameraRegistry): void {
         for (const camera of cameras.list()) {
           let seen = reported.get(camera);
           if (!seen) reported.set(camera, (seen = new Map()));
-          for (const [labels, value] of read(camera.ingest.stats())) {
+          for (const [labels, value] of read(camera)) {
             const key = JSON.stringify(labels);
             const delta = value - (seen.get(key) ?? 0);
             seen.set(key, value);
@@ -115,27 +120,47 @@ function ingestCounters(registry: Registry, cameras: CameraRegistry): void {
     });
     counters.push(made);
   };
-  counter('camstream_ingest_datagrams_total', 'datagrams received on the camera’s UDP port', (s) => [
-    [{}, s.datagrams],
-  ]);
+  const ingest =
+    (read: (stats: IngestStats) => [labels: Record<string, string>, value: number][]) => (camera: Camera) =>
+      read(camera.ingest.stats());
+  counter(
+    'camstream_ingest_datagrams_total',
+    'datagrams received on the camera’s UDP port',
+    ingest((s) => [[{}, s.datagrams]]),
+  );
   counter(
     'camstream_ingest_datagrams_dropped_total',
     'datagrams dropped whole: not-ts (not whole 188-byte TS packets), source (not from UDP_SOURCES)',
-    (s) => Object.entries(s.datagramsDropped).map(([reason, n]) => [{ reason }, n]),
+    ingest((s) => Object.entries(s.datagramsDropped).map(([reason, n]) => [{ reason }, n])),
     ['reason'],
   );
   counter(
     'camstream_ingest_packets_dropped_total',
     'TS packets dropped before the segmenter: bad-psi, bad-pes, timeline, other-pid, other-sender, before-keyframe',
-    (s) => Object.entries(s.packetsDropped).map(([reason, n]) => [{ reason }, n]),
+    ingest((s) => Object.entries(s.packetsDropped).map(([reason, n]) => [{ reason }, n])),
     ['reason'],
   );
-  counter('camstream_ingest_packets_passed_total', 'TS packets passed on to the segmenter', (s) => [
-    [{}, s.packetsPassed],
-  ]);
+  counter(
+    'camstream_ingest_packets_passed_total',
+    'TS packets passed on to the segmenter',
+    ingest((s) => [[{}, s.packetsPassed]]),
+  );
   counter(
     'camstream_ingest_timelines_total',
     'streams accepted from a keyframe: the first, and each new sender or encoder restart after it',
-    (s) => [[{}, s.timelines]],
+    ingest((s) => [[{}, s.timelines]]),
+  );
+  counter(
+    'camstream_output_dropped_frames_total',
+    'frames an output did not get because it fell behind (dropped up to the next keyframe)',
+    (camera) =>
+      camera.streams.outputStats().map(({ name, stats }) => [{ output: name }, stats.droppedFrames]),
+    ['output'],
+  );
+  counter(
+    'camstream_output_errors_total',
+    'deliveries to an output that threw or failed (the other outputs went on)',
+    (camera) => camera.streams.outputStats().map(({ name, stats }) => [{ output: name }, stats.errors]),
+    ['output'],
   );
 }

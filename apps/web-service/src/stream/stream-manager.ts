@@ -1,25 +1,27 @@
 /**
- * The stream: the camera's UDP port (the ingest) open from start to stop, one segmenter at a time fed
- * by it, start and stop serialized, concurrent starts sharing one wait.
+ * The stream: the camera's UDP port (the ingest) open from start to stop, one remuxer at a time fed
+ * by it (remuxer-runs.ts), its media fanned out to the camera's outputs (outputs/), start and stop
+ * serialized, concurrent starts sharing one wait. It knows the outputs only as a fan-out and one
+ * `PlayableOutput` to wait for.
  * Streams started at the camera (a control event published straight to the broker) are picked up
  * from its status, and torn down when the camera stops. The pure rules are in stream-state.ts.
  */
 import { EventEmitter } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { STREAM_URL, type CameraStatus, type StreamInfo, type StreamState } from '@camstream/protocol';
 import type { ServiceConfig } from '../config.js';
-import { createError, ServiceError, type ErrorCode } from '../errors.js';
+import { createError, type ErrorCode, type ServiceError } from '../errors.js';
 import { UdpIngest, type IngestLike } from '../ingest/udp-ingest.js';
-import { FfmpegSegmenter, type SegmenterExit, type SegmenterOptions } from '../segmenter/ffmpeg-segmenter.js';
-import { newStreamId } from '../segmenter/names.js';
-import { FileHlsOutput, type HlsOutput } from './hls-output.js';
+import { FfmpegRemuxer, type RemuxerOptions } from '../ingest/remuxer.js';
+import { Fanout } from '../outputs/fanout.js';
+import { createOutputs, type CameraOutputs } from '../outputs/index.js';
+import type { PlayableOutput } from '../outputs/output.js';
 import { InputMonitor } from './input-monitor.js';
-import { untilPlayable, type CameraLinkLike, type SegmenterLike } from './until-playable.js';
-import { RestartBudget } from './restart-budget.js';
+import { asServiceError, RemuxerRuns } from './remuxer-runs.js';
+import { untilPlayable, type CameraLinkLike, type RemuxerLike } from './until-playable.js';
 import { canTransition, describeStream, reactToCamera } from './stream-state.js';
 
-export type { CameraLinkLike, SegmenterLike } from './until-playable.js';
+export type { CameraLinkLike, RemuxerLike } from './until-playable.js';
 
 export interface StreamManagerOptions {
   readonly config: Pick<
@@ -31,27 +33,26 @@ export interface StreamManagerOptions {
     | 'cameraTarget'
     | 'startTimeoutMs'
     | 'inputSilenceMs'
+    | 'hlsMode'
+    | 'hlsPartMs'
     | 'hlsSegmentSeconds'
     | 'hlsListSize'
     | 'ffmpegPath'
   >;
   readonly link: CameraLinkLike;
   readonly logger: FastifyBaseLogger;
-  /** Where the HLS goes (HLS_MODE); default: plain HLS files in HLS_DIR. */
-  readonly output?: HlsOutput;
+  /** The camera's outputs; default: outputs/index.ts createOutputs (per HLS_MODE, files in HLS_DIR). */
+  readonly outputs?: Pick<CameraOutputs, 'playable' | 'all'>;
   /** The camera's UDP port; default: a UdpIngest on UDP_LISTEN. Tests replace it here. */
   readonly ingest?: IngestLike;
   /** Tests replace ffmpeg here. */
-  readonly createSegmenter?: (options: SegmenterOptions) => SegmenterLike;
+  readonly createRemuxer?: (options: RemuxerOptions) => RemuxerLike;
   /** Where the stream is served and how the camera is known, for info(); default: the first contract's. */
   readonly describe?: { readonly streamUrl: string } & Pick<StreamInfo, 'ingest' | 'origin'>;
 }
 
 /** Who started the stream: the service's API, or the camera on someone else's command. */
 type Origin = 'api' | 'camera';
-
-/** The longest wait before restarting a segmenter that keeps crashing. */
-const MAX_RESTART_DELAY_MS = 30_000;
 
 /** Failures after which a camera that was told to start should be told to stop again. */
 const STOP_CAMERA_AFTER: readonly ErrorCode[] = [
@@ -61,29 +62,21 @@ const STOP_CAMERA_AFTER: readonly ErrorCode[] = [
   'WEB_ERR_INTERNAL',
 ];
 
-const asServiceError = (err: unknown): ServiceError =>
-  err instanceof ServiceError ? err : createError('WEB_ERR_INTERNAL', (err as Error).message ?? String(err));
-
 export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   readonly #config: StreamManagerOptions['config'];
   readonly #describe: NonNullable<StreamManagerOptions['describe']>;
   readonly #link: CameraLinkLike;
   readonly #log: FastifyBaseLogger;
-  readonly #createSegmenter: (options: SegmenterOptions) => SegmenterLike;
-  readonly #output: HlsOutput;
+  readonly #playable: PlayableOutput;
+  readonly #fanout: Fanout;
   readonly #ingest: IngestLike;
-  readonly #restarts = new RestartBudget({ limit: 3, windowMs: 60_000 });
+  readonly #runs: RemuxerRuns;
   readonly #input: InputMonitor;
   #state: StreamState = 'idle';
   #lastError: { code: string; message: string } | undefined;
-  /** The current segmenter, and when it was spawned (epoch ms). */
-  #run: { segmenter: SegmenterLike; spawnedAt: number } | undefined;
   #startWait: Promise<void> | undefined;
   /** Aborts the start or restart that is waiting for a playable playlist. */
   #inflight: AbortController | undefined;
-  /** A segmenter replacement under way (its delay, its wait for the video); a teardown aborts it. */
-  #replacement: AbortController | undefined;
-  #backoffMs = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #closing = false;
   #closed: Promise<void> | undefined;
@@ -100,8 +93,11 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     this.#describe = options.describe ?? { streamUrl: STREAM_URL };
     this.#link = options.link;
     this.#log = options.logger.child({ component: 'stream' });
-    this.#createSegmenter = options.createSegmenter ?? ((o) => new FfmpegSegmenter(o));
-    this.#output = options.output ?? new FileHlsOutput(options.config.hlsDir, this.#log);
+    const outputs =
+      options.outputs ??
+      createOutputs({ config: options.config, hlsDir: options.config.hlsDir, logger: this.#log });
+    this.#playable = outputs.playable;
+    this.#fanout = new Fanout(outputs.all, { logger: this.#log });
     this.#ingest =
       options.ingest ??
       new UdpIngest({
@@ -109,6 +105,20 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
         sources: options.config.udpSources ?? [],
         logger: options.logger,
       });
+    this.#runs = new RemuxerRuns({
+      config: options.config,
+      ingest: this.#ingest,
+      fanout: this.#fanout,
+      playable: this.#playable,
+      createRemuxer: options.createRemuxer ?? ((o) => new FfmpegRemuxer(o)),
+      log: this.#log,
+      stream: {
+        enqueue: (operation) => this.#enqueue(operation),
+        isLive: () => this.#state === 'live' && !this.#closing,
+        fail: (error) => void this.#fail(error),
+        media: () => this.#input.kick(),
+      },
+    });
     this.#input = new InputMonitor({ silenceMs: options.config.inputSilenceMs });
     this.#input.on('silent', (lastMediaAt) => this.#onSilent(lastMediaAt));
     this.#input.on('resumed', (silentForMs) => {
@@ -133,7 +143,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
         this.#lastError,
         this.#describe.streamUrl,
       ),
-      hlsMode: this.#output.mode,
+      hlsMode: this.#playable.mode,
       ...(this.#describe.ingest !== undefined && { ingest: this.#describe.ingest }),
       ...(this.#describe.origin !== undefined && { origin: this.#describe.origin }),
       ...(this.#state === 'live' &&
@@ -148,7 +158,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     return this.#shareStart('api');
   }
 
-  /** Tells the camera to stop, stops the segmenter and removes the files. Cancels a start. */
+  /** Tells the camera to stop, stops the remuxer and clears the outputs. Cancels a start. */
   stop(): Promise<void> {
     if (this.#closing) return this.close();
     this.#stops += 1; // cancels starts still queued behind another operation
@@ -169,10 +179,16 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     this.#closing = true;
     this.#link.off('status', this.#onStatus);
     this.#inflight?.abort(createError('WEB_ERR_SHUTTING_DOWN'));
+    this.#fanout.refuseNewWork();
+  }
+
+  /** Per output: frames dropped because it was too slow, and deliveries that failed (metrics). */
+  outputStats(): ReturnType<Fanout['stats']> {
+    return this.#fanout.stats();
   }
 
   /**
-   * Shutdown: refuses new work, stops the segmenter and removes the files. The camera is not told
+   * Shutdown: refuses new work, stops the remuxer and clears the outputs. The camera is not told
    * to stop: the service is going away, the user did not ask, and a restarted service picks a
    * running camera up again from its retained status. Idempotent.
    */
@@ -238,22 +254,28 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
 
     this.#setState('starting');
     this.#activeDuringStart = false;
-    this.#restarts.reset();
-    this.#backoffMs = 0;
+    this.#runs.reset();
     const controller = new AbortController();
     this.#inflight = controller;
     let commandId: string | undefined;
     try {
-      await this.#output.clear();
+      await this.#fanout.clear();
       // The port is open before the camera starts, so its first keyframe is not lost; a stream
       // started at the camera is joined while it runs (from its next keyframe).
       await this.#ingest.open();
-      const segmenter = await this.#spawnSegmenter({ restart: false });
+      const remuxer = await this.#runs.spawn({ restart: false });
       if (origin === 'api') {
         commandId = this.#link.publishCommand('start', this.#config.cameraTarget);
         this.#awaitingCameraStop = false;
       }
-      await this.#untilPlayable(segmenter, controller.signal, commandId);
+      await untilPlayable({
+        output: this.#playable,
+        link: this.#link,
+        config: this.#config,
+        remuxer,
+        signal: controller.signal,
+        commandId,
+      });
       this.#lastError = undefined;
       this.#input.start();
       this.#setState('live');
@@ -271,50 +293,12 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     }
   }
 
-  async #spawnSegmenter(run: { restart: boolean }): Promise<SegmenterLike> {
-    const streamId = newStreamId();
-    const runOptions = await this.#output.beginRun(streamId, run);
-    const segmenter = this.#createSegmenter({
-      ffmpegPath: this.#config.ffmpegPath,
-      hlsDir: this.#config.hlsDir,
-      segmentSeconds: this.#config.hlsSegmentSeconds,
-      listSize: this.#config.hlsListSize,
-      streamId,
-      logger: this.#log,
-      ...runOptions,
-    });
-    this.#run = { segmenter, spawnedAt: Date.now() };
-    segmenter.on('died', (exit) => this.#onSegmenterDied(segmenter, exit));
-    segmenter.on('media', () => {
-      if (this.#run?.segmenter === segmenter) this.#input.kick();
-    });
-    await segmenter.start();
-    if (this.#run?.segmenter === segmenter) this.#ingest.setSink((chunk) => segmenter.write(chunk));
-    return segmenter;
-  }
-
-  /** Waits for a playable playlist from this segmenter run (see untilPlayable). */
-  #untilPlayable(segmenter: SegmenterLike, signal: AbortSignal, commandId?: string): Promise<void> {
-    return untilPlayable({
-      output: this.#output,
-      link: this.#link,
-      config: this.#config,
-      segmenter,
-      signal,
-      commandId,
-    });
-  }
-
-  /** Stops the segmenter and removes the files; idle afterwards. Runs inside the queue. */
+  /** Stops the remuxer and clears the outputs; idle afterwards. Runs inside the queue. */
   async #teardown(): Promise<void> {
     this.#input.stop();
-    this.#replacement?.abort();
     if (this.#state !== 'idle') this.#setState('stopping');
-    const run = this.#run;
-    this.#run = undefined;
-    this.#ingest.setSink(undefined);
-    await Promise.all([run?.segmenter.close(), this.#ingest.close()]);
-    await this.#output.clear();
+    await Promise.all([this.#runs.stop(), this.#ingest.close()]);
+    await this.#fanout.clear();
     if (this.#state !== 'idle') this.#setState('idle');
   }
 
@@ -337,7 +321,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     const { cameraId } = this.#config;
     switch (reaction) {
       case 'pickup':
-        this.#log.info({ camera: next }, 'the camera started on its own: starting the segmenter');
+        this.#log.info({ camera: next }, 'the camera started on its own: starting the stream');
         this.#shareStart('camera').catch(() => {}); // recorded in lastError by #start
         break;
       case 'abort-start-offline':
@@ -385,90 +369,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     );
     this.#emitChange();
     if (camera === 'offline') this.#endStream(true);
-    // Plain HLS: ffmpeg's hls muxer would fold the silence into one long segment; a fresh segmenter
-    // begins the video after it with a segment of its own, after EXT-X-DISCONTINUITY. One started
-    // since the last video (replacing one that died) is fresh already, and may still be probing.
-    else if (this.#output.restartAfterSilence && (this.#run?.spawnedAt ?? Infinity) < lastMediaAt) {
-      this.#replaceSegmenter('no video from the camera', false);
-    }
-  }
-
-  #onSegmenterDied(segmenter: SegmenterLike, exit: SegmenterExit): void {
-    // While starting, #untilPlayable sees the exit itself; after teardown nothing is left to do.
-    if (this.#closing || this.#run?.segmenter !== segmenter || this.#state !== 'live') return;
-    this.#replaceSegmenter(`it died (${exit.reason})`, true);
-  }
-
-  /**
-   * A segmenter that crashes again and again (garbage on the UDP port can do that) is restarted
-   * after 1, 2, 4… up to 30 s once more than three crashes fall within a minute; never given up on
-   * while the stream is live, so that no one has to press Start again. The delay is recorded as
-   * lastError.
-   */
-  #restartDelayMs(): number {
-    if (this.#restarts.take()) {
-      this.#backoffMs = 0;
-      return 0;
-    }
-    this.#backoffMs = Math.min(MAX_RESTART_DELAY_MS, Math.max(1000, this.#backoffMs * 2));
-    return this.#backoffMs;
-  }
-
-  /** Replaces the live segmenter (at once, or after a delay); the playlist continues after a discontinuity. */
-  #replaceSegmenter(reason: string, crashed: boolean): void {
-    const delayMs = crashed ? this.#restartDelayMs() : 0;
-    if (delayMs > 0) {
-      const message = `${reason}; it keeps failing, trying again in ${delayMs / 1000} s`;
-      this.#log.error({ delayMs }, `segmenter: ${message}`);
-      this.#fail(createError('WEB_ERR_SEGMENTER_FAILED', message));
-    } else {
-      this.#log.warn({ reason }, 'restarting the segmenter');
-    }
-    const replacement = new AbortController(); // aborted by a teardown
-    this.#replacement?.abort();
-    this.#replacement = replacement;
-    const { signal } = replacement;
-    void (async () => {
-      if (delayMs > 0) await sleep(delayMs, undefined, { signal }).catch(() => {});
-      if (signal.aborted) return;
-      const next = await this.#enqueue(() => this.#replace(signal));
-      if (next) await this.#whenPlayableAgain(next, signal, reason);
-    })().catch((err: unknown) => this.#log.error({ err }, 'could not restart the segmenter'));
-  }
-
-  /** Inside the queue: the old segmenter stopped, a new one listening for the camera. */
-  async #replace(signal: AbortSignal): Promise<SegmenterLike | undefined> {
-    if (signal.aborted || this.#state !== 'live' || this.#closing) return undefined;
-    const old = this.#run;
-    this.#run = undefined; // its exit is asked for, not a death to restart from
-    this.#ingest.setSink(undefined);
-    await old?.segmenter.close();
-    try {
-      return await this.#spawnSegmenter({ restart: true });
-    } catch (err) {
-      this.#replaceSegmenter(`it could not start (${asServiceError(err).message})`, true);
-      return undefined;
-    }
-  }
-
-  /**
-   * Outside the queue, so that a stop is not held up, and without START_TIMEOUT_MS (the camera may
-   * be back in a minute): ends with the stream, or with this segmenter (which is then replaced).
-   */
-  async #whenPlayableAgain(next: SegmenterLike, signal: AbortSignal, reason: string): Promise<void> {
-    const wait = new AbortController();
-    signal.addEventListener('abort', () => wait.abort(), { once: true });
-    void next.exited().then(() => wait.abort());
-    try {
-      await this.#output.waitUntilPlayable(next.streamId, wait.signal);
-    } catch {
-      return;
-    }
-    if (this.#run?.segmenter !== next) return;
-    this.#input.kick(); // a playable run had media, whether or not it has reported it yet
-    this.#log.info({ streamId: next.streamId, reason }, 'segmenter restarted');
-    await this.#output.afterRestart(next.streamId).catch((err: unknown) => {
-      this.#log.warn({ err }, 'could not remove the earlier run’s segments');
-    });
+    // The outputs end what they were making and go on after a discontinuity when the video is back.
+    else this.#fanout.gap({ reason: `no video for ${this.#input.silenceMs} ms` });
   }
 }

@@ -1,23 +1,24 @@
 /**
- * The wait at the heart of a start: until the run's playlist is playable, or until something says it
- * will not be (the camera's `ok: false` reply, the segmenter's exit, START_TIMEOUT_MS, an abort).
+ * The wait at the heart of a start: until the run's first media is listed by the playable output,
+ * or until something says it will not be (the camera's `ok: false` reply, the remuxer's exit,
+ * START_TIMEOUT_MS, an abort).
  */
 import type { ServiceConfig } from '../config.js';
 import { createError } from '../errors.js';
 import type { CameraLink } from '../mqtt/camera-link.js';
-import type { SegmenterExit } from '../segmenter/ffmpeg-segmenter.js';
-import type { HlsOutput } from './hls-output.js';
+import type { RemuxerExit } from '../ingest/remuxer.js';
+import type { PlayableOutput } from '../outputs/output.js';
 
-/** What the manager needs of a segmenter (FfmpegSegmenter; a fake in unit tests). */
-export interface SegmenterLike {
+/** What the manager needs of a remuxer (FfmpegRemuxer; a fake in unit tests). */
+export interface RemuxerLike {
   readonly streamId: string;
   start(): Promise<void>;
-  close(): Promise<SegmenterExit>;
-  exited(): Promise<SegmenterExit>;
+  close(): Promise<RemuxerExit>;
+  exited(): Promise<RemuxerExit>;
   /** The camera's stream, from the ingest (ffmpeg's stdin). */
   write(chunk: Buffer): void;
-  on(event: 'died', listener: (exit: SegmenterExit) => void): unknown;
-  /** Media was written (a frame, or a progress report with more frames). */
+  on(event: 'died', listener: (exit: RemuxerExit) => void): unknown;
+  /** Media was written (a frame). */
   on(event: 'media', listener: () => void): unknown;
 }
 export type CameraLinkLike = Pick<
@@ -26,17 +27,17 @@ export type CameraLinkLike = Pick<
 >;
 
 export interface PlayableWait {
-  readonly output: HlsOutput;
+  readonly output: PlayableOutput;
   readonly link: Pick<CameraLinkLike, 'status' | 'waitForReply'>;
   readonly config: Pick<ServiceConfig, 'startTimeoutMs' | 'udpListen' | 'cameraId'>;
-  readonly segmenter: SegmenterLike;
+  readonly remuxer: RemuxerLike;
   /** Aborts the wait with its reason (stop, shutdown, camera gone). */
   readonly signal: AbortSignal;
   /** The start command whose reply may say no. */
   readonly commandId?: string | undefined;
 }
 
-export async function untilPlayable({ output, link, config, segmenter, signal, commandId }: PlayableWait) {
+export async function untilPlayable({ output, link, config, remuxer, signal, commandId }: PlayableWait) {
   const local = new AbortController();
   const onAbort = () => local.abort(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
@@ -49,8 +50,8 @@ export async function untilPlayable({ output, link, config, segmenter, signal, c
   try {
     await new Promise<void>((resolve, reject) => {
       local.signal.addEventListener('abort', () => reject(local.signal.reason), { once: true });
-      output.waitUntilPlayable(segmenter.streamId, local.signal).then(resolve, reject);
-      void segmenter.exited().then((exit) => reject(createError('WEB_ERR_SEGMENTER_FAILED', exit.reason)));
+      output.waitUntilPlayable(remuxer.streamId, local.signal).then(resolve, reject);
+      void remuxer.exited().then((exit) => reject(createError('WEB_ERR_SEGMENTER_FAILED', exit.reason)));
       if (commandId === undefined) return;
       link.waitForReply(commandId, local.signal).then((reply) => {
         const reason = reply.message ?? 'no reason given';

@@ -1,10 +1,13 @@
 /**
- * Driving the LL-HLS packager from a test: a packager with the service's defaults, a segmenter run
- * that pushes real fMP4 frame by frame, and a judge for every playlist it would serve meanwhile.
+ * Driving the LL-HLS packager from a test: a packager with the service's defaults, a remuxer run
+ * that pushes real fMP4 frame by frame through the ingest's media reader and the LL-HLS output, as
+ * the service does, and a judge for every playlist it would serve meanwhile.
  */
 import { expect } from 'vitest';
-import { LlHlsPackager, type PackagerOptions } from '../../src/llhls/packager.js';
-import { newStreamId } from '../../src/segmenter/names.js';
+import { MediaReader } from '../../src/ingest/media-reader.js';
+import { LlHlsOutput } from '../../src/outputs/ll-hls/output.js';
+import { LlHlsPackager, type PackagerOptions } from '../../src/outputs/ll-hls/packager.js';
+import { newStreamId } from '../../src/outputs/names.js';
 import { judgeLlHlsPlaylist, type MediaPlaylist } from '../../../../test/helpers/ll-hls.js';
 import { silentLogger } from './logger.js';
 
@@ -29,17 +32,26 @@ export function packager(options: Partial<PackagerOptions> = {}): LlHlsPackager 
   });
 }
 
-/** A run of the segmenter: its stream id, the init segment pushed, then frames on demand. */
+/**
+ * The remuxer's bytes for one run, as the service reads them (ingest/media-reader.ts) and hands them
+ * to the LL-HLS output. `restart`: a remuxer replaced while live.
+ */
+export function remuxerRun(packager: LlHlsPackager, streamId = newStreamId(), { restart = false } = {}) {
+  return new MediaReader({ streamId, restart, sink: new LlHlsOutput(packager) });
+}
+
+/** A run of the remuxer: its stream id, the init segment pushed, then frames on demand. */
 export class Run {
   readonly streamId = newStreamId();
+  readonly reader: MediaReader;
   #next = 0;
   constructor(
     readonly packager: LlHlsPackager,
     readonly media: Media,
     { discontinuity = false } = {},
   ) {
-    packager.beginRun(this.streamId, { discontinuity });
-    packager.push(this.streamId, media.init);
+    this.reader = remuxerRun(packager, this.streamId, { restart: discontinuity });
+    this.reader.push(media.init);
   }
 
   get framesPushed(): number {
@@ -52,7 +64,7 @@ export class Run {
       const fragment = this.media.fragments[this.#next];
       if (!fragment) throw new Error(`the test media has only ${this.media.fragments.length} frames`);
       this.#next += 1;
-      this.packager.push(this.streamId, fragment);
+      this.reader.push(fragment);
       after?.();
     }
   }

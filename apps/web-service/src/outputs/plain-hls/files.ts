@@ -1,12 +1,12 @@
 /**
- * The files in HLS_DIR. Only names the segmenter makes are ever removed (names.ts): HLS_DIR may be a
- * folder that also holds someone else's files.
+ * The plain HLS output's files in HLS_DIR (or HLS_DIR/<id>/). Only names the output makes are ever
+ * removed (names.ts): HLS_DIR may be a folder that also holds someone else's files.
  */
-import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { isValidCameraId } from '@camstream/protocol';
-import { isOwnedName, isSegmentName } from '../segmenter/names.js';
+import { isOwnedName, tempName } from '../names.js';
 
 export class HlsFiles {
   readonly dir: string;
@@ -23,26 +23,16 @@ export class HlsFiles {
     await this.#remove(isOwnedName);
   }
 
-  /**
-   * The sequence number after the highest segment on disk (finished or .tmp). A segmenter stopped
-   * while ffmpeg blocks on a silent input may leave its last playlist empty; the files still tell.
-   */
-  async nextSegmentNumber(): Promise<number> {
-    let next = 0;
-    for (const name of await this.#names()) {
-      const base = name.endsWith('.tmp') ? name.slice(0, -4) : name;
-      if (!isSegmentName(base)) continue;
-      next = Math.max(next, Number(/-(\d+)\.ts$/.exec(base)![1]) + 1);
-    }
-    return next;
+  /** Writes a file under a temporary name and renames it into place: never seen half written. */
+  async write(name: string, data: Buffer | string): Promise<void> {
+    const path = join(this.dir, name);
+    await writeFile(join(this.dir, tempName(name)), data);
+    await rename(join(this.dir, tempName(name)), path);
   }
 
-  /** Removes the segments of earlier segmenter runs (after a restart). */
-  async removeSegmentsExcept(streamId: string): Promise<void> {
-    await this.#remove((name) => {
-      const base = name.endsWith('.tmp') ? name.slice(0, -4) : name;
-      return isSegmentName(base) && !base.startsWith(`${streamId}-`);
-    });
+  /** Removes files by name: only names of ours (names.ts). */
+  async remove(names: readonly string[]): Promise<void> {
+    await this.#remove((name) => isOwnedName(name) && names.includes(name), names);
   }
 
   async #names(): Promise<string[]> {
@@ -54,8 +44,8 @@ export class HlsFiles {
     }
   }
 
-  async #remove(select: (name: string) => boolean): Promise<void> {
-    const names = await this.#names();
+  async #remove(select: (name: string) => boolean, known?: readonly string[]): Promise<void> {
+    const names = known ?? (await this.#names());
     await Promise.all(
       names.filter(select).map(async (name) => {
         try {
@@ -70,7 +60,7 @@ export class HlsFiles {
 
 /**
  * At boot: what a service that did not shut down cleanly left in HLS_DIR (the default camera's
- * files) and in its camera folders (HLS_DIR/<id>/, only names the segmenter makes). A folder left
+ * files) and in its camera folders (HLS_DIR/<id>/, only names the output makes). A folder left
  * empty is removed; anyone else's files and folders stay.
  */
 export async function clearLeftovers(hlsDir: string, logger: FastifyBaseLogger): Promise<void> {

@@ -1,6 +1,7 @@
 /**
- * The Low-Latency HLS packager. ffmpeg remuxes the camera's MPEG-TS to fragmented MP4 with one
- * fragment per frame (no re-encode); the cutter (cutter.ts) cuts those frames into parts of at most
+ * The Low-Latency HLS packager, the camera's first output (output.ts adapts it to the fan-out).
+ * ffmpeg remuxes the camera's MPEG-TS to fragmented MP4 with one fragment per frame (no re-encode),
+ * read once by the ingest; the cutter (cutter.ts) cuts those frames into parts of at most
  * PART-TARGET and segments of about HLS_SEGMENT_SECONDS that start on keyframes. This keeps them in
  * memory and answers for them: the playlist (full or delta), blocking reloads, parts, segments and
  * init segments.
@@ -8,13 +9,14 @@
  * Memory is bounded by what the playlist references: the listed segments, as many again for players
  * that fetched the playlist just before one left it, and the parts of the last few segments.
  *
- * A "run" is one segmenter process. A restarted segmenter starts a new run: its first segment gets
+ * A "run" is one remuxer process. A restarted remuxer starts a new run: its first segment gets
  * EXT-X-DISCONTINUITY and its own init segment; media sequence numbers continue.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import type { Fragment, InitSegment } from '../../ingest/fmp4.js';
 import { Cutter, type RunView } from './cutter.js';
 import { judgeBlockingRequest, renderPlaylist, type BlockingVerdict, type PlaylistModel } from './model.js';
-import { initName, parseMediaName, partName } from '../segmenter/names.js';
+import { initName, parseMediaName, partName } from '../names.js';
 import { UpdateWaiters, type WaitResult } from './waiters.js';
 import {
   listedEntries,
@@ -115,14 +117,19 @@ export class LlHlsPackager {
     return this.#options.targetDuration;
   }
 
-  /** Starts a run for a new segmenter; the open segment of the previous run is closed first. */
+  /** Starts a run for a new remuxer; the open segment of the previous run is closed first. */
   beginRun(streamId: string, { discontinuity = false } = {}): void {
     this.#cutter.beginRun(streamId, discontinuity);
   }
 
-  /** Bytes from the segmenter of `streamId`; ignored once another run began. Throws on non-fMP4 input. */
-  push(streamId: string, chunk: Buffer): void {
-    this.#cutter.push(streamId, chunk);
+  /** The current run's init segment (from the ingest's media reader). */
+  init(init: InitSegment): void {
+    this.#cutter.init(init);
+  }
+
+  /** A frame of the current run; ignored after a stop. */
+  frame(fragment: Fragment): void {
+    this.#cutter.frame(fragment);
   }
 
   /** The current run has listed at least one part. */

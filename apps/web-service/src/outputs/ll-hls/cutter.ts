@@ -1,6 +1,7 @@
 /**
  * The cutting half of the LL-HLS packager. ffmpeg remuxes the camera's MPEG-TS to fragmented MP4
- * with one fragment per frame (no re-encode); this cuts those frames into parts of at most
+ * with one fragment per frame (no re-encode), read once by the ingest (ingest/media-reader.ts) and
+ * handed to every output; this cuts those frames into parts of at most
  * PART-TARGET and segments of about HLS_SEGMENT_SECONDS that start on keyframes, and hands each
  * finished part and segment to the packager (packager.ts), which holds them and serves them.
  *
@@ -11,8 +12,8 @@
  * EXT-X-DISCONTINUITY and its own init segment; media sequence numbers continue.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { Fmp4Reader, withSampleDuration, type Fragment, type InitSegment } from './fmp4.js';
-import { initName, partName } from '../segmenter/names.js';
+import { withSampleDuration, type Fragment, type InitSegment } from '../../ingest/fmp4.js';
+import { initName, partName } from '../names.js';
 import { AIM_SECONDS, planParts } from './part-target.js';
 import type { Part, Segment, SegmentRun } from './segments.js';
 
@@ -55,7 +56,6 @@ export interface RunView extends SegmentRun {
 
 interface Run extends SegmentRun {
   readonly streamId: string;
-  readonly reader: Fmp4Reader;
   readonly discontinuity: boolean;
   init?: InitSegment & { name: string };
   anchor?: { decodeTime: number; wallMs: number };
@@ -119,16 +119,11 @@ export class Cutter {
     return this.#gaps;
   }
 
-  /** Starts a run for a new segmenter; the open segment of the previous run is closed first. */
+  /** Starts a run for a new remuxer; the open segment of the previous run is closed first. */
   beginRun(streamId: string, discontinuity: boolean): void {
     this.#closeRun();
-    const reader = new Fmp4Reader({
-      onInit: (init) => this.#onInit(run, init),
-      onFragment: (fragment) => this.#onFragment(run, fragment),
-    });
     const run: Run = {
       streamId,
-      reader,
       discontinuity: discontinuity && this.#sink.holdsSegments(),
       frames: [],
       partTicks: 0,
@@ -144,10 +139,14 @@ export class Cutter {
     this.#run = run;
   }
 
-  /** Bytes from the segmenter of `streamId`; ignored once another run began. Throws on non-fMP4 input. */
-  push(streamId: string, chunk: Buffer): void {
-    if (this.#run?.streamId !== streamId) return;
-    this.#run.reader.push(chunk);
+  /** The current run's init segment. */
+  init(init: InitSegment): void {
+    if (this.#run) this.#onInit(this.#run, init);
+  }
+
+  /** A frame of the current run; ignored without one (after a stop). */
+  frame(fragment: Fragment): void {
+    if (this.#run) this.#onFragment(this.#run, fragment);
   }
 
   /** Drops the current run as it is (a stop). Media sequence numbers keep counting. */

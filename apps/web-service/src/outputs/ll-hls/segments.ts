@@ -3,7 +3,7 @@
  * are listed, which list their parts, when part bytes go (RFC 8216bis §6.2.2).
  */
 import type { PartEntry, SegmentEntry } from './model.js';
-import { initName, segmentName } from '../segmenter/names.js';
+import { initName, segmentName } from '../names.js';
 
 /** What a segment needs of the segmenter run that made it. */
 export interface SegmentRun {

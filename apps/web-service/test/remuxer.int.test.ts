@@ -1,45 +1,56 @@
 /**
- * The ingest, the segmenter and the playlist watcher against real ffmpeg. The camera's video comes
+ * The ingest, the remuxer, the media reader and the plain HLS output against real ffmpeg. The camera's video comes
  * from a stand-in (camera-source.ts: the same lavfi → libx264 → MPEG-TS/UDP the real agent's test
  * source sends), which replaces the camera agent for these service-only tests.
  */
 import { createSocket } from 'node:dgram';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { InvalidStateError, isServiceError } from '../src/errors.js';
 import { UdpIngest } from '../src/ingest/udp-ingest.js';
-import { FfmpegSegmenter, type SegmenterOptions } from '../src/segmenter/ffmpeg-segmenter.js';
-import { isSegmentOf, newStreamId } from '../src/segmenter/names.js';
-import { PlaylistWatcher } from '../src/stream/playlist-watcher.js';
+import { FfmpegRemuxer, type RemuxerOptions } from '../src/ingest/remuxer.js';
+import { MediaReader } from '../src/ingest/media-reader.js';
+import { Fanout } from '../src/outputs/fanout.js';
+import { newStreamId } from '../src/outputs/names.js';
+import { PlainHlsOutput } from '../src/outputs/plain-hls/output.js';
 import { startCameraSource } from './helpers/camera-source.js';
 import { useCleanup } from '../../../test/helpers/cleanup.js';
 import { silentLogger } from './helpers/logger.js';
 import { freeUdpPort } from '../../../test/helpers/ports.js';
-import { processesMatching } from '../../../test/helpers/processes.js';
+import { segmentersOf } from '../../../test/helpers/processes.js';
 import { haveTools } from '../../../test/helpers/tools.js';
 
 const ready = haveTools('ffmpeg');
 
-describe.runIf(ready)('FfmpegSegmenter', () => {
+describe.runIf(ready)('FfmpegRemuxer', () => {
   const cleanup = useCleanup();
 
-  async function setup(overrides: Partial<SegmenterOptions> = {}) {
+  /** The remuxers this test process runs (ffmpeg reading its stdin). */
+  const remuxers = () => segmentersOf(process.pid);
+
+  async function setup(overrides: Partial<RemuxerOptions> = {}) {
     const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-seg-'));
     cleanup.add(async () => {
-      expect(await processesMatching(hlsDir)).toEqual([]);
+      expect(await remuxers()).toEqual([]);
       await rm(hlsDir, { recursive: true, force: true });
     });
     const port = await freeUdpPort();
     const input = `udp://127.0.0.1:${port}`;
-    const segmenter = new FfmpegSegmenter({
+    const output = new PlainHlsOutput({ dir: hlsDir, segmentSeconds: 1, listSize: 6, logger: silentLogger });
+    await output.clear();
+    const streamId = newStreamId();
+    const reader = new MediaReader({
+      streamId,
+      restart: false,
+      sink: new Fanout([output], { logger: silentLogger }),
+    });
+    const segmenter = new FfmpegRemuxer({
       ffmpegPath: 'ffmpeg',
-      hlsDir,
-      segmentSeconds: 1,
-      listSize: 6,
-      streamId: newStreamId(),
+      streamId,
       logger: silentLogger,
+      onMedia: (chunk) => reader.push(chunk),
       ...overrides,
     });
     cleanup.add(() => segmenter.close());
@@ -47,60 +58,56 @@ describe.runIf(ready)('FfmpegSegmenter', () => {
     cleanup.add(() => ingest.close());
     await ingest.open();
     ingest.setSink((chunk) => segmenter.write(chunk));
-    return { hlsDir, input, ingest, segmenter, watcher: new PlaylistWatcher(hlsDir, silentLogger) };
+    const untilPlayable = () => output.waitUntilPlayable(streamId, AbortSignal.timeout(15_000));
+    return { hlsDir, input, ingest, segmenter, untilPlayable };
   }
 
-  test('turns the camera’s stream, through the ingest, into a playable playlist, and stops on close', async () => {
-    const { hlsDir, input, segmenter, watcher } = await setup();
+  test('turns the camera’s stream, through the ingest, into fMP4 frames and a playable playlist, and stops on close', async () => {
+    const { hlsDir, input, segmenter, untilPlayable } = await setup();
     await segmenter.start();
-    expect(await processesMatching(hlsDir)).toEqual([segmenter.pid]);
+    expect(await remuxers()).toEqual([segmenter.pid]);
 
     const camera = startCameraSource(input);
     cleanup.add(() => camera.stop());
-    await watcher.waitUntilPlayable({
-      signal: AbortSignal.timeout(15_000),
-      acceptSegment: (uri) => isSegmentOf(segmenter.streamId, uri),
-    });
-    const playlist = await watcher.read();
-    expect(playlist?.segments.length).toBeGreaterThanOrEqual(1);
-    expect(playlist?.segments[0]!.duration).toBeGreaterThan(0.5);
-    expect(playlist?.segments[0]!.uri).toMatch(new RegExp(`^${segmenter.streamId}-\\d{5}\\.ts$`));
+    await untilPlayable();
+    const playlist = await readFile(join(hlsDir, 'stream.m3u8'), 'utf8');
+    expect(playlist).toContain(`#EXT-X-MAP:URI="${segmenter.streamId}-init.mp4"`);
+    const [, seconds, uri] = /#EXTINF:([\d.]+),\n(\S+)/.exec(playlist)!;
+    expect(Number(seconds)).toBeGreaterThan(0.5);
+    expect(uri).toMatch(new RegExp(`^${segmenter.streamId}-\\d{5}\\.m4s$`));
 
     const exit = await segmenter.close();
     expect(exit).toMatchObject({ requested: true, duringStart: false });
-    expect(await processesMatching(hlsDir)).toEqual([]);
+    expect(await remuxers()).toEqual([]);
     // Calls after close are refused, close itself stays idempotent.
     await expect(segmenter.start()).rejects.toBeInstanceOf(InvalidStateError);
     expect(await segmenter.close()).toBe(exit);
-    expect((await readdir(hlsDir)).some((name) => name.endsWith('.ts'))).toBe(true);
+    expect((await readdir(hlsDir)).some((name) => name.endsWith('.m4s'))).toBe(true);
   });
 
   test('closes without SIGKILL after the camera went silent (ffmpeg waiting for input)', async () => {
     // The usual stop: the camera stops first (mosquitto_pub stop), then the segmenter is closed.
-    const { hlsDir, input, segmenter, watcher } = await setup();
+    const { input, segmenter, untilPlayable } = await setup();
     await segmenter.start();
     const camera = startCameraSource(input);
     cleanup.add(() => camera.stop());
-    await watcher.waitUntilPlayable({
-      signal: AbortSignal.timeout(15_000),
-      acceptSegment: (uri) => isSegmentOf(segmenter.streamId, uri),
-    });
+    await untilPlayable();
     await camera.stop();
     await new Promise((resolve) => setTimeout(resolve, 500));
     const began = Date.now();
     const exit = await segmenter.close();
     expect(exit.signal).not.toBe('SIGKILL');
     expect(Date.now() - began).toBeLessThan(2000);
-    expect(await processesMatching(hlsDir)).toEqual([]);
+    expect(await remuxers()).toEqual([]);
   });
 
   test('closes quickly while ffmpeg still waits for its first packet', async () => {
-    const { hlsDir, segmenter } = await setup();
+    const { segmenter } = await setup();
     await segmenter.start();
     const began = Date.now();
     await segmenter.close();
     expect(Date.now() - began).toBeLessThan(1000);
-    expect(await processesMatching(hlsDir)).toEqual([]);
+    expect(await remuxers()).toEqual([]);
   });
 
   test('a port that is taken: the ingest does not open, with a coded error naming the port', async () => {
@@ -144,21 +151,5 @@ describe.runIf(ready)('FfmpegSegmenter', () => {
     const died = new Promise((resolve) => segmenter.once('died', resolve));
     process.kill(segmenter.pid!, 'SIGKILL');
     expect(await died).toMatchObject({ signal: 'SIGKILL', duringStart: false, requested: false });
-  });
-
-  test('the watcher resolves at once for a playlist that is already playable, and honours abort', async () => {
-    const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-seg-'));
-    cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
-    const watcher = new PlaylistWatcher(hlsDir, silentLogger);
-    const controller = new AbortController();
-    const waiting = watcher.waitUntilPlayable({ signal: controller.signal });
-    controller.abort(new Error('stop waiting'));
-    await expect(waiting).rejects.toThrow('stop waiting');
-
-    await writeFile(
-      join(hlsDir, 'stream.m3u8'),
-      '#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\nx-00000.ts\n',
-    );
-    await watcher.waitUntilPlayable({ signal: AbortSignal.timeout(5000) });
   });
 });

@@ -1,6 +1,7 @@
 /**
- * The HLS segmenter: one ffmpeg process, MPEG-TS in on stdin (the camera's stream, from the ingest),
- * HLS out, no re-encode. The only module that
+ * The remuxer: one ffmpeg process per run, the camera's MPEG-TS in on stdin (from the UDP ingest),
+ * fragmented MP4 out on stdout, one fragment per frame, no re-encode; the media reader parses it once
+ * and the fan-out hands it to every output (outputs/). The only module that
  * imports fluent-ffmpeg (archived upstream, so its use is kept small: build the command, `run()`,
  * the `start`/`stderr`/`error` events and the child process it spawns).
  *
@@ -10,31 +11,18 @@
  */
 import { execFile, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import type { FastifyBaseLogger } from 'fastify';
 import ffmpeg from 'fluent-ffmpeg';
 import { createError, InvalidStateError } from '../errors.js';
 import { LogBudget } from '../log-budget.js';
-import { PLAYLIST_NAME, segmentTemplate } from './names.js';
 
-export interface SegmenterOptions {
+export interface RemuxerOptions {
   readonly ffmpegPath: string;
-  readonly hlsDir: string;
-  readonly segmentSeconds: number;
-  readonly listSize: number;
-  /** Unique per run; names the segments (see names.ts). */
+  /** Unique per run; names the outputs' segments (outputs/names.ts). */
   readonly streamId: string;
-  /** First media sequence number: a restarted segmenter continues where the last one stopped. */
-  readonly startNumber?: number;
-  /** Mark the first segment with #EXT-X-DISCONTINUITY (a restart: timestamps start over). */
-  readonly discontinuity?: boolean;
-  /**
-   * `hls`: ffmpeg's hls muxer writes the playlist and segments to HLS_DIR (plain HLS).
-   * `fmp4`: fragmented MP4, one fragment per frame, to stdout, handed to `onMedia` (the LL-HLS packager).
-   */
-  readonly format?: 'hls' | 'fmp4';
+  /** ffmpeg's stdout, as it comes (to the run's media reader). May throw: the run is then useless. */
   readonly onMedia?: (chunk: Buffer) => void;
   readonly logger: FastifyBaseLogger;
   /** How long the end of input, then SIGTERM, may take before the next step. */
@@ -42,7 +30,7 @@ export interface SegmenterOptions {
   readonly termTimeoutMs?: number;
 }
 
-export interface SegmenterExit {
+export interface RemuxerExit {
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
   /** Exited before `start()` resolved ("failed while starting") rather than later. */
@@ -53,10 +41,10 @@ export interface SegmenterExit {
   readonly reason: string;
 }
 
-interface SegmenterEvents {
+interface RemuxerEvents {
   /** ffmpeg exited on its own after `start()` resolved. */
-  died: [SegmenterExit];
-  /** ffmpeg wrote media: a frame's fragment (`fmp4`), or more frames in its progress report (`hls`). */
+  died: [RemuxerExit];
+  /** ffmpeg wrote media (a frame's fragment). */
   media: [];
 }
 
@@ -67,15 +55,8 @@ interface SegmenterEvents {
 export const SEGMENTER_INPUT = 'pipe:0';
 
 /**
- * Input probing. ffmpeg's defaults (5 MB / 5 s) hold the first segment back by ~5 s. Probing ends
- * after 0.5 s of media here, within the first 1 s GOP; packets read while probing are kept, so the
- * first segment closes on the second keyframe (≈1.06 s after the first packet, measured). Not
- * `-fflags nobuffer`: it drops the probed packets, so the first segment starts one GOP later (≈2.07 s).
- */
-export const PROBE_OPTIONS = ['-probesize', '500000', '-analyzeduration', '500000'] as const;
-
-/**
- * How the fMP4 (LL-HLS) segmenter probes (plain HLS: PROBE_OPTIONS): one packet. ffmpeg's MPEG-TS
+ * How the remuxer probes: one packet (ffmpeg's defaults, 5 MB / 5 s, would hold the first frame back
+ * by seconds). ffmpeg's MPEG-TS
  * demuxer never ends a probe early (streams may appear later), so it reads until `-probesize` bytes or
  * `-analyzeduration` of media, and the mp4 muxer needs the picture size and SPS/PPS before it writes
  * its init segment. The ingest begins every run at a keyframe with its SPS/PPS, so the first packet
@@ -84,7 +65,7 @@ export const PROBE_OPTIONS = ['-probesize', '500000', '-analyzeduration', '50000
  */
 export const FMP4_PROBE_OPTIONS = ['-probesize', '32', '-analyzeduration', '0'] as const;
 
-/** fMP4 for the packager: `-c copy`, an empty moov first, one moof + mdat per frame, flushed at once. */
+/** fMP4 for the outputs: `-c copy`, an empty moov first, one moof + mdat per frame, flushed at once. */
 export const FMP4_OUTPUT_OPTIONS = [
   ...['-c', 'copy', '-f', 'mp4'],
   ...['-movflags', 'empty_moov+default_base_moof+frag_every_frame+skip_trailer', '-flush_packets', '1'],
@@ -93,29 +74,10 @@ export const FMP4_OUTPUT_OPTIONS = [
 /** What the segmenter's stdin may hold unread before input is dropped (ffmpeg stuck): ≈ 16 s. */
 const MAX_INPUT_BACKLOG = 4 * 1024 * 1024;
 
-export function segmenterArguments(options: SegmenterOptions): { input: string[]; output: string[] } {
-  const logging = ['-hide_banner', '-nostats', '-loglevel', 'level+info'];
-  if (options.format === 'fmp4') {
-    return {
-      input: [...logging, ...FMP4_PROBE_OPTIONS, '-f', 'mpegts'],
-      output: [...FMP4_OUTPUT_OPTIONS],
-    };
-  }
-  // The hls muxer writes files, not a pipe: its progress report (`frame=…` on stderr every 0.5 s,
-  // while packets flow) is how the service knows that video arrives.
-  logging.push('-progress', 'pipe:2');
-  // omit_endlist: a segmenter stopped while live (a restart after a silence) must not tell players
-  // that the stream has ended; a stop removes the playlist anyway.
-  const flags = ['delete_segments', 'independent_segments', 'program_date_time', 'temp_file', 'omit_endlist'];
-  if (options.discontinuity) flags.push('discont_start');
+export function remuxerArguments(): { input: string[]; output: string[] } {
   return {
-    input: [...logging, ...PROBE_OPTIONS, '-f', 'mpegts'],
-    output: [
-      ...['-c', 'copy', '-f', 'hls'],
-      ...['-hls_time', String(options.segmentSeconds), '-hls_list_size', String(options.listSize)],
-      ...['-hls_flags', flags.join('+'), '-start_number', String(options.startNumber ?? 0)],
-      ...['-hls_segment_filename', join(options.hlsDir, segmentTemplate(options.streamId))],
-    ],
+    input: ['-hide_banner', '-nostats', '-loglevel', 'level+info', ...FMP4_PROBE_OPTIONS, '-f', 'mpegts'],
+    output: [...FMP4_OUTPUT_OPTIONS],
   };
 }
 
@@ -123,28 +85,25 @@ const execFileAsync = promisify(execFile);
 
 type Phase = 'new' | 'starting' | 'running' | 'exited';
 
-export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
+export class FfmpegRemuxer extends EventEmitter<RemuxerEvents> {
   readonly streamId: string;
-  readonly playlistPath: string;
-  readonly #options: SegmenterOptions;
+  readonly #options: RemuxerOptions;
   readonly #log: FastifyBaseLogger;
   #phase: Phase = 'new';
   #closeRequested = false;
   #proc: ChildProcess | undefined;
   #inputDropped = 0;
   #errorLines: string[] = [];
-  #framesReported = 0;
   readonly #logBudget = new LogBudget(10, 10_000);
-  #exit: SegmenterExit | undefined;
-  readonly #exited: Promise<SegmenterExit>;
-  #resolveExited!: (exit: SegmenterExit) => void;
+  #exit: RemuxerExit | undefined;
+  readonly #exited: Promise<RemuxerExit>;
+  #resolveExited!: (exit: RemuxerExit) => void;
   readonly #killOnExit = () => this.#proc?.kill('SIGKILL');
 
-  constructor(options: SegmenterOptions) {
+  constructor(options: RemuxerOptions) {
     super();
     this.#options = options;
     this.streamId = options.streamId;
-    this.playlistPath = join(options.hlsDir, PLAYLIST_NAME);
     this.#log = options.logger.child({ segmenter: options.streamId });
     this.#exited = new Promise((resolve) => (this.#resolveExited = resolve));
   }
@@ -158,12 +117,12 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
   }
 
   /** Set once ffmpeg has exited (or `close()` was called before `start()`). */
-  get exit(): SegmenterExit | undefined {
+  get exit(): RemuxerExit | undefined {
     return this.#exit;
   }
 
   /** Resolves when ffmpeg has exited, however that happened. */
-  exited(): Promise<SegmenterExit> {
+  exited(): Promise<RemuxerExit> {
     return this.#exited;
   }
 
@@ -210,12 +169,12 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
   }
 
   #spawn(): Promise<void> {
-    const { input, output } = segmenterArguments(this.#options);
+    const { input, output } = remuxerArguments();
     const command = ffmpeg({ stdoutLines: 20 })
       .setFfmpegPath(this.#options.ffmpegPath)
       .input(SEGMENTER_INPUT)
       .inputOptions(input)
-      .output(this.#options.format === 'fmp4' ? this.#mediaSink() : this.playlistPath)
+      .output(this.#mediaSink())
       .outputOptions(output);
     return new Promise((resolve, reject) => {
       command.on('start', (commandLine: string) => {
@@ -243,7 +202,7 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
 
   /**
    * Where fMP4 from stdout goes: fluent-ffmpeg pipes stdout into this stream (and does not also read
-   * it as text lines, as it does for a `pipe:1` string). A chunk the packager cannot read fails the
+   * it as text lines, as it does for a `pipe:1` string). A chunk the media reader cannot read fails the
    * stream, and fluent-ffmpeg then kills ffmpeg: that run is useless, and its exit is reported as usual.
    */
   #mediaSink(): Writable {
@@ -267,16 +226,6 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
     const level = /\[(panic|fatal|error|warning|info|verbose|debug)\]/.exec(line)?.[1] ?? 'info';
     const text = line.replace(/\[(panic|fatal|error|warning|info|verbose|debug)\] /, '').trim();
     if (text === '') return;
-    const progress = /^([a-z_0-9]+)=(\S*)$/.exec(text);
-    if (progress) {
-      // -progress (plain HLS): key=value lines, a block every 0.5 s while packets flow.
-      const frames = progress[1] === 'frame' ? Number(progress[2]) : NaN;
-      if (frames > this.#framesReported) {
-        this.#framesReported = frames;
-        this.emit('media');
-      }
-      return;
-    }
     if (this.#closeRequested) {
       // Stopping: "Immediate exit requested" and trailer errors are what a signal looks like.
       this.#log.debug({ ffmpeg: text }, 'ffmpeg while stopping');
@@ -302,7 +251,7 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
     const duringStart = this.#phase !== 'running';
     this.#phase = 'exited';
     process.removeListener('exit', this.#killOnExit);
-    const exit: SegmenterExit = {
+    const exit: RemuxerExit = {
       code,
       signal,
       duringStart,
@@ -325,7 +274,7 @@ export class FfmpegSegmenter extends EventEmitter<SegmenterEvents> {
    * callback breaks a blocking read only on the second signal; decode_interrupt_cb in
    * fftools/ffmpeg.c.)
    */
-  close(): Promise<SegmenterExit> {
+  close(): Promise<RemuxerExit> {
     if (this.#closeRequested) return this.#exited;
     this.#closeRequested = true;
     const proc = this.#proc;
