@@ -93,7 +93,7 @@ const TITLES: Record<OursName, string> = {
   'ours-foreign':
     'ours (LL-HLS), a camera that is not our agent: plain ffmpeg, 1 s GOP, ffmpeg’s mpegts muxer',
   'ours-plain':
-    'ours, plain HLS (camstream with HLS_MODE=plain: ffmpeg’s hls muxer writes 1 s MPEG-TS segments to disk)',
+    'ours, plain HLS (camstream with HLS_MODE=plain: the same ingest, 1 s fMP4 segments written to disk, no parts)',
 };
 
 export async function runOurs(ctx: BenchContext, name: OursName): Promise<OursHandle> {

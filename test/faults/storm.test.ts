@@ -54,6 +54,7 @@ describe.runIf(ready)('a storm of starts and stops', () => {
   test(`${REQUESTS} start and stop requests from ${CLIENTS} concurrent clients: one segmenter at most, a consistent end, nothing leaked`, async () => {
     const seed = Number(process.env.CAMSTREAM_STORM_SEED ?? Date.now() % 1_000_000);
     const next = seededRandom(seed);
+    console.log(`[storm] seed ${seed} (CAMSTREAM_STORM_SEED=${seed} replays it)`);
     const system = await startSystem(cleanup, { broker: 'mosquitto' });
     const web = system.web.proc.pid!;
     const agent = system.agent!.proc.pid!;
@@ -99,11 +100,18 @@ describe.runIf(ready)('a storm of starts and stops', () => {
     const stormMs = Date.now() - began;
 
     // The service, the camera and the processes agree, once the last commands have landed.
+    let seen = '';
     const settled = await waitFor(
-      'a state everyone agrees on',
+      () => `a state everyone agrees on (seed ${seed}; last seen ${seen})`,
       async () => {
         const info = await streamInfo(system);
         const [s, e] = [(await system.segmenterPids()).length, (await encoders(system)).length];
+        seen = JSON.stringify({
+          service: info.state,
+          camera: info.camera?.state,
+          segmenters: s,
+          encoders: e,
+        });
         if (info.state === 'live' && info.camera?.state === 'streaming' && s === 1 && e === 1) return 'live';
         if (info.state === 'idle' && info.camera?.state === 'idle' && s === 0 && e === 0) return 'idle';
         return undefined;
