@@ -40,6 +40,14 @@ function post(system: System, path: string): Promise<{ status: number; code?: st
   });
 }
 
+/** The service's log lines but its HTTP requests (the waits' own polling would fill a failure message). */
+function withoutRequests(log: string): string {
+  return log
+    .split('\n')
+    .filter((line) => !/"msg":"(request|request completed)"/.test(line))
+    .join('\n');
+}
+
 async function encoders(system: System): Promise<number[]> {
   const found: number[] = [];
   for (const pid of await childProcesses(system.agent!.proc.pid!)) {
@@ -102,7 +110,10 @@ describe.runIf(ready)('a storm of starts and stops', () => {
     // The service, the camera and the processes agree, once the last commands have landed.
     let seen = '';
     const settled = await waitFor(
-      () => `a state everyone agrees on (seed ${seed}; last seen ${seen})`,
+      () =>
+        `a state everyone agrees on (seed ${seed}; last seen ${seen})\n` +
+        `the agent's log, its end:\n${system.agent!.output().slice(-6000)}\n` +
+        `the service's log without its requests, its end:\n${withoutRequests(system.web.output()).slice(-6000)}`,
       async () => {
         const info = await streamInfo(system);
         const [s, e] = [(await system.segmenterPids()).length, (await encoders(system)).length];

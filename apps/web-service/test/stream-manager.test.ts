@@ -3,15 +3,13 @@
  * beforehand) as ffmpeg would, through the real media reader, fan-out and plain HLS output to disk.
  * The real thing (ffmpeg, Mosquitto) is in service.int.test.ts.
  */
-import { EventEmitter } from 'node:events';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { CameraStatus, CommandEvent, ControlAction } from '@camstream/protocol';
-import type { RemuxerExit, RemuxerOptions } from '../src/ingest/remuxer.js';
-import { StreamManager, type CameraLinkLike, type RemuxerLike } from '../src/stream/stream-manager.js';
+import { StreamManager, type CameraLinkLike } from '../src/stream/stream-manager.js';
 import { useCleanup } from '../../../test/helpers/cleanup.js';
+import { FakeLink, FakeSegmenter, type FakeMedia } from './helpers/fake-stream.js';
 import { encodeFmp4, splitFmp4 } from './helpers/fmp4-media.js';
 import { silentLogger } from './helpers/logger.js';
 import { haveTools } from '../../../test/helpers/tools.js';
@@ -19,100 +17,7 @@ import { waitFor } from '../../../test/helpers/wait.js';
 
 const ready = haveTools('ffmpeg');
 /** 5 s of fMP4 at 30 fps, a keyframe a second (frames 0, 30, 60…). */
-let media: { init: Buffer; fragments: Buffer[] };
-
-const at = '2026-01-01T00:00:00Z';
-
-class FakeLink extends EventEmitter<{ status: [CameraStatus | null] }> {
-  status: CameraStatus | null = { state: 'idle', at };
-  connected = true;
-  brokerUrl = 'mqtt://fake';
-  readonly commands: { id: string; action: ControlAction; target?: string }[] = [];
-  readonly #replies = new Map<string, (event: CommandEvent) => void>();
-
-  publishCommand(action: ControlAction, target?: string): string {
-    const id = `cmd-${this.commands.length + 1}`;
-    this.commands.push({ id, action, ...(target !== undefined && { target }) });
-    return id;
-  }
-
-  waitForReply(commandId: string, signal: AbortSignal): Promise<CommandEvent> {
-    return new Promise((resolve, reject) => {
-      this.#replies.set(commandId, resolve);
-      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-    });
-  }
-
-  reply(commandId: string, ok: boolean, message?: string): void {
-    this.#replies.get(commandId)?.({ commandId, ok, ...(message !== undefined && { message }) });
-  }
-
-  setStatus(state: CameraStatus['state']): void {
-    this.status = { state, at };
-    this.emit('status', this.status);
-  }
-}
-
-class FakeSegmenter extends EventEmitter<{ died: [RemuxerExit]; media: [] }> implements RemuxerLike {
-  readonly streamId: string;
-  closed = false;
-  #next = 0;
-  #keyframes = 0;
-  #resolveExit!: (exit: RemuxerExit) => void;
-  readonly #exited = new Promise<RemuxerExit>((resolve) => (this.#resolveExit = resolve));
-
-  constructor(
-    readonly options: RemuxerOptions,
-    readonly hlsDir: string,
-  ) {
-    super();
-    this.streamId = options.streamId;
-  }
-
-  async start(): Promise<void> {}
-
-  write(): void {}
-
-  exited(): Promise<RemuxerExit> {
-    return this.#exited;
-  }
-
-  async close(): Promise<RemuxerExit> {
-    this.closed = true;
-    const exit = { code: 0, signal: null, duringStart: false, requested: true, reason: '' };
-    this.#resolveExit(exit);
-    return exit;
-  }
-
-  /**
-   * Writes frames to stdout (the init segment first) until `count` more segments of 1 s are
-   * complete (a keyframe ends each), and waits until the playlist lists the last of them.
-   */
-  async writeSegments(count: number): Promise<void> {
-    /** The newest segment of this run in the playlist (its media sequence number), or -1. */
-    const listed = async () => {
-      const playlist = await readFile(join(this.hlsDir, 'stream.m3u8'), 'utf8').catch(() => '');
-      const ours = [...playlist.matchAll(new RegExp(`^${this.streamId}-(\\d+)\\.m4s$`, 'gm'))];
-      return Math.max(-1, ...ours.map((match) => Number(match[1])));
-    };
-    const before = await listed();
-    if (this.#next === 0) this.options.onMedia!(media.init);
-    const target = this.#keyframes + count;
-    while (this.#keyframes < target + 1) {
-      const index = this.#next++;
-      if (index % 30 === 0) this.#keyframes += 1;
-      this.options.onMedia!(media.fragments[index]!);
-      this.emit('media');
-    }
-    await waitFor('the segments listed', async () => (await listed()) >= before + count);
-  }
-
-  die(): void {
-    const exit = { code: 1, signal: null, duringStart: false, requested: false, reason: 'boom' };
-    this.#resolveExit(exit);
-    this.emit('died', exit);
-  }
-}
+let media: FakeMedia;
 
 describe.runIf(ready)('StreamManager', () => {
   const cleanup = useCleanup();
@@ -145,7 +50,7 @@ describe.runIf(ready)('StreamManager', () => {
       logger: silentLogger,
       ingest: { open: async () => {}, close: async () => {}, setSink: () => {} },
       createRemuxer: (options) => {
-        const segmenter = new FakeSegmenter(options, hlsDir);
+        const segmenter = new FakeSegmenter(options, hlsDir, media);
         segmenters.push(segmenter);
         return segmenter;
       },
@@ -261,6 +166,37 @@ describe.runIf(ready)('StreamManager', () => {
     expect(segmenters).toHaveLength(0);
     link.setStatus('starting'); // a new start from someone else
     await segmenterCount(segmenters);
+  });
+
+  test('a start given up because the camera said idle first, reaching the camera after all: the stream is picked up', async () => {
+    const { link, manager, segmenters } = await setup();
+    const start = expect(manager.start()).rejects.toMatchObject({ code: 'WEB_ERR_START_CANCELLED' });
+    await segmenterCount(segmenters);
+    link.setStatus('streaming'); // from an earlier start, published before that camera's stop
+    link.setStatus('idle'); // that stop: the service gives this start up
+    link.setStatus('starting'); // then the camera handles this start
+    await start;
+    link.setStatus('streaming');
+    // The camera streams: the service serves it rather than leave it streaming to nobody.
+    await waitFor('a second segmenter', () => segmenters.length === 2);
+    await segmenters[1]!.writeSegments(1);
+    await waitFor('live', () => manager.state === 'live');
+    expect(link.commands.map((c) => c.action)).toEqual(['start']);
+  });
+
+  test('the same, with a stop requested meanwhile: nothing is picked up', async () => {
+    const { link, manager, segmenters } = await setup();
+    const start = expect(manager.start()).rejects.toMatchObject({ code: 'WEB_ERR_START_CANCELLED' });
+    await segmenterCount(segmenters);
+    link.setStatus('starting');
+    const stop = manager.stop();
+    await start;
+    await stop;
+    link.setStatus('streaming');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(segmenters).toHaveLength(1);
+    expect(manager.state).toBe('idle');
+    expect(link.commands.map((c) => c.action)).toEqual(['start', 'stop']);
   });
 
   test('the camera going offline while live, its video stopped, ends the stream with a recorded error', async () => {

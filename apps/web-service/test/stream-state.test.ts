@@ -4,6 +4,7 @@ import { RestartBudget } from '../src/stream/restart-budget.js';
 import {
   canTransition,
   describeStream,
+  missedPickup,
   reactToCamera,
   type CameraChange,
 } from '../src/stream/stream-state.js';
@@ -75,6 +76,22 @@ describe('reactToCamera', () => {
 
   test('stopping: nothing', () => {
     expect(reactToCamera(change({ streamState: 'stopping', next: status('streaming') }))).toBe('none');
+  });
+});
+
+describe('missedPickup', () => {
+  test('a camera becoming active while the service starts or stops; not while idle or live, nor a camera already active', () => {
+    const active = { previous: 'idle' as const, next: status('starting') };
+    expect(missedPickup(change({ ...active, streamState: 'starting' }))).toBe(true);
+    expect(missedPickup(change({ ...active, streamState: 'stopping' }))).toBe(true);
+    expect(missedPickup(change({ ...active, streamState: 'idle' }))).toBe(false); // picked up at once
+    expect(missedPickup(change({ ...active, streamState: 'live' }))).toBe(false);
+    expect(
+      missedPickup(change({ streamState: 'stopping', previous: 'starting', next: status('streaming') })),
+    ).toBe(false);
+    expect(
+      missedPickup(change({ streamState: 'stopping', previous: 'streaming', next: status('idle') })),
+    ).toBe(false);
   });
 });
 

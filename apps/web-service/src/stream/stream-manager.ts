@@ -19,7 +19,7 @@ import type { PlayableOutput } from '../outputs/output.js';
 import { InputMonitor } from './input-monitor.js';
 import { asServiceError, RemuxerRuns } from './remuxer-runs.js';
 import { untilPlayable, type CameraLinkLike, type RemuxerLike } from './until-playable.js';
-import { canTransition, describeStream, reactToCamera } from './stream-state.js';
+import { canTransition, describeStream, isActive, missedPickup, reactToCamera } from './stream-state.js';
 
 export type { CameraLinkLike, RemuxerLike } from './until-playable.js';
 
@@ -85,6 +85,8 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   #previousCamera: CameraStatus['state'] | null = null;
   #awaitingCameraStop = false;
   #activeDuringStart = false;
+  /** The camera became active while the service was starting or stopping (stream-state.ts missedPickup). */
+  #missedPickup = false;
   readonly #onStatus = (status: CameraStatus | null) => this.#onCameraStatus(status);
 
   constructor(options: StreamManagerOptions) {
@@ -278,6 +280,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
       });
       this.#lastError = undefined;
       this.#input.start();
+      this.#missedPickup = false;
       this.#setState('live');
     } catch (err) {
       const error = asServiceError(err);
@@ -300,6 +303,16 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     await Promise.all([this.#runs.stop(), this.#ingest.close()]);
     await this.#fanout.clear();
     if (this.#state !== 'idle') this.#setState('idle');
+    if (this.#missedPickup) {
+      this.#missedPickup = false;
+      // Checked once the operations queued before it have run (a stop among them says no).
+      void this.#enqueue(async () => {
+        const camera = this.#link.status?.state;
+        if (this.#closing || this.#state !== 'idle' || this.#awaitingCameraStop || !isActive(camera)) return;
+        this.#log.info({ camera }, 'the camera became active while the stream was changing: starting it');
+        this.#shareStart('camera').catch(() => {}); // recorded in lastError by #start
+      });
+    }
   }
 
   #onCameraStatus(status: CameraStatus | null): void {
@@ -310,14 +323,17 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     if (this.#state === 'starting' && (next === 'starting' || next === 'streaming')) {
       this.#activeDuringStart = true;
     }
-    const reaction = reactToCamera({
+    const change = {
       streamState: this.#state,
       previous,
       next: status,
       awaitingCameraStop: this.#awaitingCameraStop,
       activeDuringStart: this.#activeDuringStart,
       videoArriving: this.#input.running && this.#input.state === 'receiving',
-    });
+    };
+    if (!isActive(next)) this.#missedPickup = false;
+    else if (missedPickup(change)) this.#missedPickup = true;
+    const reaction = reactToCamera(change);
     const { cameraId } = this.#config;
     switch (reaction) {
       case 'pickup':

@@ -25,7 +25,7 @@ export function canTransition(from: StreamState, to: StreamState): boolean {
   return TRANSITIONS[from].includes(to);
 }
 
-const isActive = (state: CameraState | null | undefined): boolean =>
+export const isActive = (state: CameraState | null | undefined): boolean =>
   state === 'starting' || state === 'streaming';
 
 export type CameraReaction =
@@ -73,6 +73,21 @@ export function reactToCamera(change: CameraChange): CameraReaction {
     case 'stopping':
       return 'none';
   }
+}
+
+/**
+ * A camera that became active while the service was busy starting or stopping (a start the service
+ * then gave up on, because the camera said idle first, reaching the camera after all) was not picked
+ * up: the service was not idle. Once idle again, such a camera is picked up if it is still active and
+ * the service has not told it to stop since. Without this, the camera would stream to nobody.
+ */
+export function missedPickup(change: CameraChange): boolean {
+  const next = change.next?.state ?? null;
+  return (
+    (change.streamState === 'starting' || change.streamState === 'stopping') &&
+    isActive(next) &&
+    !isActive(change.previous)
+  );
 }
 
 export function describeStream(
