@@ -1,0 +1,123 @@
+/**
+ * One viewer's werift peer connection, answering its WHEP offer: H.264 only, send-only, host
+ * candidates on WEBRTC_INTERFACE (or every IPv4 interface) from WEBRTC_UDP_PORT_RANGE, STUN/TURN
+ * from WEBRTC_ICE_SERVERS, a copy of each host candidate at WEBRTC_PUBLIC_IP. The answer carries
+ * every candidate (no trickle): werift gathers host candidates at once, STUN within 3 s.
+ *
+ * werift binds one UDP socket per peer connection (it has no ICE UDP mux), so each viewer takes a
+ * port of the range: the range must hold as many ports as viewers are allowed at once.
+ */
+import {
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  type RTCPeerConnectionConfig,
+  type RTCRtpSender,
+} from 'werift';
+import { chooseH264, offeredH264, OfferError, withPublicCandidates } from './sdp.js';
+
+export interface IceServer {
+  readonly urls: string;
+  readonly username?: string;
+  readonly credential?: string;
+}
+
+export interface PeerSettings {
+  /** Each viewer's UDP socket gets a port from here; undefined: any free port. */
+  readonly udpPortRange: { readonly first: number; readonly last: number } | undefined;
+  /** The one address to bind and announce; undefined: every IPv4 interface werift finds. */
+  readonly interfaceAddress: string | undefined;
+  readonly publicIp: string | undefined;
+  readonly iceServers: readonly IceServer[];
+}
+
+/** Every port of WEBRTC_UDP_PORT_RANGE is taken (or binding failed): no candidate to offer. */
+export class NoPortError extends Error {
+  override name = 'NoPortError';
+}
+
+export interface Negotiated {
+  readonly peer: RTCPeerConnection;
+  readonly sender: RTCRtpSender;
+  readonly answer: string;
+}
+
+const GATHER_TIMEOUT_MS = 5000;
+
+export function peerConfig(settings: PeerSettings, parameters: string): RTCPeerConnectionConfig {
+  const range = settings.udpPortRange;
+  return {
+    codecs: {
+      video: [
+        new RTCRtpCodecParameters({
+          mimeType: 'video/H264',
+          clockRate: 90_000,
+          // No PLI answer (there is no encoder here to ask): NACKs are served from the sender's history.
+          rtcpFeedback: [{ type: 'nack' }, { type: 'nack', parameter: 'pli' }],
+          parameters,
+        }),
+      ],
+      audio: [],
+    },
+    iceServers: settings.iceServers.map((server) => ({ ...server })),
+    iceUseTcp: false,
+    iceUseIpv6: false,
+    iceStunGatherTimeout: 3,
+    // werift wants two different ports: a one-port range is [port, port + 1) in effect.
+    ...(range && { icePortRange: [range.first, Math.max(range.last, range.first + 1)] }),
+    ...(settings.interfaceAddress !== undefined && {
+      // No interface scan: exactly this address, its socket bound to it.
+      iceUseIpv4: false,
+      iceAdditionalHostAddresses: [settings.interfaceAddress],
+      iceInterfaceAddresses: { udp4: settings.interfaceAddress },
+    }),
+  };
+}
+
+function gathered(peer: RTCPeerConnection): Promise<void> {
+  if (peer.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      unsubscribe();
+      resolve();
+    }, GATHER_TIMEOUT_MS);
+    const { unSubscribe: unsubscribe } = peer.iceGatheringStateChange.subscribe((state) => {
+      if (state !== 'complete') return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve();
+    });
+  });
+}
+
+/**
+ * A peer connection that answers `offer` for a camera whose SPS says `profileLevelId`. Throws
+ * OfferError (bad input: nothing is left open) or NoPortError.
+ */
+export async function answerOffer(
+  settings: PeerSettings,
+  offer: string,
+  profileLevelId: string,
+): Promise<Negotiated> {
+  const format = chooseH264(offeredH264(offer), profileLevelId);
+  const peer = new RTCPeerConnection(peerConfig(settings, format.parameters));
+  try {
+    const transceiver = peer.addTransceiver('video', { direction: 'sendonly' });
+    try {
+      await peer.setRemoteDescription({ type: 'offer', sdp: offer });
+    } catch (err) {
+      throw new OfferError(`werift could not read it: ${(err as Error).message}`);
+    }
+    if (!transceiver.sender.codec) throw new OfferError('no H.264 format of the offer could be negotiated');
+    await peer.setLocalDescription(await peer.createAnswer());
+    await gathered(peer);
+    let answer = peer.localDescription!.sdp;
+    if (!/^a=candidate:/m.test(answer)) {
+      throw new NoPortError('no ICE candidate could be gathered (no free UDP port?)');
+    }
+    if (settings.publicIp !== undefined) answer = withPublicCandidates(answer, settings.publicIp);
+    return { peer, sender: transceiver.sender, answer };
+  } catch (err) {
+    await peer.close().catch(() => {});
+    throw err;
+  }
+}
