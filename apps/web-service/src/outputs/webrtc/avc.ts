@@ -63,7 +63,7 @@ export function parseAvcC(record: Buffer): AvcConfig {
   if (record.length < 7 || record[0] !== 1) throw new Fmp4FormatError('avcC is not version 1');
   const lengthSize = (record[4]! & 0x03) + 1;
   if (lengthSize === 3) throw new Fmp4FormatError('avcC length size 3 is not allowed');
-  let at = 5;
+  let at = 6; // after numOfSequenceParameterSets (byte 5)
   const sets = (count: number): Buffer[] => {
     const out: Buffer[] = [];
     for (let i = 0; i < count; i += 1) {
