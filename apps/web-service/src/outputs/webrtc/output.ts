@@ -94,7 +94,11 @@ export class WebRtcOutput implements Output {
       return;
     }
     const rtpFrame = { payloads, rtpTime, keyframe: frame.keyframe };
-    for (const session of this.#sessions.values()) session.viewer.send(rtpFrame);
+    for (const session of this.#sessions.values()) {
+      // Until its DTLS handshake is done, werift drops what is sent: the viewer starts after that,
+      // at a keyframe.
+      if (session.connectionState === 'connected') session.viewer.send(rtpFrame);
+    }
   }
 
   gap(_gap: MediaGap): void {

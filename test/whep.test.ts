@@ -1,0 +1,164 @@
+/**
+ * WebRTC over WHEP, end to end: the service and agent CLIs on the test source with a real
+ * Mosquitto, a werift viewer on loopback (test/helpers/whep-client.ts) that POSTs its offer, gets
+ * 201 and the answer, receives the camera's frames (the first a keyframe with SPS and PPS ahead,
+ * then 30 a second), and DELETEs its session. The request table of the WHEP routes over HTTP. And,
+ * when Debian's Chromium is there, a real browser page that plays the camera over WHEP.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { launchBrowser } from './helpers/browser.js';
+import { useCleanup } from './helpers/cleanup.js';
+import { json, startSystem, type System } from './helpers/system.js';
+import { CHROMIUM_PATH, haveTools } from './helpers/tools.js';
+import { waitFor } from './helpers/wait.js';
+import { whepViewer, connected } from './helpers/whep-client.js';
+
+const ready = haveTools('ffmpeg', 'ffprobe', 'mosquitto');
+const haveChromium = ready && haveTools(CHROMIUM_PATH);
+
+const sdp = (body: string): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/sdp' },
+  body,
+});
+
+async function sessionsGauge(system: System): Promise<number> {
+  const text = (await system.api('/metrics')).body as string;
+  const match = /^camstream_webrtc_sessions\{camera="cam1"\} (\d+)$/m.exec(text);
+  return Number(match?.[1]);
+}
+
+describe.runIf(ready)('WebRTC (WHEP) from the camera’s ingest', () => {
+  const shared = useCleanup('file');
+  const cleanup = useCleanup();
+  let system: System;
+  beforeAll(async () => {
+    system = await startSystem(shared, {
+      broker: 'mosquitto',
+      webEnv: { WEBRTC_INTERFACE: '127.0.0.1', WEBRTC_MAX_VIEWERS: '2' },
+    });
+  });
+
+  test('not streaming yet: 409, in the service’s JSON, with CORS', async () => {
+    const viewer = await whepViewer(cleanup);
+    const answer = await system.api('/api/cameras/cam1/whep', sdp(viewer.offer));
+    expect(answer).toMatchObject({ status: 409, body: { code: 'WEB_ERR_WHEP_NOT_STREAMING' } });
+    expect(answer.headers.get('access-control-allow-origin')).toBe('*');
+    expect(await sessionsGauge(system)).toBe(0);
+  });
+
+  test('a viewer gets 201, the answer and a Location; then the frames, from a keyframe, at 30 fps; DELETE ends it', async () => {
+    expect(await system.api('/api/stream/start', json())).toMatchObject({ status: 200 });
+    const viewer = await whepViewer(cleanup);
+    const posted = performance.now();
+    const response = await fetch(`${system.baseUrl}/api/cameras/cam1/whep`, sdp(viewer.offer));
+    expect(response.status).toBe(201);
+    expect(response.headers.get('content-type')).toMatch(/^application\/sdp/);
+    const location = response.headers.get('location')!;
+    expect(location).toMatch(/^\/api\/cameras\/cam1\/whep\/[0-9a-f-]{36}$/);
+    expect(response.headers.get('access-control-expose-headers')).toMatch(/location/i);
+    const answer = await response.text();
+    expect(answer).toMatch(/^a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 \d+ typ host/m);
+    await viewer.accept(answer);
+    await connected(viewer);
+    await waitFor('the first frame', () => viewer.frames.length > 0);
+    const firstFrameMs = viewer.frames[0]!.at - posted;
+    const [first] = viewer.frames;
+    expect(first!.keyframe).toBe(true);
+    expect(first!.types.slice(0, 2)).toEqual([7, 8]);
+    // Frames keep coming at the camera's rate: about 60 in the next 2 s.
+    const before = viewer.frames.length;
+    await sleep(2000);
+    const got = viewer.frames.length - before;
+    expect(got).toBeGreaterThanOrEqual(50);
+    expect(got).toBeLessThanOrEqual(70);
+    const spans = viewer.frames.slice(-30).map((f) => f.rtpTime);
+    expect(spans.slice(1).every((t, i) => (t - spans[i]! + 2 ** 32) % 2 ** 32 === 3000)).toBe(true);
+    console.log(`WHEP: first frame ${Math.round(firstFrameMs)} ms after the POST; ${got} frames in 2 s`);
+    expect(await sessionsGauge(system)).toBe(1);
+
+    expect((await fetch(`${system.baseUrl}${location}`, { method: 'DELETE' })).status).toBe(200);
+    expect(await sessionsGauge(system)).toBe(0);
+    const metrics = (await system.api('/metrics')).body as string;
+    expect(metrics).toMatch(/^camstream_webrtc_sessions_total\{camera="cam1"\} 1$/m);
+    expect(metrics).toMatch(/^camstream_webrtc_packets_sent_total\{camera="cam1"\} [1-9]\d*$/m);
+    const after = viewer.frames.length;
+    await sleep(500);
+    expect(viewer.frames.length - after).toBeLessThanOrEqual(1);
+    // The session is gone: a second DELETE is a 404.
+    expect(await system.api(location, { method: 'DELETE' })).toMatchObject({
+      status: 404,
+      body: { code: 'WEB_ERR_WHEP_UNKNOWN_SESSION' },
+    });
+  });
+
+  test('the request table: 415, 400, 404, 405, 503, and the CORS preflight', async () => {
+    await system.api('/api/stream/start', json());
+    const viewer = await whepViewer(cleanup);
+    const post = (path: string, init: RequestInit) => system.api(path, init);
+    expect(
+      await post('/api/cameras/cam1/whep', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"sdp": 1}',
+      }),
+    ).toMatchObject({ status: 415, body: { code: 'WEB_ERR_WHEP_CONTENT_TYPE' } });
+    expect(await post('/api/cameras/cam1/whep', { method: 'POST' })).toMatchObject({ status: 415 });
+    expect(await post('/api/cameras/cam1/whep', sdp('garbage'))).toMatchObject({
+      status: 400,
+      body: { code: 'WEB_ERR_WHEP_BAD_OFFER' },
+    });
+    const vp8Only = viewer.offer
+      .replace(/a=rtpmap:(\d+) H264\/90000/, 'a=rtpmap:$1 VP8/90000')
+      .replace(/a=fmtp:.*\r?\n/, '');
+    expect(await post('/api/cameras/cam1/whep', sdp(vp8Only))).toMatchObject({
+      status: 400,
+      body: { code: 'WEB_ERR_WHEP_BAD_OFFER', message: expect.stringMatching(/H\.264/) },
+    });
+    expect(await post('/api/cameras/cam1/whep', sdp('v=0\r\n' + 'a'.repeat(70_000)))).toMatchObject({
+      status: 400,
+    });
+    expect(await post('/api/cameras/nope/whep', sdp(viewer.offer))).toMatchObject({
+      status: 404,
+      body: { code: 'WEB_ERR_UNKNOWN_CAMERA' },
+    });
+    expect(
+      await system.api('/api/cameras/cam1/whep/00000000-0000-0000-0000-000000000000', { method: 'DELETE' }),
+    ).toMatchObject({ status: 404, body: { code: 'WEB_ERR_WHEP_UNKNOWN_SESSION' } });
+    expect(await sessionsGauge(system)).toBe(0);
+
+    // Two viewers (WEBRTC_MAX_VIEWERS=2), the default camera's route; a third is 503.
+    const locations: string[] = [];
+    for (let i = 0; i < 2; i += 1) {
+      const next = await whepViewer(cleanup);
+      const response = await fetch(`${system.baseUrl}/api/stream/whep`, sdp(next.offer));
+      expect(response.status).toBe(201);
+      locations.push(response.headers.get('location')!);
+    }
+    expect(locations[0]).toMatch(/^\/api\/stream\/whep\/[0-9a-f-]{36}$/);
+    expect(await post('/api/stream/whep', sdp(viewer.offer))).toMatchObject({
+      status: 503,
+      body: { code: 'WEB_ERR_WHEP_TOO_MANY_VIEWERS' },
+    });
+    const patched = await system.api(locations[0]!, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/trickle-ice-sdpfrag' },
+      body: 'a=end-of-candidates',
+    });
+    expect(patched).toMatchObject({ status: 405, body: { code: 'WEB_ERR_WHEP_NO_TRICKLE' } });
+    const preflight = await fetch(`${system.baseUrl}/api/cameras/cam1/whep`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://elsewhere.example', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-methods')).toMatch(/POST.*DELETE/);
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/content-type/);
+
+    // The stream stops: every session ends with it.
+    expect(await sessionsGauge(system)).toBe(2);
+    expect(await system.api('/api/stream/stop', json())).toMatchObject({ status: 200 });
+    expect(await sessionsGauge(system)).toBe(0);
+    expect(await system.api(locations[1]!, { method: 'DELETE' })).toMatchObject({ status: 404 });
+  });
+});
