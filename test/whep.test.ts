@@ -5,6 +5,8 @@
  * then 30 a second), and DELETEs its session. The request table of the WHEP routes over HTTP. And,
  * when Debian's Chromium is there, a real browser page that plays the camera over WHEP.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { launchBrowser } from './helpers/browser.js';
@@ -160,5 +162,94 @@ describe.runIf(ready)('WebRTC (WHEP) from the camera’s ingest', () => {
     expect(await system.api('/api/stream/stop', json())).toMatchObject({ status: 200 });
     expect(await sessionsGauge(system)).toBe(0);
     expect(await system.api(locations[1]!, { method: 'DELETE' })).toMatchObject({ status: 404 });
+  });
+});
+
+/** In the page: WHEP with the browser's own RTCPeerConnection. */
+async function playOverWhep(url: string): Promise<{ status: number; location: string | null }> {
+  const pc = new RTCPeerConnection();
+  pc.addTransceiver('video', { direction: 'recvonly' });
+  const video = document.createElement('video');
+  video.muted = true;
+  video.autoplay = true;
+  document.body.append(video);
+  pc.ontrack = (event) => {
+    video.srcObject = new MediaStream([event.track]);
+  };
+  await pc.setLocalDescription(await pc.createOffer());
+  await new Promise<void>((resolve) => {
+    if (pc.iceGatheringState === 'complete') resolve();
+    pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && resolve());
+    setTimeout(resolve, 2000);
+  });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/sdp' },
+    body: pc.localDescription!.sdp,
+  });
+  if (response.status === 201) await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+  (globalThis as unknown as { whep: RTCPeerConnection }).whep = pc;
+  return { status: response.status, location: response.headers.get('location') };
+}
+
+async function inboundVideo(): Promise<{ framesDecoded: number; frameWidth: number; state: string }> {
+  const pc = (globalThis as unknown as { whep: RTCPeerConnection }).whep;
+  let found = { framesDecoded: 0, frameWidth: 0, state: pc.connectionState };
+  (await pc.getStats()).forEach(
+    (report: { type: string; kind?: string; framesDecoded?: number; frameWidth?: number }) => {
+      if (report.type === 'inbound-rtp' && report.kind === 'video') {
+        found = {
+          framesDecoded: report.framesDecoded ?? 0,
+          frameWidth: report.frameWidth ?? 0,
+          state: pc.connectionState,
+        };
+      }
+    },
+  );
+  return found;
+}
+
+describe.runIf(haveChromium)('WebRTC (WHEP) in Chromium', () => {
+  const cleanup = useCleanup();
+
+  test('a page on another origin plays the camera over WHEP: frames decoded, and more each second', async () => {
+    const system = await startSystem(cleanup, {
+      broker: 'mosquitto',
+      webEnv: { WEBRTC_INTERFACE: '127.0.0.1' },
+    });
+    expect(await system.api('/api/stream/start', json())).toMatchObject({ status: 200 });
+    const context = await launchBrowser(cleanup);
+    // Another origin: a blank page from a server of its own.
+    const other = createServer((_request, response) => response.end('<!doctype html><title>viewer</title>'));
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    cleanup.add(() => {
+      other.closeAllConnections();
+      return new Promise((resolve) => other.close(resolve));
+    });
+    const page = await context.newPage();
+    await page.goto(`http://127.0.0.1:${(other.address() as AddressInfo).port}/`);
+    const began = performance.now();
+    const posted = await page.evaluate(playOverWhep, `${system.baseUrl}/api/stream/whep`);
+    expect(posted.status).toBe(201);
+    expect(posted.location).toMatch(/^\/api\/stream\/whep\//);
+    const first = await waitFor(`Chromium to decode a frame\n${system.web.output()}`, async () => {
+      const stats = await page.evaluate(inboundVideo);
+      return stats.framesDecoded > 0 && stats;
+    });
+    expect(first.frameWidth).toBeGreaterThan(0);
+    console.log(
+      `WHEP in Chromium: first frame decoded ${Math.round(performance.now() - began)} ms after the offer was made`,
+    );
+    await sleep(2000);
+    const later = await page.evaluate(inboundVideo);
+    // About 60 more in 2 s at 30 fps.
+    expect(later.framesDecoded - first.framesDecoded).toBeGreaterThanOrEqual(45);
+    expect(await sessionsGauge(system)).toBe(1);
+    // The page goes away without a DELETE: closing its peer connection ends the session.
+    const closedAt = performance.now();
+    await page.close();
+    await waitFor('the session to end', async () => (await sessionsGauge(system)) === 0, {
+      timeoutMs: 20_000,
+    });
   });
 });
