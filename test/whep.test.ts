@@ -251,5 +251,8 @@ describe.runIf(haveChromium)('WebRTC (WHEP) in Chromium', () => {
     await waitFor('the session to end', async () => (await sessionsGauge(system)) === 0, {
       timeoutMs: 20_000,
     });
+    console.log(
+      `WHEP in Chromium: the session ended ${Math.round(performance.now() - closedAt)} ms after the page closed`,
+    );
   });
 });
