@@ -168,6 +168,8 @@ describe.runIf(ready)('WebRTC (WHEP) from the camera’s ingest', () => {
 /** In the page: WHEP with the browser's own RTCPeerConnection. */
 async function playOverWhep(url: string): Promise<{ status: number; location: string | null }> {
   const pc = new RTCPeerConnection();
+  // As WHEP players do: audio too, which the service (video only) rejects in its answer.
+  pc.addTransceiver('audio', { direction: 'recvonly' });
   pc.addTransceiver('video', { direction: 'recvonly' });
   const video = document.createElement('video');
   video.muted = true;
