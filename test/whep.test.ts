@@ -5,13 +5,20 @@
  * then 30 a second), and DELETEs its session. The request table of the WHEP routes over HTTP. And,
  * when Debian's Chromium is there, a real browser page that plays the camera over WHEP.
  */
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type {
+  readStamp as readStampType,
+  stampGeometry as stampGeometryType,
+  stampToEpochMs as stampToEpochMsType,
+} from '@camstream/protocol';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { launchBrowser } from './helpers/browser.js';
 import { useCleanup } from './helpers/cleanup.js';
-import { json, startSystem, type System } from './helpers/system.js';
+import { json, ROOT, startSystem, type System } from './helpers/system.js';
 import { CHROMIUM_PATH, haveTools } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
 import { whepViewer, connected } from './helpers/whep-client.js';
@@ -194,6 +201,44 @@ async function playOverWhep(url: string): Promise<{ status: number; location: st
   return { status: response.status, location: response.headers.get('location') };
 }
 
+interface StampModule {
+  readStamp: typeof readStampType;
+  stampGeometry: typeof stampGeometryType;
+  stampToEpochMs: typeof stampToEpochMsType;
+}
+
+/** In the page: glass-to-glass latency of each frame shown for `ms`, from the stamp in its top band. */
+async function glassToGlass(ms: number): Promise<number[]> {
+  // Not `import()`: vitest would rewrite it, and this function runs in the page.
+  const load = new Function('url', 'return import(url)') as (url: string) => Promise<StampModule>;
+  const { readStamp, stampGeometry, stampToEpochMs } = await load(`${location.origin}/stamp.js`);
+  const video = document.querySelector('video')!;
+  const context = document.createElement('canvas').getContext('2d', { willReadFrequently: true })!;
+  const latencies: number[] = [];
+  const end = performance.now() + ms;
+  await new Promise<void>((resolve) => {
+    const onFrame = (_now: number, frame: VideoFrameCallbackMetadata) => {
+      const shownAt = performance.timeOrigin + frame.expectedDisplayTime;
+      const { width, height } = frame;
+      const rows = Math.ceil(stampGeometry(width).height);
+      context.canvas.width = width;
+      context.canvas.height = rows;
+      context.drawImage(video, 0, 0, width, rows, 0, 0, width, rows);
+      const data = context.getImageData(0, 0, width, rows).data;
+      const luma = (x: number, y: number) => {
+        const i = (y * width + x) * 4;
+        return 0.299 * data[i]! + 0.587 * data[i + 1]! + 0.114 * data[i + 2]!;
+      };
+      const value = readStamp(luma, width, height);
+      if (value !== undefined) latencies.push(shownAt - stampToEpochMs(value, Date.now()));
+      if (performance.now() < end) video.requestVideoFrameCallback(onFrame);
+      else resolve();
+    };
+    video.requestVideoFrameCallback(onFrame);
+  });
+  return latencies;
+}
+
 async function inboundVideo(): Promise<{ framesDecoded: number; frameWidth: number; state: string }> {
   const pc = (globalThis as unknown as { whep: RTCPeerConnection }).whep;
   let found = { framesDecoded: 0, frameWidth: 0, state: pc.connectionState };
@@ -222,7 +267,12 @@ describe.runIf(haveChromium)('WebRTC (WHEP) in Chromium', () => {
     expect(await system.api('/api/stream/start', json())).toMatchObject({ status: 200 });
     const context = await launchBrowser(cleanup);
     // Another origin: a blank page from a server of its own.
-    const other = createServer((_request, response) => response.end('<!doctype html><title>viewer</title>'));
+    // It also serves the protocol's stamp reader (pure ESM) to the page.
+    const stampJs = await readFile(join(ROOT, 'packages/protocol/dist/stamp.js'), 'utf8');
+    const other = createServer((request, response) => {
+      if (request.url === '/stamp.js') response.setHeader('content-type', 'text/javascript').end(stampJs);
+      else response.end('<!doctype html><title>viewer</title>');
+    });
     await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
     cleanup.add(() => {
       other.closeAllConnections();
@@ -247,6 +297,16 @@ describe.runIf(haveChromium)('WebRTC (WHEP) in Chromium', () => {
     // About 60 more in 2 s at 30 fps.
     expect(later.framesDecoded - first.framesDecoded).toBeGreaterThanOrEqual(45);
     expect(await sessionsGauge(system)).toBe(1);
+    // Glass to glass: the test source's capture-time stamp, read off each frame as it is shown.
+    const latencies = (await page.evaluate(glassToGlass, 4000)).sort((a, b) => a - b);
+    expect(latencies.length).toBeGreaterThanOrEqual(60);
+    const median = latencies[Math.floor(latencies.length / 2)]!;
+    const p95 = latencies[Math.floor(latencies.length * 0.95)]!;
+    console.log(
+      `WHEP in Chromium: glass to glass median ${Math.round(median)} ms, p95 ${Math.round(p95)} ms (${latencies.length} frames)`,
+    );
+    // Real time, not HLS (seconds): the figures themselves are the bench's business.
+    expect(median).toBeLessThan(1000);
     // The page goes away without a DELETE: closing its peer connection ends the session.
     const closedAt = performance.now();
     await page.close();
