@@ -15,7 +15,7 @@ import { createError } from '../../errors.js';
 import { LogBudget } from '../../log-budget.js';
 import type { MediaEnd, MediaFrame, MediaGap, MediaInit, Output } from '../output.js';
 import { frameNalUnits, parseAvcConfig, type AvcConfig } from './avc.js';
-import { answerOffer, NoPortError, type PeerSettings } from './peer.js';
+import { answerOffer, loadWerift, NoPortError, type PeerSettings } from './peer.js';
 import { keyframeUnits, packetizeAccessUnit } from './rtp-h264.js';
 import { RtpClock } from './rtp-clock.js';
 import { OfferError } from './sdp.js';
@@ -70,6 +70,8 @@ export class WebRtcOutput implements Output {
       return;
     }
     this.#clock.run(init.timescale);
+    // Loaded now, so that the first viewer's answer does not wait for it (nor miss a keyframe).
+    loadWerift().catch((err: unknown) => this.#log.error({ err }, 'werift could not be loaded'));
     // A new run's first frame is a keyframe; a viewer resumes there.
     for (const session of this.#sessions.values()) session.viewer.awaitKeyframe();
   }

@@ -7,11 +7,14 @@
  * werift binds one UDP socket per peer connection (it has no ICE UDP mux), so each viewer takes a
  * port of the range: the range must hold as many ports as viewers are allowed at once.
  */
-import {
+import type * as Werift from 'werift';
+import type {
   RTCPeerConnection,
+  RTCPeerConnectionConfig,
   RTCRtpCodecParameters,
-  type RTCPeerConnectionConfig,
-  type RTCRtpSender,
+  RTCRtpSender,
+  RtpHeader,
+  RtpPacket,
 } from 'werift';
 import { chooseH264, offeredH264, OfferError, withPublicCandidates } from './sdp.js';
 
@@ -35,20 +38,38 @@ export class NoPortError extends Error {
   override name = 'NoPortError';
 }
 
+/** werift's RTP classes, for the viewer's packets (werift is loaded with the first offer). */
+export interface RtpClasses {
+  readonly RtpHeader: typeof RtpHeader;
+  readonly RtpPacket: typeof RtpPacket;
+}
+
 export interface Negotiated {
   readonly peer: RTCPeerConnection;
   readonly sender: RTCRtpSender;
   readonly answer: string;
+  readonly rtp: RtpClasses;
 }
+
+/**
+ * werift, imported once a camera streams (output.ts `init`) rather than at boot: it takes a few
+ * hundred milliseconds to load, which the service's start should not pay, nor the first viewer.
+ */
+let werift: Promise<typeof Werift> | undefined;
+export const loadWerift = (): Promise<typeof Werift> => (werift ??= import('werift'));
 
 const GATHER_TIMEOUT_MS = 5000;
 
-export function peerConfig(settings: PeerSettings, parameters: string): RTCPeerConnectionConfig {
+export function peerConfig(
+  settings: PeerSettings,
+  parameters: string,
+  Codec: typeof RTCRtpCodecParameters,
+): RTCPeerConnectionConfig {
   const range = settings.udpPortRange;
   return {
     codecs: {
       video: [
-        new RTCRtpCodecParameters({
+        new Codec({
           mimeType: 'video/H264',
           clockRate: 90_000,
           // No PLI answer (there is no encoder here to ask): NACKs are served from the sender's history.
@@ -99,7 +120,8 @@ export async function answerOffer(
   profileLevelId: string,
 ): Promise<Negotiated> {
   const format = chooseH264(offeredH264(offer), profileLevelId);
-  const peer = new RTCPeerConnection(peerConfig(settings, format.parameters));
+  const { RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } = await loadWerift();
+  const peer = new RTCPeerConnection(peerConfig(settings, format.parameters, RTCRtpCodecParameters));
   try {
     const transceiver = peer.addTransceiver('video', { direction: 'sendonly' });
     try {
@@ -115,7 +137,7 @@ export async function answerOffer(
       throw new NoPortError('no ICE candidate could be gathered (no free UDP port?)');
     }
     if (settings.publicIp !== undefined) answer = withPublicCandidates(answer, settings.publicIp);
-    return { peer, sender: transceiver.sender, answer };
+    return { peer, sender: transceiver.sender, answer, rtp: { RtpHeader, RtpPacket } };
   } catch (err) {
     await peer.close().catch(() => {});
     throw err;

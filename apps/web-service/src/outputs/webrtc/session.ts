@@ -8,7 +8,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { RTCPeerConnection, RTCRtpSender } from 'werift';
-import { Viewer } from './viewer.js';
+import type { RtpClasses } from './peer.js';
+import { Viewer, type RtpFields } from './viewer.js';
 
 export interface SessionTimeouts {
   readonly connectMs: number;
@@ -41,7 +42,7 @@ export class WhepSession extends EventEmitter<SessionEvents> {
 
   constructor(
     id: string,
-    { peer, sender }: { peer: RTCPeerConnection; sender: RTCRtpSender },
+    { peer, sender, rtp }: { peer: RTCPeerConnection; sender: RTCRtpSender; rtp: RtpClasses },
     {
       timeouts = DEFAULT_SESSION_TIMEOUTS,
       onSendError,
@@ -51,7 +52,11 @@ export class WhepSession extends EventEmitter<SessionEvents> {
     this.id = id;
     this.#peer = peer;
     this.#timeouts = timeouts;
-    this.viewer = new Viewer((packet) => sender.sendRtp(packet), onSendError);
+    // A packet of its own for each send: werift rewrites the header in place (SSRC, payload type,
+    // its offsets), so one packet object must never reach two senders.
+    const send = (fields: RtpFields, payload: Buffer) =>
+      sender.sendRtp(new rtp.RtpPacket(new rtp.RtpHeader({ ...fields, payloadType: 96 }), payload));
+    this.viewer = new Viewer(send, onSendError);
     this.#unsubscribe.push(
       peer.connectionStateChange.subscribe((state) => this.#onState(state)).unSubscribe,
       sender.onRtcp.subscribe(() => {

@@ -6,7 +6,6 @@
  * up the camera or the other viewers.
  */
 import { randomInt } from 'node:crypto';
-import { RtpHeader, RtpPacket } from 'werift';
 import type { RtpPayload } from './rtp-h264.js';
 
 /** A frame ready to send: payloads shared by every viewer. */
@@ -17,8 +16,15 @@ export interface RtpFrame {
   readonly keyframe: boolean;
 }
 
-/** Where a viewer's packets go: werift's RTCRtpSender.sendRtp. */
-export type SendRtp = (packet: RtpPacket) => Promise<unknown> | void;
+/** What differs between viewers' packets around the same payload. */
+export interface RtpFields {
+  readonly sequenceNumber: number;
+  readonly timestamp: number;
+  readonly marker: boolean;
+}
+
+/** Sends one packet: a new werift RtpPacket each call (session.ts), to its RTCRtpSender. */
+export type SendRtp = (fields: RtpFields, payload: Buffer) => Promise<unknown> | void;
 
 export interface ViewerStats {
   readonly packetsSent: number;
@@ -74,12 +80,11 @@ export class Viewer {
     this.#waitingForKeyframe = false;
     const timestamp = (frame.rtpTime + this.#timestampOffset) % 0x1_0000_0000;
     for (const { payload, marker } of frame.payloads) {
-      // The payload type is the negotiated one: the sender sets it (and the SSRC) itself.
-      const header = new RtpHeader({ sequenceNumber: this.#sequence, timestamp, marker, payloadType: 96 });
+      const fields = { sequenceNumber: this.#sequence, timestamp, marker };
       this.#sequence = (this.#sequence + 1) & 0xffff;
       this.#inFlight += 1;
       try {
-        const sent = this.#send(new RtpPacket(header, payload));
+        const sent = this.#send(fields, payload);
         if (sent) sent.then(this.#settled, this.#failed);
         else this.#inFlight -= 1;
       } catch (err) {
