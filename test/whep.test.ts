@@ -170,6 +170,21 @@ describe.runIf(ready)('WebRTC (WHEP) from the camera’s ingest', () => {
     expect(await sessionsGauge(system)).toBe(0);
     expect(await system.api(locations[1]!, { method: 'DELETE' })).toMatchObject({ status: 404 });
   });
+
+  test('shutdown with a viewer watching: the service exits at once and cleanly', async () => {
+    await system.api('/api/stream/start', json());
+    const viewer = await whepViewer(cleanup);
+    const response = await fetch(`${system.baseUrl}/api/cameras/cam1/whep`, sdp(viewer.offer));
+    expect(response.status).toBe(201);
+    await viewer.accept(await response.text());
+    await waitFor('frames', () => viewer.frames.length > 0);
+    const began = performance.now();
+    expect(await system.web.stop('SIGTERM', 10_000)).toEqual({ code: 0, signal: null });
+    expect(performance.now() - began).toBeLessThan(5000);
+    const after = viewer.frames.length;
+    await sleep(300);
+    expect(viewer.frames.length).toBe(after);
+  });
 });
 
 /** In the page: WHEP with the browser's own RTCPeerConnection. */
