@@ -72,8 +72,11 @@ export class Viewer {
   }
 
   send(frame: RtpFrame): void {
-    if (this.#inFlight > MAX_PACKETS_IN_FLIGHT) this.#waitingForKeyframe = true;
-    if (this.#waitingForKeyframe && !frame.keyframe) {
+    // Its sends are not completing: nothing more (a keyframe neither) until they drain, then the
+    // next keyframe.
+    const behind = this.#inFlight > MAX_PACKETS_IN_FLIGHT;
+    if (behind) this.#waitingForKeyframe = true;
+    if (behind || (this.#waitingForKeyframe && !frame.keyframe)) {
       if (this.#stats.framesSent > 0) this.#stats.framesDropped += 1;
       return;
     }
