@@ -2,7 +2,8 @@
  * WebRTC over WHEP, end to end: the service and agent CLIs on the test source with a real
  * Mosquitto, a werift viewer on loopback (test/helpers/whep-client.ts) that POSTs its offer, gets
  * 201 and the answer, receives the camera's frames (the first a keyframe with SPS and PPS ahead,
- * then 30 a second), and DELETEs its session. The request table of the WHEP routes over HTTP. And,
+ * then 30 a second), and DELETEs its session; a killed segmenter (the viewer resumes by itself); a
+ * shutdown with a viewer. The request table of the WHEP routes over HTTP. And,
  * when Debian's Chromium is there, a real browser page that plays the camera over WHEP.
  */
 import { readFile } from 'node:fs/promises';
@@ -169,6 +170,38 @@ describe.runIf(ready)('WebRTC (WHEP) from the camera’s ingest', () => {
     expect(await system.api('/api/stream/stop', json())).toMatchObject({ status: 200 });
     expect(await sessionsGauge(system)).toBe(0);
     expect(await system.api(locations[1]!, { method: 'DELETE' })).toMatchObject({ status: 404 });
+  });
+
+  test('the segmenter killed: the viewer resumes by itself at the next keyframe, its clock going on', async () => {
+    await system.api('/api/stream/start', json());
+    const viewer = await whepViewer(cleanup);
+    const response = await fetch(`${system.baseUrl}/api/cameras/cam1/whep`, sdp(viewer.offer));
+    expect(response.status).toBe(201);
+    await viewer.accept(await response.text());
+    await waitFor('frames', () => viewer.frames.length > 10);
+    const [pid] = await system.segmenterPids();
+    process.kill(pid!, 'SIGKILL');
+    const killedAt = performance.now();
+    const before = viewer.frames.length;
+    await waitFor(
+      'frames after the restart',
+      () => viewer.frames.filter((f) => f.at > killedAt + 300).length > 30,
+      {
+        timeoutMs: 20_000,
+      },
+    );
+    const resumed = viewer.frames.slice(before).find((f) => f.at > killedAt + 300)!;
+    const afterRestart = viewer.frames.slice(viewer.frames.indexOf(resumed));
+    expect(afterRestart.find((f) => f.keyframe)!.types.slice(0, 2)).toEqual([7, 8]);
+    // RTP time only goes forward across the restart (no jump back a decoder would choke on).
+    const times = viewer.frames.map((f) => f.rtpTime);
+    for (let i = 1; i < times.length; i += 1) {
+      const step = (times[i]! - times[i - 1]! + 2 ** 32) % 2 ** 32;
+      expect(step).toBeGreaterThan(0);
+      expect(step).toBeLessThan(2 ** 31);
+    }
+    expect(await system.segmenterPids()).not.toContain(pid);
+    expect(await sessionsGauge(system)).toBe(1);
   });
 
   test('shutdown with a viewer watching: the service exits at once and cleanly', async () => {
