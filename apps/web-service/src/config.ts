@@ -300,7 +300,12 @@ const VARIABLES = {
     description:
       'UDP ports for WebRTC media (first-last), one per viewer at a time (werift has no single-port mux): open them in firewalls; unset: any free port',
     default: undefined,
-    parse: parsePortRange,
+    parse: (raw) => {
+      const range = parsePortRange(raw);
+      // werift takes a range of two ports at least.
+      if (range.first === range.last) throw new Error('must hold two ports at least, e.g. 40000-40099');
+      return range;
+    },
   },
   WEBRTC_INTERFACE: {
     key: 'webrtcInterface',

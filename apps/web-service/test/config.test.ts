@@ -160,6 +160,10 @@ describe('loadServiceConfig', () => {
     );
   });
 
+  test('WEBRTC_UDP_PORT_RANGE holds two ports at least (werift refuses one)', () => {
+    expect(() => loadServiceConfig({ WEBRTC_UDP_PORT_RANGE: '40000-40000' })).toThrow(/two ports at least/);
+  });
+
   test('the variable list documents every variable with a description', () => {
     const names = SERVICE_CONFIG_VARIABLES.map((variable) => variable.name);
     expect(names).toEqual([

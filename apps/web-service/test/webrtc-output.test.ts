@@ -4,6 +4,7 @@
  * are capped; bad offers are refused and leave nothing open; sessions end on close, when the viewer
  * never connects, and when the stream stops.
  */
+import { createSocket } from 'node:dgram';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RTCRtpCodecParameters } from 'werift';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -27,6 +28,25 @@ function output(options: Partial<WebRtcOutputOptions> = {}): WebRtcOutput {
     logger: silentLogger,
     ...options,
   });
+}
+
+/** `count` consecutive UDP ports free on loopback (checked by binding them), from a random base. */
+async function freeUdpPorts(count: number): Promise<number> {
+  for (;;) {
+    const first = 42_000 + Math.floor(Math.random() * 18_000);
+    const sockets = Array.from({ length: count }, () => createSocket('udp4'));
+    const bound = await Promise.all(
+      sockets.map(
+        (socket, i) =>
+          new Promise<boolean>((resolve) => {
+            socket.once('error', () => resolve(false));
+            socket.bind(first + i, '127.0.0.1', () => resolve(true));
+          }),
+      ),
+    );
+    await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
+    if (bound.every(Boolean)) return first;
+  }
 }
 
 async function refusal(promise: Promise<unknown>): Promise<{ code: string; statusCode: number }> {
@@ -122,6 +142,30 @@ describe.runIf(ready)('the webrtc output', { timeout: 30_000 }, () => {
     await webrtc.get(a.id)!.close('test');
     expect(webrtc.get(a.id)).toBeUndefined();
     expect((await webrtc.open(third.offer)).answer).toContain('a=sendonly');
+  });
+
+  test('WEBRTC_UDP_PORT_RANGE: one port per viewer, offers at once included; none left: 503', async () => {
+    const first = await freeUdpPorts(3);
+    const webrtc = output({
+      maxViewers: 10,
+      peer: {
+        udpPortRange: { first, last: first + 2 },
+        interfaceAddress: '127.0.0.1',
+        publicIp: undefined,
+        iceServers: [],
+      },
+    });
+    live(webrtc);
+    const viewers = await Promise.all([1, 2, 3, 4].map(() => whepViewer(cleanup)));
+    const opened = await Promise.all(viewers.slice(0, 3).map((viewer) => webrtc.open(viewer.offer)));
+    const ports = opened.map(({ answer }) => Number(/ 127\.0\.0\.1 (\d+) typ host/.exec(answer)![1]));
+    expect(ports.sort()).toEqual([first, first + 1, first + 2]);
+    expect(await refusal(webrtc.open(viewers[3]!.offer))).toEqual({
+      code: 'WEB_ERR_WHEP_NO_PORT',
+      statusCode: 503,
+    });
+    await opened[0]!.session.close('test');
+    expect((await webrtc.open(viewers[3]!.offer)).answer).toContain(` 127.0.0.1 ${ports[0]} typ host`);
   });
 
   test('bad offers: 400, and nothing stays open', async () => {

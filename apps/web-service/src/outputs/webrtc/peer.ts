@@ -83,8 +83,8 @@ export function peerConfig(
     iceUseTcp: false,
     iceUseIpv6: false,
     iceStunGatherTimeout: 3,
-    // werift wants two different ports: a one-port range is [port, port + 1) in effect.
-    ...(range && { icePortRange: [range.first, Math.max(range.last, range.first + 1)] }),
+    // werift refuses a range of one port (config.ts refuses it too).
+    ...(range && { icePortRange: [range.first, range.last] }),
     ...(settings.interfaceAddress !== undefined && {
       // No interface scan: exactly this address, its socket bound to it.
       iceUseIpv4: false,
@@ -111,14 +111,33 @@ function gathered(peer: RTCPeerConnection): Promise<void> {
 }
 
 /**
+ * Offers answered one at a time when ports come from a range: werift probes for a free port of the
+ * range (bind, close), then binds it, with no listener for a bind that fails then; two offers
+ * gathering at once could pick the same port. Host candidates take milliseconds to gather, so the
+ * queue is short.
+ */
+let rangeQueue: Promise<unknown> = Promise.resolve();
+
+function oneAtATime<T>(settings: PeerSettings, work: () => Promise<T>): Promise<T> {
+  if (settings.udpPortRange === undefined) return work();
+  const turn = rangeQueue.then(work, work);
+  rangeQueue = turn.catch(() => {});
+  return turn;
+}
+
+/**
  * A peer connection that answers `offer` for a camera whose SPS says `profileLevelId`. Throws
  * OfferError (bad input: nothing is left open) or NoPortError.
  */
-export async function answerOffer(
+export function answerOffer(
   settings: PeerSettings,
   offer: string,
   profileLevelId: string,
 ): Promise<Negotiated> {
+  return oneAtATime(settings, () => answer(settings, offer, profileLevelId));
+}
+
+async function answer(settings: PeerSettings, offer: string, profileLevelId: string): Promise<Negotiated> {
   const format = chooseH264(offeredH264(offer), profileLevelId);
   const { RTCPeerConnection, RTCRtpCodecParameters, RtpHeader, RtpPacket } = await loadWerift();
   const peer = new RTCPeerConnection(peerConfig(settings, format.parameters, RTCRtpCodecParameters));
