@@ -7,7 +7,7 @@
  * a refused offer leaves nothing open.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { API_PATHS } from '@camstream/protocol';
+import { API_PATHS, cameraPaths } from '@camstream/protocol';
 import type { Camera } from '../cameras/camera.js';
 import type { CameraRegistry } from '../cameras/registry.js';
 import { createError } from '../errors.js';
@@ -47,7 +47,7 @@ export async function whepRoutes(scope: FastifyInstance, { registry }: WhepOptio
   const cameraOf = (params: Params): Camera =>
     params.cameraId === undefined ? registry.default : lookUpCamera(registry, { cameraId: params.cameraId });
   const base = (camera: Camera, params: Params) =>
-    params.cameraId === undefined ? `${API_PATHS.stream}/whep` : `${API_PATHS.cameras}/${camera.id}/whep`;
+    params.cameraId === undefined ? API_PATHS.whep : cameraPaths(camera.id).whep;
 
   const offer = async (request: FastifyRequest, reply: FastifyReply) => {
     const params = request.params as Params;
@@ -82,7 +82,7 @@ export async function whepRoutes(scope: FastifyInstance, { registry }: WhepOptio
 
   const preflight = async (_request: FastifyRequest, reply: FastifyReply) => reply.code(204).send();
 
-  for (const prefix of [`${API_PATHS.cameras}/:cameraId/whep`, `${API_PATHS.stream}/whep`]) {
+  for (const prefix of [cameraPaths(':cameraId').whep, API_PATHS.whep]) {
     scope.post(prefix, offer);
     scope.options(prefix, preflight);
     scope.delete(`${prefix}/:sessionId`, end);
