@@ -149,7 +149,7 @@ describe.runIf(ready)('WebRTC (WHEP) from the camera’s ingest', () => {
     expect(locations[0]).toMatch(/^\/api\/stream\/whep\/[0-9a-f-]{36}$/);
     expect(await post('/api/stream/whep', sdp(viewer.offer))).toMatchObject({
       status: 503,
-      body: { code: 'WEB_ERR_WHEP_TOO_MANY_VIEWERS' },
+      body: { code: 'WEB_ERR_WHEP_MAX_VIEWERS' },
     });
     const patched = await system.api(locations[0]!, {
       method: 'PATCH',

@@ -295,7 +295,7 @@ const VARIABLES = {
     default: '10',
     parse: integer(1, 1000),
   },
-  WEBRTC_UDP_PORT_RANGE: {
+  WEBRTC_UDP_PORTS: {
     key: 'webrtcUdpPortRange',
     description:
       'UDP ports for WebRTC media (first-last), one per viewer at a time (werift has no single-port mux): open them in firewalls; unset: any free port',

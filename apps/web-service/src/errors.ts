@@ -61,7 +61,7 @@ export const ERRORS = {
     statusCode: 409,
     message: 'camera %s is not streaming: start it first (POST /api/cameras/%s/start), then send the offer',
   },
-  WEB_ERR_WHEP_TOO_MANY_VIEWERS: {
+  WEB_ERR_WHEP_MAX_VIEWERS: {
     statusCode: 503,
     message: 'camera %s already has %d WebRTC viewers (WEBRTC_MAX_VIEWERS): watch over HLS, or try later',
   },

@@ -127,7 +127,7 @@ describe('loadServiceConfig', () => {
       loadServiceConfig({
         WEBRTC: 'off',
         WEBRTC_MAX_VIEWERS: '3',
-        WEBRTC_UDP_PORT_RANGE: '40000-40009',
+        WEBRTC_UDP_PORTS: '40000-40009',
         WEBRTC_INTERFACE: '127.0.0.1',
         WEBRTC_PUBLIC_IP: '203.0.113.7',
         WEBRTC_ICE_SERVERS: 'stun:stun.example.org:3478, turn:me:p%40ss@turn.example.org?transport=tcp',
@@ -150,18 +150,18 @@ describe('loadServiceConfig', () => {
       loadServiceConfig({
         WEBRTC: 'yes',
         WEBRTC_MAX_VIEWERS: '0',
-        WEBRTC_UDP_PORT_RANGE: '5000',
+        WEBRTC_UDP_PORTS: '5000',
         WEBRTC_INTERFACE: 'eth0',
         WEBRTC_PUBLIC_IP: '::1',
         WEBRTC_ICE_SERVERS: 'turn:turn.example.org',
       }),
     ).toThrow(
-      /WEBRTC=.*\n.*WEBRTC_MAX_VIEWERS=.*\n.*WEBRTC_UDP_PORT_RANGE=.*\n.*WEBRTC_INTERFACE=.*\n.*WEBRTC_PUBLIC_IP=.*\n.*WEBRTC_ICE_SERVERS=.*needs user:password/,
+      /WEBRTC=.*\n.*WEBRTC_MAX_VIEWERS=.*\n.*WEBRTC_UDP_PORTS=.*\n.*WEBRTC_INTERFACE=.*\n.*WEBRTC_PUBLIC_IP=.*\n.*WEBRTC_ICE_SERVERS=.*needs user:password/,
     );
   });
 
-  test('WEBRTC_UDP_PORT_RANGE holds two ports at least (werift refuses one)', () => {
-    expect(() => loadServiceConfig({ WEBRTC_UDP_PORT_RANGE: '40000-40000' })).toThrow(/two ports at least/);
+  test('WEBRTC_UDP_PORTS holds two ports at least (werift refuses one)', () => {
+    expect(() => loadServiceConfig({ WEBRTC_UDP_PORTS: '40000-40000' })).toThrow(/two ports at least/);
   });
 
   test('the variable list documents every variable with a description', () => {
@@ -195,7 +195,7 @@ describe('loadServiceConfig', () => {
       'LOG_LEVEL',
       'WEBRTC',
       'WEBRTC_MAX_VIEWERS',
-      'WEBRTC_UDP_PORT_RANGE',
+      'WEBRTC_UDP_PORTS',
       'WEBRTC_INTERFACE',
       'WEBRTC_PUBLIC_IP',
       'WEBRTC_ICE_SERVERS',

@@ -136,7 +136,7 @@ describe.runIf(ready)('the webrtc output', { timeout: 30_000 }, () => {
     await join(webrtc);
     const third = await whepViewer(cleanup);
     expect(await refusal(webrtc.open(third.offer))).toEqual({
-      code: 'WEB_ERR_WHEP_TOO_MANY_VIEWERS',
+      code: 'WEB_ERR_WHEP_MAX_VIEWERS',
       statusCode: 503,
     });
     await webrtc.get(a.id)!.close('test');
@@ -144,7 +144,7 @@ describe.runIf(ready)('the webrtc output', { timeout: 30_000 }, () => {
     expect((await webrtc.open(third.offer)).answer).toContain('a=sendonly');
   });
 
-  test('WEBRTC_UDP_PORT_RANGE: one port per viewer, offers at once included; none left: 503', async () => {
+  test('WEBRTC_UDP_PORTS: one port per viewer, offers at once included; none left: 503', async () => {
     const first = await freeUdpPorts(3);
     const webrtc = output({
       maxViewers: 10,

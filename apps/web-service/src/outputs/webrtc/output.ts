@@ -133,7 +133,7 @@ export class WebRtcOutput implements Output {
     const avc = this.#avc;
     if (!avc || this.#closing) throw createError('WEB_ERR_WHEP_NOT_STREAMING', cameraId, cameraId);
     if (this.#sessions.size + this.#negotiating >= maxViewers) {
-      throw createError('WEB_ERR_WHEP_TOO_MANY_VIEWERS', cameraId, maxViewers);
+      throw createError('WEB_ERR_WHEP_MAX_VIEWERS', cameraId, maxViewers);
     }
     this.#negotiating += 1;
     let negotiated;

@@ -1,6 +1,6 @@
 /**
  * One viewer's werift peer connection, answering its WHEP offer: H.264 only, send-only, host
- * candidates on WEBRTC_INTERFACE (or every IPv4 interface) from WEBRTC_UDP_PORT_RANGE, STUN/TURN
+ * candidates on WEBRTC_INTERFACE (or every IPv4 interface) from WEBRTC_UDP_PORTS, STUN/TURN
  * from WEBRTC_ICE_SERVERS, a copy of each host candidate at WEBRTC_PUBLIC_IP. The answer carries
  * every candidate (no trickle): werift gathers host candidates at once, STUN within 3 s.
  *
@@ -33,7 +33,7 @@ export interface PeerSettings {
   readonly iceServers: readonly IceServer[];
 }
 
-/** Every port of WEBRTC_UDP_PORT_RANGE is taken (or binding failed): no candidate to offer. */
+/** Every port of WEBRTC_UDP_PORTS is taken (or binding failed): no candidate to offer. */
 export class NoPortError extends Error {
   override name = 'NoPortError';
 }
