@@ -17,6 +17,7 @@ import { eventRoutes } from './routes/events.js';
 import { hlsRoutes } from './routes/hls.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { streamRoutes } from './routes/stream.js';
+import { whepRoutes } from './routes/whep.js';
 import { warmUpFfmpeg } from './ingest/remuxer.js';
 import { clearLeftovers } from './outputs/plain-hls/files.js';
 import type { StreamManager } from './stream/stream-manager.js';
@@ -158,6 +159,7 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     cameraRoutes(scope, cameras);
     eventRoutes(scope, cameras, { heartbeatMs: options.sseHeartbeatMs ?? 15_000 });
     metricsRoutes(scope, cameras);
+    if (config.webrtc) await scope.register(whepRoutes, { registry: cameras });
     await scope.register(hlsRoutes, { hlsDir: config.hlsDir, registry: cameras });
     await scope.register(clientRoutes, { clientDir: config.clientDir });
   });

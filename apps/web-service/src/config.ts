@@ -16,6 +16,8 @@ import {
   type ConfiguredCamera,
   type PortRange,
 } from './cameras/settings.js';
+import type { IceServer } from './outputs/webrtc/peer.js';
+import { parseIceServers, parseIpv4 } from './outputs/webrtc/settings.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -57,6 +59,16 @@ export interface ServiceConfig {
   readonly ffmpegPath: string;
   readonly clientDir: string;
   readonly logLevel: LogLevel;
+  /** WebRTC (WHEP) viewers are served. */
+  readonly webrtc: boolean;
+  readonly webrtcMaxViewers: number;
+  /** Undefined: each viewer's UDP socket on any free port. */
+  readonly webrtcUdpPortRange: PortRange | undefined;
+  /** Undefined: host candidates on every IPv4 interface. */
+  readonly webrtcInterface: string | undefined;
+  readonly webrtcPublicIp: string | undefined;
+  /** Undefined: none (host candidates only). */
+  readonly webrtcIceServers: readonly IceServer[] | undefined;
 }
 
 /** src/ and dist/ sit at the same depth, so this resolves to apps/web-client/dist from either. */
@@ -270,6 +282,51 @@ const VARIABLES = {
     description: `log level: ${LOG_LEVELS.join(', ')}`,
     default: 'info',
     parse: oneOf(LOG_LEVELS),
+  },
+  WEBRTC: {
+    key: 'webrtc',
+    description: 'on: each camera is served over WebRTC too (WHEP, POST /api/cameras/<id>/whep); off: not',
+    default: 'on',
+    parse: (raw) => oneOf(['on', 'off'] as const)(raw) === 'on',
+  },
+  WEBRTC_MAX_VIEWERS: {
+    key: 'webrtcMaxViewers',
+    description: 'WebRTC viewers of one camera at once; one more gets 503',
+    default: '10',
+    parse: integer(1, 1000),
+  },
+  WEBRTC_UDP_PORTS: {
+    key: 'webrtcUdpPortRange',
+    description:
+      'UDP ports for WebRTC media (first-last), one per viewer at a time (werift has no single-port mux): open them in firewalls; unset: any free port',
+    default: undefined,
+    parse: (raw) => {
+      const range = parsePortRange(raw);
+      // werift takes a range of two ports at least.
+      if (range.first === range.last) throw new Error('must hold two ports at least, e.g. 40000-40099');
+      return range;
+    },
+  },
+  WEBRTC_INTERFACE: {
+    key: 'webrtcInterface',
+    description:
+      'the one IPv4 address WebRTC binds and offers as its host candidate (e.g. 127.0.0.1); unset: every IPv4 interface',
+    default: undefined,
+    parse: parseIpv4,
+  },
+  WEBRTC_PUBLIC_IP: {
+    key: 'webrtcPublicIp',
+    description:
+      'an IPv4 address viewers reach this host at through a NAT that forwards the same ports (1:1): offered as an extra candidate',
+    default: undefined,
+    parse: parseIpv4,
+  },
+  WEBRTC_ICE_SERVERS: {
+    key: 'webrtcIceServers',
+    description:
+      'STUN/TURN servers, comma-separated: stun:host:port, turn:user:password@host:port; unset: none (host candidates only)',
+    default: undefined,
+    parse: parseIceServers,
   },
 } satisfies Record<string, AnyVariable>;
 

@@ -52,6 +52,29 @@ export const ERRORS = {
   WEB_ERR_SEGMENTER_FAILED: { statusCode: 500, message: 'the HLS segmenter (ffmpeg) failed: %s' },
   WEB_ERR_START_CANCELLED: { statusCode: 409, message: 'the start was cancelled: %s' },
   WEB_ERR_SHUTTING_DOWN: { statusCode: 503, message: 'the service is shutting down' },
+  WEB_ERR_WHEP_CONTENT_TYPE: {
+    statusCode: 415,
+    message: 'a WHEP offer is an SDP body with Content-Type application/sdp, not %s',
+  },
+  WEB_ERR_WHEP_BAD_OFFER: { statusCode: 400, message: 'the SDP offer cannot be answered: %s' },
+  WEB_ERR_WHEP_NOT_STREAMING: {
+    statusCode: 409,
+    message: 'camera %s is not streaming: start it first (POST /api/cameras/%s/start), then send the offer',
+  },
+  WEB_ERR_WHEP_MAX_VIEWERS: {
+    statusCode: 503,
+    message: 'camera %s already has %d WebRTC viewers (WEBRTC_MAX_VIEWERS): watch over HLS, or try later',
+  },
+  WEB_ERR_WHEP_NO_PORT: { statusCode: 503, message: 'no UDP port for a WebRTC viewer: %s' },
+  WEB_ERR_WHEP_UNKNOWN_SESSION: {
+    statusCode: 404,
+    message: 'no WebRTC session %s for camera %s: it ended, or never was',
+  },
+  WEB_ERR_WHEP_NO_TRICKLE: {
+    statusCode: 405,
+    message:
+      'trickle ICE and ICE restarts (PATCH) are not supported: POST a complete offer (gathering finished), and a new one to restart',
+  },
   WEB_ERR_INTERNAL: { statusCode: 500, message: 'internal error: %s' },
 } as const satisfies Record<string, ErrorDefinition>;
 

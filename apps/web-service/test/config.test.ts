@@ -114,6 +114,56 @@ describe('loadServiceConfig', () => {
     );
   });
 
+  test('WebRTC: on with 10 viewers, any port, every interface, no ICE servers by default', () => {
+    expect(loadServiceConfig({})).toMatchObject({
+      webrtc: true,
+      webrtcMaxViewers: 10,
+      webrtcUdpPortRange: undefined,
+      webrtcInterface: undefined,
+      webrtcPublicIp: undefined,
+      webrtcIceServers: undefined,
+    });
+    expect(
+      loadServiceConfig({
+        WEBRTC: 'off',
+        WEBRTC_MAX_VIEWERS: '3',
+        WEBRTC_UDP_PORTS: '40000-40009',
+        WEBRTC_INTERFACE: '127.0.0.1',
+        WEBRTC_PUBLIC_IP: '203.0.113.7',
+        WEBRTC_ICE_SERVERS: 'stun:stun.example.org:3478, turn:me:p%40ss@turn.example.org?transport=tcp',
+      }),
+    ).toMatchObject({
+      webrtc: false,
+      webrtcMaxViewers: 3,
+      webrtcUdpPortRange: { first: 40000, last: 40009 },
+      webrtcInterface: '127.0.0.1',
+      webrtcPublicIp: '203.0.113.7',
+      webrtcIceServers: [
+        { urls: 'stun:stun.example.org:3478' },
+        { urls: 'turn:turn.example.org?transport=tcp', username: 'me', credential: 'p@ss' },
+      ],
+    });
+  });
+
+  test('WebRTC: bad values are reported together', () => {
+    expect(() =>
+      loadServiceConfig({
+        WEBRTC: 'yes',
+        WEBRTC_MAX_VIEWERS: '0',
+        WEBRTC_UDP_PORTS: '5000',
+        WEBRTC_INTERFACE: 'eth0',
+        WEBRTC_PUBLIC_IP: '::1',
+        WEBRTC_ICE_SERVERS: 'turn:turn.example.org',
+      }),
+    ).toThrow(
+      /WEBRTC=.*\n.*WEBRTC_MAX_VIEWERS=.*\n.*WEBRTC_UDP_PORTS=.*\n.*WEBRTC_INTERFACE=.*\n.*WEBRTC_PUBLIC_IP=.*\n.*WEBRTC_ICE_SERVERS=.*needs user:password/,
+    );
+  });
+
+  test('WEBRTC_UDP_PORTS holds two ports at least (werift refuses one)', () => {
+    expect(() => loadServiceConfig({ WEBRTC_UDP_PORTS: '40000-40000' })).toThrow(/two ports at least/);
+  });
+
   test('the variable list documents every variable with a description', () => {
     const names = SERVICE_CONFIG_VARIABLES.map((variable) => variable.name);
     expect(names).toEqual([
@@ -143,6 +193,12 @@ describe('loadServiceConfig', () => {
       'FFMPEG_PATH',
       'CLIENT_DIR',
       'LOG_LEVEL',
+      'WEBRTC',
+      'WEBRTC_MAX_VIEWERS',
+      'WEBRTC_UDP_PORTS',
+      'WEBRTC_INTERFACE',
+      'WEBRTC_PUBLIC_IP',
+      'WEBRTC_ICE_SERVERS',
     ]);
     for (const variable of SERVICE_CONFIG_VARIABLES) expect(variable.description.length).toBeGreaterThan(5);
   });

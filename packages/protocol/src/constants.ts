@@ -36,6 +36,11 @@ export const API_PATHS = {
    * changes (and each camera's on connect), a `removed` event `{ cameraId }` when one goes away.
    */
   camerasEvents: '/api/cameras/events',
+  /**
+   * WHEP (WebRTC playback) of the default camera: POST an SDP offer (application/sdp) → 201, the
+   * answer, `Location: /api/stream/whep/<session>`; DELETE that Location ends it (README, WebRTC).
+   */
+  whep: '/api/stream/whep',
 } as const;
 
 export interface CameraPaths {
@@ -47,6 +52,8 @@ export interface CameraPaths {
   readonly events: string;
   /** Where its stream is served while live. */
   readonly streamUrl: string;
+  /** WHEP: POST an SDP offer here; the answer's `Location` (`<whep>/<session>`) is DELETEd to end it. */
+  readonly whep: string;
 }
 
 /** A camera's routes. The id must be valid (isValidCameraId): it becomes one path segment as is. */
@@ -58,5 +65,6 @@ export function cameraPaths(cameraId: string): CameraPaths {
     stop: `${base}/stop`,
     events: `${base}/events`,
     streamUrl: `/hls/${cameraId}/${STREAM_PLAYLIST_NAME}`,
+    whep: `${base}/whep`,
   };
 }

@@ -10,6 +10,7 @@ import { cameraPaths, type StreamInfo } from '@camstream/protocol';
 import type { ServiceConfig } from '../config.js';
 import { UdpIngest } from '../ingest/udp-ingest.js';
 import type { LlHlsPackager } from '../outputs/ll-hls/packager.js';
+import type { WebRtcOutput } from '../outputs/webrtc/output.js';
 import { createOutputs } from '../outputs/index.js';
 import { CameraLink } from '../mqtt/camera-link.js';
 import type { MqttConnection } from '../mqtt/connection.js';
@@ -39,6 +40,8 @@ export class Camera {
   readonly streams: StreamManager;
   /** LL-HLS (HLS_MODE=ll): the camera's stream in memory. */
   readonly packager: LlHlsPackager | undefined;
+  /** WEBRTC=on: its WHEP viewers (routes/whep.ts). */
+  readonly webrtc: WebRtcOutput | undefined;
   /** Plain HLS (HLS_MODE=plain): the folder its files are written to. */
   readonly hlsDir: string;
   #closed: Promise<void> | undefined;
@@ -50,8 +53,9 @@ export class Camera {
     const log = logger.child({ camera: settings.id });
     this.hlsDir = hlsDirOf(config.hlsDir, settings.id, isDefault);
     this.link = new CameraLink({ connection, cameraId: settings.id, logger: log });
-    const outputs = createOutputs({ config, hlsDir: this.hlsDir, logger: log });
+    const outputs = createOutputs({ config, cameraId: settings.id, hlsDir: this.hlsDir, logger: log });
     this.packager = outputs.packager;
+    this.webrtc = outputs.webrtc;
     this.ingest = new UdpIngest({ listen: settings.listen, sources: settings.sources ?? [], logger: log });
     this.streams = new StreamManager({
       config: {

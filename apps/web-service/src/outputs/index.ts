@@ -10,6 +10,7 @@ import { LlHlsOutput } from './ll-hls/output.js';
 import { LlHlsPackager } from './ll-hls/packager.js';
 import type { Output, PlayableOutput } from './output.js';
 import { PlainHlsOutput } from './plain-hls/output.js';
+import { WebRtcOutput } from './webrtc/output.js';
 
 export interface CameraOutputs {
   /** What a start waits for, and what /hls serves. */
@@ -18,16 +19,57 @@ export interface CameraOutputs {
   readonly all: readonly Output[];
   /** HLS_MODE=ll: the stream in memory, for /hls and the metrics. */
   readonly packager: LlHlsPackager | undefined;
+  /** WEBRTC=on: the camera's WHEP viewers, for routes/whep.ts and the metrics. */
+  readonly webrtc: WebRtcOutput | undefined;
 }
 
+type WebRtcConfig = Pick<
+  ServiceConfig,
+  | 'webrtc'
+  | 'webrtcMaxViewers'
+  | 'webrtcUdpPortRange'
+  | 'webrtcInterface'
+  | 'webrtcPublicIp'
+  | 'webrtcIceServers'
+>;
+
 export interface OutputSettings {
-  readonly config: Pick<ServiceConfig, 'hlsMode' | 'hlsPartMs' | 'hlsSegmentSeconds' | 'hlsListSize'>;
+  readonly config: Pick<ServiceConfig, 'hlsMode' | 'hlsPartMs' | 'hlsSegmentSeconds' | 'hlsListSize'> &
+    Partial<WebRtcConfig>;
+  /** For the WebRTC output's errors. */
+  readonly cameraId?: string;
   /** Where the camera's plain HLS files go (cameras/camera.ts hlsDirOf). */
   readonly hlsDir: string;
   readonly logger: FastifyBaseLogger;
 }
 
-export function createOutputs({ config, hlsDir, logger }: OutputSettings): CameraOutputs {
+export function createOutputs(settings: OutputSettings): CameraOutputs {
+  const hls = createHlsOutput(settings);
+  const webrtc = createWebRtcOutput(settings);
+  return { ...hls, all: webrtc ? [hls.playable, webrtc] : [hls.playable], webrtc };
+}
+
+/** Unless WEBRTC=off (or a caller that passes no WebRTC settings: unit tests of the HLS outputs). */
+function createWebRtcOutput({ config, cameraId = '', logger }: OutputSettings): WebRtcOutput | undefined {
+  if (!config.webrtc) return undefined;
+  return new WebRtcOutput({
+    cameraId,
+    maxViewers: config.webrtcMaxViewers ?? 10,
+    peer: {
+      udpPortRange: config.webrtcUdpPortRange,
+      interfaceAddress: config.webrtcInterface,
+      publicIp: config.webrtcPublicIp,
+      iceServers: config.webrtcIceServers ?? [],
+    },
+    logger,
+  });
+}
+
+function createHlsOutput({
+  config,
+  hlsDir,
+  logger,
+}: OutputSettings): Pick<CameraOutputs, 'playable' | 'packager'> {
   if (config.hlsMode === 'll') {
     const packager = new LlHlsPackager({
       ...(config.hlsPartMs !== undefined && { partTarget: config.hlsPartMs / 1000 }),
@@ -35,8 +77,7 @@ export function createOutputs({ config, hlsDir, logger }: OutputSettings): Camer
       listSize: config.hlsListSize,
       logger,
     });
-    const playable = new LlHlsOutput(packager);
-    return { playable, all: [playable], packager };
+    return { playable: new LlHlsOutput(packager), packager };
   }
   const playable = new PlainHlsOutput({
     dir: hlsDir,
@@ -44,5 +85,5 @@ export function createOutputs({ config, hlsDir, logger }: OutputSettings): Camer
     listSize: config.hlsListSize,
     logger,
   });
-  return { playable, all: [playable], packager: undefined };
+  return { playable, packager: undefined };
 }

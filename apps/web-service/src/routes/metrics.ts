@@ -2,7 +2,7 @@
  * GET /metrics: Prometheus text format (prom-client). The process (CPU, memory, file descriptors,
  * event-loop lag), and for each camera (label `camera`) its stream's state, what its ingest received
  * and dropped, what each of its outputs dropped (label `output`) and, in LL-HLS mode, what its
- * packager holds. One registry per app instance, so tests
+ * packager holds, and its WebRTC viewers and what they were sent. One registry per app instance, so tests
  * that build several apps do not share gauges. A forgotten camera's series go with it.
  */
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +11,7 @@ import type { Camera } from '../cameras/camera.js';
 import type { CameraRegistry } from '../cameras/registry.js';
 import type { UdpIngest } from '../ingest/udp-ingest.js';
 import type { LlHlsPackager } from '../outputs/ll-hls/packager.js';
+import type { WebRtcStats } from '../outputs/webrtc/output.js';
 
 type PackagerStats = ReturnType<LlHlsPackager['stats']>;
 type IngestStats = ReturnType<UdpIngest['stats']>;
@@ -77,6 +78,13 @@ export function metricsRoutes(app: FastifyInstance, cameras: CameraRegistry): vo
       camera.packager ? read(camera.packager.stats()) : undefined,
     );
   }
+  cameraGauge(
+    registry,
+    cameras,
+    'camstream_webrtc_sessions',
+    'WebRTC (WHEP) sessions open now, negotiating included',
+    (camera) => camera.webrtc?.stats().sessions,
+  );
   cameraCounters(registry, cameras);
   app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) =>
     reply.header('content-type', registry.contentType).send(await registry.metrics()),
@@ -162,5 +170,24 @@ function cameraCounters(registry: Registry, cameras: CameraRegistry): void {
     'deliveries to an output that threw or failed (the other outputs went on)',
     (camera) => camera.streams.outputStats().map(({ name, stats }) => [{ output: name }, stats.errors]),
     ['output'],
+  );
+  const webrtc =
+    (read: (stats: WebRtcStats) => number) =>
+    (camera: Camera): [Record<string, string>, number][] =>
+      camera.webrtc ? [[{}, read(camera.webrtc.stats())]] : [];
+  counter(
+    'camstream_webrtc_sessions_total',
+    'WebRTC (WHEP) sessions opened',
+    webrtc((s) => s.sessionsTotal),
+  );
+  counter(
+    'camstream_webrtc_packets_sent_total',
+    'RTP packets handed to WebRTC viewers',
+    webrtc((s) => s.packetsSent),
+  );
+  counter(
+    'camstream_webrtc_bytes_sent_total',
+    'RTP payload bytes handed to WebRTC viewers',
+    webrtc((s) => s.bytesSent),
   );
 }

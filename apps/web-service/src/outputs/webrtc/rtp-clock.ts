@@ -1,0 +1,36 @@
+/**
+ * The camera's frames on one 90 kHz RTP clock (RFC 6184 5.1), from each fragment's decode time. A
+ * new run (a restarted remuxer: its timestamps start over) continues where the last frame ended, so
+ * a viewer's timestamps never jump back. Values are unbounded here; a viewer adds its random offset
+ * and wraps to 32 bits.
+ */
+export const RTP_CLOCK_RATE = 90_000;
+
+/** A frame's length when its duration is unknown (0): 1/30 s. */
+const FALLBACK_TICKS = RTP_CLOCK_RATE / 30;
+
+export class RtpClock {
+  #timescale = RTP_CLOCK_RATE;
+  /** The run's first decode time, and the RTP time it maps to; undefined until its first frame. */
+  #anchor: { decodeTime: number; rtp: number } | undefined;
+  /** Where the next run starts: the end of the last frame. */
+  #next = 0;
+
+  /** A run begins: its decode times start over, in `timescale` ticks a second. */
+  run(timescale: number): void {
+    this.#timescale = timescale;
+    this.#anchor = undefined;
+  }
+
+  /** The RTP time of a frame of this run. */
+  at(decodeTime: number, duration: number): number {
+    this.#anchor ??= { decodeTime, rtp: this.#next };
+    const rtp = this.#anchor.rtp + this.#ticks(decodeTime - this.#anchor.decodeTime);
+    this.#next = Math.max(this.#next, rtp + (this.#ticks(duration) || FALLBACK_TICKS));
+    return rtp;
+  }
+
+  #ticks(value: number): number {
+    return Math.round((value * RTP_CLOCK_RATE) / this.#timescale);
+  }
+}

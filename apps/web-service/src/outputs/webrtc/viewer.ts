@@ -1,0 +1,101 @@
+/**
+ * One viewer's RTP stream: its own sequence numbers, a random timestamp offset, and its own packet
+ * objects around the frame's shared payloads (werift rewrites a packet's header as it sends it, so a
+ * packet is never handed to two senders). A viewer starts at a keyframe, and waits for the next one
+ * again after a gap or when its sends pile up: a viewer that cannot keep up loses frames, never holds
+ * up the camera or the other viewers.
+ */
+import { randomInt } from 'node:crypto';
+import type { RtpPayload } from './rtp-h264.js';
+
+/** A frame ready to send: payloads shared by every viewer. */
+export interface RtpFrame {
+  readonly payloads: readonly RtpPayload[];
+  /** On the 90 kHz clock (rtp-clock.ts), before the viewer's offset. */
+  readonly rtpTime: number;
+  readonly keyframe: boolean;
+}
+
+/** What differs between viewers' packets around the same payload. */
+export interface RtpFields {
+  readonly sequenceNumber: number;
+  readonly timestamp: number;
+  readonly marker: boolean;
+}
+
+/** Sends one packet: a new werift RtpPacket each call (session.ts), to its RTCRtpSender. */
+export type SendRtp = (fields: RtpFields, payload: Buffer) => Promise<unknown> | void;
+
+export interface ViewerStats {
+  readonly packetsSent: number;
+  readonly bytesSent: number;
+  readonly framesSent: number;
+  /** Frames skipped while the viewer waited for a keyframe after falling behind. */
+  readonly framesDropped: number;
+}
+
+/** Packets handed to the sender and not yet written: above this, the viewer skips to a keyframe. */
+export const MAX_PACKETS_IN_FLIGHT = 2000;
+
+export class Viewer {
+  readonly #send: SendRtp;
+  readonly #onError: (err: unknown) => void;
+  #sequence = randomInt(0, 0x10000);
+  readonly #timestampOffset = randomInt(0, 0x1_0000_0000);
+  #waitingForKeyframe = true;
+  #inFlight = 0;
+  #stats = { packetsSent: 0, bytesSent: 0, framesSent: 0, framesDropped: 0 };
+  readonly #settled = (): void => {
+    this.#inFlight -= 1;
+  };
+  readonly #failed = (err: unknown): void => {
+    this.#inFlight -= 1;
+    this.#onError(err);
+  };
+
+  constructor(send: SendRtp, onError: (err: unknown) => void) {
+    this.#send = send;
+    this.#onError = onError;
+  }
+
+  get started(): boolean {
+    return !this.#waitingForKeyframe;
+  }
+
+  stats(): ViewerStats {
+    return { ...this.#stats };
+  }
+
+  /** After a gap (frames lost) or a new run: the next frame this viewer gets is a keyframe. */
+  awaitKeyframe(): void {
+    this.#waitingForKeyframe = true;
+  }
+
+  send(frame: RtpFrame): void {
+    // Its sends are not completing: nothing more (a keyframe neither) until they drain, then the
+    // next keyframe.
+    const behind = this.#inFlight > MAX_PACKETS_IN_FLIGHT;
+    if (behind) this.#waitingForKeyframe = true;
+    if (behind || (this.#waitingForKeyframe && !frame.keyframe)) {
+      if (this.#stats.framesSent > 0) this.#stats.framesDropped += 1;
+      return;
+    }
+    this.#waitingForKeyframe = false;
+    const timestamp = (frame.rtpTime + this.#timestampOffset) % 0x1_0000_0000;
+    for (const { payload, marker } of frame.payloads) {
+      const fields = { sequenceNumber: this.#sequence, timestamp, marker };
+      this.#sequence = (this.#sequence + 1) & 0xffff;
+      this.#inFlight += 1;
+      try {
+        const sent = this.#send(fields, payload);
+        if (sent) sent.then(this.#settled, this.#failed);
+        else this.#inFlight -= 1;
+      } catch (err) {
+        this.#failed(err);
+      }
+      this.#stats.packetsSent += 1;
+      this.#stats.bytesSent += payload.length;
+    }
+    this.#stats.framesSent += 1;
+  }
+}
