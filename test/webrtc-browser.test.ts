@@ -206,6 +206,7 @@ describe.runIf(ready)('the web client over WebRTC, in Chromium', () => {
     await waitFor('the session to end', async () => (await sessionsGauge(system)) === 0, {
       timeoutMs: 5_000,
     });
+    expect(system.web.output()).toContain('the viewer sent DELETE');
     recordFigures({ sessionEndedAfterCloseMs: Date.now() - closedAt });
   });
 
