@@ -83,7 +83,7 @@ describe.runIf(ready)('the web client over WebRTC, in Chromium', () => {
     expect(await page.getByTestId('transport').innerText()).toMatch(/WebRTC · real time/);
     await waitFor(
       'WebRTC frames on screen',
-      async () => (await pageStats(page)).webrtc?.framesDecoded! > 30,
+      async () => ((await pageStats(page)).webrtc?.framesDecoded ?? 0) > 30,
       {
         timeoutMs: 15_000,
       },
@@ -187,7 +187,7 @@ describe.runIf(ready)('the web client over WebRTC, in Chromium', () => {
     await waitFor(
       'WebRTC frames on screen',
       async () =>
-        (await transportOf(page)) === 'webrtc' && (await pageStats(page)).webrtc?.framesDecoded! > 10,
+        (await transportOf(page)) === 'webrtc' && ((await pageStats(page)).webrtc?.framesDecoded ?? 0) > 10,
       {
         timeoutMs: 15_000,
       },
