@@ -235,4 +235,63 @@ describe.runIf(ready)('the web client over WebRTC, in Chromium', () => {
     expect(await page.locator('[data-overlay]').count()).toBe(0);
     await page.screenshot({ path: join(SHOTS, 'webrtc-fallback-hls.png') });
   });
+
+  test('too many WebRTC viewers (503): the next page plays LL-HLS and says why', async () => {
+    const system = await startSystem(cleanup, {
+      broker: 'mosquitto',
+      webEnv: { WEBRTC_INTERFACE: '127.0.0.1', WEBRTC_MAX_VIEWERS: '1' },
+    });
+    expect(await system.api('/api/stream/start', json())).toMatchObject({ status: 200 });
+    const browser = await launchBrowser(cleanup);
+    const first = await browser.newPage();
+    await first.goto(`${system.baseUrl}/?stats=1`);
+    await waitFor('the first page on WebRTC', async () => (await sessionsGauge(system)) === 1, {
+      timeoutMs: 15_000,
+    });
+    const second = await browser.newPage();
+    await second.goto(`${system.baseUrl}/?stats=1`);
+    await waitFor('the second page on LL-HLS', async () => (await transportOf(second)) === 'hls', {
+      timeoutMs: 15_000,
+    });
+    expect(await second.getByTestId('transport').innerText()).toMatch(/too many WebRTC viewers/);
+    await waitFor('LL-HLS frames on the second page', async () =>
+      (await pageStats(second)).samples.some((s) => s.transport === 'hls'),
+    );
+    expect(await transportOf(first)).toBe('webrtc');
+    expect(await sessionsGauge(system)).toBe(1);
+  });
+
+  test('UDP blocked between the page and the service: no frame comes, the page falls back to LL-HLS', async () => {
+    const system = await startSystem(cleanup, {
+      broker: 'mosquitto',
+      webEnv: { WEBRTC_INTERFACE: '127.0.0.1' },
+    });
+    expect(await system.api('/api/stream/start', json())).toMatchObject({ status: 200 });
+    const browser = await launchBrowser(cleanup);
+    const page = await browser.newPage();
+    // As a firewall that drops UDP would: the offer's candidates never reach the service, and the
+    // answer's point at an address that drops everything (TEST-NET-1), so ICE finds no path.
+    await page.route('**/whep', async (route) => {
+      const offer = (route.request().postData() ?? '').replace(/^a=candidate:.*\r?\n/gm, '');
+      const response = await route.fetch({ postData: offer });
+      const answer = (await response.text()).replace(/^(a=candidate:\S+ \d+ \S+ \d+ )\S+/gm, '$1192.0.2.1');
+      await route.fulfill({ response, body: answer });
+    });
+    const openedAt = Date.now();
+    await page.goto(`${system.baseUrl}/?stats=1`);
+    await waitFor('the fallback to LL-HLS', async () => (await transportOf(page)) === 'hls', {
+      timeoutMs: 20_000,
+    });
+    const fellBackMs = Date.now() - openedAt;
+    expect(await page.getByTestId('transport').innerText()).toMatch(/WebRTC unavailable: .*UDP blocked/);
+    await waitFor('the refused session to be ended', async () => (await sessionsGauge(system)) === 0);
+    await waitFor(
+      'LL-HLS frames',
+      async () => (await pageStats(page)).samples.some((s) => s.transport === 'hls'),
+      {
+        timeoutMs: 15_000,
+      },
+    );
+    recordFigures({ fellBackToHlsMs: fellBackMs });
+  });
 });
