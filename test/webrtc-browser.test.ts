@@ -80,7 +80,6 @@ describe.runIf(ready)('the web client over WebRTC, in Chromium', () => {
       .and(page.locator('[data-state="live"]'))
       .waitFor({ timeout: 15_000 });
     await waitFor('the label to say WebRTC', async () => (await transportOf(page)) === 'webrtc');
-    expect(await page.getByTestId('transport').innerText()).toMatch(/WebRTC · real time/);
     await waitFor(
       'WebRTC frames on screen',
       async () => ((await pageStats(page)).webrtc?.framesDecoded ?? 0) > 30,
@@ -88,6 +87,7 @@ describe.runIf(ready)('the web client over WebRTC, in Chromium', () => {
         timeoutMs: 15_000,
       },
     );
+    expect(await page.getByTestId('transport').innerText()).toMatch(/WebRTC · real time/);
     expect(await sessionsGauge(system)).toBe(1);
     expect(
       await page.evaluate(() => (window as { __camstreamHls?: unknown }).__camstreamHls ?? null),

@@ -128,7 +128,14 @@ export function App({ stats, cameraId, back }: AppProps) {
 
         <TransportBar
           label={
-            liveSrc === null ? null : transportLabel(transport.transport, view.lowLatency, transport.failure)
+            liveSrc === null
+              ? null
+              : transportLabel(
+                  transport.transport,
+                  view.lowLatency,
+                  transport.failure,
+                  player !== 'playing' && player !== 'buffering',
+                )
           }
           choice={transport.choice}
           onChoose={transport.setChoice}

@@ -79,6 +79,8 @@ describe('the label', () => {
     expect(transportLabel('webrtc', true, null)).toEqual({ transport: 'webrtc', text: 'WebRTC · real time' });
     expect(transportLabel('hls', true, null)).toEqual({ transport: 'hls', text: 'LL-HLS' });
     expect(transportLabel('hls', false, null)).toEqual({ transport: 'hls', text: 'HLS' });
+    expect(transportLabel('webrtc', true, null, true).text).toBe('WebRTC · connecting…');
+    expect(transportLabel('hls', true, null, true).text).toBe('LL-HLS');
   });
 
   test('after a fallback, why WebRTC is not playing', () => {

@@ -110,8 +110,11 @@ export function transportLabel(
   transport: Transport,
   lowLatency: boolean,
   failure: WebRtcFailure | null,
+  /** No picture yet (or reconnecting). */
+  connecting = false,
 ): TransportLabel {
-  if (transport === 'webrtc') return { transport, text: 'WebRTC · real time' };
+  if (transport === 'webrtc')
+    return { transport, text: connecting ? 'WebRTC · connecting…' : 'WebRTC · real time' };
   const text = lowLatency ? 'LL-HLS' : 'HLS';
   return failure
     ? { transport, text, note: `WebRTC unavailable: ${describeFailure(failure)}` }
