@@ -111,7 +111,7 @@ export function App({ stats, cameraId, back }: AppProps) {
           <Player
             src={liveSrc}
             transport={transport.transport}
-            retryWebRtc={transport.choice === 'webrtc'}
+            forceWebRtc={transport.choice === 'webrtc'}
             onWebRtcFailure={transport.onWebRtcFailure}
             lowLatency={view.lowLatency}
             onStatus={onPlayerStatus}

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import {
+  afterFailure,
   chooseTransport,
   describeFailure,
   errorCodeOf,
@@ -68,6 +69,17 @@ describe('retries of forced WebRTC', () => {
     expect(isRetryable({ kind: 'unsupported' })).toBe(false);
   });
 
+  test('afterFailure: auto gives up before the first picture, retries once it played; forced retries', () => {
+    const lost = { kind: 'connection' } as const;
+    expect(afterFailure(lost, false, false)).toBe('give-up'); // auto, never played: LL-HLS
+    expect(afterFailure({ kind: 'no-frames' }, false, false)).toBe('give-up');
+    expect(afterFailure(lost, false, true)).toBe('retry'); // auto, played here: get it back
+    expect(afterFailure(refused(503), false, true)).toBe('retry');
+    expect(afterFailure(lost, true, false)).toBe('retry'); // forced
+    expect(afterFailure(refused(404), true, true)).toBe('give-up'); // nothing to wait for
+    expect(afterFailure(refused(400), false, true)).toBe('give-up');
+  });
+
   test('backoff grows and stays bounded', () => {
     const delays = [0, 1, 2, 3, 4, 50].map(webrtcRetryDelayMs);
     expect(delays).toEqual([1000, 2000, 4000, 8000, 8000, 8000]);
@@ -80,6 +92,10 @@ describe('the label', () => {
     expect(transportLabel('hls', true, null)).toEqual({ transport: 'hls', text: 'LL-HLS' });
     expect(transportLabel('hls', false, null)).toEqual({ transport: 'hls', text: 'HLS' });
     expect(transportLabel('webrtc', true, null, true).text).toBe('WebRTC · connecting…');
+    expect(transportLabel('webrtc', true, refused(404), true).note).toBe(
+      'Not playing: the server does not offer WebRTC',
+    );
+    expect(transportLabel('webrtc', true, refused(404), false).note).toBeUndefined();
     expect(transportLabel('hls', true, null, true).text).toBe('LL-HLS');
   });
 

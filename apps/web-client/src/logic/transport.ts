@@ -74,6 +74,19 @@ export function isRetryable(failure: WebRtcFailure): boolean {
   }
 }
 
+/**
+ * After a WebRTC failure: another attempt (after a backoff), or give up (auto then plays LL-HLS).
+ * Forced WebRTC retries what may pass; so does auto once WebRTC showed a picture in this run of
+ * the stream (a lost connection, the service's ingest restarted): it plays here, get it back.
+ */
+export function afterFailure(
+  failure: WebRtcFailure,
+  forced: boolean,
+  playedOnce: boolean,
+): 'retry' | 'give-up' {
+  return (forced || playedOnce) && isRetryable(failure) ? 'retry' : 'give-up';
+}
+
 /** The delay before attempt `attempt + 1` (0-based) of forced WebRTC. */
 export const webrtcRetryDelayMs = (attempt: number): number =>
   WEBRTC_RETRY_DELAYS_MS[Math.min(attempt, WEBRTC_RETRY_DELAYS_MS.length - 1)]!;
@@ -113,8 +126,14 @@ export function transportLabel(
   /** No picture yet (or reconnecting). */
   connecting = false,
 ): TransportLabel {
-  if (transport === 'webrtc')
-    return { transport, text: connecting ? 'WebRTC · connecting…' : 'WebRTC · real time' };
+  if (transport === 'webrtc') {
+    if (!connecting) return { transport, text: 'WebRTC · real time' };
+    // Forced WebRTC that does not play: say why.
+    const text = 'WebRTC · connecting…';
+    return failure
+      ? { transport, text, note: `Not playing: ${describeFailure(failure)}` }
+      : { transport, text };
+  }
   const text = lowLatency ? 'LL-HLS' : 'HLS';
   return failure
     ? { transport, text, note: `WebRTC unavailable: ${describeFailure(failure)}` }

@@ -152,8 +152,8 @@ export interface PlayerProps {
   src: string | null;
   /** How `src` is played (default HLS). */
   transport?: Transport;
-  /** WebRTC: another attempt after a retryable failure (forced WebRTC); else the caller falls back. */
-  retryWebRtc?: boolean;
+  /** WebRTC was chosen (not auto): retry what may pass, also before the first picture. */
+  forceWebRtc?: boolean;
   /** WebRTC could not play (each failure); must be stable. */
   onWebRtcFailure?: (src: string, failure: WebRtcFailure) => void;
   /** Progress with `src`; must be stable (the player restarts when it changes). */
@@ -170,7 +170,7 @@ export interface PlayerProps {
 
 export function Player(props: PlayerProps) {
   const { src, lowLatency = false, onStatus, stats, preview = false } = props;
-  const { transport = 'hls', retryWebRtc = false, onWebRtcFailure } = props;
+  const { transport = 'hls', forceWebRtc = false, onWebRtcFailure } = props;
   const videoRef = useRef<HTMLVideoElement>(null);
 
   useEffect(() => {
@@ -201,7 +201,7 @@ export function Player(props: PlayerProps) {
     stats?.setTransport(transport);
     if (transport === 'webrtc') {
       if (webrtcSupported()) {
-        close = playWebRtc(video, src, retryWebRtc, {
+        close = playWebRtc(video, src, forceWebRtc, {
           onPeer: (peer) => stats?.attachPeer(peer),
           onFailure: (failure) => onWebRtcFailure?.(src, failure),
           onRetrying: () => report('retrying'),
@@ -218,7 +218,7 @@ export function Player(props: PlayerProps) {
       video.removeEventListener('waiting', onWaiting);
       close();
     };
-  }, [src, transport, retryWebRtc, onWebRtcFailure, lowLatency, preview, onStatus, stats]);
+  }, [src, transport, forceWebRtc, onWebRtcFailure, lowLatency, preview, onStatus, stats]);
 
   return (
     <video

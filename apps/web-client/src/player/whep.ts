@@ -4,10 +4,10 @@
  * session DELETEd when it ends, also when the page goes away (keepalive fetch on pagehide).
  */
 import {
+  afterFailure,
   errorCodeOf,
   FIRST_FRAME_TIMEOUT_MS,
   ICE_GATHER_TIMEOUT_MS,
-  isRetryable,
   preferH264,
   webrtcRetryDelayMs,
   type WebRtcFailure,
@@ -161,21 +161,24 @@ export function playWhep(video: HTMLVideoElement, url: string, callbacks: WhepCa
 }
 
 /**
- * WebRTC for as long as it is wanted: every failure is reported; with `retry`, a retryable one is
- * followed by another attempt after a backoff (forced WebRTC), else the caller switches to HLS.
+ * WebRTC for as long as it is wanted. After a failure, `afterFailure` decides: another attempt after
+ * a backoff (forced WebRTC, or once a picture was shown), or the failure goes to the caller (which
+ * falls back to HLS in auto).
  */
 export function playWebRtc(
   video: HTMLVideoElement,
   url: string,
-  retry: boolean,
+  forced: boolean,
   callbacks: WhepCallbacks & { onRetrying(): void },
 ): () => void {
   let closed = false;
   let attempt = 0;
+  let playedOnce = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let closeAttempt: () => void = () => undefined;
   const onPlaying = () => {
     attempt = 0;
+    playedOnce = true;
   };
   video.addEventListener('playing', onPlaying);
   const start = () => {
@@ -183,8 +186,12 @@ export function playWebRtc(
     closeAttempt = playWhep(video, url, {
       onPeer: callbacks.onPeer,
       onFailure: (failure) => {
-        callbacks.onFailure(failure);
-        if (closed || !retry || !isRetryable(failure)) return;
+        if (closed) return;
+        if (afterFailure(failure, forced, playedOnce) === 'give-up') {
+          callbacks.onFailure(failure);
+          return;
+        }
+        if (forced && !playedOnce) callbacks.onFailure(failure); // the label says why
         callbacks.onRetrying();
         timer = setTimeout(start, webrtcRetryDelayMs(attempt++));
       },
