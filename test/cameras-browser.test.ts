@@ -151,8 +151,11 @@ describe.runIf(ready)('the web client with several cameras, in Chromium', () => 
       .and(page.locator('[data-state="live"]'))
       .waitFor({ timeout: 15_000 });
     await expectFramesAdvance(page, '[data-testid="video"]');
-    const hlsUrl = () => (window as { __camstreamHls?: { url?: string } | null }).__camstreamHls?.url;
-    expect(await page.evaluate(hlsUrl)).toMatch(/\/hls\/cam2\/stream\.m3u8$/);
+    // The large view plays WebRTC by default (test/webrtc-browser.test.ts): cam2's own session.
+    expect(await page.getByTestId('transport').getAttribute('data-transport')).toBe('webrtc');
+    const metrics = (await system.api('/metrics')).body as string;
+    expect(metrics).toMatch(/^camstream_webrtc_sessions\{camera="cam2"\} 1$/m);
+    expect(metrics).not.toMatch(/^camstream_webrtc_sessions\{camera="cam1"\} [1-9]/m);
     await page.screenshot({ path: join(SHOTS, 'cameras-large-desktop.png') });
 
     // Back returns to the grid, where cam2 is live too.

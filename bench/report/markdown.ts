@@ -156,7 +156,7 @@ function lateJoinerNote(runs: SystemRun[]): string[] {
     .join(', ');
   return [
     '- **Viewer who joined a live stream** (the late joiner): during the steady window, a second, fresh page',
-    '  opens the live stream (ours: `/?stats=1`, no click; the peer: the same `?src=` URL) in a second Chromium',
+    '  opens the live stream (ours: `/?stats=1&transport=hls`, no click; the peer: the same `?src=` URL) in a second Chromium',
     `  (idle until then), ${delays} after the first viewer’s first frame (${who});`,
     `  measured from its first frame until the window ends (${windows}). “Opening the page → first frame”`,
     '  runs from the navigation’s start. The resource figures include it from then on.',
@@ -307,7 +307,7 @@ export function renderReport(input: ReportInput): string {
     `Measured ${input.startedAt.toISOString()} with \`${input.command}\`: ${input.coldStarts} cold starts and`,
     `${input.durationSec} s of steady playback per system, one after the other on the same machine.`,
     cameras(runs),
-    'Player: the web client’s hls.js page with `?stats=1` in headless Chromium (low-latency mode for LL-HLS), which',
+    'Player: the web client’s hls.js page with `?stats=1&transport=hls` in headless Chromium (low-latency mode for LL-HLS), which',
     'reads each displayed frame’s capture-time stamp (glass-to-glass = display time − stamp).',
     '',
     '![glass-to-glass latency over time](latency.svg)',

@@ -162,7 +162,7 @@ export function renderReport(run: SoakRun): string {
         ],
         [
           'viewer',
-          'Debian’s Chromium (headless, playwright-core), the web client on `/?stats=1`, Start clicked',
+          'Debian’s Chromium (headless, playwright-core), the web client on `/?stats=1&transport=hls`, Start clicked',
         ],
         [
           'temporary files',

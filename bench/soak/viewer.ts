@@ -1,5 +1,5 @@
 /**
- * The one viewer: the web client in Chromium on `/?stats=1`, Start clicked as a person would, then
+ * The one viewer: the web client in Chromium on `/?stats=1&transport=hls` (HLS; the page's default is WebRTC), Start clicked as a person would, then
  * read once per interval: the glass-to-glass samples since the last read (the page keeps a ring of
  * 20 000, about 11 minutes at 30 fps, so reading each interval loses none), frames, stalls, and the
  * page's JS heap over CDP (exact figures, unlike performance.memory's rounded ones). CDP's DOM node and
@@ -43,7 +43,7 @@ export class Viewer {
 
   /** Opens the page, clicks Start and waits for the first frame on screen. */
   async start(baseUrl: string, timeoutMs: number): Promise<void> {
-    await this.page.goto(`${baseUrl}/?stats=1`);
+    await this.page.goto(`${baseUrl}/?stats=1&transport=hls`);
     await this.page
       .getByTestId('camera-state')
       .and(this.page.locator('[data-state="idle"]'))

@@ -1,7 +1,7 @@
 /**
  * Ours: the web service (embedded broker) and a camera on the stamped test source: the camera agent
  * (its real CLI from dist/) or a camera that is not ours (plain ffmpeg, test/helpers/foreign-camera.ts);
- * Chromium opens `/?stats=1` and clicks Start, as a person would. In LL-HLS (the service's default)
+ * Chromium opens `/?stats=1&transport=hls` (HLS, not the page's default WebRTC) and clicks Start, as a person would. In LL-HLS (the service's default)
  * the playlist and its media are read over HTTP, as a player does, and the packager's /metrics are
  * sampled; in plain HLS (HLS_MODE=plain) the playlist file is polled on disk.
  */
@@ -146,7 +146,7 @@ export async function runOurs(ctx: BenchContext, name: OursName): Promise<OursHa
     const last = cycle === options.coldStarts;
     const { page, errors } = await newPage(ctx);
     try {
-      await page.goto(`${system.baseUrl}/?stats=1`);
+      await page.goto(`${system.baseUrl}/?stats=1&transport=hls`);
       await stateIs(page, 'camera-state', 'idle');
       await stateIs(page, 'stream-state', 'idle');
       const watcher = watchPlaylist();
@@ -221,7 +221,7 @@ export async function runOurs(ctx: BenchContext, name: OursName): Promise<OursHa
             'encoder (ffmpeg)': encoderFinder,
             'player (Chromium, all processes)': chromiumFinder,
           },
-          `${system.baseUrl}/?stats=1`,
+          `${system.baseUrl}/?stats=1&transport=hls`,
           mode === 'll' ? `${system.baseUrl}/metrics` : undefined,
         );
         start.settle = settleFromSteady(ctx, result.steady);

@@ -127,14 +127,14 @@ describe('test source stamp', () => {
 });
 
 describe('rpicam source', () => {
-  test('rpicam-vid with its libav backend writing MPEG-TS to the loopback port', () => {
+  test('rpicam-vid with its libav backend writing baseline H.264 in MPEG-TS to the loopback port', () => {
     expect(buildRpicamCommand({ rpicamVidPath: 'rpicam-vid', video, port: 40000 })).toEqual({
       command: 'rpicam-vid',
       // prettier-ignore
       args: [
         '-t', '0', '-n',
         '--width', '640', '--height', '480', '--framerate', '30',
-        '--bitrate', '2000000', '--intra', '30', '--inline',
+        '--bitrate', '2000000', '--intra', '30', '--inline', '--profile', 'baseline',
         '--codec', 'libav', '--libav-format', 'mpegts', '--low-latency',
         '-o', 'udp://127.0.0.1:40000?pkt_size=1316&connect=1',
       ],
@@ -163,12 +163,12 @@ describe('v4l2 source', () => {
     ]);
   });
 
-  test('h264_v4l2m2m: the hardware encoder, SPS/PPS repeated before keyframes', () => {
+  test('h264_v4l2m2m: the hardware encoder in Constrained Baseline, SPS/PPS repeated before keyframes', () => {
     const { args } = buildV4l2Command({ ...base, inputFormat: 'yuyv422', encoder: 'h264_v4l2m2m' });
     expect(valueOf(args, '-input_format')).toBe('yuyv422');
     // prettier-ignore
     expect(args.slice(args.indexOf('-c:v'), args.indexOf('-an'))).toEqual([
-      '-c:v', 'h264_v4l2m2m', '-pix_fmt', 'yuv420p', '-b:v', '2000000', '-g', '30',
+      '-c:v', 'h264_v4l2m2m', '-pix_fmt', 'yuv420p', '-b:v', '2000000', '-g', '30', '-profile:v', '578',
       '-bsf:v', 'dump_extra=freq=keyframe',
     ]);
     expect(args).not.toContain('libx264');

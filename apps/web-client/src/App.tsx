@@ -4,10 +4,14 @@ import { Controls } from './components/Controls';
 import { ErrorMessage } from './components/ErrorMessage';
 import { isPlainClick } from './components/plain-click';
 import { StatusBadge } from './components/StatusBadge';
+import { TransportBar } from './components/TransportBar';
+import './transport.css';
 import { VideoOverlay } from './components/VideoOverlay';
 import { Spinner } from './components/Spinner';
 import { useStreamControls } from './hooks/useStreamControls';
 import { useStreamInfo } from './hooks/useStreamInfo';
+import { useTransport } from './hooks/useTransport';
+import { transportLabel } from './logic/transport';
 import { playerSrcFor, viewModel, type PlayerStatus } from './logic/view';
 import { Player } from './player/Player';
 import type { StatsCollector } from './stats/collector';
@@ -38,7 +42,10 @@ export function App({ stats, cameraId, back }: AppProps) {
     [],
   );
 
-  const liveSrc = playerSrcFor(info);
+  const hlsSrc = playerSrcFor(info);
+  // WebRTC by default, LL-HLS when it cannot play or when chosen (hooks/useTransport.ts).
+  const transport = useTransport(hlsSrc !== null);
+  const liveSrc = hlsSrc === null ? null : transport.transport === 'webrtc' ? endpoints.whep : hlsSrc;
   const player = playerReport !== null && playerReport.src === liveSrc ? playerReport.status : 'loading';
   const view = viewModel({
     info,
@@ -101,7 +108,15 @@ export function App({ stats, cameraId, back }: AppProps) {
         </section>
 
         <section className="stage" aria-label="Live video">
-          <Player src={view.playerSrc} lowLatency={view.lowLatency} onStatus={onPlayerStatus} stats={stats} />
+          <Player
+            src={liveSrc}
+            transport={transport.transport}
+            forceWebRtc={transport.choice === 'webrtc'}
+            onWebRtcFailure={transport.onWebRtcFailure}
+            lowLatency={view.lowLatency}
+            onStatus={onPlayerStatus}
+            stats={stats}
+          />
           {view.overlay && <VideoOverlay overlay={view.overlay} onDismissError={dismiss} />}
           {stats && view.playerSrc && <StatsOverlay collector={stats} />}
           {view.stream.state === 'live' && player === 'buffering' && (
@@ -110,6 +125,21 @@ export function App({ stats, cameraId, back }: AppProps) {
             </span>
           )}
         </section>
+
+        <TransportBar
+          label={
+            liveSrc === null
+              ? null
+              : transportLabel(
+                  transport.transport,
+                  view.lowLatency,
+                  transport.failure,
+                  player !== 'playing' && player !== 'buffering',
+                )
+          }
+          choice={transport.choice}
+          onChoose={transport.setChoice}
+        />
 
         <Controls
           canStart={view.canStart}

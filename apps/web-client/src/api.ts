@@ -12,6 +12,8 @@ export interface StreamEndpoints {
   readonly stop: string;
   /** Server-sent `stream` events with the camera's StreamInfo. */
   readonly events: string;
+  /** WHEP: POST an SDP offer here to watch over WebRTC. */
+  readonly whep: string;
 }
 
 export const DEFAULT_ENDPOINTS: StreamEndpoints = {
@@ -19,11 +21,14 @@ export const DEFAULT_ENDPOINTS: StreamEndpoints = {
   start: API_PATHS.start,
   stop: API_PATHS.stop,
   events: API_PATHS.events,
+  whep: `${API_PATHS.stream}/whep`,
 };
 
 /** No id: the default camera through the first contract (today's page). The id must be valid. */
 export const endpointsFor = (cameraId: string | undefined): StreamEndpoints =>
-  cameraId === undefined ? DEFAULT_ENDPOINTS : cameraPaths(cameraId);
+  cameraId === undefined
+    ? DEFAULT_ENDPOINTS
+    : { ...cameraPaths(cameraId), whep: `${API_PATHS.cameras}/${cameraId}/whep` };
 
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiFailure };
 

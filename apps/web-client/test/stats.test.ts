@@ -148,4 +148,32 @@ describe('formatStats', () => {
   test('low bitrates in kb/s', () => {
     expect(formatStats({ ...createStats(), bitrate: 640_000 }, 0)[3]!.value).toBe('640 kb/s');
   });
+
+  test('WebRTC: the transport and getStats figures instead of hls.js’s', () => {
+    const stats = {
+      ...createStats(),
+      transport: 'webrtc' as const,
+      samples: [{ at: 9_900, latencyMs: 120, transport: 'webrtc' as const }],
+      webrtc: { jitterBufferMs: 41.6, framesDecoded: 300, framesDropped: 2, packetsLost: 0 },
+    };
+    expect(formatStats(stats, 10_000)).toEqual([
+      { label: 'Transport', value: 'WebRTC' },
+      { label: 'Glass to glass', value: '0.12 s' },
+      { label: 'Jitter buffer', value: '42 ms' },
+      { label: 'Decoded', value: '300' },
+      { label: 'Dropped', value: '2' },
+      { label: 'Packets lost', value: '0' },
+      { label: 'Stalls', value: '0 (0.0 s)' },
+      { label: 'Unread stamps', value: '0' },
+    ]);
+    // Before getStats answered: dashes.
+    const early = formatStats({ ...createStats(), transport: 'webrtc' }, 0);
+    expect(early.find((row) => row.label === 'Jitter buffer')?.value).toBe('–');
+  });
+
+  test('HLS chosen by the page: the transport is named above hls.js’s figures', () => {
+    const rows = formatStats({ ...createStats(), transport: 'hls' }, 0);
+    expect(rows[0]).toEqual({ label: 'Transport', value: 'HLS' });
+    expect(rows[2]!.label).toBe('hls.js latency');
+  });
 });

@@ -27,7 +27,8 @@ export const FFMPEG_GLOBAL_ARGS: readonly string[] = ['-hide_banner', '-nostats'
 /**
  * libx264 for live: no lookahead or B-frames (zerolatency), a keyframe exactly every
  * `keyframeInterval` frames and never on a scene cut (HLS segments can only start on one), a small
- * VBV so the bitrate stays even. Baseline: every H.264 decoder plays it, and ultrafast uses no
+ * VBV so the bitrate stays even. Baseline (x264 marks it Constrained Baseline, profile-level-id
+ * 42e0xx): every H.264 decoder plays it, WebRTC's in Safari and Firefox too, and ultrafast uses no
  * feature beyond it anyway.
  */
 export function libx264Args(video: VideoSettings): string[] {

@@ -26,6 +26,9 @@ export function buildRpicamCommand({ rpicamVidPath, video, port }: RpicamSourceO
       '--bitrate', String(video.bitrate), // bits/s when no unit is given
       '--intra', String(video.keyframeInterval),
       '--inline', // SPS/PPS before every keyframe: a receiver can join at any keyframe
+      // Baseline, hence no B-frames, from the hardware encoder (Pi 4, Zero 2 W: High by default)
+      // and libx264 (Pi 5) alike: what Safari's and Firefox's WebRTC decode (Chromium takes any).
+      '--profile', 'baseline',
       '--codec', 'libav',
       '--libav-format', 'mpegts',
       // libx264 (Pi 5) without B-frames or lookahead; needs rpicam-apps 1.6 (Dec 2024) or later.

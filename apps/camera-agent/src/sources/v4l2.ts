@@ -36,6 +36,10 @@ function hardwareArgs(video: VideoSettings): string[] {
     '-pix_fmt', 'yuv420p',
     '-b:v', String(video.bitrate),
     '-g', String(video.keyframeInterval),
+    // Constrained Baseline (FFmpeg's profile number 578 = 66 | 1 << 9; h264_v4l2m2m knows no
+    // profile names): the Pi's encoder defaults to High. It never makes B-frames; with this every
+    // browser's WebRTC decodes it. A driver that refuses the profile only makes FFmpeg warn.
+    '-profile:v', '578',
     // The hardware encoder emits SPS/PPS once, as extradata; repeat them before every keyframe
     // so a receiver (the HLS segmenter) can start at any keyframe.
     '-bsf:v', 'dump_extra=freq=keyframe',

@@ -29,6 +29,7 @@ export interface ProbedStream {
   width: number;
   height: number;
   profile?: string;
+  has_b_frames?: number;
 }
 
 /** ffprobe on a captured chunk: the video stream's codec and size. */
@@ -40,7 +41,7 @@ export async function probeVideo(datagrams: readonly Buffer[]): Promise<ProbedSt
     // prettier-ignore
     const { stdout } = await execFileAsync('ffprobe', [
       '-v', 'error', '-select_streams', 'v:0',
-      '-show_entries', 'stream=codec_name,width,height,profile', '-of', 'json', file,
+      '-show_entries', 'stream=codec_name,width,height,profile,has_b_frames', '-of', 'json', file,
     ]);
     const stream = (JSON.parse(stdout) as { streams: ProbedStream[] }).streams[0];
     if (!stream) throw new Error(`ffprobe found no video stream:\n${stdout}`);

@@ -1,13 +1,16 @@
 /**
- * The <video> element and what feeds it: hls.js where Media Source Extensions exist, the browser's
- * own HLS otherwise (Safari on iOS). A null `src` tears everything down.
+ * The <video> element and what feeds it: WebRTC (WHEP, player/whep.ts) when asked, else hls.js
+ * where Media Source Extensions exist, the browser's own HLS otherwise (Safari on iOS). A null
+ * `src` tears everything down.
  */
 import { useEffect, useRef } from 'react';
 import Hls, { type ErrorData } from 'hls.js';
+import type { Transport, WebRtcFailure } from '../logic/transport';
 import type { PlayerStatus } from '../logic/view';
 import type { StatsCollector } from '../stats/collector';
 import { hlsConfigFor, MEDIA_RECOVERY_WINDOW_MS, PREVIEW_HLS_CONFIG, rebuildDelayMs } from './hls-config';
 import { bufferedAhead, holdLiveEdge, START_BUFFER_S, START_WAIT_MS } from './live-edge';
+import { playWebRtc, webrtcSupported } from './whep';
 
 declare global {
   interface Window {
@@ -145,8 +148,14 @@ function playNatively(video: HTMLVideoElement, src: string, report: Report): Clo
 }
 
 export interface PlayerProps {
-  /** The playlist to play, or null for nothing. */
+  /** The playlist (or with `transport="webrtc"`, the WHEP URL) to play, or null for nothing. */
   src: string | null;
+  /** How `src` is played (default HLS). */
+  transport?: Transport;
+  /** WebRTC was chosen (not auto): retry what may pass, also before the first picture. */
+  forceWebRtc?: boolean;
+  /** WebRTC could not play (each failure); must be stable. */
+  onWebRtcFailure?: (src: string, failure: WebRtcFailure) => void;
   /** Progress with `src`; must be stable (the player restarts when it changes). */
   onStatus: (src: string, status: PlayerStatus) => void;
   /** The playlist is Low-Latency HLS (parts): hls.js's low-latency settings. */
@@ -161,6 +170,7 @@ export interface PlayerProps {
 
 export function Player(props: PlayerProps) {
   const { src, lowLatency = false, onStatus, stats, preview = false } = props;
+  const { transport = 'hls', forceWebRtc = false, onWebRtcFailure } = props;
   const videoRef = useRef<HTMLVideoElement>(null);
 
   useEffect(() => {
@@ -188,7 +198,17 @@ export function Player(props: PlayerProps) {
 
     let close: Close = () => undefined;
     const onHls: OnHls = (hls) => stats?.attachHls(hls);
-    if (Hls.isSupported()) close = playWithHlsJs(video, src, lowLatency && !preview, preview, report, onHls);
+    stats?.setTransport(transport);
+    if (transport === 'webrtc') {
+      if (webrtcSupported()) {
+        close = playWebRtc(video, src, forceWebRtc, {
+          onPeer: (peer) => stats?.attachPeer(peer),
+          onFailure: (failure) => onWebRtcFailure?.(src, failure),
+          onRetrying: () => report('retrying'),
+        });
+      } else onWebRtcFailure?.(src, { kind: 'unsupported' });
+    } else if (Hls.isSupported())
+      close = playWithHlsJs(video, src, lowLatency && !preview, preview, report, onHls);
     else if (video.canPlayType('application/vnd.apple.mpegurl') !== '')
       close = playNatively(video, src, report);
     else report('unsupported');
@@ -198,7 +218,7 @@ export function Player(props: PlayerProps) {
       video.removeEventListener('waiting', onWaiting);
       close();
     };
-  }, [src, lowLatency, preview, onStatus, stats]);
+  }, [src, transport, forceWebRtc, onWebRtcFailure, lowLatency, preview, onStatus, stats]);
 
   return (
     <video

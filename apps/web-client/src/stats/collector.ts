@@ -1,15 +1,18 @@
 /**
  * Collects the page's playback stats (`?stats=1`): glass-to-glass latency read off each displayed
- * frame's capture-time stamp, and hls.js's and the video element's own figures. The per-frame work
+ * frame's capture-time stamp (on any <video>: HLS or WebRTC), hls.js's or WebRTC's (getStats) and
+ * the video element's own figures. The per-frame work
  * stays out of React; the overlay is told a few times a second.
  */
 import Hls, { type FragLoadedData } from 'hls.js';
 import { readStamp, stampGeometry, stampToEpochMs } from '@camstream/protocol';
 import { addSample, bufferAhead, createStats, mediaBitrate } from './reduce';
-import type { CamstreamStats } from './types';
+import type { CamstreamStats, WebRtcFigures } from './types';
 
 /** How often the slower figures (buffer, hls.js latency, bitrate, drops) are refreshed. */
 export const REFRESH_MS = 250;
+/** How often WebRTC's getStats is read (it is not free). */
+const PEER_STATS_MS = 1_000;
 /** Segments (or parts) the bitrate is averaged over. */
 const BITRATE_WINDOW = 5;
 
@@ -24,6 +27,8 @@ export class StatsCollector {
   #waitingSince: number | undefined;
   #completedStallMs = 0;
   #context: CanvasRenderingContext2D | null | undefined;
+  #peer: RTCPeerConnection | null = null;
+  #lastPeerStatsAt = -Infinity;
 
   constructor(target: Window) {
     target.__camstreamStats = this.stats;
@@ -73,6 +78,18 @@ export class StatsCollector {
     hls?.on(Hls.Events.FRAG_LOADED, this.#onFragLoaded);
   }
 
+  /** What plays now; samples from here on are marked with it. */
+  setTransport(transport: 'webrtc' | 'hls'): void {
+    this.stats.transport = transport;
+    if (transport === 'hls') this.stats.webrtc = undefined;
+  }
+
+  /** The current WebRTC peer connection, or null. */
+  attachPeer(peer: RTCPeerConnection | null): void {
+    this.#peer = peer;
+    this.#lastPeerStatsAt = -Infinity;
+  }
+
   /** Calls `listener` after each refresh; returns the unsubscribe function. */
   subscribe(listener: () => void): () => void {
     this.#listeners.add(listener);
@@ -97,6 +114,16 @@ export class StatsCollector {
       const quality = video.getVideoPlaybackQuality?.();
       stats.droppedFrames = quality?.droppedVideoFrames;
       stats.totalFrames = quality?.totalVideoFrames;
+    }
+    const peer = this.#peer;
+    if (peer && performance.now() - this.#lastPeerStatsAt >= PEER_STATS_MS) {
+      this.#lastPeerStatsAt = performance.now();
+      peer
+        .getStats()
+        .then((report) => {
+          if (this.#peer === peer) stats.webrtc = webrtcFigures(report);
+        })
+        .catch(() => undefined);
     }
     const ongoing = this.#waitingSince === undefined ? 0 : performance.now() - this.#waitingSince;
     stats.stallMs = this.#completedStallMs + ongoing;
@@ -126,7 +153,9 @@ export class StatsCollector {
       this.stats.unreadFrames++;
       return;
     }
-    addSample(this.stats.samples, { at, latencyMs: at - stampToEpochMs(value, Date.now()) });
+    const sample = { at, latencyMs: at - stampToEpochMs(value, Date.now()) };
+    const { transport } = this.stats;
+    addSample(this.stats.samples, transport === undefined ? sample : { ...sample, transport });
   }
 
   /** Draws the top of the frame (the stamp's band) into a small canvas and reads the stamp there. */
@@ -168,4 +197,24 @@ export class StatsCollector {
     this.#waitingSince = undefined;
     this.stats.stallMs = this.#completedStallMs;
   }
+}
+
+/** The inbound video stream's figures in a getStats report. */
+function webrtcFigures(report: RTCStatsReport): WebRtcFigures {
+  let figures: WebRtcFigures = {};
+  report.forEach((entry: RTCInboundRtpStreamStats & { kind?: string; type: string }) => {
+    if (entry.type !== 'inbound-rtp' || entry.kind !== 'video') return;
+    const emitted = entry.jitterBufferEmittedCount ?? 0;
+    figures = {
+      jitterBufferMs:
+        emitted > 0 && entry.jitterBufferDelay !== undefined
+          ? (1000 * entry.jitterBufferDelay) / emitted
+          : undefined,
+      framesDecoded: entry.framesDecoded,
+      framesDropped: entry.framesDropped,
+      packetsLost: entry.packetsLost,
+      packetsReceived: entry.packetsReceived,
+    };
+  });
+  return figures;
 }

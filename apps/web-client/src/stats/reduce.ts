@@ -65,18 +65,40 @@ function bitrate(bps: number | undefined): string {
   return bps >= 1e6 ? `${(bps / 1e6).toFixed(2)} Mb/s` : `${Math.round(bps / 1e3)} kb/s`;
 }
 
-/** The overlay's rows, from the stats at `now` (epoch ms). */
+const count = (value: number | undefined) => (value === undefined ? '–' : String(value));
+
+/** The overlay's rows, from the stats at `now` (epoch ms): hls.js's figures or WebRTC's. */
 export function formatStats(stats: CamstreamStats, now: number): StatsRow[] {
   const glass = recentLatency(stats.samples, now);
   const dropped =
     stats.droppedFrames === undefined ? '–' : `${stats.droppedFrames} of ${stats.totalFrames ?? '?'}`;
+  const common = {
+    glass: { label: 'Glass to glass', value: seconds(glass === undefined ? undefined : glass / 1000) },
+    stalls: { label: 'Stalls', value: `${stats.stalls} (${seconds(stats.stallMs / 1000, 1)})` },
+    unread: { label: 'Unread stamps', value: String(stats.unreadFrames) },
+  };
+  if (stats.transport === 'webrtc') {
+    const rtc = stats.webrtc ?? {};
+    const jitter = rtc.jitterBufferMs;
+    return [
+      { label: 'Transport', value: 'WebRTC' },
+      common.glass,
+      { label: 'Jitter buffer', value: jitter === undefined ? '–' : `${Math.round(jitter)} ms` },
+      { label: 'Decoded', value: count(rtc.framesDecoded) },
+      { label: 'Dropped', value: count(rtc.framesDropped) },
+      { label: 'Packets lost', value: count(rtc.packetsLost) },
+      common.stalls,
+      common.unread,
+    ];
+  }
   return [
-    { label: 'Glass to glass', value: seconds(glass === undefined ? undefined : glass / 1000) },
+    ...(stats.transport === 'hls' ? [{ label: 'Transport', value: 'HLS' }] : []),
+    common.glass,
     { label: 'hls.js latency', value: seconds(stats.hlsLatency) },
     { label: 'Buffer', value: seconds(stats.bufferSeconds) },
     { label: 'Bitrate', value: bitrate(stats.bitrate) },
     { label: 'Dropped', value: dropped },
-    { label: 'Stalls', value: `${stats.stalls} (${seconds(stats.stallMs / 1000, 1)})` },
-    { label: 'Unread stamps', value: String(stats.unreadFrames) },
+    common.stalls,
+    common.unread,
   ];
 }

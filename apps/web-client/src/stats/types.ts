@@ -7,9 +7,25 @@ export interface LatencySample {
   at: number;
   /** Display time minus the capture time stamped in the frame. */
   latencyMs: number;
+  /** How the frame came: WebRTC or HLS (absent before the page said). */
+  transport?: 'webrtc' | 'hls';
+}
+
+/** WebRTC's own figures (RTCPeerConnection.getStats, the inbound video stream). */
+export interface WebRtcFigures {
+  /** The jitter buffer's average delay per frame, ms (jitterBufferDelay / jitterBufferEmittedCount). */
+  jitterBufferMs?: number;
+  framesDecoded?: number;
+  framesDropped?: number;
+  packetsLost?: number;
+  packetsReceived?: number;
 }
 
 export interface CamstreamStats {
+  /** What the large view plays now: 'webrtc' or 'hls' (absent until a player started). */
+  transport?: 'webrtc' | 'hls';
+  /** With WebRTC: its figures, refreshed about once a second. */
+  webrtc?: WebRtcFigures;
   /** Glass-to-glass samples, one per displayed frame whose stamp was read; a ring of the last 20000. */
   samples: LatencySample[];
   /** Epoch ms when the user pressed Start (the click handler), reset on each Start. */
