@@ -58,5 +58,6 @@ export async function expectStreamPlays(system: System, { seconds = 2.5 } = {}):
   });
   const decoded = await decodeHls(`${system.baseUrl}/hls/stream.m3u8`, seconds);
   expect(decoded.seconds).toBeGreaterThanOrEqual(seconds * 0.8);
-  expect(decoded.frames).toBeGreaterThanOrEqual(seconds * 30 * 0.8);
+  // Close to 30 fps over what was decoded (a loaded machine may decode a little less than asked).
+  expect(decoded.frames).toBeGreaterThanOrEqual(decoded.seconds * 30 * 0.8);
 }
