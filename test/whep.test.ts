@@ -22,7 +22,7 @@ import { useCleanup } from './helpers/cleanup.js';
 import { json, ROOT, startSystem, type System } from './helpers/system.js';
 import { CHROMIUM_PATH, haveTools } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
-import { whepViewer, connected } from './helpers/whep-client.js';
+import { whepViewer, connected, type WhepViewer } from './helpers/whep-client.js';
 
 const ready = haveTools('ffmpeg', 'ffprobe', 'mosquitto');
 const haveChromium = ready && haveTools(CHROMIUM_PATH);
@@ -42,6 +42,15 @@ async function sessionsGauge(system: System): Promise<number> {
 describe.runIf(ready)('WebRTC (WHEP) from the camera’s ingest', () => {
   const shared = useCleanup('file');
   const cleanup = useCleanup();
+
+  /** A werift viewer of cam1: its offer POSTed (201), the answer accepted. */
+  async function watching(system: System): Promise<WhepViewer> {
+    const viewer = await whepViewer(cleanup);
+    const response = await fetch(`${system.baseUrl}/api/cameras/cam1/whep`, sdp(viewer.offer));
+    expect(response.status).toBe(201);
+    await viewer.accept(await response.text());
+    return viewer;
+  }
   let system: System;
   beforeAll(async () => {
     system = await startSystem(shared, {
@@ -174,10 +183,7 @@ describe.runIf(ready)('WebRTC (WHEP) from the camera’s ingest', () => {
 
   test('the segmenter killed: the viewer resumes by itself at the next keyframe, its clock going on', async () => {
     await system.api('/api/stream/start', json());
-    const viewer = await whepViewer(cleanup);
-    const response = await fetch(`${system.baseUrl}/api/cameras/cam1/whep`, sdp(viewer.offer));
-    expect(response.status).toBe(201);
-    await viewer.accept(await response.text());
+    const viewer = await watching(system);
     await waitFor('frames', () => viewer.frames.length > 10);
     const [pid] = await system.segmenterPids();
     process.kill(pid!, 'SIGKILL');
@@ -206,10 +212,7 @@ describe.runIf(ready)('WebRTC (WHEP) from the camera’s ingest', () => {
 
   test('shutdown with a viewer watching: the service exits at once and cleanly', async () => {
     await system.api('/api/stream/start', json());
-    const viewer = await whepViewer(cleanup);
-    const response = await fetch(`${system.baseUrl}/api/cameras/cam1/whep`, sdp(viewer.offer));
-    expect(response.status).toBe(201);
-    await viewer.accept(await response.text());
+    const viewer = await watching(system);
     await waitFor('frames', () => viewer.frames.length > 0);
     const began = performance.now();
     expect(await system.web.stop('SIGTERM', 10_000)).toEqual({ code: 0, signal: null });

@@ -38,7 +38,7 @@ export class Fmp4FormatError extends Error {
 /** Boxes larger than this are refused: one frame at camera bitrates is a few hundred kB at most. */
 export const MAX_BOX_BYTES = 16 * 1024 * 1024;
 
-interface Box {
+export interface Box {
   readonly type: string;
   /** Offset of the payload (after the header) within `data`. */
   readonly start: number;
@@ -46,7 +46,7 @@ interface Box {
 }
 
 /** The boxes inside `data[start, end)`; throws on a size that does not fit. */
-function* boxes(data: Buffer, start = 0, end = data.length): Generator<Box> {
+export function* boxes(data: Buffer, start = 0, end = data.length): Generator<Box> {
   let offset = start;
   while (offset + 8 <= end) {
     let size = data.readUInt32BE(offset);
@@ -65,12 +65,12 @@ function* boxes(data: Buffer, start = 0, end = data.length): Generator<Box> {
   }
 }
 
-function child(data: Buffer, parent: Box, type: string): Box | undefined {
+export function child(data: Buffer, parent: Box, type: string): Box | undefined {
   for (const box of boxes(data, parent.start, parent.end)) if (box.type === type) return box;
   return undefined;
 }
 
-function path(data: Buffer, parent: Box, ...types: string[]): Box | undefined {
+export function path(data: Buffer, parent: Box, ...types: string[]): Box | undefined {
   let box: Box | undefined = parent;
   for (const type of types) {
     box = box && child(data, box, type);

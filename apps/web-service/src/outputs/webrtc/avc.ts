@@ -3,7 +3,7 @@
  * PPS and the size of the length field before each NAL unit; each fragment's mdat holds one frame's
  * NAL units, length-prefixed (AVCC). Only views of the shared bytes are returned: never written.
  */
-import { Fmp4FormatError } from '../../ingest/fmp4.js';
+import { boxes, child, Fmp4FormatError, path } from '../../ingest/fmp4.js';
 
 export interface AvcConfig {
   /** Sequence parameter sets, NAL units without a length prefix. */
@@ -21,39 +21,20 @@ export const NAL = { idr: 5, sei: 6, sps: 7, pps: 8, aud: 9, filler: 12 } as con
 
 export const nalType = (nal: Buffer): number => nal[0]! & 0x1f;
 
-/** The payload of the first box of `type` among the boxes of data[start, end); start -1 if absent. */
-function findBox(data: Buffer, type: string, start: number, end: number): { start: number; end: number } {
-  let at = start;
-  while (at + 8 <= end) {
-    const size = data.readUInt32BE(at);
-    if (size < 8 || at + size > end) throw new Fmp4FormatError(`box at ${at} overruns its parent`);
-    if (data.toString('latin1', at + 4, at + 8) === type) return { start: at + 8, end: at + size };
-    at += size;
-  }
-  return { start: -1, end: -1 };
-}
-
-function boxPath(data: Buffer, types: readonly string[]): { start: number; end: number } {
-  let box = { start: 0, end: data.length };
-  for (const type of types) {
-    box = findBox(data, type, box.start, box.end);
-    if (box.start < 0) throw new Fmp4FormatError(`no ${types.join('/')} in the init segment`);
-  }
-  return box;
-}
-
 /** The avcC record of the init segment's first video track; throws Fmp4FormatError if it has none. */
 export function parseAvcConfig(init: Buffer): AvcConfig {
-  const stsd = boxPath(init, ['moov', 'trak', 'mdia', 'minf', 'stbl', 'stsd']);
+  const moov = [...boxes(init)].find((box) => box.type === 'moov');
+  const stsd = moov && path(init, moov, 'trak', 'mdia', 'minf', 'stbl', 'stsd');
+  if (!stsd) throw new Fmp4FormatError('no moov/trak/mdia/minf/stbl/stsd in the init segment');
   // stsd: version/flags (4), entry_count (4), then sample entries; avc1/avc3: 78 bytes of
   // VisualSampleEntry fields before its child boxes.
   const entry = stsd.start + 8;
   if (entry + 8 > stsd.end) throw new Fmp4FormatError('stsd without a sample entry');
   const format = init.toString('latin1', entry + 4, entry + 8);
   if (format !== 'avc1' && format !== 'avc3') throw new Fmp4FormatError(`not H.264 (${format})`);
-  const entryEnd = entry + init.readUInt32BE(entry);
-  const avcC = findBox(init, 'avcC', entry + 8 + 78, Math.min(entryEnd, stsd.end));
-  if (avcC.start < 0) throw new Fmp4FormatError(`${format} without avcC`);
+  const entryEnd = Math.min(entry + init.readUInt32BE(entry), stsd.end);
+  const avcC = child(init, { type: format, start: entry + 8 + 78, end: entryEnd }, 'avcC');
+  if (!avcC) throw new Fmp4FormatError(`${format} without avcC`);
   return parseAvcC(init.subarray(avcC.start, avcC.end));
 }
 
@@ -91,17 +72,10 @@ export function parseAvcC(record: Buffer): AvcConfig {
  * Throws Fmp4FormatError when a length overruns the mdat.
  */
 export function frameNalUnits(fragment: Buffer, lengthSize: number): Buffer[] {
-  let mdat: { start: number; end: number } | undefined;
-  let at = 0;
-  while (at + 8 <= fragment.length) {
-    const size = fragment.readUInt32BE(at);
-    if (size < 8 || at + size > fragment.length) throw new Fmp4FormatError('fragment box overruns');
-    if (fragment.toString('latin1', at + 4, at + 8) === 'mdat') mdat = { start: at + 8, end: at + size };
-    at += size;
-  }
+  const mdat = [...boxes(fragment)].find((box) => box.type === 'mdat');
   if (!mdat) throw new Fmp4FormatError('fragment without mdat');
   const nals: Buffer[] = [];
-  at = mdat.start;
+  let at = mdat.start;
   while (at + lengthSize <= mdat.end) {
     const size = fragment.readUIntBE(at, lengthSize);
     at += lengthSize;
