@@ -6,13 +6,14 @@
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_CAMERA_ID, DEFAULT_UDP_TARGET, isValidCameraId, parseUdpTarget } from '@camstream/protocol';
+import { DEFAULT_CAMERA_ID, DEFAULT_UDP_TARGET, parseUdpTarget } from '@camstream/protocol';
 import { createError } from './errors.js';
 import {
   cameraListProblems,
   parseAddressList,
   parseCameraList,
   parsePortRange,
+  unservableCameraId,
   type ConfiguredCamera,
   type PortRange,
 } from './cameras/settings.js';
@@ -161,7 +162,8 @@ const VARIABLES = {
     description: "the default camera (topics cameras/<id>/...), served at the first contract's routes too",
     default: DEFAULT_CAMERA_ID,
     parse: (raw) => {
-      if (!isValidCameraId(raw)) throw new Error("must be 1-64 letters, digits, '.', '_' or '-'");
+      const unservable = unservableCameraId(raw);
+      if (unservable !== undefined) throw new Error(unservable);
       return raw;
     },
   },

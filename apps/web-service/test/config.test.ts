@@ -97,6 +97,10 @@ describe('loadServiceConfig', () => {
     }
   });
 
+  test('CAMERA_ID: an id the routes cannot serve is refused', () => {
+    expect(() => loadServiceConfig({ CAMERA_ID: 'events' })).toThrow(/CAMERA_ID="events".*route name/);
+  });
+
   test('UDP_SOURCES: a list of IP addresses, or unset for any', () => {
     expect(loadServiceConfig({}).udpSources).toBeUndefined();
     expect(loadServiceConfig({ UDP_SOURCES: ' 192.168.1.20, fd00::7 ' }).udpSources).toEqual([
