@@ -3,7 +3,7 @@
  * (when MQTT_URL is unset), the one MQTT connection and the cameras (each with its link, ingest,
  * output and stream manager), and closes them in order.
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import { clientErrorHandler, frameworkErrors } from './client-errors.js';
 import type { ServiceConfig } from './config.js';
 import { createError, isServiceError, toErrorBody, type ServiceError } from './errors.js';
@@ -63,7 +63,7 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     // Fastify logs two lines per request by default; every viewer reloads the playlist and fetches a
     // segment each second, so that would be a flood. One line per request instead, below.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Malformed requests and undecodable URLs get our JSON error body too (client-errors.ts).
     clientErrorHandler,
     frameworkErrors,
