@@ -137,12 +137,16 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     // Leftovers of a service that did not shut down cleanly: the service starts idle.
     await clearLeftovers(config.hlsDir, scope.log);
     if (config.mqttUrl === undefined) {
-      broker = await EmbeddedBroker.start(config.embeddedBrokerHost, config.embeddedBrokerPort, scope.log);
+      broker = await EmbeddedBroker.start(config.embeddedBrokerHost, config.embeddedBrokerPort, scope.log, {
+        username: config.mqttUsername,
+        password: config.mqttPassword,
+      });
     }
     connection = new MqttConnection({
       url: config.mqttUrl ?? broker!.url,
       username: config.mqttUsername,
       password: config.mqttPassword,
+      tls: { caFile: config.mqttCaFile, certFile: config.mqttCertFile, keyFile: config.mqttKeyFile },
       discovery: config.cameraDiscovery,
       logger: scope.log,
     });

@@ -19,6 +19,7 @@ import {
 } from './cameras/settings.js';
 import type { IceServer } from './outputs/webrtc/peer.js';
 import { parseIceServers, parseIpv4 } from './outputs/webrtc/settings.js';
+import { MQTT_VARIABLES, mqttSettingsProblems } from './mqtt/settings.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -32,6 +33,9 @@ export interface ServiceConfig {
   readonly mqttUrl: string | undefined;
   readonly mqttUsername: string | undefined;
   readonly mqttPassword: string | undefined;
+  readonly mqttCaFile: string | undefined;
+  readonly mqttCertFile: string | undefined;
+  readonly mqttKeyFile: string | undefined;
   readonly embeddedBrokerHost: string;
   readonly embeddedBrokerPort: number;
   readonly cameraId: string;
@@ -143,8 +147,19 @@ const VARIABLES = {
     default: undefined,
     parse: mqttUrl,
   },
-  MQTT_USERNAME: { key: 'mqttUsername', description: 'broker user name', default: undefined, parse: text },
-  MQTT_PASSWORD: { key: 'mqttPassword', description: 'broker password', default: undefined, parse: text },
+  MQTT_USERNAME: {
+    key: 'mqttUsername',
+    description: 'broker user name (the embedded broker requires it of every client when set)',
+    default: undefined,
+    parse: text,
+  },
+  MQTT_PASSWORD: {
+    key: 'mqttPassword',
+    description: 'broker password (never logged)',
+    default: undefined,
+    parse: text,
+  },
+  ...MQTT_VARIABLES,
   EMBEDDED_BROKER_HOST: {
     key: 'embeddedBrokerHost',
     description: 'address the embedded broker listens on (when MQTT_URL is unset)',
@@ -369,6 +384,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
   if (config.mqttPassword !== undefined && config.mqttUsername === undefined) {
     problems.push('MQTT_PASSWORD is set but MQTT_USERNAME is not');
   }
+  problems.push(...mqttSettingsProblems(config));
   if (config.cameras !== undefined && problems.length === 0) {
     const defaultCamera = {
       id: config.cameraId as string,
