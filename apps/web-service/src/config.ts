@@ -18,13 +18,14 @@ import {
 } from './cameras/settings.js';
 import type { IceServer } from './outputs/webrtc/peer.js';
 import { parseIceServers, parseIpv4 } from './outputs/webrtc/settings.js';
+import { DOOR_VARIABLES, doorProblems, type DoorConfig } from './door/settings.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const HLS_MODES = ['ll', 'plain'] as const;
 export type HlsMode = (typeof HLS_MODES)[number];
 
-export interface ServiceConfig {
+export interface ServiceConfig extends DoorConfig {
   readonly host: string;
   readonly port: number;
   /** Unset: the service runs its own (embedded) broker. */
@@ -328,6 +329,7 @@ const VARIABLES = {
     default: undefined,
     parse: parseIceServers,
   },
+  ...DOOR_VARIABLES,
 } satisfies Record<string, AnyVariable>;
 
 // Compile-time check: every ServiceConfig field is read from some variable.
@@ -367,6 +369,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
   if (config.mqttPassword !== undefined && config.mqttUsername === undefined) {
     problems.push('MQTT_PASSWORD is set but MQTT_USERNAME is not');
   }
+  if (problems.length === 0) problems.push(...doorProblems(config as unknown as ServiceConfig));
   if (config.cameras !== undefined && problems.length === 0) {
     const defaultCamera = {
       id: config.cameraId as string,
