@@ -18,6 +18,9 @@ import { hlsRoutes } from './routes/hls.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { streamRoutes } from './routes/stream.js';
 import { whepRoutes } from './routes/whep.js';
+import { installDoor } from './door/guard.js';
+import { installSecurityHeaders, type RateLimits } from './door/headers.js';
+import { redactUrl } from './door/signed.js';
 import { warmUpFfmpeg } from './ingest/remuxer.js';
 import { clearLeftovers } from './outputs/plain-hls/files.js';
 import type { StreamManager } from './stream/stream-manager.js';
@@ -27,6 +30,8 @@ export interface BuildAppOptions {
   readonly logger?: boolean;
   /** Period of the server-sent events heartbeat (default 15 s). */
   readonly sseHeartbeatMs?: number;
+  /** Failed authentications and starts/stops per address (tests shorten the windows). */
+  readonly rateLimits?: RateLimits;
 }
 
 /** What the app owns, available once `app.ready()` has resolved. */
@@ -69,7 +74,9 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     frameworkErrors,
     // Node would answer an HTTP/1.1 request without Host itself, with an empty 400: the hook below
     // answers it with the JSON error instead.
-    http: { requireHostHeader: false },
+    http: { requireHostHeader: false, maxHeaderSize: 16 * 1024 },
+    // Start and stop take `{}`; WHEP offers have their own limit (whep.ts).
+    bodyLimit: 64 * 1024,
   });
 
   app.addHook('onRequest', async (request) => {
@@ -82,7 +89,8 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
   app.addHook('onResponse', async (request, reply) => {
     const line = {
       method: request.method,
-      url: request.url,
+      // Signed URLs' tokens stay out of the log.
+      url: redactUrl(request.url),
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime),
     };
@@ -90,6 +98,14 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     else if (request.url.startsWith('/api/')) request.log.info(line, 'request');
     else request.log.debug(line, 'request');
   });
+
+  // Authentication, signed URLs, CORS for /api (door/guard.ts); security headers, rate limits.
+  const door = installDoor(app, {
+    config,
+    defaultCameraId: config.cameraId,
+    ...(options.rateLimits?.authFailures && { authFailures: options.rateLimits.authFailures }),
+  });
+  installSecurityHeaders(app, door.tokens.required, options.rateLimits);
 
   let broker: EmbeddedBroker | undefined;
   let connection: MqttConnection | undefined;

@@ -20,13 +20,14 @@ import {
 import type { IceServer } from './outputs/webrtc/peer.js';
 import { parseIceServers, parseIpv4 } from './outputs/webrtc/settings.js';
 import { MQTT_VARIABLES, mqttSettingsProblems } from './mqtt/settings.js';
+import { DOOR_VARIABLES, doorProblems, type DoorConfig } from './door/settings.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const HLS_MODES = ['ll', 'plain'] as const;
 export type HlsMode = (typeof HLS_MODES)[number];
 
-export interface ServiceConfig {
+export interface ServiceConfig extends DoorConfig {
   readonly host: string;
   readonly port: number;
   /** Unset: the service runs its own (embedded) broker. */
@@ -345,6 +346,7 @@ const VARIABLES = {
     default: undefined,
     parse: parseIceServers,
   },
+  ...DOOR_VARIABLES,
 } satisfies Record<string, AnyVariable>;
 
 // Compile-time check: every ServiceConfig field is read from some variable.
@@ -385,6 +387,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     problems.push('MQTT_PASSWORD is set but MQTT_USERNAME is not');
   }
   problems.push(...mqttSettingsProblems(config));
+  if (problems.length === 0) problems.push(...doorProblems(config as unknown as ServiceConfig));
   if (config.cameras !== undefined && problems.length === 0) {
     const defaultCamera = {
       id: config.cameraId as string,

@@ -30,6 +30,7 @@ describe('loadServiceConfig', () => {
   test('reads every variable, and ports may be 0 for tests', () => {
     const config = loadServiceConfig({
       HOST: '0.0.0.0',
+      AUTH: 'none',
       PORT: '0',
       MQTT_URL: 'mqtt://broker:1883',
       MQTT_USERNAME: 'web',
@@ -206,6 +207,13 @@ describe('loadServiceConfig', () => {
       'WEBRTC_INTERFACE',
       'WEBRTC_PUBLIC_IP',
       'WEBRTC_ICE_SERVERS',
+      'AUTH',
+      'AUTH_TOKENS',
+      'AUTH_TOKENS_FILE',
+      'AUTH_SECRET',
+      'SIGNED_URL_TTL_S',
+      'METRICS_TOKEN',
+      'CORS_ORIGINS',
     ]);
     for (const variable of SERVICE_CONFIG_VARIABLES) expect(variable.description.length).toBeGreaterThan(5);
   });
