@@ -7,6 +7,7 @@ import { DEFAULT_CAMERA_ID, DEFAULT_UDP_TARGET, isValidCameraId, parseUdpTarget 
 import { defaultAllowedTargets, parseAllowedTargets, type TargetPattern } from './allowed-targets.js';
 import { ConfigError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
+import type { MqttBrokerSettings } from './mqtt-link.js';
 
 export const CAMERA_SOURCES = ['test', 'rpicam', 'v4l2'] as const;
 export type CameraSource = (typeof CAMERA_SOURCES)[number];
@@ -29,15 +30,7 @@ export interface VideoSettings {
 }
 
 export interface AgentConfig {
-  readonly mqtt: {
-    readonly url: string;
-    readonly username?: string;
-    readonly password?: string;
-    /** PEM files for mqtts:// (paths; mqtt-link reads them). */
-    readonly caFile?: string;
-    readonly certFile?: string;
-    readonly keyFile?: string;
-  };
+  readonly mqtt: MqttBrokerSettings;
   readonly cameraId: string;
   readonly source: CameraSource;
   /** Where the stream goes when a start command names no target. */

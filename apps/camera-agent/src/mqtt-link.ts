@@ -13,14 +13,18 @@ import type { Logger } from './logger.js';
 import { RateLimiter } from './rate-limit.js';
 import type { CameraStatus, CommandEvent } from '@camstream/protocol';
 
-export interface MqttLinkOptions {
+/** Where the broker is and how to prove who we are (AgentConfig.mqtt). */
+export interface MqttBrokerSettings {
   readonly url: string;
   readonly username?: string;
   readonly password?: string;
-  /** PEM files for mqtts://: the CA to trust, and a client certificate with its key. */
+  /** PEM files for mqtts:// (paths, read here): the CA to trust, and a client certificate with its key. */
   readonly caFile?: string;
   readonly certFile?: string;
   readonly keyFile?: string;
+}
+
+export interface MqttLinkOptions extends MqttBrokerSettings {
   readonly cameraId: string;
   readonly logger: Logger;
   /** How long close() waits for the broker to acknowledge the final status. */

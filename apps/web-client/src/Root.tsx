@@ -7,7 +7,7 @@ import { useCallback, useState } from 'react';
 import { App } from './App';
 import { useSession } from './auth/access';
 import { SessionBar } from './auth/SessionBar';
-import { Spinner } from './components/Spinner';
+import { LoadingPage } from './components/LoadingPage';
 import { CameraGrid } from './grid/CameraGrid';
 import { useCameras } from './hooks/useCameras';
 import { useLocationSearch } from './hooks/useLocationSearch';
@@ -51,19 +51,7 @@ export function Root({ stats }: { stats?: StatsCollector }) {
 
   switch (view.kind) {
     case 'loading':
-      return (
-        <div className="page" data-view="loading">
-          <header className="header">
-            <h1 className="brand">camstream</h1>
-            <SessionBar />
-          </header>
-          <main className="main">
-            <p className="loading-note" role="status">
-              <Spinner small /> Connecting to the server…
-            </p>
-          </main>
-        </div>
-      );
+      return <LoadingPage headerEnd={<SessionBar />} />;
     case 'single':
       return (
         <App

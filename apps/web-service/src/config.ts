@@ -19,7 +19,7 @@ import {
 } from './cameras/settings.js';
 import type { IceServer } from './outputs/webrtc/peer.js';
 import { parseIceServers, parseIpv4 } from './outputs/webrtc/settings.js';
-import { MQTT_VARIABLES, mqttSettingsProblems } from './mqtt/settings.js';
+import { MQTT_VARIABLES, mqttSettingsProblems, type MqttTlsConfig } from './mqtt/settings.js';
 import { DOOR_VARIABLES, doorProblems, type DoorConfig } from './door/settings.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -27,16 +27,13 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const HLS_MODES = ['ll', 'plain'] as const;
 export type HlsMode = (typeof HLS_MODES)[number];
 
-export interface ServiceConfig extends DoorConfig {
+export interface ServiceConfig extends DoorConfig, MqttTlsConfig {
   readonly host: string;
   readonly port: number;
   /** Unset: the service runs its own (embedded) broker. */
   readonly mqttUrl: string | undefined;
   readonly mqttUsername: string | undefined;
   readonly mqttPassword: string | undefined;
-  readonly mqttCaFile: string | undefined;
-  readonly mqttCertFile: string | undefined;
-  readonly mqttKeyFile: string | undefined;
   readonly embeddedBrokerHost: string;
   readonly embeddedBrokerPort: number;
   readonly cameraId: string;

@@ -5,7 +5,7 @@
  */
 import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { fetchAuth } from '../api';
-import { Spinner } from '../components/Spinner';
+import { LoadingPage } from '../components/LoadingPage';
 import { gateAfterAuth, NOTICES, type Gate } from '../logic/auth';
 import { SessionContext, type Session } from './access';
 import { onUnauthorized, setToken, storedToken } from './session';
@@ -67,18 +67,7 @@ export function AuthGate({ children }: { children: ReactNode }) {
 
   switch (gate.kind) {
     case 'checking':
-      return (
-        <div className="page" data-view="loading">
-          <header className="header">
-            <h1 className="brand">camstream</h1>
-          </header>
-          <main className="main">
-            <p className="loading-note" role="status">
-              <Spinner small /> Connecting to the server…
-            </p>
-          </main>
-        </div>
-      );
+      return <LoadingPage />;
     case 'sign-in':
       return <SignIn notice={gate.notice} onSubmit={signIn} />;
     case 'open':

@@ -6,6 +6,13 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 
+/** The TLS settings as ServiceConfig holds them (MQTT_CA_FILE, MQTT_CERT_FILE, MQTT_KEY_FILE). */
+export interface MqttTlsConfig {
+  readonly mqttCaFile: string | undefined;
+  readonly mqttCertFile: string | undefined;
+  readonly mqttKeyFile: string | undefined;
+}
+
 /** PEM files read from disk by the connection. */
 export interface MqttTlsFiles {
   readonly caFile: string | undefined;
