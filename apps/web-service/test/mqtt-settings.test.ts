@@ -6,7 +6,8 @@ import { connectAsync } from 'mqtt';
 import { describe, expect, test } from 'vitest';
 import { loadServiceConfig } from '../src/config.js';
 import { EmbeddedBroker } from '../src/mqtt/embedded-broker.js';
-import { isLoopback, mqttSettingsProblems } from '../src/mqtt/settings.js';
+import { isLoopback } from '../src/loopback.js';
+import { mqttSettingsProblems } from '../src/mqtt/settings.js';
 import { useCleanup } from '../../../test/helpers/cleanup.js';
 import { silentLogger } from './helpers/logger.js';
 

@@ -5,6 +5,7 @@
  * (wrong role or camera) or 429 (too many failures from the address). Also: GET /api/auth for the
  * client, signed stream URLs in the API's answers and in playlists fetched with one, CORS for /api.
  */
+import { isLoopback } from '../loopback.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createError } from '../errors.js';
 import { cameraOfHlsPath, cameraOfRequest, defaultAccess, judge, type Access } from './access.js';
@@ -137,7 +138,7 @@ export function installDoor(app: FastifyInstance, options: DoorOptions): Door {
       return;
     }
     const address = request.socket.remoteAddress ?? '';
-    if (!/^(127\.|::1$|::ffff:127\.)/.test(address)) {
+    if (!isLoopback(address)) {
       throw createError(
         'WEB_ERR_FORBIDDEN',
         '/metrics answers loopback clients only (set METRICS_TOKEN to open it)',

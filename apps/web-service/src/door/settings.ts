@@ -3,6 +3,7 @@
  * config.ts like every other variable. Tokens are `role:token` (AUTH_TOKENS) or
  * `role:token[:cam,cam…]` lines (AUTH_TOKENS_FILE, reloaded on change by tokens.ts).
  */
+import { isLoopback } from '../loopback.js';
 import { isValidCameraId } from '@camstream/protocol';
 
 export const ROLES = ['operator', 'viewer'] as const;
@@ -93,10 +94,6 @@ export function parseOrigins(raw: string): readonly string[] {
   });
 }
 
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
-
 /** The variables, spread into config.ts's table (same shape: key, description, default, parse). */
 export const DOOR_VARIABLES = {
   AUTH: {
@@ -168,7 +165,7 @@ export function doorProblems(config: DoorConfig & { readonly host: string }): st
   if (config.auth === 'none' && tokens) {
     return ['AUTH=none contradicts AUTH_TOKENS / AUTH_TOKENS_FILE: set one or the other'];
   }
-  if (config.auth === 'tokens' && !tokens && !isLoopbackHost(config.host)) {
+  if (config.auth === 'tokens' && !tokens && !isLoopback(config.host)) {
     return [
       `HOST=${config.host} without tokens would let anyone on the network start, stop and watch the cameras: ` +
         'set AUTH_TOKENS or AUTH_TOKENS_FILE (see docs/security.md), or AUTH=none to do this on purpose',

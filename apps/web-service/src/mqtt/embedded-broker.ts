@@ -10,7 +10,8 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { Aedes } from 'aedes';
 import type { FastifyBaseLogger } from 'fastify';
 import { createError } from '../errors.js';
-import { EMBEDDED_BROKER_NEEDS_CREDENTIALS, isLoopback } from './settings.js';
+import { isLoopback } from '../loopback.js';
+import { EMBEDDED_BROKER_NEEDS_CREDENTIALS } from './settings.js';
 
 export interface EmbeddedBrokerCredentials {
   readonly username?: string | undefined;

@@ -4,7 +4,7 @@
  * a user name and password.
  */
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
+import { isLoopback } from '../loopback.js';
 
 /** The TLS settings as ServiceConfig holds them (MQTT_CA_FILE, MQTT_CERT_FILE, MQTT_KEY_FILE). */
 export interface MqttTlsConfig {
@@ -51,12 +51,6 @@ export const MQTT_VARIABLES = {
   },
 } as const;
 
-export function isLoopback(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (bare === 'localhost') return true;
-  if (isIP(bare) === 4) return bare.startsWith('127.');
-  return bare === '::1';
-}
 
 export const EMBEDDED_BROKER_NEEDS_CREDENTIALS =
   'the embedded broker listens on a non-loopback address: set MQTT_USERNAME and MQTT_PASSWORD (every client must then give them), or EMBEDDED_BROKER_HOST=127.0.0.1';
