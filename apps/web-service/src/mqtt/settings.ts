@@ -51,7 +51,6 @@ export const MQTT_VARIABLES = {
   },
 } as const;
 
-
 export const EMBEDDED_BROKER_NEEDS_CREDENTIALS =
   'the embedded broker listens on a non-loopback address: set MQTT_USERNAME and MQTT_PASSWORD (every client must then give them), or EMBEDDED_BROKER_HOST=127.0.0.1';
 
