@@ -61,6 +61,12 @@ describe.runIf(ready)('signing in, in Chromium', () => {
     });
     expect(await page.getByTestId('start').count()).toBe(0);
     expect(await page.getByTestId('stop').count()).toBe(0);
+    // The link for other players is the signed one (a bare URL would be refused to them).
+    const link = page.getByTestId('player-link').locator('a');
+    await link.waitFor();
+    const href = (await link.getAttribute('href'))!;
+    expect(href).toMatch(/\/hls\/stream\.m3u8\?token=\d+\./);
+    expect((await fetch(new URL(href, system.baseUrl))).status).toBe(200);
     await page.screenshot({ path: join(SHOTS, 'auth-viewer.png') });
 
     // Sign out: back to the sign-in screen; the token is gone from the browser.
