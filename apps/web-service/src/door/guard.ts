@@ -158,7 +158,8 @@ export function installDoor(app: FastifyInstance, options: DoorOptions): Door {
   // string), plain HLS's from HLS_DIR (a file stream, read here: a playlist is a few kB).
   app.addHook('onSend', async (request, reply, payload) => {
     const signedCamera = passed.get(request)?.signedCamera;
-    if (signedCamera === undefined || reply.statusCode !== 200) return payload;
+    // HEAD answers carry no body to sign.
+    if (signedCamera === undefined || reply.statusCode !== 200 || request.method !== 'GET') return payload;
     if (!String(reply.getHeader('content-type') ?? '').startsWith(PLAYLIST_TYPE)) return payload;
     const text =
       typeof payload === 'string' ? payload : isStream(payload) ? await readAll(payload) : undefined;
