@@ -22,6 +22,8 @@ export interface SystemOptions {
   agent?: boolean;
   webEnv?: Record<string, string>;
   agentEnv?: Record<string, string>;
+  /** With AUTH_TOKENS in webEnv: an operator token, sent as Bearer by the readiness checks and api(). */
+  token?: string;
 }
 
 export interface System {
@@ -64,6 +66,8 @@ export async function startSystem(cleanup: Cleanup, options: SystemOptions): Pro
   const httpPort = await freeTcpPort();
   const udpPort = await freeUdpPort();
   const baseUrl = `http://127.0.0.1:${httpPort}`;
+  const authorization: Record<string, string> =
+    options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
 
   const startWeb = async () => {
     const web = runNode('web', SERVICE_CLI, {
@@ -78,14 +82,17 @@ export async function startSystem(cleanup: Cleanup, options: SystemOptions): Pro
     cleanup.add(() => web.stop());
     await waitFor(`the web service on ${baseUrl}\n${web.output()}`, async () => {
       if (web.proc.exitCode !== null) throw new GiveUp(`web service exited:\n${web.output()}`);
-      return (await fetch(`${baseUrl}/api/stream`)).ok;
+      return (await fetch(`${baseUrl}/api/stream`, { headers: authorization })).ok;
     });
     return web;
   };
   const web = await startWeb();
 
   const api: System['api'] = async (path, init) => {
-    const response = await fetch(`${baseUrl}${path}`, init);
+    const response = await fetch(`${baseUrl}${path}`, {
+      ...init,
+      headers: { ...authorization, ...(init?.headers as Record<string, string> | undefined) },
+    });
     const text = await response.text();
     let body: unknown = text;
     try {

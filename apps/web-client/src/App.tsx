@@ -1,6 +1,7 @@
 import { useCallback, useMemo, useState } from 'react';
 import { endpointsFor } from './api';
 import { useSession } from './auth/access';
+import { PlayerLink } from './auth/PlayerLink';
 import { SessionBar } from './auth/SessionBar';
 import { Controls } from './components/Controls';
 import { ErrorMessage } from './components/ErrorMessage';
@@ -174,12 +175,7 @@ export function App({ stats, cameraId, back }: AppProps) {
 
         {view.banner && <ErrorMessage error={view.banner} onDismiss={dismiss} />}
 
-        {view.playerSrc && (
-          <p className="hint">
-            Any HLS player can watch too (Safari, VLC, ffplay):{' '}
-            <a href={view.playerSrc}>{new URL(view.playerSrc, window.location.href).href}</a>
-          </p>
-        )}
+        {view.playerSrc && <PlayerLink src={view.playerSrc} infoUrl={endpoints.info} />}
 
         <p className="visually-hidden" aria-live="polite" aria-atomic="true">
           {view.announcement}

@@ -5,6 +5,7 @@
  * (wrong role or camera) or 429 (too many failures from the address). Also: GET /api/auth for the
  * client, signed stream URLs in the API's answers and in playlists fetched with one, CORS for /api.
  */
+import { Readable } from 'node:stream';
 import { isLoopback } from '../loopback.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createError } from '../errors.js';
@@ -114,6 +115,13 @@ export function installDoor(app: FastifyInstance, options: DoorOptions): Door {
         refuse(request, reply, `${path}: the signed token is invalid, expired or for another camera`);
       }
       passed.set(request, { signedCamera: camera! });
+      if (path.endsWith('.m3u8')) {
+        // A signed playlist is rewritten whole (fresh tokens): never a byte range of the file (ffmpeg
+        // asks for `bytes=0-`) nor a 304 for the unsigned file's validators.
+        for (const name of ['range', 'if-range', 'if-none-match', 'if-modified-since']) {
+          delete request.raw.headers[name];
+        }
+      }
       return;
     }
     const identity = identify(request, reply, routeConfig.queryToken === true);
@@ -146,12 +154,19 @@ export function installDoor(app: FastifyInstance, options: DoorOptions): Door {
     }
   };
 
-  // Playlists fetched with a signed token sign every URI in them afresh.
+  // Playlists fetched with a signed token sign every URI in them afresh: LL-HLS's from memory (a
+  // string), plain HLS's from HLS_DIR (a file stream, read here: a playlist is a few kB).
   app.addHook('onSend', async (request, reply, payload) => {
     const signedCamera = passed.get(request)?.signedCamera;
-    if (signedCamera === undefined || typeof payload !== 'string') return payload;
+    // HEAD answers carry no body to sign.
+    if (signedCamera === undefined || reply.statusCode !== 200 || request.method !== 'GET') return payload;
     if (!String(reply.getHeader('content-type') ?? '').startsWith(PLAYLIST_TYPE)) return payload;
-    return signPlaylist(payload, signer.sign(signedCamera));
+    const text =
+      typeof payload === 'string' ? payload : isStream(payload) ? await readAll(payload) : undefined;
+    if (text === undefined) return payload;
+    // The file's validators would describe the unsigned file, not this answer.
+    reply.removeHeader('etag').removeHeader('last-modified');
+    return signPlaylist(text, signer.sign(signedCamera));
   });
 
   // The API's stream URLs carry a signed token when tokens are required.
@@ -198,4 +213,14 @@ export function installDoor(app: FastifyInstance, options: DoorOptions): Door {
   }
 
   return { tokens, signer };
+}
+
+function isStream(payload: unknown): payload is Readable {
+  return payload instanceof Readable;
+}
+
+async function readAll(stream: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
 }

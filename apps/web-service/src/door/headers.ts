@@ -1,7 +1,8 @@
 /**
  * Security headers (helmet, called from an onRequest hook as @fastify/helmet does: that plugin's
  * require('helmet') resolves to the wrong export under the test runner's conditions) with a CSP the player works under, and the rate limit on start
- * and stop (@fastify/rate-limit, per address; routes opt in with `config.rateLimit: COMMAND_LIMIT`).
+ * and stop (@fastify/rate-limit, per address and route: each start and stop route has its own count;
+ * routes opt in with `config.rateLimit: COMMAND_LIMIT`).
  */
 import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -14,7 +15,7 @@ export interface RateLimits {
   readonly commands?: FailureLimit;
 }
 
-/** Starts and stops per address and minute: a person clicking never gets near it. */
+/** Calls of one start or stop route per address and minute: a person clicking never gets near it. */
 export const DEFAULT_COMMAND_LIMIT: FailureLimit = { max: 60, windowMs: 60_000 };
 
 /**
@@ -60,10 +61,10 @@ export function installSecurityHeaders(
     hook: 'preHandler',
     max: commands.max,
     timeWindow: commands.windowMs,
-    errorResponseBuilder: (_request, context) =>
+    errorResponseBuilder: (request, context) =>
       createError(
         'WEB_ERR_RATE_LIMITED',
-        `more than ${context.max} starts and stops from this address`,
+        `more than ${context.max} ${request.method} ${request.routeOptions.url ?? ''} from this address`,
         Math.ceil(context.ttl / 1000),
       ),
   });

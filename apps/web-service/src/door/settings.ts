@@ -36,7 +36,9 @@ function parseEntry(raw: string, withCameras: boolean): TokenEntry {
   const fields = raw.split(':');
   const [role, token, cameras] = fields;
   if (!(ROLES as readonly string[]).includes(role!)) {
-    throw new Error(`${JSON.stringify(role)}: the role must be ${ROLES.join(' or ')}`);
+    // A line without its role would name the token itself here: only short words are echoed.
+    const named = role !== undefined && role.length <= 12 ? `${JSON.stringify(role)}: ` : '';
+    throw new Error(`${named}the role must be ${ROLES.join(' or ')}`);
   }
   if (token === undefined || !TOKEN.test(token)) {
     throw new Error(

@@ -27,8 +27,10 @@ export class UrlSigner {
     const match = /^(\d{1,12})\.([A-Za-z0-9_-]{43})$/.exec(token);
     if (!match) return false;
     const expiry = Number(match[1]);
-    const given = Buffer.from(match[2]!, 'base64url');
-    const expected = this.mac(cameraId, expiry);
+    // The spellings compared, not the decoded bytes: a decoder ignores the last character's unused
+    // low bits, so four spellings would decode to one MAC and a token would have aliases.
+    const given = Buffer.from(match[2]!, 'latin1');
+    const expected = Buffer.from(this.mac(cameraId, expiry).toString('base64url'), 'latin1');
     const valid = given.length === expected.length && timingSafeEqual(given, expected);
     return valid && expiry * 1000 > this.now();
   }
