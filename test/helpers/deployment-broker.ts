@@ -23,15 +23,33 @@ export interface DeploymentBroker {
   readonly broker: Mosquitto;
   /** The plain listener (loopback). */
   readonly url: string;
-  /** mqtts://localhost:<port>: the server certificate is for localhost and 127.0.0.1. */
+  /** mqtts://localhost:<port>: the server certificate is for localhost (and 127.0.0.1 by default). */
   readonly tlsUrl: string;
   /** ca.crt, server.crt, <client>.crt and their keys. */
   readonly certDir: string;
+  /** The password file (mosquitto_passwd); the broker reads it again on restart(). */
+  readonly passwdFile: string;
 }
 
+export interface DeploymentBrokerOptions {
+  /** Client certificates to make beside the server's (signed by the same CA). */
+  readonly clients?: string[];
+  /** Lifetime of the server and client certificates; < 0: already expired. */
+  readonly days?: number;
+  /** The server certificate's names (subjectAltName), comma-separated; default localhost,127.0.0.1. */
+  readonly names?: string;
+}
+
+export const SERVER_NAMES = 'localhost,127.0.0.1';
+
 /** Runs make-certs.sh; `days` < 0 makes certificates that have already expired. */
-export async function makeCerts(dir: string, clients: string[], days?: number): Promise<void> {
-  await execFileAsync('sh', [MAKE_CERTS, dir, 'localhost,127.0.0.1', ...clients], {
+export async function makeCerts(
+  dir: string,
+  clients: string[],
+  days?: number,
+  names = SERVER_NAMES,
+): Promise<void> {
+  await execFileAsync('sh', [MAKE_CERTS, dir, names, ...clients], {
     env: { ...process.env, ...(days !== undefined && { DAYS: String(days) }) },
   });
   await chmod(dir, 0o755);
@@ -42,7 +60,7 @@ export async function makeCerts(dir: string, clients: string[], days?: number): 
 export async function startDeploymentBroker(
   cleanup: Cleanup,
   users: Record<string, string>,
-  clients: string[] = [],
+  { clients = [], days, names }: DeploymentBrokerOptions = {},
 ): Promise<DeploymentBroker> {
   const dir = await mkdtemp(join(tmpdir(), 'camstream-infra-'));
   cleanup.add(() => rm(dir, { recursive: true, force: true }));
@@ -55,7 +73,7 @@ export async function startDeploymentBroker(
   const acl = join(dir, 'camstream.acl');
   await writeFile(acl, await readFile(join(ROOT, 'infra/mosquitto/camstream.acl'), 'utf8'), { mode: 0o644 });
   const certDir = join(dir, 'certs');
-  await makeCerts(certDir, clients);
+  await makeCerts(certDir, clients, days, names);
   const tlsPort = await freeTcpPort();
 
   const conf = await readFile(MOSQUITTO_CONF, 'utf8');
@@ -76,5 +94,5 @@ export async function startDeploymentBroker(
   // The helper's own listener (plain, loopback) comes first: the TLS lines belong to ours.
   const broker = await startMosquitto({ extraConfig });
   cleanup.add(() => broker.stop());
-  return { broker, url: broker.url, tlsUrl: `mqtts://localhost:${tlsPort}`, certDir };
+  return { broker, url: broker.url, tlsUrl: `mqtts://localhost:${tlsPort}`, certDir, passwdFile: passwd };
 }

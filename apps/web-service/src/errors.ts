@@ -49,6 +49,10 @@ export const ERRORS = {
     statusCode: 500,
     message: 'cannot receive the camera’s video: listening on %s failed: %s',
   },
+  WEB_ERR_PORTS_EXHAUSTED: {
+    statusCode: 503,
+    message: 'every UDP port of UDP_PORT_RANGE (%s, %d ports) is in use: a new camera cannot be served',
+  },
   WEB_ERR_SEGMENTER_FAILED: { statusCode: 500, message: 'the HLS segmenter (ffmpeg) failed: %s' },
   WEB_ERR_START_CANCELLED: { statusCode: 409, message: 'the start was cancelled: %s' },
   WEB_ERR_SHUTTING_DOWN: { statusCode: 503, message: 'the service is shutting down' },

@@ -56,10 +56,10 @@ describe('camera settings', () => {
     expect(targetFor('udp://0.0.0.0:1240', 'fd00::2')).toBe('udp://[fd00::2]:1240');
   });
 
-  test('the port pool: lowest free first, configured ports skipped, freed ports reused, undefined when full', () => {
+  test('the port pool: lowest free first, configured ports skipped, freed ports reused, a coded error when full', () => {
     const pool = new PortPool({ first: 10, last: 13 }, [11, 99]);
     expect([pool.take(), pool.take(), pool.take()]).toEqual([10, 12, 13]);
-    expect(pool.take()).toBeUndefined();
+    expect(() => pool.take()).toThrow(expect.objectContaining({ code: 'WEB_ERR_PORTS_EXHAUSTED' }));
     pool.release(12);
     expect(pool.take()).toBe(12);
   });

@@ -24,14 +24,18 @@ export interface MqttErrorDescription {
   readonly permanent: boolean;
 }
 
+const NOT_AUTHORIZED =
+  'the broker says this client is not authorized: a wrong user name or password (MQTT_USERNAME, MQTT_PASSWORD), or a user its configuration does not let in';
+
 /** CONNACK return codes of MQTT 3.1.1 (and the MQTT 5 reason codes that mean the same). */
 const CONNACK: Record<number, [MqttErrorDescription['kind'], string]> = {
   1: ['refused', 'the broker does not accept MQTT 3.1.1'],
   2: ['refused', 'the broker rejected the client id'],
   4: ['credentials', 'the broker refused the user name or password (MQTT_USERNAME, MQTT_PASSWORD)'],
-  5: ['not-authorized', 'the broker says this client is not authorized (check its users and ACL)'],
+  // Mosquitto answers a wrong password with this code too, not with 4.
+  5: ['not-authorized', NOT_AUTHORIZED],
   134: ['credentials', 'the broker refused the user name or password (MQTT_USERNAME, MQTT_PASSWORD)'],
-  135: ['not-authorized', 'the broker says this client is not authorized (check its users and ACL)'],
+  135: ['not-authorized', NOT_AUTHORIZED],
 };
 
 const UNTRUSTED = new Set([

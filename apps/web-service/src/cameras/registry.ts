@@ -10,6 +10,7 @@ import { rmdir } from 'node:fs/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { formatUdpTarget, parseCameraStatus, parseUdpTarget, type StreamInfo } from '@camstream/protocol';
 import type { ServiceConfig } from '../config.js';
+import { isServiceError } from '../errors.js';
 import { LogBudget } from '../log-budget.js';
 import type { MqttConnection } from '../mqtt/connection.js';
 import { Camera } from './camera.js';
@@ -115,13 +116,13 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
         this.#log.warn({ cameraId }, `a camera announced itself: not served, ${unservable}`);
       return;
     }
-    const port = this.#ports.take();
-    if (port === undefined) {
+    let port: number;
+    try {
+      port = this.#ports.take();
+    } catch (err) {
+      if (!isServiceError(err, 'WEB_ERR_PORTS_EXHAUSTED')) throw err;
       if (this.#fullLog.spend().log) {
-        this.#log.warn(
-          { cameraId, ports: this.#ports.size, range: this.#config.udpPortRange },
-          'a camera announced itself but every port of UDP_PORT_RANGE is in use: not served',
-        );
+        this.#log.warn({ cameraId, code: err.code }, `a camera announced itself: not served, ${err.message}`);
       }
       return;
     }

@@ -73,6 +73,9 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
       clientId: `camstream-web-${randomBytes(6).toString('hex')}`,
       reconnectPeriod: options.reconnectPeriodMs ?? 1000,
       connectTimeout: 5000,
+      // A refusal (wrong password, not authorized) is retried too: the service stays up and connects
+      // once the broker's users are fixed. The log says it once (see 'error' below).
+      reconnectOnConnackError: true,
       // Subscribing is done on every 'connect' below, so mqtt.js need not resubscribe too.
       resubscribe: false,
       ...(options.username !== undefined && { username: options.username }),
