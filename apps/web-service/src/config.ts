@@ -18,13 +18,14 @@ import {
 } from './cameras/settings.js';
 import type { IceServer } from './outputs/webrtc/peer.js';
 import { parseIceServers, parseIpv4 } from './outputs/webrtc/settings.js';
+import { PICTURES_VARIABLES, type PicturesConfig } from './outputs/pictures/settings.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const HLS_MODES = ['ll', 'plain'] as const;
 export type HlsMode = (typeof HLS_MODES)[number];
 
-export interface ServiceConfig {
+export interface ServiceConfig extends PicturesConfig {
   readonly host: string;
   readonly port: number;
   /** Unset: the service runs its own (embedded) broker. */
@@ -328,6 +329,7 @@ const VARIABLES = {
     default: undefined,
     parse: parseIceServers,
   },
+  ...PICTURES_VARIABLES,
 } satisfies Record<string, AnyVariable>;
 
 // Compile-time check: every ServiceConfig field is read from some variable.

@@ -75,6 +75,20 @@ export const ERRORS = {
     message:
       'trickle ICE and ICE restarts (PATCH) are not supported: POST a complete offer (gathering finished), and a new one to restart',
   },
+  WEB_ERR_NOT_STREAMING: {
+    statusCode: 409,
+    message: 'camera %s is not streaming: start it first (POST /api/cameras/%s/start), then ask for %s again',
+  },
+  WEB_ERR_NO_SNAPSHOT: {
+    statusCode: 404,
+    message:
+      'camera %s has no picture yet: start it (POST /api/cameras/%s/start); its last picture is kept after it stops',
+  },
+  WEB_ERR_SNAPSHOT_WIDTH: {
+    statusCode: 400,
+    message: '?width= is a whole number of pixels from 16 to 7680 (the picture is only scaled down), not %s',
+  },
+  WEB_ERR_SNAPSHOT_FAILED: { statusCode: 500, message: 'the snapshot could not be decoded: %s' },
   WEB_ERR_INTERNAL: { statusCode: 500, message: 'internal error: %s' },
 } as const satisfies Record<string, ErrorDefinition>;
 

@@ -199,6 +199,9 @@ describe('loadServiceConfig', () => {
       'WEBRTC_INTERFACE',
       'WEBRTC_PUBLIC_IP',
       'WEBRTC_ICE_SERVERS',
+      'MJPEG_FPS',
+      'MJPEG_QUALITY',
+      'PICTURES_STALL_MS',
     ]);
     for (const variable of SERVICE_CONFIG_VARIABLES) expect(variable.description.length).toBeGreaterThan(5);
   });
