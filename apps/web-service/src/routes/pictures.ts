@@ -20,9 +20,10 @@ const MAX_WIDTH = 7680;
 
 type Params = { cameraId?: string };
 
-/** `?width=`: absent, or a whole number of pixels in range; any other query key is a 400. */
+/** `?width=`: absent, or a whole number of pixels in range; any other query key (but the door's
+ * signed `token`) is a 400. */
 export function parseWidth(query: Record<string, unknown>): number | undefined {
-  const unknown = Object.keys(query).filter((key) => key !== 'width');
+  const unknown = Object.keys(query).filter((key) => key !== 'width' && key !== 'token');
   if (unknown.length > 0) throw createError('WEB_ERR_BAD_REQUEST', `unknown query parameter ${unknown[0]}`);
   const raw = query.width;
   if (raw === undefined) return undefined;
@@ -42,8 +43,9 @@ export function pictureRoutes(app: FastifyInstance, registry: CameraRegistry): v
     if (!pictures) throw createError('WEB_ERR_NOT_FOUND', request.url);
     return pictures;
   };
-  // Explicit: watching, not operating (the access guard's levels: public, watch, operate).
-  const options = { config: { access: 'watch' } };
+  // Watching, not operating; a signed stream URL's ?token= is taken too, since an <img> tag, VLC
+  // or OpenCV cannot send an Authorization header (the door checks it before the route runs).
+  const options = { config: { access: 'watch' as const, signedUrl: true } };
 
   const snapshot = async (request: FastifyRequest, reply: FastifyReply) => {
     const width = parseWidth(request.query as Record<string, unknown>);
@@ -57,8 +59,8 @@ export function pictureRoutes(app: FastifyInstance, registry: CameraRegistry): v
 
   const live =
     (what: 'stream.mjpg' | 'stream.ts') => async (request: FastifyRequest, reply: FastifyReply) => {
-      if (Object.keys(request.query as object).length > 0) {
-        throw createError('WEB_ERR_BAD_REQUEST', `${what} takes no query parameters`);
+      if (Object.keys(request.query as object).some((key) => key !== 'token')) {
+        throw createError('WEB_ERR_BAD_REQUEST', `${what} takes no query parameters but token`);
       }
       const pictures = picturesOf(request);
       pictures.assertStreaming(what);
