@@ -6,6 +6,9 @@
  * paused) is dropped and does not slow another; stopping the camera ends every response.
  */
 import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -15,7 +18,7 @@ import { json, startSystem, type System } from './helpers/system.js';
 import { CHROMIUM_PATH, haveTools } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
 
-const ready = haveTools('ffmpeg', 'ffprobe', 'mosquitto');
+const ready = haveTools('ffmpeg', 'ffprobe', 'mosquitto', 'curl');
 const haveChromium = ready && haveTools(CHROMIUM_PATH);
 const execFileAsync = promisify(execFile);
 
@@ -89,7 +92,13 @@ describe.runIf(ready)('pictures: snapshot.jpg, stream.mjpg, stream.ts', () => {
   beforeAll(async () => {
     system = await startSystem(shared, {
       broker: 'mosquitto',
-      webEnv: { WEBRTC: 'off', MJPEG_FPS: '15', MJPEG_QUALITY: '2', PICTURES_STALL_MS: '2000' },
+      webEnv: {
+        WEBRTC: 'off',
+        MJPEG_FPS: '15',
+        MJPEG_QUALITY: '2',
+        PICTURES_STALL_MS: '2000',
+        RAW_MAX_READERS: '2',
+      },
       // More bytes a second, so that a reader that never reads fills its socket's buffers sooner.
       agentEnv: { VIDEO_BITRATE: '6000000' },
     });
@@ -145,6 +154,44 @@ describe.runIf(ready)('pictures: snapshot.jpg, stream.mjpg, stream.ts', () => {
   test('stream.ts: ffprobe reads the camera’s H.264 in MPEG-TS', async () => {
     const stream = await probe(`${system.baseUrl}/api/cameras/cam1/stream.ts`);
     expect(stream).toMatchObject({ codec_name: 'h264', width: 640, height: 480 });
+  });
+
+  test('curl fetches each URL: a JPEG, MJPEG parts, MPEG-TS that ffprobe reads', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'camstream-curl-'));
+    cleanup.add(() => rm(dir, { recursive: true, force: true }));
+    /** curl for at most `seconds` (the streams never end: curl's exit 28, time is up, is expected). */
+    const curl = async (path: string, seconds: number) => {
+      const file = join(dir, path.replaceAll('/', '_'));
+      const args = ['-sS', '-D', '-', '-o', file, '--max-time', String(seconds), system.baseUrl + path];
+      const { stdout, code } = await execFileAsync('curl', args, { timeout: 20_000 }).then(
+        ({ stdout }) => ({ stdout, code: 0 }),
+        (err: { stdout: string; code: number }) => ({ stdout: err.stdout, code: err.code }),
+      );
+      return { headers: stdout.toLowerCase(), code, body: await readFile(file) };
+    };
+    const jpeg = await curl('/api/cameras/cam1/snapshot.jpg?width=160', 10);
+    expect(jpeg).toMatchObject({ code: 0 });
+    expect(jpeg.headers).toMatch(/^http\/1\.1 200.*\r\ncontent-type: image\/jpeg\r\n/s);
+    expect(await probe('', jpeg.body)).toMatchObject({ codec_name: 'mjpeg', width: 160, height: 120 });
+    const mjpeg = await curl('/api/stream/stream.mjpg', 2);
+    expect(mjpeg.code).toBe(28);
+    expect(mjpeg.headers).toContain('content-type: multipart/x-mixed-replace; boundary=camstreamframe');
+    expect(mjpeg.body.toString('latin1').split('--camstreamframe\r\n').length).toBeGreaterThan(3);
+    const ts = await curl('/api/cameras/cam1/stream.ts', 3);
+    expect(ts.code).toBe(28);
+    expect(ts.headers).toContain('content-type: video/mp2t');
+    expect(await probe('', ts.body)).toMatchObject({ codec_name: 'h264', width: 640, height: 480 });
+  });
+
+  test('stream.ts readers beyond RAW_MAX_READERS get 503 WEB_ERR_RAW_MAX_READERS', async () => {
+    const readers = [1, 2].map(() => readFor(`${system.baseUrl}/api/cameras/cam1/stream.ts`, 4000));
+    await waitFor('two readers', async () => (await metric(system, 'camstream_rawts_readers')) === 2);
+    expect(await system.api('/api/stream/stream.ts')).toMatchObject({
+      status: 503,
+      body: { code: 'WEB_ERR_RAW_MAX_READERS' },
+    });
+    for (const reader of await Promise.all(readers)) expect(reader.bytes).toBeGreaterThan(0);
+    await waitFor('the readers gone', async () => (await metric(system, 'camstream_rawts_readers')) === 0);
   });
 
   test.runIf(haveChromium)('an <img> in Chromium shows the MJPEG, and its picture changes', async () => {

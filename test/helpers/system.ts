@@ -22,6 +22,8 @@ export interface SystemOptions {
   agent?: boolean;
   webEnv?: Record<string, string>;
   agentEnv?: Record<string, string>;
+  /** Sent as `Authorization: Bearer` by the readiness check and api() (the service has AUTH_TOKENS). */
+  token?: string;
 }
 
 export interface System {
@@ -65,6 +67,8 @@ export async function startSystem(cleanup: Cleanup, options: SystemOptions): Pro
   const udpPort = await freeUdpPort();
   const baseUrl = `http://127.0.0.1:${httpPort}`;
 
+  const bearer: Record<string, string> =
+    options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
   const startWeb = async () => {
     const web = runNode('web', SERVICE_CLI, {
       HOST: '127.0.0.1',
@@ -78,14 +82,15 @@ export async function startSystem(cleanup: Cleanup, options: SystemOptions): Pro
     cleanup.add(() => web.stop());
     await waitFor(`the web service on ${baseUrl}\n${web.output()}`, async () => {
       if (web.proc.exitCode !== null) throw new GiveUp(`web service exited:\n${web.output()}`);
-      return (await fetch(`${baseUrl}/api/stream`)).ok;
+      return (await fetch(`${baseUrl}/api/stream`, { headers: bearer })).ok;
     });
     return web;
   };
   const web = await startWeb();
 
   const api: System['api'] = async (path, init) => {
-    const response = await fetch(`${baseUrl}${path}`, init);
+    const headers = { ...bearer, ...(init?.headers as Record<string, string> | undefined) };
+    const response = await fetch(`${baseUrl}${path}`, { ...init, headers });
     const text = await response.text();
     let body: unknown = text;
     try {

@@ -94,6 +94,10 @@ export const ERRORS = {
     statusCode: 400,
     message: '?width= is a whole number of pixels from 16 to 7680 (the picture is only scaled down), not %s',
   },
+  WEB_ERR_RAW_MAX_READERS: {
+    statusCode: 503,
+    message: 'camera %s already has %d stream.ts readers (RAW_MAX_READERS): share one, or try later',
+  },
   WEB_ERR_SNAPSHOT_FAILED: { statusCode: 500, message: 'the snapshot could not be decoded: %s' },
   WEB_ERR_INTERNAL: { statusCode: 500, message: 'internal error: %s' },
 } as const satisfies Record<string, ErrorDefinition>;

@@ -217,6 +217,7 @@ describe('loadServiceConfig', () => {
       'MJPEG_FPS',
       'MJPEG_QUALITY',
       'PICTURES_STALL_MS',
+      'RAW_MAX_READERS',
     ]);
     for (const variable of SERVICE_CONFIG_VARIABLES) expect(variable.description.length).toBeGreaterThan(5);
   });

@@ -57,12 +57,12 @@ export function createOutputs(settings: OutputSettings): CameraOutputs {
 }
 
 function createPicturesOutput({ config, cameraId = '', logger }: OutputSettings): PicturesOutput | undefined {
-  const { ffmpegPath, mjpegFps, mjpegQuality, picturesStallMs } = config;
+  const { ffmpegPath, mjpegFps, mjpegQuality, picturesStallMs, rawMaxReaders = 10 } = config;
   if (ffmpegPath === undefined || mjpegFps === undefined || mjpegQuality === undefined) return undefined;
   if (picturesStallMs === undefined) return undefined;
   return new PicturesOutput({
     cameraId,
-    config: { ffmpegPath, mjpegFps, mjpegQuality, picturesStallMs },
+    config: { ffmpegPath, mjpegFps, mjpegQuality, picturesStallMs, rawMaxReaders },
     logger,
   });
 }

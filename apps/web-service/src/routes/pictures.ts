@@ -64,6 +64,7 @@ export function pictureRoutes(app: FastifyInstance, registry: CameraRegistry): v
       }
       const pictures = picturesOf(request);
       pictures.assertStreaming(what);
+      if (what === 'stream.ts') pictures.assertRawTsRoom();
       // The response is written as pictures come, by the output, for as long as the stream lasts.
       reply.hijack();
       if (what === 'stream.mjpg') pictures.watchMjpeg(reply.raw);

@@ -37,11 +37,13 @@ export class PicturesOutput implements Output {
   readonly #snapshots: Snapshots;
   readonly #mjpeg: MjpegStream;
   readonly #rawTs: RawTsReaders;
+  readonly #rawMaxReaders: number;
   #live = false;
   #closing = false;
 
   constructor({ cameraId, config, logger, mjpegLingerMs }: PicturesOutputOptions) {
     this.#cameraId = cameraId;
+    this.#rawMaxReaders = config.rawMaxReaders;
     const log = logger.child({ output: 'pictures' });
     const { ffmpegPath, picturesStallMs: stallMs } = config;
     this.#snapshots = new Snapshots({ gop: this.#gop, ffmpegPath, logger: log });
@@ -120,7 +122,15 @@ export class PicturesOutput implements Output {
     this.#mjpeg.add(res);
   }
 
-  /** Adds a stream.ts reader (after assertStreaming). */
+  /** Throws WEB_ERR_RAW_MAX_READERS (503) when the camera has RAW_MAX_READERS stream.ts readers. */
+  assertRawTsRoom(): void {
+    const max = this.#rawMaxReaders;
+    if (this.#rawTs.stats().readers >= max) {
+      throw createError('WEB_ERR_RAW_MAX_READERS', this.#cameraId, max);
+    }
+  }
+
+  /** Adds a stream.ts reader (after assertStreaming and assertRawTsRoom). */
   readRawTs(res: ServerResponse): void {
     this.#rawTs.add(res);
   }

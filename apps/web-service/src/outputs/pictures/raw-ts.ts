@@ -5,6 +5,16 @@
  * behind, caught up at once), then each frame as it arrives. A reader with more than `maxBacklog`
  * bytes waiting, or that has taken nothing for PICTURES_STALL_MS, is dropped. The run's end (a
  * stop, or a remuxer restarted with new timestamps) ends each response after what was sent.
+ *
+ * One ffmpeg per reader, capped (RAW_MAX_READERS, 503 beyond), rather than one remux shared by all:
+ * a reader of a raw stream (a recorder, an NVR, ffmpeg, VLC, OpenCV) expects its stream to begin
+ * with PAT/PMT and a keyframe, with its own continuity counters, and to begin at once. One shared
+ * MPEG-TS output would give a late reader packets from the middle of a GOP (most demuxers then
+ * show garbage or wait up to a GOP) unless we cut ffmpeg's output at keyframes and re-sent the
+ * tables ourselves, which is a TS muxer of our own. A `-c copy` remux costs a few ms of CPU a second
+ * and ~15 MB of memory, and raw readers are programs, a handful per camera: the cap bounds the
+ * processes a camera can cost (like WEBRTC_MAX_VIEWERS), and a reader past it learns why (coded
+ * 503) instead of slowing the others. Viewers in numbers belong on HLS, WebRTC or MJPEG.
  */
 import type { ServerResponse } from 'node:http';
 import type { FastifyBaseLogger } from 'fastify';

@@ -1,5 +1,5 @@
 /**
- * The pictures outputs' variables (MJPEG_FPS, MJPEG_QUALITY, PICTURES_STALL_MS), kept here so that
+ * The pictures outputs' variables (MJPEG_FPS, MJPEG_QUALITY, PICTURES_STALL_MS, RAW_MAX_READERS), kept here so that
  * config.ts only spreads them into its table; config.ts is still the one module that reads them.
  */
 
@@ -10,6 +10,8 @@ export interface PicturesConfig {
   readonly mjpegQuality: number;
   /** An MJPEG or stream.ts reader that takes nothing for this long is dropped. */
   readonly picturesStallMs: number;
+  /** stream.ts readers of one camera at once (each has its own remuxing ffmpeg); one more gets 503. */
+  readonly rawMaxReaders: number;
 }
 
 const whole =
@@ -42,5 +44,12 @@ export const PICTURES_VARIABLES = {
       'an MJPEG (stream.mjpg) or raw stream (stream.ts) reader that takes nothing for this long is dropped',
     default: '10000',
     parse: whole(500, 600_000),
+  },
+  RAW_MAX_READERS: {
+    key: 'rawMaxReaders',
+    description:
+      'stream.ts readers of one camera at once (one remuxing ffmpeg each, no decoding); one more gets 503',
+    default: '10',
+    parse: whole(1, 1000),
   },
 } as const;
