@@ -12,7 +12,7 @@
  * MPEG-TS output would give a late reader packets from the middle of a GOP (most demuxers then
  * show garbage or wait up to a GOP) unless we cut ffmpeg's output at keyframes and re-sent the
  * tables ourselves, which is a TS muxer of our own. A `-c copy` remux costs a few ms of CPU a second
- * and ~15 MB of memory, and raw readers are programs, a handful per camera: the cap bounds the
+ * and a process of its own (its memory), and raw readers are programs, a handful per camera: the cap bounds the
  * processes a camera can cost (like WEBRTC_MAX_VIEWERS), and a reader past it learns why (coded
  * 503) instead of slowing the others. Viewers in numbers belong on HLS, WebRTC or MJPEG.
  */
