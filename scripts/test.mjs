@@ -15,6 +15,7 @@ ensureTools([
   'nginx-rtmp',
   'inotifywait',
   'openssl',
+  'curl',
 ]);
 ensureNpmPackages();
 build();

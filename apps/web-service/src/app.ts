@@ -16,6 +16,7 @@ import { clientRoutes } from './routes/client.js';
 import { eventRoutes } from './routes/events.js';
 import { hlsRoutes } from './routes/hls.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { pictureRoutes } from './routes/pictures.js';
 import { streamRoutes } from './routes/stream.js';
 import { whepRoutes } from './routes/whep.js';
 import { installDoor } from './door/guard.js';
@@ -179,6 +180,7 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     cameraRoutes(scope, cameras);
     eventRoutes(scope, cameras, { heartbeatMs: options.sseHeartbeatMs ?? 15_000 });
     metricsRoutes(scope, cameras);
+    pictureRoutes(scope, cameras);
     if (config.webrtc) await scope.register(whepRoutes, { registry: cameras });
     await scope.register(hlsRoutes, { hlsDir: config.hlsDir, registry: cameras });
     await scope.register(clientRoutes, { clientDir: config.clientDir });

@@ -21,13 +21,14 @@ import type { IceServer } from './outputs/webrtc/peer.js';
 import { parseIceServers, parseIpv4 } from './outputs/webrtc/settings.js';
 import { MQTT_VARIABLES, mqttSettingsProblems, type MqttTlsConfig } from './mqtt/settings.js';
 import { DOOR_VARIABLES, doorProblems, type DoorConfig } from './door/settings.js';
+import { PICTURES_VARIABLES, type PicturesConfig } from './outputs/pictures/settings.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const HLS_MODES = ['ll', 'plain'] as const;
 export type HlsMode = (typeof HLS_MODES)[number];
 
-export interface ServiceConfig extends DoorConfig, MqttTlsConfig {
+export interface ServiceConfig extends DoorConfig, MqttTlsConfig, PicturesConfig {
   readonly host: string;
   readonly port: number;
   /** Unset: the service runs its own (embedded) broker. */
@@ -344,6 +345,7 @@ const VARIABLES = {
     parse: parseIceServers,
   },
   ...DOOR_VARIABLES,
+  ...PICTURES_VARIABLES,
 } satisfies Record<string, AnyVariable>;
 
 // Compile-time check: every ServiceConfig field is read from some variable.

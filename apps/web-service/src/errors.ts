@@ -85,6 +85,24 @@ export const ERRORS = {
   },
   WEB_ERR_FORBIDDEN: { statusCode: 403, message: '%s' },
   WEB_ERR_RATE_LIMITED: { statusCode: 429, message: '%s: try again in %d s' },
+  WEB_ERR_NOT_STREAMING: {
+    statusCode: 409,
+    message: 'camera %s is not streaming: start it first (POST /api/cameras/%s/start), then ask for %s again',
+  },
+  WEB_ERR_NO_SNAPSHOT: {
+    statusCode: 404,
+    message:
+      'camera %s has no picture yet: start it (POST /api/cameras/%s/start); its last picture is kept after it stops',
+  },
+  WEB_ERR_SNAPSHOT_WIDTH: {
+    statusCode: 400,
+    message: '?width= is a whole number of pixels from 16 to 7680 (the picture is only scaled down), not %s',
+  },
+  WEB_ERR_RAW_MAX_READERS: {
+    statusCode: 503,
+    message: 'camera %s already has %d stream.ts readers (RAW_MAX_READERS): share one, or try later',
+  },
+  WEB_ERR_SNAPSHOT_FAILED: { statusCode: 500, message: 'the snapshot could not be decoded: %s' },
   WEB_ERR_INTERNAL: { statusCode: 500, message: 'internal error: %s' },
 } as const satisfies Record<string, ErrorDefinition>;
 

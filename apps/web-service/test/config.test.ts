@@ -214,6 +214,10 @@ describe('loadServiceConfig', () => {
       'SIGNED_URL_TTL_S',
       'METRICS_TOKEN',
       'CORS_ORIGINS',
+      'MJPEG_FPS',
+      'MJPEG_QUALITY',
+      'PICTURES_STALL_MS',
+      'RAW_MAX_READERS',
     ]);
     for (const variable of SERVICE_CONFIG_VARIABLES) expect(variable.description.length).toBeGreaterThan(5);
   });

@@ -41,6 +41,10 @@ export const API_PATHS = {
    * answer, `Location: /api/stream/whep/<session>`; DELETE that Location ends it (README, WebRTC).
    */
   whep: '/api/stream/whep',
+  /** The default camera's newest picture (JPEG, `?width=` scales down); its MJPEG; its raw MPEG-TS. */
+  snapshot: '/api/stream/snapshot.jpg',
+  mjpeg: '/api/stream/stream.mjpg',
+  rawTs: '/api/stream/stream.ts',
 } as const;
 
 export interface CameraPaths {
@@ -54,6 +58,12 @@ export interface CameraPaths {
   readonly streamUrl: string;
   /** WHEP: POST an SDP offer here; the answer's `Location` (`<whep>/<session>`) is DELETEd to end it. */
   readonly whep: string;
+  /** GET: the newest picture as a JPEG (`?width=` scales down), the last one once stopped. */
+  readonly snapshot: string;
+  /** GET: MJPEG (`multipart/x-mixed-replace`) while streaming, for `<img>`, OpenCV, Home Assistant. */
+  readonly mjpeg: string;
+  /** GET: the camera's H.264 in MPEG-TS while streaming, for ffmpeg, VLC, OpenCV, recorders. */
+  readonly rawTs: string;
 }
 
 /** A camera's routes. The id must be valid (isValidCameraId): it becomes one path segment as is. */
@@ -66,5 +76,8 @@ export function cameraPaths(cameraId: string): CameraPaths {
     events: `${base}/events`,
     streamUrl: `/hls/${cameraId}/${STREAM_PLAYLIST_NAME}`,
     whep: `${base}/whep`,
+    snapshot: `${base}/snapshot.jpg`,
+    mjpeg: `${base}/stream.mjpg`,
+    rawTs: `${base}/stream.ts`,
   };
 }

@@ -10,6 +10,7 @@ import { cameraPaths, type StreamInfo } from '@camstream/protocol';
 import type { ServiceConfig } from '../config.js';
 import { UdpIngest } from '../ingest/udp-ingest.js';
 import type { LlHlsPackager } from '../outputs/ll-hls/packager.js';
+import type { PicturesOutput } from '../outputs/pictures/output.js';
 import type { WebRtcOutput } from '../outputs/webrtc/output.js';
 import { createOutputs } from '../outputs/index.js';
 import { CameraLink } from '../mqtt/camera-link.js';
@@ -42,6 +43,8 @@ export class Camera {
   readonly packager: LlHlsPackager | undefined;
   /** WEBRTC=on: its WHEP viewers (routes/whep.ts). */
   readonly webrtc: WebRtcOutput | undefined;
+  /** Snapshots, MJPEG and stream.ts (routes/pictures.ts). */
+  readonly pictures: PicturesOutput | undefined;
   /** Plain HLS (HLS_MODE=plain): the folder its files are written to. */
   readonly hlsDir: string;
   #closed: Promise<void> | undefined;
@@ -56,6 +59,7 @@ export class Camera {
     const outputs = createOutputs({ config, cameraId: settings.id, hlsDir: this.hlsDir, logger: log });
     this.packager = outputs.packager;
     this.webrtc = outputs.webrtc;
+    this.pictures = outputs.pictures;
     this.ingest = new UdpIngest({ listen: settings.listen, sources: settings.sources ?? [], logger: log });
     this.streams = new StreamManager({
       config: {

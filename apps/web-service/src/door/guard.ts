@@ -21,6 +21,8 @@ declare module 'fastify' {
     access?: Access;
     /** The route (server-sent events: EventSource sends no headers) takes the token as ?token= too. */
     queryToken?: boolean;
+    /** The route takes a signed stream URL's ?token= (as /hls does): for <img> tags, VLC, ffmpeg. */
+    signedUrl?: boolean;
   }
 }
 
@@ -108,7 +110,8 @@ export function installDoor(app: FastifyInstance, options: DoorOptions): Door {
 
     const camera = cameraOfRequest(path, request.params as Record<string, unknown>, defaultCameraId);
     const query = (request.query ?? {}) as Record<string, unknown>;
-    if (request.headers.authorization === undefined && path.startsWith('/hls/') && access === 'watch') {
+    const signable = path.startsWith('/hls/') || routeConfig.signedUrl === true;
+    if (request.headers.authorization === undefined && signable && access === 'watch') {
       // Players that cannot send headers: a signed URL, bound to this camera, unexpired.
       if (typeof query.token !== 'string') refuse(request, reply, `${request.method} ${path}: no token`);
       if (!signer.verify(query.token as string, camera!)) {

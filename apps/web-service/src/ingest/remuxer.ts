@@ -28,6 +28,11 @@ export interface RemuxerOptions {
   /** How long the end of input, then SIGTERM, may take before the next step. */
   readonly quitTimeoutMs?: number;
   readonly termTimeoutMs?: number;
+  /**
+   * Other work on the same pipes (outputs/pictures/: decode to JPEG, remux to MPEG-TS): the input
+   * and output options instead of the remuxer's; the input is still stdin, the output stdout.
+   */
+  readonly arguments?: { readonly input: string[]; readonly output: string[] };
 }
 
 export interface RemuxerExit {
@@ -169,7 +174,7 @@ export class FfmpegRemuxer extends EventEmitter<RemuxerEvents> {
   }
 
   #spawn(): Promise<void> {
-    const { input, output } = remuxerArguments();
+    const { input, output } = this.#options.arguments ?? remuxerArguments();
     const command = ffmpeg({ stdoutLines: 20 })
       .setFfmpegPath(this.#options.ffmpegPath)
       .input(SEGMENTER_INPUT)

@@ -9,6 +9,8 @@ import type { ServiceConfig } from '../config.js';
 import { LlHlsOutput } from './ll-hls/output.js';
 import { LlHlsPackager } from './ll-hls/packager.js';
 import type { Output, PlayableOutput } from './output.js';
+import { PicturesOutput } from './pictures/output.js';
+import type { PicturesConfig } from './pictures/settings.js';
 import { PlainHlsOutput } from './plain-hls/output.js';
 import { WebRtcOutput } from './webrtc/output.js';
 
@@ -21,6 +23,8 @@ export interface CameraOutputs {
   readonly packager: LlHlsPackager | undefined;
   /** WEBRTC=on: the camera's WHEP viewers, for routes/whep.ts and the metrics. */
   readonly webrtc: WebRtcOutput | undefined;
+  /** Snapshots, MJPEG and stream.ts (routes/pictures.ts); absent for unit tests that pass no settings. */
+  readonly pictures: PicturesOutput | undefined;
 }
 
 type WebRtcConfig = Pick<
@@ -35,7 +39,8 @@ type WebRtcConfig = Pick<
 
 export interface OutputSettings {
   readonly config: Pick<ServiceConfig, 'hlsMode' | 'hlsPartMs' | 'hlsSegmentSeconds' | 'hlsListSize'> &
-    Partial<WebRtcConfig>;
+    Partial<WebRtcConfig> &
+    Partial<PicturesConfig & Pick<ServiceConfig, 'ffmpegPath'>>;
   /** For the WebRTC output's errors. */
   readonly cameraId?: string;
   /** Where the camera's plain HLS files go (cameras/camera.ts hlsDirOf). */
@@ -46,7 +51,20 @@ export interface OutputSettings {
 export function createOutputs(settings: OutputSettings): CameraOutputs {
   const hls = createHlsOutput(settings);
   const webrtc = createWebRtcOutput(settings);
-  return { ...hls, all: webrtc ? [hls.playable, webrtc] : [hls.playable], webrtc };
+  const pictures = createPicturesOutput(settings);
+  const all = [hls.playable, ...(webrtc ? [webrtc] : []), ...(pictures ? [pictures] : [])];
+  return { ...hls, all, webrtc, pictures };
+}
+
+function createPicturesOutput({ config, cameraId = '', logger }: OutputSettings): PicturesOutput | undefined {
+  const { ffmpegPath, mjpegFps, mjpegQuality, picturesStallMs, rawMaxReaders = 10 } = config;
+  if (ffmpegPath === undefined || mjpegFps === undefined || mjpegQuality === undefined) return undefined;
+  if (picturesStallMs === undefined) return undefined;
+  return new PicturesOutput({
+    cameraId,
+    config: { ffmpegPath, mjpegFps, mjpegQuality, picturesStallMs, rawMaxReaders },
+    logger,
+  });
 }
 
 /** Unless WEBRTC=off (or a caller that passes no WebRTC settings: unit tests of the HLS outputs). */

@@ -12,6 +12,7 @@ import type { CameraRegistry } from '../cameras/registry.js';
 import type { UdpIngest } from '../ingest/udp-ingest.js';
 import type { LlHlsPackager } from '../outputs/ll-hls/packager.js';
 import type { WebRtcStats } from '../outputs/webrtc/output.js';
+import { picturesMetrics } from '../outputs/pictures/metrics.js';
 
 type PackagerStats = ReturnType<LlHlsPackager['stats']>;
 type IngestStats = ReturnType<UdpIngest['stats']>;
@@ -86,6 +87,7 @@ export function metricsRoutes(app: FastifyInstance, cameras: CameraRegistry): vo
     (camera) => camera.webrtc?.stats().sessions,
   );
   cameraCounters(registry, cameras);
+  picturesMetrics(registry, cameras);
   app.get('/metrics', { logLevel: 'warn', config: { access: 'metrics' } }, async (_request, reply) =>
     reply.header('content-type', registry.contentType).send(await registry.metrics()),
   );
