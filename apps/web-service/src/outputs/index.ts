@@ -11,6 +11,7 @@ import { LlHlsPackager } from './ll-hls/packager.js';
 import type { Output, PlayableOutput } from './output.js';
 import { PlainHlsOutput } from './plain-hls/output.js';
 import { WebRtcOutput } from './webrtc/output.js';
+import { DEFAULT_SESSION_TIMEOUTS } from './webrtc/session.js';
 
 export interface CameraOutputs {
   /** What a start waits for, and what /hls serves. */
@@ -27,6 +28,7 @@ type WebRtcConfig = Pick<
   ServiceConfig,
   | 'webrtc'
   | 'webrtcMaxViewers'
+  | 'webrtcInactiveMs'
   | 'webrtcUdpPortRange'
   | 'webrtcInterface'
   | 'webrtcPublicIp'
@@ -55,6 +57,10 @@ function createWebRtcOutput({ config, cameraId = '', logger }: OutputSettings): 
   return new WebRtcOutput({
     cameraId,
     maxViewers: config.webrtcMaxViewers ?? 10,
+    timeouts: {
+      ...DEFAULT_SESSION_TIMEOUTS,
+      inactiveMs: config.webrtcInactiveMs ?? DEFAULT_SESSION_TIMEOUTS.inactiveMs,
+    },
     peer: {
       udpPortRange: config.webrtcUdpPortRange,
       interfaceAddress: config.webrtcInterface,
