@@ -132,6 +132,24 @@ describe.runIf(ready)('the webrtc output', { timeout: 30_000 }, () => {
     });
   });
 
+  test('frames missing (a cut shorter than INPUT_SILENCE_MS): no frame that refers to them, the next keyframe resumes', async () => {
+    const webrtc = output();
+    live(webrtc);
+    const { viewer } = await join(webrtc);
+    // Frames 18-34 never come (keyframe 30 among them): 35-44 refer to frames the viewer lacks.
+    for (const fragment of [...fragments.slice(0, 18), ...fragments.slice(35)]) {
+      webrtc.frame(fragment);
+      await sleep(1000 / 30);
+    }
+    await waitFor('the frames', () => viewer.frames.length >= 18 + 15);
+    await sleep(200);
+    expect(viewer.frames.length).toBe(18 + 15);
+    expect(viewer.frames.flatMap((f, i) => (f.keyframe ? [i] : []))).toEqual([0, 15, 18]);
+    const times = viewer.frames.map((f) => f.rtpTime);
+    const steps = times.slice(1).map((t, i) => (t - times[i]! + 2 ** 32) % 2 ** 32);
+    expect(steps).toEqual(steps.map((_, i) => (i === 17 ? 28 * 3000 : 3000)));
+  });
+
   test('at most maxViewers at once: one more is 503; a closed one frees its place', async () => {
     const webrtc = output({ maxViewers: 2 });
     live(webrtc);

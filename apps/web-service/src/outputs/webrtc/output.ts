@@ -32,6 +32,12 @@ function packetizeFrame(bytes: Buffer, keyframe: boolean, rtpTime: number, avc: 
   return { payloads: packetizeAccessUnit(units, { parameterSets }), rtpTime, keyframe };
 }
 
+/**
+ * A frame this far (90 kHz ticks: 0.5 s) past where the last one ended is after a cut: frames it
+ * refers to never came. Far above a camera's jitter or a dropped frame or two.
+ */
+export const MAX_FRAME_JUMP = 45_000;
+
 export interface WebRtcOutputOptions {
   readonly cameraId: string;
   readonly maxViewers: number;
@@ -92,7 +98,14 @@ export class WebRtcOutput implements Output {
   frame(frame: MediaFrame): void {
     const avc = this.#avc;
     if (!avc) return;
+    const expected = this.#clock.next;
     const rtpTime = this.#clock.at(frame.decodeTime, frame.duration);
+    if (!frame.keyframe && rtpTime - expected > MAX_FRAME_JUMP) {
+      // Frames are missing (the video was cut and came back mid-GOP before INPUT_SILENCE_MS told
+      // us): this one refers to some of them, so viewers wait for the next keyframe.
+      this.gap({ reason: 'frames missing' });
+      return;
+    }
     this.#gop.push(frame.bytes, rtpTime, frame.keyframe);
     if (this.#sessions.size === 0) return;
     let rtpFrame: RtpFrame;
