@@ -53,14 +53,20 @@ export async function whepViewer(
   const packets: WhepViewer['packets'] = [];
   let pending: Buffer[] = [];
   let fragment: Buffer | undefined;
+  /** The sequence number of the last frame's last packet: one older is a late (retransmitted) copy. */
+  let lastEnd: number | undefined;
   peer.ontrack = ({ track }) => {
     track.onReceiveRtp.subscribe((rtp) => {
       const { sequenceNumber, marker, timestamp } = rtp.header;
+      // A packet that comes again after its frame was put together (answering a NACK): a real
+      // receiver's jitter buffer places it by sequence number; this one has no use for it.
+      if (lastEnd !== undefined && ((lastEnd - sequenceNumber) & 0xffff) < 0x8000) return;
       packets.push({ sequenceNumber, marker, timestamp });
       const h264 = H264RtpPayload.deSerialize(rtp.payload, fragment);
       fragment = h264.fragment;
       if (h264.payload?.length) pending.push(...splitH264NalUnits(h264.payload, undefined, 'annexb'));
       if (!marker) return;
+      lastEnd = sequenceNumber;
       const types = pending.map((nal) => nal[0]! & 0x1f);
       frames.push({
         rtpTime: timestamp,

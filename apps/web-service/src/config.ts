@@ -66,6 +66,8 @@ export interface ServiceConfig extends DoorConfig, MqttTlsConfig, PicturesConfig
   /** WebRTC (WHEP) viewers are served. */
   readonly webrtc: boolean;
   readonly webrtcMaxViewers: number;
+  /** A connected viewer that sent no RTCP for this long is ended (it went away without a DELETE). */
+  readonly webrtcInactiveMs: number;
   /** Undefined: each viewer's UDP socket on any free port. */
   readonly webrtcUdpPortRange: PortRange | undefined;
   /** Undefined: host candidates on every IPv4 interface. */
@@ -310,6 +312,13 @@ const VARIABLES = {
     description: 'WebRTC viewers of one camera at once; one more gets 503',
     default: '10',
     parse: integer(1, 1000),
+  },
+  WEBRTC_INACTIVE_MS: {
+    key: 'webrtcInactiveMs',
+    description:
+      'a WebRTC viewer that sent no RTCP for this long is ended (it went away without a DELETE); browsers report every second or so',
+    default: '10000',
+    parse: integer(2000, 600_000),
   },
   WEBRTC_UDP_PORTS: {
     key: 'webrtcUdpPortRange',

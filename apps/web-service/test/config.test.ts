@@ -203,6 +203,7 @@ describe('loadServiceConfig', () => {
       'LOG_LEVEL',
       'WEBRTC',
       'WEBRTC_MAX_VIEWERS',
+      'WEBRTC_INACTIVE_MS',
       'WEBRTC_UDP_PORTS',
       'WEBRTC_INTERFACE',
       'WEBRTC_PUBLIC_IP',

@@ -96,10 +96,11 @@ describe.runIf(ready)('the webrtc output', { timeout: 30_000 }, () => {
     expect(await refusal(webrtc.open(viewer.offer))).toMatchObject({ statusCode: 409 });
   });
 
-  test('a viewer starts at the next keyframe, SPS and PPS first, then every frame 3000 ticks apart', async () => {
+  test('a viewer joining mid-GOP starts from the last keyframe at once (frames since one tick apart), then every frame 3000 ticks apart', async () => {
     const webrtc = output();
     live(webrtc);
-    // Frames 0-4 go before the viewer is there (to nobody); it joins mid-GOP and waits for frame 15.
+    // Frames 0-4 go before the viewer is there (to nobody); it joins mid-GOP and gets frames 0-5 with
+    // frame 5 (the catch-up), not waiting for frame 15.
     for (const fragment of fragments.slice(0, 5)) webrtc.frame(fragment);
     const { viewer } = await join(webrtc);
     // At the camera's pace: a burst of a whole clip would overflow the viewer's socket buffer.
@@ -107,17 +108,19 @@ describe.runIf(ready)('the webrtc output', { timeout: 30_000 }, () => {
       webrtc.frame(fragment);
       await sleep(1000 / 30);
     }
-    const expected = fragments.length - 15;
+    const expected = fragments.length;
     await waitFor('the frames', () => viewer.frames.length >= expected);
     expect(viewer.frames.length).toBe(expected);
     const [first, ...rest] = viewer.frames;
     expect(first!.types.slice(0, 2)).toEqual([7, 8]);
     expect(first!.keyframe).toBe(true);
     // Frames 30 and 45 are keyframes too: each with its SPS and PPS ahead.
-    expect(rest.flatMap((f, i) => (f.keyframe ? [i + 16] : []))).toEqual([30, 45]);
+    expect(rest.flatMap((f, i) => (f.keyframe ? [i + 1] : []))).toEqual([15, 30, 45]);
     for (const keyframe of rest.filter((f) => f.keyframe)) expect(keyframe.types.slice(0, 2)).toEqual([7, 8]);
     const times = viewer.frames.map((f) => f.rtpTime);
-    expect(times.slice(1).map((t, i) => (t - times[i]! + 2 ** 32) % 2 ** 32)).toEqual(rest.map(() => 3000));
+    expect(times.slice(1).map((t, i) => (t - times[i]! + 2 ** 32) % 2 ** 32)).toEqual(
+      rest.map((_, i) => (i < 5 ? 1 : 3000)),
+    );
     // One marker per frame, sequence numbers without a hole.
     expect(viewer.packets.filter((p) => p.marker).length).toBe(expected);
     const seq = viewer.packets.map((p) => p.sequenceNumber);
@@ -127,6 +130,24 @@ describe.runIf(ready)('the webrtc output', { timeout: 30_000 }, () => {
       sessionsTotal: 1,
       packetsSent: viewer.packets.length,
     });
+  });
+
+  test('frames missing (a cut shorter than INPUT_SILENCE_MS): no frame that refers to them, the next keyframe resumes', async () => {
+    const webrtc = output();
+    live(webrtc);
+    const { viewer } = await join(webrtc);
+    // Frames 18-34 never come (keyframe 30 among them): 35-44 refer to frames the viewer lacks.
+    for (const fragment of [...fragments.slice(0, 18), ...fragments.slice(35)]) {
+      webrtc.frame(fragment);
+      await sleep(1000 / 30);
+    }
+    await waitFor('the frames', () => viewer.frames.length >= 18 + 15);
+    await sleep(200);
+    expect(viewer.frames.length).toBe(18 + 15);
+    expect(viewer.frames.flatMap((f, i) => (f.keyframe ? [i] : []))).toEqual([0, 15, 18]);
+    const times = viewer.frames.map((f) => f.rtpTime);
+    const steps = times.slice(1).map((t, i) => (t - times[i]! + 2 ** 32) % 2 ** 32);
+    expect(steps).toEqual(steps.map((_, i) => (i === 17 ? 28 * 3000 : 3000)));
   });
 
   test('at most maxViewers at once: one more is 503; a closed one frees its place', async () => {

@@ -13,6 +13,7 @@ import { PicturesOutput } from './pictures/output.js';
 import type { PicturesConfig } from './pictures/settings.js';
 import { PlainHlsOutput } from './plain-hls/output.js';
 import { WebRtcOutput } from './webrtc/output.js';
+import { DEFAULT_SESSION_TIMEOUTS } from './webrtc/session.js';
 
 export interface CameraOutputs {
   /** What a start waits for, and what /hls serves. */
@@ -31,6 +32,7 @@ type WebRtcConfig = Pick<
   ServiceConfig,
   | 'webrtc'
   | 'webrtcMaxViewers'
+  | 'webrtcInactiveMs'
   | 'webrtcUdpPortRange'
   | 'webrtcInterface'
   | 'webrtcPublicIp'
@@ -73,6 +75,10 @@ function createWebRtcOutput({ config, cameraId = '', logger }: OutputSettings): 
   return new WebRtcOutput({
     cameraId,
     maxViewers: config.webrtcMaxViewers ?? 10,
+    timeouts: {
+      ...DEFAULT_SESSION_TIMEOUTS,
+      inactiveMs: config.webrtcInactiveMs ?? DEFAULT_SESSION_TIMEOUTS.inactiveMs,
+    },
     peer: {
       udpPortRange: config.webrtcUdpPortRange,
       interfaceAddress: config.webrtcInterface,

@@ -3,7 +3,8 @@
  * NAL units out of the mdat (avc.ts), the SPS and PPS ahead of a keyframe, the RFC 6184 payloads
  * (rtp-h264.ts) and the 90 kHz time (rtp-clock.ts); then each viewer wraps them in its own packets
  * (viewer.ts). Everything is synchronous and nothing is awaited: the fan-out never waits on it, and
- * one viewer never waits on another. With no viewer a frame costs nothing but its clock.
+ * one viewer never waits on another. With no viewer a frame costs its clock and a reference kept
+ * until the next keyframe (gop.ts): a new viewer starts from the last keyframe, not the next one.
  *
  * Sessions (session.ts) are opened by the WHEP routes (routes/whep.ts) through `open`, at most
  * `maxViewers` at once, only while the camera streams (an init has come and no `clear` since); all
@@ -16,10 +17,26 @@ import { LogBudget } from '../../log-budget.js';
 import type { MediaEnd, MediaFrame, MediaGap, MediaInit, Output } from '../output.js';
 import { frameNalUnits, parseAvcConfig, type AvcConfig } from './avc.js';
 import { answerOffer, loadWerift, NoPortError, type PeerSettings } from './peer.js';
+import { GopCache } from './gop.js';
 import { keyframeUnits, packetizeAccessUnit } from './rtp-h264.js';
 import { RtpClock } from './rtp-clock.js';
 import { OfferError } from './sdp.js';
 import { WhepSession, type SessionTimeouts } from './session.js';
+import type { RtpFrame, Viewer } from './viewer.js';
+
+/** A frame's NAL units out of its mdat, the SPS and PPS ahead of a keyframe, as RTP payloads. */
+function packetizeFrame(bytes: Buffer, keyframe: boolean, rtpTime: number, avc: AvcConfig): RtpFrame {
+  const nals = frameNalUnits(bytes, avc.lengthSize);
+  if (!keyframe) return { payloads: packetizeAccessUnit(nals), rtpTime, keyframe };
+  const { parameterSets, units } = keyframeUnits(nals, avc);
+  return { payloads: packetizeAccessUnit(units, { parameterSets }), rtpTime, keyframe };
+}
+
+/**
+ * A frame this far (90 kHz ticks: 0.5 s) past where the last one ended is after a cut: frames it
+ * refers to never came. Far above a camera's jitter or a dropped frame or two.
+ */
+export const MAX_FRAME_JUMP = 45_000;
 
 export interface WebRtcOutputOptions {
   readonly cameraId: string;
@@ -47,6 +64,7 @@ export class WebRtcOutput implements Output {
   #negotiating = 0;
   #avc: AvcConfig | undefined;
   readonly #clock = new RtpClock();
+  readonly #gop = new GopCache();
   #closing = false;
   #totals = { sessions: 0, packets: 0, bytes: 0 };
 
@@ -62,6 +80,7 @@ export class WebRtcOutput implements Output {
 
   init(init: MediaInit): void {
     try {
+      this.#gop.clear();
       this.#avc = parseAvcConfig(init.bytes);
     } catch (err) {
       this.#avc = undefined;
@@ -79,36 +98,71 @@ export class WebRtcOutput implements Output {
   frame(frame: MediaFrame): void {
     const avc = this.#avc;
     if (!avc) return;
+    const expected = this.#clock.next;
     const rtpTime = this.#clock.at(frame.decodeTime, frame.duration);
-    if (this.#sessions.size === 0) return;
-    let payloads;
-    try {
-      const nals = frameNalUnits(frame.bytes, avc.lengthSize);
-      if (frame.keyframe) {
-        const { parameterSets, units } = keyframeUnits(nals, avc);
-        payloads = packetizeAccessUnit(units, { parameterSets });
-      } else {
-        payloads = packetizeAccessUnit(nals);
-      }
-    } catch (err) {
-      if (this.#logBudget.spend().log) this.#log.warn({ err }, 'a frame could not be packetised: skipped');
-      for (const session of this.#sessions.values()) session.viewer.awaitKeyframe();
+    if (!frame.keyframe && rtpTime - expected > MAX_FRAME_JUMP) {
+      // Frames are missing (the video was cut and came back mid-GOP before INPUT_SILENCE_MS told
+      // us): this one refers to some of them, so viewers wait for the next keyframe.
+      this.gap({ reason: 'frames missing' });
       return;
     }
-    const rtpFrame = { payloads, rtpTime, keyframe: frame.keyframe };
+    this.#gop.push(frame.bytes, rtpTime, frame.keyframe);
+    if (this.#sessions.size === 0) return;
+    let rtpFrame: RtpFrame;
+    try {
+      rtpFrame = packetizeFrame(frame.bytes, frame.keyframe, rtpTime, avc);
+    } catch (err) {
+      this.#unpacketizable(err);
+      return;
+    }
+    this.#gop.setLatest(rtpFrame);
     for (const session of this.#sessions.values()) {
-      // Until its DTLS handshake is done, werift drops what is sent: the viewer starts after that,
-      // at a keyframe.
-      if (session.connectionState === 'connected') session.viewer.send(rtpFrame);
+      // Until its DTLS handshake is done, werift drops what is sent: the viewer starts after that.
+      if (session.connectionState !== 'connected') continue;
+      // A new viewer starts now, from the last keyframe, not at the next one.
+      if (session.viewer.fresh && !frame.keyframe) this.#catchUp(session.viewer, rtpFrame);
+      else session.viewer.send(rtpFrame);
     }
   }
 
+  /**
+   * Sends a new viewer the frames since the last keyframe (gop.ts), the newest included, paced
+   * (viewer.ts startFrom). Their RTP times are squeezed to one tick apart, ending at the newest
+   * frame's: a receiver shows them right away rather than at their own pace (which would keep the
+   * viewer part of a GOP behind for good), and times still only go forward. Nothing kept (a gap, a
+   * new run, past gop.ts's bounds): the viewer waits for the next keyframe.
+   */
+  #catchUp(viewer: Viewer, latest: RtpFrame): void {
+    const avc = this.#avc!;
+    let frames: RtpFrame[];
+    try {
+      frames = this.#gop.frames((bytes, keyframe, rtpTime) => packetizeFrame(bytes, keyframe, rtpTime, avc));
+    } catch (err) {
+      this.#unpacketizable(err);
+      return;
+    }
+    if (frames.at(-1) !== latest) {
+      viewer.send(latest);
+      return;
+    }
+    const last = frames.length - 1;
+    viewer.startFrom(frames.map((frame, i) => ({ ...frame, rtpTime: latest.rtpTime - (last - i) })));
+  }
+
+  #unpacketizable(err: unknown): void {
+    if (this.#logBudget.spend().log) this.#log.warn({ err }, 'a frame could not be packetised: skipped');
+    this.#gop.clear();
+    for (const session of this.#sessions.values()) session.viewer.awaitKeyframe();
+  }
+
   gap(_gap: MediaGap): void {
+    this.#gop.clear();
     // Frames were lost (or the camera paused): a decoder needs a keyframe to go on cleanly.
     for (const session of this.#sessions.values()) session.viewer.awaitKeyframe();
   }
 
   end(_end: MediaEnd): void {
+    this.#gop.clear();
     // The run is over; a restarted one follows (init) and viewers resume at its first keyframe.
     for (const session of this.#sessions.values()) session.viewer.awaitKeyframe();
   }
@@ -116,6 +170,7 @@ export class WebRtcOutput implements Output {
   /** The stream stopped (or is about to start): every session ends. */
   async clear(): Promise<void> {
     this.#avc = undefined;
+    this.#gop.clear();
     await this.#closeAll('the camera’s stream stopped');
   }
 

@@ -22,6 +22,11 @@ export class RtpClock {
     this.#anchor = undefined;
   }
 
+  /** Where the last frame ended: the RTP time the next one should have if none is missing. */
+  get next(): number {
+    return this.#next;
+  }
+
   /** The RTP time of a frame of this run. */
   at(decodeTime: number, duration: number): number {
     this.#anchor ??= { decodeTime, rtp: this.#next };

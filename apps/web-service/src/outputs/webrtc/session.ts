@@ -118,6 +118,7 @@ export class WhepSession extends EventEmitter<SessionEvents> {
       this.#reason = reason;
       this.#disarm();
       clearInterval(this.#watch);
+      this.viewer.stop();
       for (const unsubscribe of this.#unsubscribe) unsubscribe();
       this.emit('closed', reason);
       await this.#peer.close().catch(() => {});
