@@ -19,6 +19,11 @@ const TOOLS = {
   chromium: { pkg: 'chromium', why: 'end-to-end tests drive a real browser', path: '/usr/bin/chromium' },
   nginx: { pkg: 'nginx', why: 'the benchmark compares against nginx-rtmp', path: '/usr/sbin/nginx' },
   inotifywait: { pkg: 'inotify-tools', why: 'tests watch that bad /hls paths open no file outside HLS_DIR' },
+  janus: {
+    pkg: 'janus',
+    why: 'the benchmark compares our WebRTC output against Janus',
+    path: '/usr/bin/janus',
+  },
   'nginx-rtmp': {
     pkg: 'libnginx-mod-rtmp',
     why: 'the benchmark compares against nginx-rtmp',

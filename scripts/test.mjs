@@ -14,6 +14,7 @@ ensureTools([
   'nginx',
   'nginx-rtmp',
   'inotifywait',
+  'janus',
 ]);
 ensureNpmPackages();
 build();

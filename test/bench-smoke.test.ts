@@ -20,9 +20,18 @@ const ready = haveTools(
   CHROMIUM_PATH,
   '/usr/sbin/nginx',
   '/usr/lib/nginx/modules/ngx_rtmp_module.so',
+  '/usr/bin/janus',
 );
 
+interface WebrtcSamples {
+  joins: { toFirstFrame: number; toAnswer: number }[];
+  steady: { samples: { at: number; latencyMs: number }[] };
+  resources: Record<string, { cpuPercent: number[] }>;
+  load?: { viewers: number; framesReceived: number[]; framesExpected: number };
+}
+
 interface Samples {
+  webrtc: Record<'ours-webrtc' | 'ours-webrtc-foreign' | 'janus', WebrtcSamples>;
   runs: Record<
     'ours' | 'ours-foreign' | 'peer',
     {
@@ -89,6 +98,8 @@ describe.runIf(ready)('npm run bench (smoke)', () => {
           '--settle-window',
           '3',
           '--late-join',
+          '2',
+          '--viewers',
           '2',
           '--out',
           out,
@@ -186,6 +197,26 @@ describe.runIf(ready)('npm run bench (smoke)', () => {
       expect(svg).toContain('peer (nginx-rtmp');
       expect(svg.match(/<polyline /g)?.length ?? 0).toBeGreaterThanOrEqual(6);
       expect(svg).toContain('viewer who joined');
+
+      // WebRTC: ours (our agent and the foreign camera) and Janus fed the same datagrams, in one page.
+      for (const system of ['ours-webrtc', 'ours-webrtc-foreign', 'janus'] as const) {
+        const run = data.webrtc[system];
+        expect(run, system).toBeDefined();
+        expect(run.joins, `${system}: a join per cold start`).toHaveLength(2);
+        for (const join of run.joins) expect(join.toFirstFrame, `${system}: first frame`).toBeGreaterThan(0);
+        expect(run.steady.samples.length, `${system}: glass-to-glass samples`).toBeGreaterThan(0);
+        for (const sample of run.steady.samples) {
+          expect(sample.latencyMs, `${system}: a plausible glass-to-glass time`).toBeGreaterThan(0);
+          expect(sample.latencyMs).toBeLessThan(10_000);
+        }
+      }
+      const load = data.webrtc['ours-webrtc'].load;
+      expect(load?.viewers).toBe(2);
+      for (const frames of load!.framesReceived) expect(frames, 'frames per viewer').toBeGreaterThan(0);
+      expect(report).toContain('## WebRTC');
+      expect(report).toMatch(/\| `janus` \| \d+ ms \(p95 \d+ ms\) \|/);
+      expect(report).toContain('2 viewers of one camera at once');
+      expect(await readFile(join(out, 'webrtc.svg'), 'utf8')).toMatch(/^<svg /);
     },
   );
 });
