@@ -18,6 +18,7 @@ const TOOLS = {
   mosquitto_sub: { pkg: 'mosquitto-clients', why: 'tests watch status as a user would' },
   chromium: { pkg: 'chromium', why: 'end-to-end tests drive a real browser', path: '/usr/bin/chromium' },
   nginx: { pkg: 'nginx', why: 'the benchmark compares against nginx-rtmp', path: '/usr/sbin/nginx' },
+  openssl: { pkg: 'openssl', why: 'the MQTT TLS tests make their CA and certificates' },
   inotifywait: { pkg: 'inotify-tools', why: 'tests watch that bad /hls paths open no file outside HLS_DIR' },
   janus: {
     pkg: 'janus',

@@ -14,6 +14,7 @@ ensureTools([
   'nginx',
   'nginx-rtmp',
   'inotifywait',
+  'openssl',
   'janus',
 ]);
 ensureNpmPackages();

@@ -3,20 +3,13 @@
  * the ACLs, anonymous clients are refused, each camera user is confined to its own topics, and the
  * whole system streams through it with the users the README tells operators to create.
  */
-import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
 import { useCleanup } from './helpers/cleanup.js';
-import { startMosquitto } from './helpers/mosquitto.js';
+import { startDeploymentBroker } from './helpers/deployment-broker.js';
 import { mosquittoPub, mosquittoSub } from './helpers/mqtt-cli.js';
-import { ROOT } from './helpers/system.js';
 import { haveTools } from './helpers/tools.js';
 
-const execFileAsync = promisify(execFile);
-const ready = haveTools('mosquitto', 'mosquitto_passwd', 'mosquitto_pub', 'mosquitto_sub');
+const ready = haveTools('mosquitto', 'mosquitto_passwd', 'mosquitto_pub', 'mosquitto_sub', 'openssl');
 
 const USERS = {
   cam1: 'cam1-secret',
@@ -25,34 +18,11 @@ const USERS = {
   operator: 'op-secret',
 };
 
-/** infra/mosquitto/mosquitto.conf with its file paths pointed at `dir` and the listener left to the helper. */
-async function deploymentConfig(dir: string): Promise<string> {
-  await chmod(dir, 0o755); // mosquitto reads these files after dropping root
-  const passwd = join(dir, 'camstream.passwd');
-  await writeFile(passwd, '', { mode: 0o644 });
-  for (const [user, password] of Object.entries(USERS)) {
-    await execFileAsync('mosquitto_passwd', ['-b', passwd, user, password]);
-  }
-  const acl = join(dir, 'camstream.acl');
-  await writeFile(acl, await readFile(join(ROOT, 'infra/mosquitto/camstream.acl'), 'utf8'), { mode: 0o644 });
-  const conf = await readFile(join(ROOT, 'infra/mosquitto/mosquitto.conf'), 'utf8');
-  return conf
-    .split('\n')
-    .filter((line) => !/^(listener|persistence|persistence_location)\b/.test(line))
-    .map((line) =>
-      line.replace(/^password_file .*/, `password_file ${passwd}`).replace(/^acl_file .*/, `acl_file ${acl}`),
-    )
-    .join('\n');
-}
-
 describe.runIf(ready)('infra/mosquitto config', () => {
   const cleanup = useCleanup();
 
   test('refuses anonymous clients and keeps each camera to its own topics', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'camstream-infra-'));
-    cleanup.add(() => rm(dir, { recursive: true, force: true }));
-    const broker = await startMosquitto({ extraConfig: await deploymentConfig(dir) });
-    cleanup.add(() => broker.stop());
+    const { broker } = await startDeploymentBroker(cleanup, USERS);
 
     await expect(mosquittoPub({ port: broker.port }, 'cameras/cam1/control', '{}')).rejects.toThrow(
       /not authori[sz]ed|Connection Refused/i,

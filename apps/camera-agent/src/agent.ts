@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { parseUdpTarget } from '@camstream/protocol';
+import { refuseTarget } from './allowed-targets.js';
 import { RestartBackoff, type BackoffOptions } from './backoff.js';
 import type { AgentConfig } from './config.js';
 import type { AgentError } from './errors.js';
@@ -72,7 +73,10 @@ export class Agent extends EventEmitter<AgentEvents> {
     this.#environment = environment;
     this.#logger = logger;
     this.#startTimeoutMs = options.startTimeoutMs;
-    this.#machine = new AgentStateMachine({ defaultTarget: config.udpTarget });
+    this.#machine = new AgentStateMachine({
+      defaultTarget: config.udpTarget,
+      refuseTarget: (target) => refuseTarget(config.allowedTargets, target),
+    });
     this.#backoff = new RestartBackoff(options.backoff);
     this.#link = new MqttLink({ ...config.mqtt, cameraId: config.cameraId, logger }, this.#statusPayload());
     this.#link.on('control', (payload, { retained }) => this.#onControl(payload, retained));

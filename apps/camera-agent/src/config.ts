@@ -2,9 +2,12 @@
  * The agent's configuration: the only module that reads the environment. Defaults live in one
  * object, every problem is reported at once in one coded error, and the result is frozen.
  */
+import { accessSync, constants } from 'node:fs';
 import { DEFAULT_CAMERA_ID, DEFAULT_UDP_TARGET, isValidCameraId, parseUdpTarget } from '@camstream/protocol';
+import { defaultAllowedTargets, parseAllowedTargets, type TargetPattern } from './allowed-targets.js';
 import { ConfigError } from './errors.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
+import type { MqttBrokerSettings } from './mqtt-link.js';
 
 export const CAMERA_SOURCES = ['test', 'rpicam', 'v4l2'] as const;
 export type CameraSource = (typeof CAMERA_SOURCES)[number];
@@ -27,11 +30,13 @@ export interface VideoSettings {
 }
 
 export interface AgentConfig {
-  readonly mqtt: { readonly url: string; readonly username?: string; readonly password?: string };
+  readonly mqtt: MqttBrokerSettings;
   readonly cameraId: string;
   readonly source: CameraSource;
   /** Where the stream goes when a start command names no target. */
   readonly udpTarget: string;
+  /** Where a start command may send the stream (ALLOWED_TARGETS; default: UDP_TARGET's host). */
+  readonly allowedTargets: readonly TargetPattern[];
   readonly video: VideoSettings;
   readonly testSource: {
     /** Draw the capture time on every frame (the stamp in @camstream/protocol), for latency readings. */
@@ -82,9 +87,16 @@ export const AGENT_ENV_VARS: readonly EnvVarDoc[] = Object.freeze(
       ['MQTT_URL', 'Broker URL: mqtt://, mqtts://, ws:// or wss://host:port.'],
       ['MQTT_USERNAME', 'Broker user name (optional).'],
       ['MQTT_PASSWORD', 'Broker password (optional; needs MQTT_USERNAME).'],
+      ['MQTT_CA_FILE', 'PEM file of the CA that signed the broker’s certificate (mqtts://).'],
+      ['MQTT_CERT_FILE', 'PEM client certificate, for brokers that ask for one (needs MQTT_KEY_FILE).'],
+      ['MQTT_KEY_FILE', 'PEM private key of MQTT_CERT_FILE.'],
       ['CAMERA_ID', 'Camera id, one topic level: cameras/<id>/control|status|events.'],
       ['CAMERA_SOURCE', 'Capture source: test (ffmpeg test pattern), rpicam (Camera Module), v4l2 (USB).'],
       ['UDP_TARGET', 'Where the MPEG-TS goes when a start command has no target (udp://host:port).'],
+      [
+        'ALLOWED_TARGETS',
+        'Where a start command may send the stream: host, host:port, host:low-high, *.domain, CIDR, comma-separated; default: UDP_TARGET’s host. Others are refused.',
+      ],
       ['VIDEO_WIDTH', 'Frame width in pixels (even).'],
       ['VIDEO_HEIGHT', 'Frame height in pixels (even).'],
       ['VIDEO_FPS', 'Frames per second.'],
@@ -101,7 +113,11 @@ export const AGENT_ENV_VARS: readonly EnvVarDoc[] = Object.freeze(
     ] as const
   ).map(([name, description]) => {
     const defaults: Record<string, string> = AGENT_CONFIG_DEFAULTS;
-    const fallback = name === 'KEYFRAME_INTERVAL' ? 'VIDEO_FPS' : defaults[name];
+    const derived: Record<string, string> = {
+      KEYFRAME_INTERVAL: 'VIDEO_FPS',
+      ALLOWED_TARGETS: 'UDP_TARGET’s host',
+    };
+    const fallback = derived[name] ?? defaults[name];
     return Object.freeze(
       fallback === undefined ? { name, description } : { name, default: fallback, description },
     );
@@ -154,14 +170,39 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConf
     );
   }
 
+  const files: { caFile?: string; certFile?: string; keyFile?: string } = {};
+  for (const [name, key] of [
+    ['MQTT_CA_FILE', 'caFile'],
+    ['MQTT_CERT_FILE', 'certFile'],
+    ['MQTT_KEY_FILE', 'keyFile'],
+  ] as const) {
+    const path = raw(name);
+    if (path === undefined) continue;
+    try {
+      accessSync(path, constants.R_OK);
+      files[key] = path;
+    } catch {
+      problems.push(`${name}: cannot read ${JSON.stringify(path)}`);
+    }
+  }
+  if ((raw('MQTT_CERT_FILE') === undefined) !== (raw('MQTT_KEY_FILE') === undefined)) {
+    problems.push('MQTT_CERT_FILE and MQTT_KEY_FILE go together: set both or neither');
+  }
+
   const cameraId = text('CAMERA_ID');
   if (!isValidCameraId(cameraId)) {
     problems.push(`CAMERA_ID: use 1-64 letters, digits, '.', '_' or '-', got ${JSON.stringify(cameraId)}`);
   }
   const source = oneOf('CAMERA_SOURCE', CAMERA_SOURCES);
   const udpTarget = text('UDP_TARGET');
+  let allowedTargets: readonly TargetPattern[] = [];
   try {
-    parseUdpTarget(udpTarget);
+    const allowedRaw = raw('ALLOWED_TARGETS') ?? defaultAllowedTargets(parseUdpTarget(udpTarget));
+    try {
+      allowedTargets = parseAllowedTargets(allowedRaw);
+    } catch (err) {
+      problems.push(`ALLOWED_TARGETS: ${(err as Error).message}`);
+    }
   } catch (err) {
     problems.push(`UDP_TARGET: ${(err as Error).message}`);
   }
@@ -191,10 +232,12 @@ export function loadAgentConfig(env: NodeJS.ProcessEnv = process.env): AgentConf
       url,
       ...(username !== undefined && { username }),
       ...(password !== undefined && { password }),
+      ...files,
     },
     cameraId,
     source,
     udpTarget,
+    allowedTargets,
     video: { width, height, fps, bitrate, keyframeInterval },
     testSource: { stamp },
     ffmpegPath: text('FFMPEG_PATH'),

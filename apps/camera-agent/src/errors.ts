@@ -12,6 +12,8 @@ export const AGENT_ERROR_CODES = {
   AGENT_ERR_ENCODER_START: 'the encoder did not start',
   /** The broker refused the connection (bad credentials, not authorized). Retrying cannot help. */
   AGENT_ERR_MQTT_REFUSED: 'the MQTT broker refused the connection',
+  /** A start command named a target that ALLOWED_TARGETS does not list (the reply's `code`). */
+  AGENT_ERR_TARGET_NOT_ALLOWED: 'the target is not allowed',
 } as const;
 
 export type AgentErrorCode = keyof typeof AGENT_ERROR_CODES;

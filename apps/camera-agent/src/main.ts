@@ -61,9 +61,14 @@ process.on('unhandledRejection', (reason) => {
   void shutdown(1, 'unhandled rejection');
 });
 
-logger.info(`camera ${config.cameraId}: source ${config.source}, broker ${config.mqtt.url}`, {
+// The URL may carry user:password@; the log never does.
+const brokerUrl = new URL(config.mqtt.url);
+brokerUrl.username = '';
+brokerUrl.password = '';
+logger.info(`camera ${config.cameraId}: source ${config.source}, broker ${brokerUrl.href}`, {
   video: config.video,
   udpTarget: config.udpTarget,
+  allowedTargets: config.allowedTargets.map((pattern) => pattern.text).join(', '),
 });
 try {
   const started = await startAgent(config, { logger });

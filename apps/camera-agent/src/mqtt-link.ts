@@ -5,17 +5,26 @@
  */
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { cameraTopics, type CameraTopics } from '@camstream/protocol';
+import { cameraTopics, describeMqttError, type CameraTopics } from '@camstream/protocol';
 import { AgentError } from './errors.js';
 import type { Logger } from './logger.js';
 import { RateLimiter } from './rate-limit.js';
 import type { CameraStatus, CommandEvent } from '@camstream/protocol';
 
-export interface MqttLinkOptions {
+/** Where the broker is and how to prove who we are (AgentConfig.mqtt). */
+export interface MqttBrokerSettings {
   readonly url: string;
   readonly username?: string;
   readonly password?: string;
+  /** PEM files for mqtts:// (paths, read here): the CA to trust, and a client certificate with its key. */
+  readonly caFile?: string;
+  readonly certFile?: string;
+  readonly keyFile?: string;
+}
+
+export interface MqttLinkOptions extends MqttBrokerSettings {
   readonly cameraId: string;
   readonly logger: Logger;
   /** How long close() waits for the broker to acknowledge the final status. */
@@ -31,8 +40,6 @@ export type MqttLinkEvents = {
   refused: [error: AgentError];
 };
 
-/** CONNACK return code 3: the broker is up but cannot serve us right now; worth retrying. */
-const SERVER_UNAVAILABLE = 3;
 /** SUBACK return code for a refused subscription (an ACL without read access, say). */
 const SUBSCRIPTION_REFUSED = 128;
 
@@ -43,6 +50,8 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
   readonly #client: MqttClient;
   readonly #logger: Logger;
   readonly #closeTimeoutMs: number;
+  /** The broker's URL without credentials, for messages. */
+  readonly #where: string;
   #status: CameraStatus;
   #closing: Promise<void> | undefined;
   #everConnected = false;
@@ -56,12 +65,19 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
     this.#logger = options.logger;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 3000;
     this.#status = initialStatus;
+    const url = new URL(options.url);
+    url.username = '';
+    url.password = '';
+    this.#where = `the MQTT broker at ${url.host}`;
     const clientOptions: IClientOptions = {
       protocolVersion: 4,
       clean: true,
       clientId: `camstream-agent-${options.cameraId}-${randomBytes(4).toString('hex')}`,
       ...(options.username !== undefined && { username: options.username }),
       ...(options.password !== undefined && { password: options.password }),
+      ...(options.caFile !== undefined && { ca: readFileSync(options.caFile) }),
+      ...(options.certFile !== undefined && { cert: readFileSync(options.certFile) }),
+      ...(options.keyFile !== undefined && { key: readFileSync(options.keyFile) }),
       reconnectPeriod: 1000,
       reconnectOnConnackError: true, // #onError stops for refusals that retrying cannot fix
       connectTimeout: 10_000,
@@ -165,25 +181,18 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
   }
 
   #onError(err: Error & { code?: unknown }): void {
-    // CONNACK refusals. "Server unavailable" (3) may pass, so mqtt.js keeps retrying it; the others
-    // (protocol version, client id, bad credentials, not authorized) will not, so stop trying.
-    const refusal = err.message.startsWith('Connection refused:') ? err.code : undefined;
-    if (typeof refusal === 'number' && refusal !== SERVER_UNAVAILABLE) {
-      const refused = new AgentError(
-        'AGENT_ERR_MQTT_REFUSED',
-        `the MQTT broker refused the connection: ${err.message}`,
-        {
-          cause: err,
-        },
-      );
-      this.#logger.error(refused.message);
+    // Refusals that retrying cannot fix (bad credentials, not authorized, an untrusted or expired
+    // certificate) stop the agent; "server unavailable" and network errors are retried.
+    const described = describeMqttError(err, this.#where);
+    if (described.permanent) {
+      const refused = new AgentError('AGENT_ERR_MQTT_REFUSED', described.message, { cause: err });
+      this.#logger.error(refused.message, { kind: described.kind });
       this.#client.end(true);
       this.emit('refused', refused);
       return;
     }
     const { allowed, suppressed } = this.#errorLog.take();
-    if (allowed)
-      this.#logger.warn(`MQTT: ${err.message}`, { code: err.code, ...(suppressed > 0 && { suppressed }) });
+    if (allowed) this.#logger.warn(described.message, { ...(suppressed > 0 && { suppressed }) });
   }
 
   #publish(topic: string, payload: object, retain: boolean): void {

@@ -35,6 +35,8 @@ export interface StatusSnapshot {
 export interface StateMachineOptions {
   /** Used when a start command has no `target`. */
   readonly defaultTarget: string;
+  /** Why a start to `target` is refused, or undefined when it may go there (default: anywhere). */
+  readonly refuseTarget?: (target: string) => string | undefined;
   /** How many command ids (with their replies) to remember for duplicate detection. */
   readonly rememberCommands?: number;
 }
@@ -42,8 +44,12 @@ export interface StateMachineOptions {
 export const RETAINED_COMMAND_MESSAGE =
   'ignored a retained control message: commands must not be retained, or every reconnect would replay them';
 
+/** The `code` of the reply to a start whose target ALLOWED_TARGETS does not list. */
+export const TARGET_NOT_ALLOWED = 'AGENT_ERR_TARGET_NOT_ALLOWED';
+
 export class AgentStateMachine {
   readonly #defaultTarget: string;
+  readonly #refuseTarget: (target: string) => string | undefined;
   readonly #remember: number;
   /** Insertion-ordered, so the oldest id is the first key. */
   readonly #replies = new Map<string, CommandEvent>();
@@ -52,11 +58,16 @@ export class AgentStateMachine {
   #target: string | undefined;
   #message: string | undefined;
 
-  constructor({ defaultTarget, rememberCommands = 1000 }: StateMachineOptions) {
+  constructor({
+    defaultTarget,
+    refuseTarget = () => undefined,
+    rememberCommands = 1000,
+  }: StateMachineOptions) {
     if (!Number.isInteger(rememberCommands) || rememberCommands < 1) {
       throw new RangeError(`rememberCommands must be a positive integer, got ${rememberCommands}`);
     }
     this.#defaultTarget = defaultTarget;
+    this.#refuseTarget = refuseTarget;
     this.#remember = rememberCommands;
   }
 
@@ -93,6 +104,13 @@ export class AgentStateMachine {
     const busy = this.#wanted && (this.#state === 'starting' || this.#state === 'streaming');
     if (command.action === 'start') {
       const target = command.target ?? this.#defaultTarget;
+      const refusal = this.#refuseTarget(target);
+      if (refusal !== undefined) {
+        // Nothing changes: a stream that runs keeps its target.
+        const reply = { ...this.settle(command, { ok: false, message: refusal }), code: TARGET_NOT_ALLOWED };
+        this.#rememberReply(command.id, reply);
+        return { kind: 'reply', reply };
+      }
       if (!busy) return { kind: 'apply', command, effect: { type: 'start', target } };
       if (target !== this.#target) return { kind: 'apply', command, effect: { type: 'retarget', target } };
       return this.#noop(command, `already ${this.#state} to ${target}`);

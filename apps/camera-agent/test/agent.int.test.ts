@@ -293,7 +293,7 @@ describe.runIf(ready)('camera agent and the broker', () => {
     const log: string[] = [];
     await expect(startAgent(config('wrong'), { logger: memoryLogger(log) })).rejects.toMatchObject({
       code: 'AGENT_ERR_MQTT_REFUSED',
-      message: /refused the connection: .*(Bad username or password|Not authorized)/i,
+      message: /refused the user name or password.*Bad username or password|not authorized.*Not authorized/i,
     });
     const agent = await startAgent(config('right'), { logger: memoryLogger(log) });
     cleanup.add(() => agent.close());

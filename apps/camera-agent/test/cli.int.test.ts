@@ -13,14 +13,18 @@ import { runNode } from '../../../test/helpers/processes.js';
 import { haveTools } from '../../../test/helpers/tools.js';
 import { GiveUp, waitFor } from '../../../test/helpers/wait.js';
 import { expectMpegTsDatagrams, groupAlive } from './helpers/mpegts.js';
-import { listenUdp } from './helpers/udp.js';
+import { listenUdp, type UdpListener } from './helpers/udp.js';
 
 const CLI = join(import.meta.dirname, '..', 'dist', 'main.js');
 const ready = haveTools('ffmpeg', 'mosquitto', 'mosquitto_pub', 'mosquitto_sub');
 
 type Status = { state: string; message?: string };
 
-async function runAgent(cleanup: Cleanup, broker: Mosquitto, env: Record<string, string> = {}) {
+async function runAgent(
+  cleanup: Cleanup,
+  broker: Mosquitto,
+  env: Record<string, string> | ((listener: UdpListener) => Record<string, string>) = {},
+) {
   const cameraId = `cli-${randomUUID().slice(0, 8)}`;
   const listener = await listenUdp(cleanup);
   const watch = await mosquittoSub({ port: broker.port }, `cameras/${cameraId}/#`);
@@ -30,7 +34,7 @@ async function runAgent(cleanup: Cleanup, broker: Mosquitto, env: Record<string,
     CAMERA_ID: cameraId,
     UDP_TARGET: listener.target,
     LOG_LEVEL: 'info',
-    ...env,
+    ...(typeof env === 'function' ? env(listener) : env),
   });
   cleanup.add(() => agent.stop());
   const status = (state: string) =>
@@ -41,8 +45,12 @@ async function runAgent(cleanup: Cleanup, broker: Mosquitto, env: Record<string,
   await status('idle').catch((err: Error) => {
     throw new Error(`${err.message}\nagent output:\n${agent.output()}`);
   });
-  const command = (id: string, action: string) =>
-    mosquittoPub({ port: broker.port }, `cameras/${cameraId}/control`, JSON.stringify({ id, action }));
+  const command = (id: string, action: string, target?: string) =>
+    mosquittoPub(
+      { port: broker.port },
+      `cameras/${cameraId}/control`,
+      JSON.stringify({ id, action, ...(target !== undefined && { target }) }),
+    );
   const reply = (id: string) =>
     watch.next(
       (m) =>
@@ -122,5 +130,35 @@ describe.runIf(ready)('camstream-agent CLI', () => {
     await run.status('offline');
     // Its connected UDP socket gets ECONNREFUSED once the agent's socket is gone: ffmpeg exits.
     await waitFor('the orphaned encoder to exit', () => !groupAlive(pid), { timeoutMs: 5000 });
+  });
+
+  test('ALLOWED_TARGETS: a start to another target is refused (AGENT_ERR_TARGET_NOT_ALLOWED) and sends nothing there; the allowed one streams', async () => {
+    const broker = await startMosquitto();
+    cleanup.add(() => broker.stop());
+    const foreign = await listenUdp(cleanup);
+    const run = await runAgent(cleanup, broker, (listener) => ({
+      ALLOWED_TARGETS: `127.0.0.1:${listener.port}`,
+    }));
+    const refusal = {
+      ok: false,
+      code: 'AGENT_ERR_TARGET_NOT_ALLOWED',
+      message: `refused to stream to ${foreign.target}: ALLOWED_TARGETS lists only 127.0.0.1:${run.listener.port}`,
+    };
+
+    await run.command('to-foreign', 'start', foreign.target);
+    expect(await run.reply('to-foreign')).toMatchObject({ ...refusal, state: 'idle' });
+    expect(run.agent.output()).toContain(`rejected a control message: ${refusal.message}`);
+
+    await run.command('to-allowed', 'start', run.listener.target);
+    expect(await run.reply('to-allowed')).toMatchObject({ ok: true, state: 'streaming' });
+    expectMpegTsDatagrams(await run.listener.waitForMore(100));
+
+    // Streaming: a retarget to the foreign host is refused too, and the stream stays where it is.
+    await run.command('retarget-foreign', 'start', foreign.target);
+    expect(await run.reply('retarget-foreign')).toMatchObject({ ...refusal, state: 'streaming' });
+    await run.listener.waitForMore(100);
+    // Over a second of streaming after the refusals: not one datagram reached the other port.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(foreign.datagrams).toHaveLength(0);
   });
 });

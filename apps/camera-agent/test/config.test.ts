@@ -4,6 +4,9 @@ import { describe, expect, test } from 'vitest';
 import { AGENT_ENV_VARS, loadAgentConfig } from '../src/config.js';
 import { ConfigError } from '../src/errors.js';
 
+/** Any readable file stands for a PEM file: the config checks it can be read, mqtt-link parses it. */
+const PEM = import.meta.filename;
+
 function problemsOf(env: NodeJS.ProcessEnv): readonly string[] {
   try {
     loadAgentConfig(env);
@@ -17,7 +20,9 @@ function problemsOf(env: NodeJS.ProcessEnv): readonly string[] {
 
 describe('loadAgentConfig', () => {
   test('defaults, with no variables set', () => {
-    expect(loadAgentConfig({})).toEqual({
+    const { allowedTargets, ...config } = loadAgentConfig({});
+    expect(allowedTargets.map((pattern) => pattern.text)).toEqual(['127.0.0.1']);
+    expect(config).toEqual({
       mqtt: { url: 'mqtt://127.0.0.1:1883' },
       cameraId: 'cam1',
       source: 'test',
@@ -40,6 +45,10 @@ describe('loadAgentConfig', () => {
       CAMERA_ID: 'garage_2',
       CAMERA_SOURCE: 'v4l2',
       UDP_TARGET: 'udp://[::1]:5000',
+      ALLOWED_TARGETS: '[::1]:5000, *.lan:5000-5010',
+      MQTT_CA_FILE: PEM,
+      MQTT_CERT_FILE: PEM,
+      MQTT_KEY_FILE: PEM,
       VIDEO_WIDTH: '1280',
       VIDEO_HEIGHT: '720',
       VIDEO_FPS: '25',
@@ -54,8 +63,17 @@ describe('loadAgentConfig', () => {
       STALL_TIMEOUT_MS: '8000',
       LOG_LEVEL: 'debug',
     });
-    expect(config).toEqual({
-      mqtt: { url: 'mqtts://broker.lan:8883', username: 'cam2', password: 's3cret' },
+    const { allowedTargets, ...rest } = config;
+    expect(allowedTargets.map((pattern) => pattern.text)).toEqual(['[::1]:5000', '*.lan:5000-5010']);
+    expect(rest).toEqual({
+      mqtt: {
+        url: 'mqtts://broker.lan:8883',
+        username: 'cam2',
+        password: 's3cret',
+        caFile: PEM,
+        certFile: PEM,
+        keyFile: PEM,
+      },
       cameraId: 'garage_2',
       source: 'v4l2',
       udpTarget: 'udp://[::1]:5000',
@@ -67,6 +85,13 @@ describe('loadAgentConfig', () => {
       stallTimeoutMs: 8000,
       logLevel: 'debug',
     });
+  });
+
+  test('TLS files must be readable; a client certificate needs its key', () => {
+    expect(problemsOf({ MQTT_CA_FILE: '/nonexistent/ca.crt', MQTT_CERT_FILE: PEM })).toEqual([
+      'MQTT_CA_FILE: cannot read "/nonexistent/ca.crt"',
+      'MQTT_CERT_FILE and MQTT_KEY_FILE go together: set both or neither',
+    ]);
   });
 
   test('TEST_SOURCE_STAMP: true or false, nothing else', () => {
@@ -192,9 +217,13 @@ describe('AGENT_ENV_VARS', () => {
       'MQTT_URL',
       'MQTT_USERNAME',
       'MQTT_PASSWORD',
+      'MQTT_CA_FILE',
+      'MQTT_CERT_FILE',
+      'MQTT_KEY_FILE',
       'CAMERA_ID',
       'CAMERA_SOURCE',
       'UDP_TARGET',
+      'ALLOWED_TARGETS',
       'VIDEO_WIDTH',
       'VIDEO_HEIGHT',
       'VIDEO_FPS',

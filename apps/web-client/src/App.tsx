@@ -1,5 +1,7 @@
 import { useCallback, useMemo, useState } from 'react';
 import { endpointsFor } from './api';
+import { useSession } from './auth/access';
+import { SessionBar } from './auth/SessionBar';
 import { Controls } from './components/Controls';
 import { ErrorMessage } from './components/ErrorMessage';
 import { isPlainClick } from './components/plain-click';
@@ -11,6 +13,7 @@ import { Spinner } from './components/Spinner';
 import { useStreamControls } from './hooks/useStreamControls';
 import { useStreamInfo } from './hooks/useStreamInfo';
 import { useTransport } from './hooks/useTransport';
+import { canControl, forbiddenWords, isForbidden } from './logic/auth';
 import { transportLabel } from './logic/transport';
 import { playerSrcFor, viewModel, type PlayerStatus } from './logic/view';
 import { Player } from './player/Player';
@@ -34,6 +37,16 @@ export function App({ stats, cameraId, back }: AppProps) {
   const { info, connection, refresh } = useStreamInfo(endpoints);
   const onStartAnswered = useCallback(() => stats?.startAnswered(), [stats]);
   const controls = useStreamControls(refresh, onStartAnswered, endpoints);
+  const { access } = useSession();
+  const mayControl = canControl(access);
+  // A 403 in words: which of the token's limits it met.
+  const requestError =
+    controls.error && isForbidden(controls.error.failure)
+      ? {
+          ...controls.error,
+          failure: { ...controls.error.failure, message: forbiddenWords(access, 'control', cameraId) },
+        }
+      : controls.error;
   const [dismissedError, setDismissedError] = useState<string | null>(null);
   // The player's progress belongs to one URL: a report about another one (or none yet) means "loading".
   const [playerReport, setPlayerReport] = useState<{ src: string; status: PlayerStatus } | null>(null);
@@ -51,7 +64,7 @@ export function App({ stats, cameraId, back }: AppProps) {
     info,
     connection,
     pending: controls.pending,
-    requestError: controls.error,
+    requestError,
     dismissedError,
     player,
   });
@@ -99,6 +112,7 @@ export function App({ stats, cameraId, back }: AppProps) {
             {view.connectionNote}
           </p>
         )}
+        <SessionBar />
       </header>
 
       <main className="main">
@@ -141,16 +155,22 @@ export function App({ stats, cameraId, back }: AppProps) {
           onChoose={transport.setChoice}
         />
 
-        <Controls
-          canStart={view.canStart}
-          canStop={view.canStop}
-          starting={controls.pending.start}
-          stopping={controls.pending.stop}
-          startLabel={view.startLabel}
-          stopLabel={view.stopLabel}
-          onStart={onStart}
-          onStop={controls.stop}
-        />
+        {mayControl ? (
+          <Controls
+            canStart={view.canStart}
+            canStop={view.canStop}
+            starting={controls.pending.start}
+            stopping={controls.pending.stop}
+            startLabel={view.startLabel}
+            stopLabel={view.stopLabel}
+            onStart={onStart}
+            onStop={controls.stop}
+          />
+        ) : (
+          <p className="hint" data-testid="watch-only">
+            This token may only watch: starting and stopping the camera needs an operator token.
+          </p>
+        )}
 
         {view.banner && <ErrorMessage error={view.banner} onDismiss={dismiss} />}
 

@@ -5,10 +5,13 @@
  */
 import { useCallback, useState } from 'react';
 import { App } from './App';
-import { Spinner } from './components/Spinner';
+import { useSession } from './auth/access';
+import { SessionBar } from './auth/SessionBar';
+import { LoadingPage } from './components/LoadingPage';
 import { CameraGrid } from './grid/CameraGrid';
 import { useCameras } from './hooks/useCameras';
 import { useLocationSearch } from './hooks/useLocationSearch';
+import { viewForAccess, visibleCameras } from './logic/auth';
 import { pageView, searchWithCamera } from './logic/page';
 import type { StatsCollector } from './stats/collector';
 import './cameras.css';
@@ -19,8 +22,17 @@ export function Root({ stats }: { stats?: StatsCollector }) {
   const [singleShownAt, setSingleShownAt] = useState<number | null>(null);
   // Events for every camera only while the grid (or nothing yet) is on screen; see useCameras.
   const [streamList, setStreamList] = useState(true);
-  const cameras = useCameras(streamList);
-  const view = pageView(cameras, search, singleShownAt === generation);
+  const { access } = useSession();
+  const all = useCameras(streamList);
+  // A token limited to some cameras: the others are not shown at all.
+  const cameras = { ...all, cameras: visibleCameras(all.cameras, access) };
+  const view = viewForAccess(
+    pageView(cameras, search, singleShownAt === generation),
+    cameras.cameras,
+    access,
+  );
+  // The one camera a limited token covers: its page is the whole site, no way back to a grid.
+  const onlyCamera = access !== null && access.cameras !== '*' && cameras.cameras?.length === 1;
   const wantsStream = view.kind === 'grid' || view.kind === 'loading';
   if (wantsStream !== streamList) setStreamList(wantsStream);
   // Adjusted while rendering (React's pattern for state derived from the previous render).
@@ -39,18 +51,7 @@ export function Root({ stats }: { stats?: StatsCollector }) {
 
   switch (view.kind) {
     case 'loading':
-      return (
-        <div className="page" data-view="loading">
-          <header className="header">
-            <h1 className="brand">camstream</h1>
-          </header>
-          <main className="main">
-            <p className="loading-note" role="status">
-              <Spinner small /> Connecting to the server…
-            </p>
-          </main>
-        </div>
-      );
+      return <LoadingPage headerEnd={<SessionBar />} />;
     case 'single':
       return (
         <App
@@ -68,7 +69,9 @@ export function Root({ stats }: { stats?: StatsCollector }) {
           key={view.cameraId}
           cameraId={view.cameraId}
           stats={stats}
-          back={{ href: hrefFor(null), go: () => back(searchWithCamera(search, null)) }}
+          back={
+            !onlyCamera ? { href: hrefFor(null), go: () => back(searchWithCamera(search, null)) } : undefined
+          }
         />
       );
     case 'grid':

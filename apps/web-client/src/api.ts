@@ -1,6 +1,8 @@
 /** The web service's HTTP API (same origin). Never throws: every failure becomes an ApiFailure. */
 import { API_PATHS, cameraPaths, type StartResponse, type StopResponse } from '@camstream/protocol';
 import type { StreamInfo } from '@camstream/protocol';
+import { authHeaders, reportUnauthorized } from './auth/session';
+import { toAuthInfo, type AuthInfo } from './logic/auth';
 import { toCameraList } from './logic/cameras';
 import { CLIENT_ERRORS, failureFromResponse, type ApiFailure } from './logic/errors';
 import { toStreamInfo } from './logic/stream-info';
@@ -36,12 +38,24 @@ export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiFailu
 const START_TIMEOUT_MS = 30_000;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
-async function request(method: 'GET' | 'POST', path: string, timeoutMs: number): Promise<ApiResult<unknown>> {
+/**
+ * `token`: sent as `Authorization: Bearer` (default: the session's, none without one). A 401 with
+ * the session's token raises its alarm (the sign-in screen), unless `token` was given.
+ */
+async function request(
+  method: 'GET' | 'POST',
+  path: string,
+  timeoutMs: number,
+  token?: string | null,
+): Promise<ApiResult<unknown>> {
   let response: Response;
   try {
     response = await fetch(path, {
       method,
-      headers: method === 'POST' ? { 'content-type': 'application/json' } : {},
+      headers: {
+        ...(method === 'POST' && { 'content-type': 'application/json' }),
+        ...authHeaders(token),
+      },
       body: method === 'POST' ? '{}' : undefined,
       cache: 'no-store',
       signal: AbortSignal.timeout(timeoutMs),
@@ -65,6 +79,7 @@ async function request(method: 'GET' | 'POST', path: string, timeoutMs: number):
       error: { code: CLIENT_ERRORS.network, message: error instanceof Error ? error.message : String(error) },
     };
   }
+  if (response.status === 401 && token === undefined) reportUnauthorized();
   if (!response.ok) return { ok: false, error: failureFromResponse(response.status, text) };
   try {
     return { ok: true, value: JSON.parse(text) };
@@ -98,4 +113,15 @@ export function postStart(path: string = API_PATHS.start): Promise<ApiResult<Sta
 
 export function postStop(path: string = API_PATHS.stop): Promise<ApiResult<StopResponse>> {
   return request('POST', path, START_TIMEOUT_MS) as Promise<ApiResult<StopResponse>>;
+}
+
+/** Public: whether the service wants a token (and with one, what it may do). */
+export const AUTH_PATH = '/api/auth';
+
+/** GET /api/auth with `token` (null: none): whether the service wants a token, and what this one may do. */
+export async function fetchAuth(token: string | null): Promise<ApiResult<AuthInfo>> {
+  const result = await request('GET', AUTH_PATH, DEFAULT_TIMEOUT_MS, token);
+  if (!result.ok) return result;
+  const info = toAuthInfo(result.value);
+  return info ? { ok: true, value: info } : badAnswer(JSON.stringify(result.value));
 }

@@ -1,5 +1,6 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { AuthGate } from './auth/AuthGate';
 import { PlayerOnly } from './PlayerOnly';
 import { Root } from './Root';
 import { StatsCollector } from './stats/collector';
@@ -16,7 +17,9 @@ createRoot(root).render(
     {mode.src !== null && stats ? (
       <PlayerOnly src={mode.src} lowLatency={mode.lowLatency} stats={stats} />
     ) : (
-      <Root stats={stats} />
+      <AuthGate>
+        <Root stats={stats} />
+      </AuthGate>
     )}
   </StrictMode>,
 );

@@ -3,7 +3,7 @@
  * (when MQTT_URL is unset), the one MQTT connection and the cameras (each with its link, ingest,
  * output and stream manager), and closes them in order.
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
 import { clientErrorHandler, frameworkErrors } from './client-errors.js';
 import type { ServiceConfig } from './config.js';
 import { createError, isServiceError, toErrorBody, type ServiceError } from './errors.js';
@@ -18,6 +18,9 @@ import { hlsRoutes } from './routes/hls.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { streamRoutes } from './routes/stream.js';
 import { whepRoutes } from './routes/whep.js';
+import { installDoor } from './door/guard.js';
+import { installSecurityHeaders, type RateLimits } from './door/headers.js';
+import { redactUrl } from './door/signed.js';
 import { warmUpFfmpeg } from './ingest/remuxer.js';
 import { clearLeftovers } from './outputs/plain-hls/files.js';
 import type { StreamManager } from './stream/stream-manager.js';
@@ -27,6 +30,8 @@ export interface BuildAppOptions {
   readonly logger?: boolean;
   /** Period of the server-sent events heartbeat (default 15 s). */
   readonly sseHeartbeatMs?: number;
+  /** Failed authentications and starts/stops per address (tests shorten the windows). */
+  readonly rateLimits?: RateLimits;
 }
 
 /** What the app owns, available once `app.ready()` has resolved. */
@@ -63,13 +68,15 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
     // Fastify logs two lines per request by default; every viewer reloads the playlist and fetches a
     // segment each second, so that would be a flood. One line per request instead, below.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // Malformed requests and undecodable URLs get our JSON error body too (client-errors.ts).
     clientErrorHandler,
     frameworkErrors,
     // Node would answer an HTTP/1.1 request without Host itself, with an empty 400: the hook below
     // answers it with the JSON error instead.
-    http: { requireHostHeader: false },
+    http: { requireHostHeader: false, maxHeaderSize: 16 * 1024 },
+    // Start and stop take `{}`; WHEP offers have their own limit (whep.ts).
+    bodyLimit: 64 * 1024,
   });
 
   app.addHook('onRequest', async (request) => {
@@ -82,7 +89,8 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
   app.addHook('onResponse', async (request, reply) => {
     const line = {
       method: request.method,
-      url: request.url,
+      // Signed URLs' tokens stay out of the log.
+      url: redactUrl(request.url),
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime),
     };
@@ -90,6 +98,14 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     else if (request.url.startsWith('/api/')) request.log.info(line, 'request');
     else request.log.debug(line, 'request');
   });
+
+  // Authentication, signed URLs, CORS for /api (door/guard.ts); security headers, rate limits.
+  const door = installDoor(app, {
+    config,
+    defaultCameraId: config.cameraId,
+    ...(options.rateLimits?.authFailures && { authFailures: options.rateLimits.authFailures }),
+  });
+  installSecurityHeaders(app, door.tokens.required, options.rateLimits);
 
   let broker: EmbeddedBroker | undefined;
   let connection: MqttConnection | undefined;
@@ -137,12 +153,16 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     // Leftovers of a service that did not shut down cleanly: the service starts idle.
     await clearLeftovers(config.hlsDir, scope.log);
     if (config.mqttUrl === undefined) {
-      broker = await EmbeddedBroker.start(config.embeddedBrokerHost, config.embeddedBrokerPort, scope.log);
+      broker = await EmbeddedBroker.start(config.embeddedBrokerHost, config.embeddedBrokerPort, scope.log, {
+        username: config.mqttUsername,
+        password: config.mqttPassword,
+      });
     }
     connection = new MqttConnection({
       url: config.mqttUrl ?? broker!.url,
       username: config.mqttUsername,
       password: config.mqttPassword,
+      tls: { caFile: config.mqttCaFile, certFile: config.mqttCertFile, keyFile: config.mqttKeyFile },
       discovery: config.cameraDiscovery,
       logger: scope.log,
     });

@@ -6,25 +6,28 @@
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_CAMERA_ID, DEFAULT_UDP_TARGET, isValidCameraId, parseUdpTarget } from '@camstream/protocol';
+import { DEFAULT_CAMERA_ID, DEFAULT_UDP_TARGET, parseUdpTarget } from '@camstream/protocol';
 import { createError } from './errors.js';
 import {
   cameraListProblems,
   parseAddressList,
   parseCameraList,
   parsePortRange,
+  unservableCameraId,
   type ConfiguredCamera,
   type PortRange,
 } from './cameras/settings.js';
 import type { IceServer } from './outputs/webrtc/peer.js';
 import { parseIceServers, parseIpv4 } from './outputs/webrtc/settings.js';
+import { MQTT_VARIABLES, mqttSettingsProblems, type MqttTlsConfig } from './mqtt/settings.js';
+import { DOOR_VARIABLES, doorProblems, type DoorConfig } from './door/settings.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const HLS_MODES = ['ll', 'plain'] as const;
 export type HlsMode = (typeof HLS_MODES)[number];
 
-export interface ServiceConfig {
+export interface ServiceConfig extends DoorConfig, MqttTlsConfig {
   readonly host: string;
   readonly port: number;
   /** Unset: the service runs its own (embedded) broker. */
@@ -142,8 +145,19 @@ const VARIABLES = {
     default: undefined,
     parse: mqttUrl,
   },
-  MQTT_USERNAME: { key: 'mqttUsername', description: 'broker user name', default: undefined, parse: text },
-  MQTT_PASSWORD: { key: 'mqttPassword', description: 'broker password', default: undefined, parse: text },
+  MQTT_USERNAME: {
+    key: 'mqttUsername',
+    description: 'broker user name (the embedded broker requires it of every client when set)',
+    default: undefined,
+    parse: text,
+  },
+  MQTT_PASSWORD: {
+    key: 'mqttPassword',
+    description: 'broker password (never logged)',
+    default: undefined,
+    parse: text,
+  },
+  ...MQTT_VARIABLES,
   EMBEDDED_BROKER_HOST: {
     key: 'embeddedBrokerHost',
     description: 'address the embedded broker listens on (when MQTT_URL is unset)',
@@ -161,7 +175,8 @@ const VARIABLES = {
     description: "the default camera (topics cameras/<id>/...), served at the first contract's routes too",
     default: DEFAULT_CAMERA_ID,
     parse: (raw) => {
-      if (!isValidCameraId(raw)) throw new Error("must be 1-64 letters, digits, '.', '_' or '-'");
+      const unservable = unservableCameraId(raw);
+      if (unservable !== undefined) throw new Error(unservable);
       return raw;
     },
   },
@@ -328,6 +343,7 @@ const VARIABLES = {
     default: undefined,
     parse: parseIceServers,
   },
+  ...DOOR_VARIABLES,
 } satisfies Record<string, AnyVariable>;
 
 // Compile-time check: every ServiceConfig field is read from some variable.
@@ -367,6 +383,8 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
   if (config.mqttPassword !== undefined && config.mqttUsername === undefined) {
     problems.push('MQTT_PASSWORD is set but MQTT_USERNAME is not');
   }
+  problems.push(...mqttSettingsProblems(config));
+  if (problems.length === 0) problems.push(...doorProblems(config as unknown as ServiceConfig));
   if (config.cameras !== undefined && problems.length === 0) {
     const defaultCamera = {
       id: config.cameraId as string,

@@ -75,6 +75,12 @@ export const ERRORS = {
     message:
       'trickle ICE and ICE restarts (PATCH) are not supported: POST a complete offer (gathering finished), and a new one to restart',
   },
+  WEB_ERR_UNAUTHORIZED: {
+    statusCode: 401,
+    message: '%s: send Authorization: Bearer <token> (AUTH_TOKENS), or a signed stream URL for /hls',
+  },
+  WEB_ERR_FORBIDDEN: { statusCode: 403, message: '%s' },
+  WEB_ERR_RATE_LIMITED: { statusCode: 429, message: '%s: try again in %d s' },
   WEB_ERR_INTERNAL: { statusCode: 500, message: 'internal error: %s' },
 } as const satisfies Record<string, ErrorDefinition>;
 

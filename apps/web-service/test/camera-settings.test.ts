@@ -36,6 +36,7 @@ describe('camera settings', () => {
       expect(message).toContain(bad);
     }
     expect(message).not.toContain('"ok=');
+    expect(() => parseCameraList('events=udp://h:5')).toThrow(/"events" is a route name/);
     expect(() => parseCameraList('  ')).toThrow(/lists no camera/);
   });
 

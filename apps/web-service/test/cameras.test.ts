@@ -90,6 +90,8 @@ describe('cameras', () => {
     for (const payload of ['not json', '{"state":"dancing"}', '']) {
       await camera.publishAsync('cameras/junk/status', payload, { qos: 1, retain: true });
     }
+    // A valid MQTT id that names a route (/api/cameras/events is the all-cameras event stream).
+    await camera.publishAsync('cameras/events/status', status('idle'), { qos: 1, retain: true });
     await camera.publishAsync('cameras/garage/status', status('idle'), { qos: 1, retain: true });
     await waitFor('garage listed', () => app.camstream.cameras.size === 2);
     const garage = (await app.inject('/api/cameras/garage')).json() as StreamInfo;

@@ -30,6 +30,7 @@ describe('loadServiceConfig', () => {
   test('reads every variable, and ports may be 0 for tests', () => {
     const config = loadServiceConfig({
       HOST: '0.0.0.0',
+      AUTH: 'none',
       PORT: '0',
       MQTT_URL: 'mqtt://broker:1883',
       MQTT_USERNAME: 'web',
@@ -95,6 +96,10 @@ describe('loadServiceConfig', () => {
     ]) {
       expect(message).toContain(name);
     }
+  });
+
+  test('CAMERA_ID: an id the routes cannot serve is refused', () => {
+    expect(() => loadServiceConfig({ CAMERA_ID: 'events' })).toThrow(/CAMERA_ID="events".*route name/);
   });
 
   test('UDP_SOURCES: a list of IP addresses, or unset for any', () => {
@@ -172,6 +177,9 @@ describe('loadServiceConfig', () => {
       'MQTT_URL',
       'MQTT_USERNAME',
       'MQTT_PASSWORD',
+      'MQTT_CA_FILE',
+      'MQTT_CERT_FILE',
+      'MQTT_KEY_FILE',
       'EMBEDDED_BROKER_HOST',
       'EMBEDDED_BROKER_PORT',
       'CAMERA_ID',
@@ -199,6 +207,13 @@ describe('loadServiceConfig', () => {
       'WEBRTC_INTERFACE',
       'WEBRTC_PUBLIC_IP',
       'WEBRTC_ICE_SERVERS',
+      'AUTH',
+      'AUTH_TOKENS',
+      'AUTH_TOKENS_FILE',
+      'AUTH_SECRET',
+      'SIGNED_URL_TTL_S',
+      'METRICS_TOKEN',
+      'CORS_ORIGINS',
     ]);
     for (const variable of SERVICE_CONFIG_VARIABLES) expect(variable.description.length).toBeGreaterThan(5);
   });

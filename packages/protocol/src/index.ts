@@ -5,3 +5,4 @@ export * from './schemas.js';
 export * from './validate.js';
 export * from './http.js';
 export * from './stamp.js';
+export * from './mqtt-errors.js';

@@ -44,6 +44,8 @@ export const CommandEventSchema = Type.Object({
   commandId: Type.Union([Type.String(), Type.Null()]),
   ok: Type.Boolean(),
   message: Type.Optional(Type.String()),
+  /** A stable code for a refusal, e.g. `AGENT_ERR_TARGET_NOT_ALLOWED`. */
+  code: Type.Optional(Type.String()),
   action: Type.Optional(Type.String()),
   /** The camera's state after the command was handled. */
   state: Type.Optional(CameraStateSchema),

@@ -1,5 +1,8 @@
 import type { StreamInfo } from '@camstream/protocol';
+import { useSession } from '../auth/access';
+import { SessionBar } from '../auth/SessionBar';
 import { Spinner } from '../components/Spinner';
+import { canControl, missingCameraWords } from '../logic/auth';
 import { liveTiles } from '../logic/tile';
 import type { Connection } from '../logic/view';
 import { CameraTile } from './CameraTile';
@@ -17,6 +20,7 @@ export interface CameraGridProps {
 /** All cameras at a glance: a tile each, live ones playing while on screen (a few at most). */
 export function CameraGrid({ cameras, unknownId, connection, hrefFor, onOpen }: CameraGridProps) {
   const { visible, observe } = useVisible();
+  const { access } = useSession();
   const playing = liveTiles(cameras, visible);
   const live = cameras.filter((camera) => camera.state === 'live').length;
   const note =
@@ -39,13 +43,12 @@ export function CameraGrid({ cameras, unknownId, connection, hrefFor, onOpen }: 
             {note}
           </p>
         )}
+        <SessionBar />
       </header>
       <main className="main">
         {unknownId !== null && (
           <div className="notice" role="alert" data-testid="unknown-camera">
-            <p>
-              There is no camera <strong className="notice-id">{unknownId}</strong> here. Pick one of these.
-            </p>
+            <p>{missingCameraWords(access, unknownId)} Pick one of these.</p>
           </div>
         )}
         {cameras.length === 0 ? (
@@ -66,7 +69,10 @@ export function CameraGrid({ cameras, unknownId, connection, hrefFor, onOpen }: 
             ))}
           </ul>
         )}
-        <p className="hint">Open a camera to start or stop it; its address links straight to it.</p>
+        <p className="hint">
+          {canControl(access) ? 'Open a camera to start or stop it' : 'Open a camera to watch it large'}; its
+          address links straight to it.
+        </p>
       </main>
     </div>
   );

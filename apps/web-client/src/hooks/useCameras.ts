@@ -8,6 +8,7 @@
  * has the camera's own event stream open already, and a browser opens only 6 connections to a host
  * across all its tabs: one more held open per tab would leave a player waiting.
  */
+import { CLOSED, openEvents, type EventStream } from '../auth/events';
 import { useEffect, useReducer, useRef, useState } from 'react';
 import { API_PATHS } from '@camstream/protocol';
 import type { StreamInfo } from '@camstream/protocol';
@@ -51,7 +52,7 @@ export function useCameras(stream: boolean): CamerasState {
   useEffect(() => {
     if (!stream) return;
     let live = true;
-    let source: EventSource | null = null;
+    let source: EventStream | null = null;
     let pollTimer: ReturnType<typeof setInterval> | undefined;
     let reopenTimer: ReturnType<typeof setTimeout> | undefined;
     let opened = false;
@@ -88,7 +89,7 @@ export function useCameras(stream: boolean): CamerasState {
     };
 
     const open = () => {
-      const events = new EventSource(API_PATHS.camerasEvents);
+      const events = openEvents(API_PATHS.camerasEvents);
       source = events;
       const onEvent = (event: Event) => {
         const parsed = parseCamerasEvent(event.type, (event as MessageEvent<string>).data);
@@ -110,7 +111,7 @@ export function useCameras(stream: boolean): CamerasState {
         sseOpen.current = false;
         setConnection((current) => (current === 'open' || current === 'connecting' ? 'polling' : current));
         startPolling();
-        if (events.readyState === EventSource.CLOSED) {
+        if (events.readyState === CLOSED) {
           events.close();
           reopenTimer = setTimeout(open, REOPEN_DELAY_MS);
         }

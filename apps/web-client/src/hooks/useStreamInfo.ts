@@ -3,6 +3,7 @@
  * polls its info route (GET /api/stream for the default camera) every 2 s; EventSource reconnects by itself, and is reopened when it gives up
  * (a non-SSE answer, such as a 502 from a proxy, closes it for good).
  */
+import { CLOSED, openEvents, type EventStream } from '../auth/events';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { StreamInfo } from '@camstream/protocol';
 import { DEFAULT_ENDPOINTS, fetchStreamInfo, type StreamEndpoints } from '../api';
@@ -38,7 +39,7 @@ export function useStreamInfo(endpoints: StreamEndpoints = DEFAULT_ENDPOINTS): S
 
   useEffect(() => {
     mounted.current = true;
-    let source: EventSource | null = null;
+    let source: EventStream | null = null;
     let pollTimer: ReturnType<typeof setInterval> | undefined;
     let reopenTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -53,7 +54,7 @@ export function useStreamInfo(endpoints: StreamEndpoints = DEFAULT_ENDPOINTS): S
     };
 
     const open = () => {
-      const events = new EventSource(eventsPath);
+      const events = openEvents(eventsPath);
       source = events;
       events.addEventListener('stream', (event) => {
         const next = parseStreamInfo((event as MessageEvent<string>).data);
@@ -67,7 +68,7 @@ export function useStreamInfo(endpoints: StreamEndpoints = DEFAULT_ENDPOINTS): S
         sseOpen.current = false;
         setConnection((current) => (current === 'open' || current === 'connecting' ? 'polling' : current));
         startPolling();
-        if (events.readyState === EventSource.CLOSED) {
+        if (events.readyState === CLOSED) {
           events.close();
           reopenTimer = setTimeout(open, REOPEN_DELAY_MS);
         }

@@ -54,6 +54,10 @@ const PLAIN: Readonly<Record<string, { message: string; withDetail: boolean }>> 
     message: 'The web service did not understand the request. Reload the page and try again.',
     withDetail: true,
   },
+  WEB_ERR_UNAUTHORIZED: {
+    message: 'Your token is no longer accepted: it may have expired or been revoked. Sign in again.',
+    withDetail: false,
+  },
   [CLIENT_ERRORS.network]: {
     message: 'Could not reach the web service. Check your connection and that the service is running.',
     withDetail: false,

@@ -11,6 +11,7 @@ import type { StatsCollector } from '../stats/collector';
 import { hlsConfigFor, MEDIA_RECOVERY_WINDOW_MS, PREVIEW_HLS_CONFIG, rebuildDelayMs } from './hls-config';
 import { bufferedAhead, holdLiveEdge, START_BUFFER_S, START_WAIT_MS } from './live-edge';
 import { playWebRtc, webrtcSupported } from './whep';
+import { currentToken, reportUnauthorized } from '../auth/session';
 
 declare global {
   interface Window {
@@ -57,6 +58,7 @@ function playWithHlsJs(
 
   const onError = (instance: Hls, data: ErrorData) => {
     if (!data.fatal || instance !== hls) return; // non-fatal ones hls.js retries by itself
+    if (data.response?.code === 401) reportUnauthorized();
     const now = performance.now();
     if (data.type === Hls.ErrorTypes.MEDIA_ERROR && now - lastMediaRecovery > MEDIA_RECOVERY_WINDOW_MS) {
       lastMediaRecovery = now;
@@ -69,7 +71,20 @@ function playWithHlsJs(
 
   function build() {
     if (closed) return;
-    const instance = new Hls(preview ? PREVIEW_HLS_CONFIG : hlsConfigFor(lowLatency));
+    const config = preview ? PREVIEW_HLS_CONFIG : hlsConfigFor(lowLatency);
+    // The signed streamUrl lets any player in; the header goes along as well when signed in.
+    const token = currentToken();
+    const instance = new Hls(
+      token === null
+        ? config
+        : {
+            ...config,
+            xhrSetup: (xhr, url) => {
+              xhr.open('GET', url, true);
+              xhr.setRequestHeader('authorization', `Bearer ${token}`);
+            },
+          },
+    );
     hls = instance;
     if (!preview) window.__camstreamHls = instance;
     onHls(instance);

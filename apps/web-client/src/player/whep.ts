@@ -12,6 +12,7 @@ import {
   webrtcRetryDelayMs,
   type WebRtcFailure,
 } from '../logic/transport';
+import { authHeaders, reportUnauthorized } from '../auth/session';
 
 /** What one attempt reports back to the player. */
 export interface WhepCallbacks {
@@ -46,7 +47,7 @@ function gatheringComplete(peer: RTCPeerConnection): Promise<void> {
 
 /** DELETE the session; `keepalive` lets it outlive the page. Failures are the service's to reap. */
 function endSession(location: string): void {
-  void fetch(location, { method: 'DELETE', keepalive: true }).catch(() => undefined);
+  void fetch(location, { method: 'DELETE', keepalive: true, headers: authHeaders() }).catch(() => undefined);
 }
 
 /**
@@ -125,7 +126,7 @@ export function playWhep(video: HTMLVideoElement, url: string, callbacks: WhepCa
     try {
       response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/sdp' },
+        headers: { 'content-type': 'application/sdp', ...authHeaders() },
         body: peer.localDescription!.sdp,
         signal: abort.signal,
       });
@@ -136,6 +137,7 @@ export function playWhep(video: HTMLVideoElement, url: string, callbacks: WhepCa
       clearTimeout(postTimer);
     }
     const body = await response.text().catch(() => '');
+    if (response.status === 401) reportUnauthorized();
     if (response.status !== 201) {
       fail({ kind: 'refused', status: response.status, code: errorCodeOf(body) });
       return;

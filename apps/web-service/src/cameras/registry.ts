@@ -14,7 +14,7 @@ import { LogBudget } from '../log-budget.js';
 import type { MqttConnection } from '../mqtt/connection.js';
 import { Camera } from './camera.js';
 import { PortPool } from './ports.js';
-import { targetFor, type CameraSettings } from './settings.js';
+import { targetFor, unservableCameraId, type CameraSettings } from './settings.js';
 
 export interface CameraRegistryEvents {
   added: [Camera];
@@ -40,6 +40,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
   readonly #ports: PortPool;
   readonly #forgetTimers = new Map<string, NodeJS.Timeout>();
   readonly #fullLog = new LogBudget(1, 60_000);
+  readonly #unservableLog = new LogBudget(1, 60_000);
   #closing = false;
 
   constructor({ config, connection, logger }: CameraRegistryOptions) {
@@ -108,6 +109,12 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
     if (this.#closing || this.#cameras.has(cameraId)) return;
     // Only a camera that speaks the contract appears: garbage on a status topic creates nothing.
     if (payload.length === 0 || !parseCameraStatus(payload).ok) return;
+    const unservable = unservableCameraId(cameraId);
+    if (unservable !== undefined) {
+      if (this.#unservableLog.spend().log)
+        this.#log.warn({ cameraId }, `a camera announced itself: not served, ${unservable}`);
+      return;
+    }
     const port = this.#ports.take();
     if (port === undefined) {
       if (this.#fullLog.spend().log) {

@@ -10,6 +10,17 @@ import { formatUdpTarget, isValidCameraId, parseUdpTarget } from '@camstream/pro
 
 export type CameraOrigin = 'configured' | 'discovered';
 
+/** Ids the MQTT contract allows but the HTTP routes cannot serve: `/api/cameras/events` is the
+ * all-cameras event stream, so a camera called `events` would have no page of its own. */
+const ROUTE_NAMES: ReadonlySet<string> = new Set(['events']);
+
+/** Why the service cannot serve a camera of this id, or undefined when it can. */
+export function unservableCameraId(id: string): string | undefined {
+  if (!isValidCameraId(id)) return "its id must be 1-64 letters, digits, '.', '_' or '-'";
+  if (ROUTE_NAMES.has(id)) return `the id ${JSON.stringify(id)} is a route name under /api/cameras`;
+  return undefined;
+}
+
 /** What one camera's stream needs to know about it. */
 export interface CameraSettings {
   readonly id: string;
@@ -68,7 +79,8 @@ export function parseCameraList(raw: string): readonly ConfiguredCamera[] {
     }
     const [, id, listen, sources] = match as unknown as [string, string, string, string | undefined];
     try {
-      if (!isValidCameraId(id)) throw new Error("its id must be 1-64 letters, digits, '.', '_' or '-'");
+      const unservable = unservableCameraId(id);
+      if (unservable !== undefined) throw new Error(unservable);
       parseUdpTarget(listen);
       cameras.push({
         id,

@@ -12,12 +12,15 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import { connect, type MqttClient } from 'mqtt';
-import { cameraTopics, parseCameraTopic, type TopicKind } from '@camstream/protocol';
+import { cameraTopics, describeMqttError, parseCameraTopic, type TopicKind } from '@camstream/protocol';
+import { tlsOptions, type MqttTlsFiles } from './settings.js';
 
 export interface MqttConnectionOptions {
   readonly url: string;
   readonly username?: string | undefined;
   readonly password?: string | undefined;
+  /** PEM files for mqtts:// (CA, client certificate and key). */
+  readonly tls?: MqttTlsFiles | undefined;
   /** Subscribe to every camera's status and events, and report unknown cameras ('unknown-camera'). */
   readonly discovery: boolean;
   readonly logger: FastifyBaseLogger;
@@ -74,6 +77,7 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
       resubscribe: false,
       ...(options.username !== undefined && { username: options.username }),
       ...(options.password !== undefined && { password: options.password }),
+      ...(options.tls && tlsOptions(options.tls)),
     });
     this.#client.on('connect', () => this.#onConnect());
     this.#client.on('close', () => {
@@ -83,8 +87,12 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
     });
     this.#client.on('error', (err) => {
       // Reconnection repeats the same error every period: log it once until something changes.
-      if (err.message !== this.#lastError)
-        this.#log.warn({ err: err.message, url: this.brokerUrl }, 'MQTT error');
+      // A sentence that names the setting to check (wrong CA, expired certificate, bad password);
+      // it never holds the password.
+      if (err.message !== this.#lastError) {
+        const described = describeMqttError(err, `the MQTT broker at ${url.host}`);
+        this.#log.warn({ url: this.brokerUrl, kind: described.kind }, described.message);
+      }
       this.#lastError = err.message;
     });
     this.#client.on('message', (topic, payload, packet) => this.#onMessage(topic, payload, packet.retain));

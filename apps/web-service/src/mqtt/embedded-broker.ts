@@ -1,10 +1,32 @@
 /**
  * The embedded MQTT broker (aedes on a TCP server), used when MQTT_URL is unset: the demo needs no
  * separate broker. Tests and deployments use Mosquitto.
+ *
+ * With MQTT_USERNAME and MQTT_PASSWORD it accepts only that user (the service itself, the agents,
+ * tools). Without them it accepts anyone, so it refuses to listen on anything but loopback.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 import type { FastifyBaseLogger } from 'fastify';
+import { createError } from '../errors.js';
+import { isLoopback } from '../loopback.js';
+import { EMBEDDED_BROKER_NEEDS_CREDENTIALS } from './settings.js';
+
+export interface EmbeddedBrokerCredentials {
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+}
+
+/** CONNACK return code 4 (aedes's AuthErrorCode is a const enum, not usable at run time). */
+const BAD_USERNAME_OR_PASSWORD = 4;
+
+/** Compared in constant time: digests make the lengths equal. */
+function same(given: Buffer | string | undefined, expected: string): boolean {
+  if (given === undefined) return false;
+  const digest = (value: Buffer | string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
 
 export class EmbeddedBroker {
   readonly #aedes: Aedes;
@@ -18,8 +40,35 @@ export class EmbeddedBroker {
   }
 
   /** Starts listening on host:port (port 0: any free port; see `port`). */
-  static async start(host: string, port: number, logger: FastifyBaseLogger): Promise<EmbeddedBroker> {
-    const aedes = await Aedes.createBroker();
+  static async start(
+    host: string,
+    port: number,
+    logger: FastifyBaseLogger,
+    credentials: EmbeddedBrokerCredentials = {},
+  ): Promise<EmbeddedBroker> {
+    const { username, password } = credentials;
+    const secured = username !== undefined && password !== undefined;
+    if (!secured && !isLoopback(host)) {
+      throw createError(
+        'WEB_ERR_CONFIG',
+        `EMBEDDED_BROKER_HOST=${host}: ${EMBEDDED_BROKER_NEEDS_CREDENTIALS}`,
+      );
+    }
+    const aedes = await Aedes.createBroker({
+      ...(secured && {
+        authenticate: (client, givenUser, givenPassword, done) => {
+          if (same(givenUser, username) && same(givenPassword, password)) return done(null, true);
+          logger.warn(
+            { client: client.id, username: givenUser },
+            'embedded broker: refused a client (bad user name or password)',
+          );
+          const error = Object.assign(new Error('bad user name or password'), {
+            returnCode: BAD_USERNAME_OR_PASSWORD,
+          });
+          return done(error as Parameters<typeof done>[0], false);
+        },
+      }),
+    });
     aedes.on('clientError', (client, err) => logger.debug({ client: client.id, err }, 'MQTT client error'));
     aedes.on('connectionError', (_client, err) => logger.debug({ err }, 'MQTT connection error'));
     // noDelay: a command is one small packet; with Nagle's algorithm it waits for the ACK of the

@@ -46,6 +46,8 @@ export function asFirstContract(info: StreamInfo): StreamInfo {
  * otherwise be ignored without a word). Anything else is a 400.
  */
 export const commandOptions = {
+  // Operators only (door/guard.ts), and rate-limited per address (door/headers.ts).
+  config: { access: 'operate' as const, rateLimit: {} },
   preValidation: async (request: { body: unknown }) => {
     // No body (the JSON parser reads an empty one as none too). `null` is a body, and not `{}`.
     if (request.body === undefined) request.body = {};

@@ -12,7 +12,7 @@ export async function clientRoutes(
 ): Promise<void> {
   if (!existsSync(join(clientDir, 'index.html'))) {
     app.log.warn({ clientDir }, 'no built web client: / shows a note (run `npm run build`)');
-    app.get('/', async (_request, reply) =>
+    app.get('/', { config: { access: 'public' } }, async (_request, reply) =>
       reply
         .type('text/html; charset=utf-8')
         .send(
@@ -23,6 +23,10 @@ export async function clientRoutes(
     );
     return;
   }
+  // The client's files are public (door/guard.ts): the sign-in screen is one of them.
+  app.addHook('onRoute', (route) => {
+    route.config = { ...route.config, access: 'public' };
+  });
   await app.register(fastifyStatic, {
     root: clientDir,
     prefix: '/',

@@ -19,6 +19,9 @@ export interface EventRoutesOptions {
 
 type Send = (event: string, data: unknown) => void;
 
+/** EventSource sends no headers: the token may come as ?token= (door/guard.ts; the log redacts it). */
+const SSE = { config: { queryToken: true } };
+
 export function eventRoutes(
   app: FastifyInstance,
   registry: CameraRegistry,
@@ -72,11 +75,11 @@ export function eventRoutes(
     };
   };
 
-  app.get(API_PATHS.events, (request, reply) =>
+  app.get(API_PATHS.events, SSE, (request, reply) =>
     serve(request, reply, cameraEvents(registry.default, reply.raw, asFirstContract)),
   );
 
-  app.get(API_PATHS.camerasEvents, (request, reply) =>
+  app.get(API_PATHS.camerasEvents, SSE, (request, reply) =>
     serve(request, reply, (send) => {
       const onChange = (info: StreamInfo) => send('camera', info);
       const onRemoved = (cameraId: string) => send('removed', { cameraId } satisfies CameraRemoved);
@@ -90,12 +93,16 @@ export function eventRoutes(
     }),
   );
 
-  app.get(`${API_PATHS.cameras}/:cameraId/events`, { schema: { params: cameraParams } }, (request, reply) => {
-    const camera = lookUpCamera(registry, request.params as { cameraId: string });
-    serve(
-      request,
-      reply,
-      cameraEvents(camera, reply.raw, (info) => info),
-    );
-  });
+  app.get(
+    `${API_PATHS.cameras}/:cameraId/events`,
+    { ...SSE, schema: { params: cameraParams } },
+    (request, reply) => {
+      const camera = lookUpCamera(registry, request.params as { cameraId: string });
+      serve(
+        request,
+        reply,
+        cameraEvents(camera, reply.raw, (info) => info),
+      );
+    },
+  );
 }

@@ -86,7 +86,7 @@ export function metricsRoutes(app: FastifyInstance, cameras: CameraRegistry): vo
     (camera) => camera.webrtc?.stats().sessions,
   );
   cameraCounters(registry, cameras);
-  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) =>
+  app.get('/metrics', { logLevel: 'warn', config: { access: 'metrics' } }, async (_request, reply) =>
     reply.header('content-type', registry.contentType).send(await registry.metrics()),
   );
 }

@@ -83,10 +83,12 @@ export async function whepRoutes(scope: FastifyInstance, { registry }: WhepOptio
   const preflight = async (_request: FastifyRequest, reply: FastifyReply) => reply.code(204).send();
 
   for (const prefix of [cameraPaths(':cameraId').whep, API_PATHS.whep]) {
-    scope.post(prefix, offer);
+    // Watching: a viewer token opens and ends its WebRTC sessions (door/guard.ts).
+    const watch = { config: { access: 'watch' as const } };
+    scope.post(prefix, watch, offer);
     scope.options(prefix, preflight);
-    scope.delete(`${prefix}/:sessionId`, end);
-    scope.patch(`${prefix}/:sessionId`, patch);
+    scope.delete(`${prefix}/:sessionId`, watch, end);
+    scope.patch(`${prefix}/:sessionId`, watch, patch);
     scope.options(`${prefix}/:sessionId`, preflight);
   }
 }

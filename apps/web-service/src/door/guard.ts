@@ -1,0 +1,201 @@
+/**
+ * The door: every request's route declares what it needs (`config.access`: public, watch, operate,
+ * metrics; by default watch for GET/HEAD and operate for the rest, so a route added later is guarded
+ * without a word), and this onRequest hook lets it in, or answers 401 (no or unknown token), 403
+ * (wrong role or camera) or 429 (too many failures from the address). Also: GET /api/auth for the
+ * client, signed stream URLs in the API's answers and in playlists fetched with one, CORS for /api.
+ */
+import { isLoopback } from '../loopback.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createError } from '../errors.js';
+import { cameraOfHlsPath, cameraOfRequest, defaultAccess, judge, type Access } from './access.js';
+import { FailureLimiter, type FailureLimit } from './failures.js';
+import type { DoorConfig } from './settings.js';
+import { signPlaylist, UrlSigner } from './signed.js';
+import { sameSecret, TokenStore, type Identity } from './tokens.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** What a request on this route needs; unset: watch for GET/HEAD, operate otherwise. */
+    access?: Access;
+    /** The route (server-sent events: EventSource sends no headers) takes the token as ?token= too. */
+    queryToken?: boolean;
+  }
+}
+
+export interface DoorOptions {
+  readonly config: DoorConfig;
+  readonly defaultCameraId: string;
+  readonly authFailures?: FailureLimit;
+  readonly now?: () => number;
+}
+
+export const AUTH_PATH = '/api/auth';
+const PLAYLIST_TYPE = 'application/vnd.apple.mpegurl';
+const BEARER = /^Bearer +([\x21-\x7e]+) *$/i;
+
+interface Passed {
+  /** The camera a signed ?token= let in: its playlists carry fresh tokens on. */
+  readonly signedCamera?: string;
+}
+
+export interface Door {
+  readonly tokens: TokenStore;
+  readonly signer: UrlSigner;
+}
+
+export function installDoor(app: FastifyInstance, options: DoorOptions): Door {
+  const { config, defaultCameraId } = options;
+  const now = options.now ?? Date.now;
+  const tokens = new TokenStore(config.authTokens, config.authTokensFile, app.log, now);
+  const signer = new UrlSigner(config.authSecret, config.signedUrlTtlS, now);
+  const failures = new FailureLimiter(options.authFailures ?? { max: 20, windowMs: 60_000 }, now);
+  const passed = new WeakMap<FastifyRequest, Passed>();
+  const corsOrigins = new Set(config.corsOrigins ?? []);
+
+  const refuse = (request: FastifyRequest, reply: FastifyReply, why: string): never => {
+    failures.fail(request.ip);
+    reply.header('www-authenticate', 'Bearer realm="camstream"');
+    throw createError('WEB_ERR_UNAUTHORIZED', why);
+  };
+
+  const checkRate = (request: FastifyRequest, reply: FastifyReply): void => {
+    const waitMs = failures.retryAfterMs(request.ip);
+    if (waitMs > 0) {
+      const seconds = Math.ceil(waitMs / 1000);
+      reply.header('retry-after', String(seconds));
+      throw createError('WEB_ERR_RATE_LIMITED', 'too many failed authentications from this address', seconds);
+    }
+  };
+
+  /** The identity of the Authorization header (or ?token= where allowed); undefined: none was sent. */
+  const identify = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    queryToken: boolean,
+  ): Identity | undefined => {
+    const header = request.headers.authorization;
+    let token: string | undefined;
+    if (header !== undefined) {
+      const match = BEARER.exec(header);
+      if (!match) refuse(request, reply, 'the Authorization header is not "Bearer <token>"');
+      token = match![1]!;
+    } else if (queryToken) {
+      const query = (request.query ?? {}) as Record<string, unknown>;
+      if (typeof query.token === 'string') token = query.token;
+    }
+    if (token === undefined) return undefined;
+    const identity = tokens.lookUp(token);
+    if (!identity) refuse(request, reply, 'unknown token');
+    return identity;
+  };
+
+  app.addHook('onRequest', async (request, reply) => {
+    const path = request.url.split('?')[0]!;
+    if (corsOrigins.size > 0 && path.startsWith('/api/') && !path.includes('/whep')) {
+      const origin = request.headers.origin;
+      if (origin !== undefined && corsOrigins.has(origin)) {
+        reply.header('access-control-allow-origin', origin).header('vary', 'Origin');
+      }
+    }
+    const routeConfig = request.routeOptions.config ?? {};
+    const access = routeConfig.access ?? defaultAccess(request.method);
+    if (access === 'public') return;
+    if (access === 'metrics') return guardMetrics(request, reply);
+    if (!tokens.required) return;
+    checkRate(request, reply);
+
+    const camera = cameraOfRequest(path, request.params as Record<string, unknown>, defaultCameraId);
+    const query = (request.query ?? {}) as Record<string, unknown>;
+    if (request.headers.authorization === undefined && path.startsWith('/hls/') && access === 'watch') {
+      // Players that cannot send headers: a signed URL, bound to this camera, unexpired.
+      if (typeof query.token !== 'string') refuse(request, reply, `${request.method} ${path}: no token`);
+      if (!signer.verify(query.token as string, camera!)) {
+        refuse(request, reply, `${path}: the signed token is invalid, expired or for another camera`);
+      }
+      passed.set(request, { signedCamera: camera! });
+      return;
+    }
+    const identity = identify(request, reply, routeConfig.queryToken === true);
+    if (!identity) refuse(request, reply, `${request.method} ${path}: no token`);
+    if (judge(identity!, access, camera) === 'forbidden') {
+      const what =
+        access === 'operate' && identity!.role !== 'operator' ? 'a viewer token may only watch' : '';
+      throw createError(
+        'WEB_ERR_FORBIDDEN',
+        what ||
+          `this token may not ${access === 'operate' ? 'command' : 'watch'} camera ${JSON.stringify(camera)}`,
+      );
+    }
+  });
+
+  const guardMetrics = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (config.metricsToken !== undefined) {
+      checkRate(request, reply);
+      const match = BEARER.exec(request.headers.authorization ?? '');
+      if (!match || !sameSecret(match[1]!, config.metricsToken))
+        refuse(request, reply, 'GET /metrics needs METRICS_TOKEN');
+      return;
+    }
+    const address = request.socket.remoteAddress ?? '';
+    if (!isLoopback(address)) {
+      throw createError(
+        'WEB_ERR_FORBIDDEN',
+        '/metrics answers loopback clients only (set METRICS_TOKEN to open it)',
+      );
+    }
+  };
+
+  // Playlists fetched with a signed token sign every URI in them afresh.
+  app.addHook('onSend', async (request, reply, payload) => {
+    const signedCamera = passed.get(request)?.signedCamera;
+    if (signedCamera === undefined || typeof payload !== 'string') return payload;
+    if (!String(reply.getHeader('content-type') ?? '').startsWith(PLAYLIST_TYPE)) return payload;
+    return signPlaylist(payload, signer.sign(signedCamera));
+  });
+
+  // The API's stream URLs carry a signed token when tokens are required.
+  app.addHook('preSerialization', async (request, _reply, payload) => {
+    if (
+      !tokens.required ||
+      !request.url.startsWith('/api/') ||
+      payload === null ||
+      typeof payload !== 'object'
+    ) {
+      return payload;
+    }
+    const sign = (info: { streamUrl?: unknown }): unknown =>
+      typeof info.streamUrl === 'string' && info.streamUrl.startsWith('/hls/')
+        ? {
+            ...info,
+            streamUrl: `${info.streamUrl}?token=${signer.sign(cameraOfHlsPath(info.streamUrl, defaultCameraId))}`,
+          }
+        : info;
+    const body = payload as { streamUrl?: unknown; cameras?: unknown };
+    if (Array.isArray(body.cameras)) return { ...body, cameras: body.cameras.map(sign) };
+    return sign(body);
+  });
+
+  app.get(AUTH_PATH, { config: { access: 'public' } }, async (request, reply) => {
+    if (!tokens.required) return { required: false };
+    if (request.headers.authorization === undefined) return { required: true };
+    checkRate(request, reply);
+    const identity = identify(request, reply, false)!;
+    return { required: true, role: identity.role, cameras: identity.cameras };
+  });
+
+  if (corsOrigins.size > 0) {
+    app.options('/api/*', { config: { access: 'public' }, logLevel: 'warn' }, async (request, reply) => {
+      const origin = request.headers.origin;
+      if (origin !== undefined && corsOrigins.has(origin)) {
+        reply
+          .header('access-control-allow-methods', 'GET, POST, OPTIONS')
+          .header('access-control-allow-headers', 'authorization, content-type')
+          .header('access-control-max-age', '600');
+      }
+      return reply.code(204).send();
+    });
+  }
+
+  return { tokens, signer };
+}
