@@ -6,6 +6,7 @@
  * that takes the same MPEG-TS datagrams as our service and sends them as RTP, -c copy.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +17,17 @@ import { stopProcess, udpBound } from '../peer/nginx.js';
 import type { Teardown } from '../lib/teardown.js';
 
 export const JANUS_PATH = '/usr/bin/janus';
-const LIB = '/usr/lib/x86_64-linux-gnu/janus';
+
+/** Debian's Janus modules: /usr/lib/<multiarch triplet>/janus (x86_64-linux-gnu, aarch64-linux-gnu, …). */
+async function janusLib(): Promise<string> {
+  for (const entry of await readdir('/usr/lib')) {
+    const dir = join('/usr/lib', entry, 'janus');
+    if (entry.endsWith('-linux-gnu') && existsSync(join(dir, 'plugins', 'libjanus_streaming.so'))) return dir;
+  }
+  throw new Error('Janus: no streaming plugin in /usr/lib/*-linux-gnu/janus/plugins (apt-get install janus)');
+}
+/** Janus answers a request within this, or the bench says which one it was and stops. */
+const CALL_TIMEOUT_MS = 10_000;
 
 interface JanusReply {
   janus: string;
@@ -47,6 +58,7 @@ export interface JanusViewer {
 }
 
 async function writeConfig(dir: string, httpPort: number): Promise<string> {
+  const LIB = await janusLib();
   const others = async (folder: string, keep: string) =>
     (await readdir(join(LIB, folder)).catch(() => [] as string[]))
       .filter((file) => file.endsWith('.so') && !file.includes(keep))
@@ -87,13 +99,20 @@ export async function startJanus(teardown: Teardown): Promise<Janus> {
   const base = `http://127.0.0.1:${httpPort}/janus`;
   let counter = 0;
   const call = async (path: string, body: Record<string, unknown>): Promise<JanusReply> => {
+    const what = `Janus: ${String(body.janus)}${path ? ` on ${path}` : ''}`;
+    if (proc.exitCode !== null || proc.signalCode !== null)
+      throw new Error(`${what}: Janus is not running (exit ${proc.exitCode ?? proc.signalCode})\n${log}`);
     const response = await fetch(`${base}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ transaction: `bench-${++counter}`, ...body }),
+      signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
+    }).catch((error: Error) => {
+      throw new Error(`${what}: no answer within ${CALL_TIMEOUT_MS} ms (${error.message})`);
     });
     const reply = (await response.json()) as JanusReply;
-    if (reply.janus === 'error') throw new Error(`Janus: ${reply.error?.reason ?? 'error'}`);
+    if (reply.janus === 'error')
+      throw new Error(`${what}: ${reply.error?.reason ?? 'error'} (${reply.error?.code ?? '?'})`);
     return reply;
   };
   await waitFor(
@@ -101,7 +120,7 @@ export async function startJanus(teardown: Teardown): Promise<Janus> {
     async () => {
       if (proc.exitCode !== null)
         throw new GiveUp(`Janus exited with ${proc.exitCode}:\n${log}\n${await logFile(dir)}`);
-      return fetch(`${base}/info`).then(
+      return fetch(`${base}/info`, { signal: AbortSignal.timeout(1000) }).then(
         (r) => r.ok,
         () => false,
       );
@@ -112,9 +131,12 @@ export async function startJanus(teardown: Teardown): Promise<Janus> {
   // Events (the watch's offer) come by long poll; the poll also keeps the session alive.
   const waiting = new Map<number, (reply: JanusReply) => void>();
   let polling = true;
+  const stopPolling = new AbortController();
   void (async () => {
-    while (polling) {
-      const replies = await fetch(`${base}/${session}?maxev=5&rid=${Date.now()}`)
+    while (polling && proc.exitCode === null) {
+      // Janus answers a long poll within 30 s (a keepalive when nothing happened).
+      const signal = AbortSignal.any([stopPolling.signal, AbortSignal.timeout(40_000)]);
+      const replies = await fetch(`${base}/${session}?maxev=5&rid=${Date.now()}`, { signal })
         .then((r) => r.json() as Promise<JanusReply | JanusReply[]>)
         .catch(async () => (await sleep(200), []));
       for (const reply of [replies].flat()) {
@@ -124,6 +146,7 @@ export async function startJanus(teardown: Teardown): Promise<Janus> {
   })();
   teardown.add(async () => {
     polling = false;
+    stopPolling.abort();
     await call(`/${session}`, { janus: 'destroy' }).catch(() => undefined);
   }, 'the Janus session');
   const attach = async () =>

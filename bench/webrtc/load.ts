@@ -42,6 +42,18 @@ function lost(viewer: WhepViewer, from: number): number {
   return Math.max(...seen) - Math.min(...seen) + 1 - seen.size;
 }
 
+/**
+ * The frames the camera made between a viewer's first and last frame received, from their RTP
+ * timestamps (the stream's own 90 kHz clock, one frame every 90 000 / fps): what the viewer should
+ * have received if it lost none, even when the camera (a loaded machine) sent fewer than the wall
+ * clock says.
+ */
+function framesSpanned(frames: readonly { rtpTime: number }[], fps: number): number {
+  if (frames.length === 0) return 0;
+  const span = (frames.at(-1)!.rtpTime - frames[0]!.rtpTime + 0x1_0000_0000) % 0x1_0000_0000;
+  return Math.round(span / (90_000 / fps)) + 1;
+}
+
 export async function viewerLoad(
   teardown: Teardown,
   whepUrl: string,
@@ -59,6 +71,7 @@ export async function viewerLoad(
         method: 'POST',
         headers: { 'content-type': 'application/sdp' },
         body: viewer.offer,
+        signal: AbortSignal.timeout(10_000),
       });
       if (response.status !== 201)
         throw new Error(
@@ -76,21 +89,26 @@ export async function viewerLoad(
     // Each viewer starts at the camera's next keyframe: wait until every one has a frame.
     const deadline = Date.now() + 10_000;
     while (viewers.some(({ viewer }) => viewer.frames.length === 0) && Date.now() < deadline) await sleep(50);
+    const without = viewers.filter(({ viewer }) => viewer.frames.length === 0).length;
+    if (without > 0)
+      throw new Error(`${count} viewers: ${without} received no frame within 10 s of connecting`);
     const frames = viewers.map(({ viewer }) => viewer.frames.length);
     const packets = viewers.map(({ viewer }) => viewer.packets.length);
     const loaded = await cpuOver(servicePid, durationMs);
+    const received = viewers.map(({ viewer }, i) => viewer.frames.slice(frames[i]!));
     return {
       viewers: count,
       durationMs: loaded.elapsedMs,
       framesExpected: Math.round((loaded.elapsedMs / 1000) * fps),
-      framesReceived: viewers.map(({ viewer }, i) => viewer.frames.length - frames[i]!),
+      framesSent: received.map((list) => framesSpanned(list, fps)),
+      framesReceived: received.map((list) => list.length),
       packetsLost: viewers.map(({ viewer }, i) => lost(viewer, packets[i]!)),
       serviceCpuIdle: idle.cpu,
       serviceCpuLoaded: loaded.cpu,
     };
   } finally {
     for (const { viewer, location } of viewers) {
-      await fetch(location, { method: 'DELETE' }).catch(() => undefined);
+      await fetch(location, { method: 'DELETE', signal: AbortSignal.timeout(5000) }).catch(() => undefined);
       await viewer.close();
     }
   }

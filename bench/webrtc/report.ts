@@ -11,6 +11,8 @@ const COLORS: Record<WebrtcSystemName, string> = {
 };
 
 const latencies = (run: WebrtcRun) => run.steady.samples.map((s) => s.latencyMs);
+/** The viewer's first step → its first frame (older samples.json: the request's figure). */
+const fromBegin = (run: WebrtcRun) => run.joins.map((j) => j.fromBegin ?? j.toFirstFrame);
 const pct = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? 'n/a' : `${v.toFixed(1)} %`);
 
 /** Mean CPU (% of one core) of a role over the steady window. */
@@ -19,6 +21,7 @@ const cpu = (run: WebrtcRun, role: string) => mean(run.resources[role]?.cpuPerce
 export function webrtcSection(runs: Partial<Record<WebrtcSystemName, WebrtcRun>>): string {
   const list = WEBRTC_SYSTEM_NAMES.flatMap((name) => runs[name] ?? []);
   const janus = runs.janus && median(latencies(runs.janus));
+  const janusBegun = runs.janus && median(fromBegin(runs.janus));
   const out: string[] = [
     '',
     '## WebRTC',
@@ -38,23 +41,31 @@ export function webrtcSection(runs: Partial<Record<WebrtcSystemName, WebrtcRun>>
         'frames',
         'ratio to Janus (median)',
         'request → first frame, median (max)',
+        'first step → first frame, median (max)',
+        'ratio to Janus (first step → first frame)',
         'request → answer, median',
       ],
       list.map((run) => {
         const joins = summarize(run.joins.map((j) => j.toFirstFrame));
+        const begun = summarize(fromBegin(run));
         return [
           `\`${run.system}\``,
           medP95(summarize(latencies(run))),
           `${run.steady.samples.length} (${run.steady.unreadFrames} unread)`,
           run.system === 'janus' ? '1.00' : ratio(median(latencies(run)), janus),
           `${ms(joins.median)} (${ms(joins.max)}) over ${joins.count}`,
+          `${ms(begun.median)} (${ms(begun.max)})`,
+          run.system === 'janus' ? '1.00' : ratio(begun.median, janusBegun),
           ms(median(run.joins.map((j) => j.toAnswer))),
         ];
       }),
     ),
     '',
-    'Request: ours, the WHEP `POST` (the page’s offer made and gathered before); Janus, the streaming',
-    'plugin’s `watch` (its offer, the page’s answer, `start`).',
+    'Request: ours, the WHEP `POST` (the page’s offer made and its candidates gathered before); Janus,',
+    'the streaming plugin’s `watch` (then its offer, the page’s answer with its candidates, `start`).',
+    'First step: the first thing the viewer does (ours: the page makes its offer; Janus: the watch',
+    'request), so that the page’s own work is inside the figure for both: the comparable one.',
+    'Each viewer joins the live stream whenever (1.5–2.5 s apart, not at a fixed phase of the GOP).',
     '',
     '### Resources in the steady window (one viewer), mean CPU % of one core and RSS',
     '',
@@ -74,19 +85,24 @@ export function webrtcSection(runs: Partial<Record<WebrtcSystemName, WebrtcRun>>
   if (load) {
     const perViewer = (load.serviceCpuLoaded - load.serviceCpuIdle) / load.viewers;
     const lost = load.packetsLost.reduce((a, b) => a + b, 0);
+    const seconds = (load.durationMs / 1000).toFixed(0);
+    const missing = load.framesSent?.map((sent, i) => Math.max(0, sent - load.framesReceived[i]!));
     out.push(
       '',
       `### ${load.viewers} viewers of one camera at once (ours-webrtc)`,
       '',
       `${load.viewers} WHEP viewers made with werift (\`test/helpers/whep-client.ts\`, in the bench’s own`,
-      `process) connected together, then received for ${(load.durationMs / 1000).toFixed(0)} s; the camera sent`,
-      `${load.framesExpected} frames meanwhile (30 fps). The web service’s CPU over ${(load.durationMs / 1000).toFixed(0)} s`,
-      'with no viewer, then with them, gives its CPU per viewer.',
+      `process) connected together, then received for ${seconds} s (${load.framesExpected} frames at 30 fps`,
+      'by the wall clock). Frames missing: per viewer, the frames the camera made between its first and',
+      'last frame received (the span of their RTP timestamps, the stream’s own clock) less those received,',
+      'so a camera slowed by a loaded machine is not counted as loss. The web service’s CPU over',
+      `${seconds} s with no viewer, then with them, gives its CPU per viewer.`,
       '',
       table(
         [
           'viewers',
           'frames received per viewer (min–max)',
+          'frames missing (all viewers)',
           'RTP packets lost (all viewers)',
           'service CPU, no viewer → all',
           'CPU per viewer',
@@ -94,7 +110,8 @@ export function webrtcSection(runs: Partial<Record<WebrtcSystemName, WebrtcRun>>
         [
           [
             load.viewers,
-            `${Math.min(...load.framesReceived)}–${Math.max(...load.framesReceived)} of ${load.framesExpected}`,
+            `${Math.min(...load.framesReceived)}–${Math.max(...load.framesReceived)}`,
+            missing ? missing.reduce((a, b) => a + b, 0) : 'n/a',
             lost,
             `${pct(load.serviceCpuIdle)} → ${pct(load.serviceCpuLoaded)}`,
             pct(perViewer),

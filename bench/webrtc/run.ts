@@ -10,6 +10,7 @@ import { createSocket } from 'node:dgram';
 import { ForeignCamera } from '../../test/helpers/foreign-camera.js';
 import { freeUdpPort } from '../../test/helpers/ports.js';
 import { startSystem, type System } from '../../test/helpers/system.js';
+import { waitFor } from '../../test/helpers/wait.js';
 import { median } from '../lib/stats.js';
 import { cachedFinder, childrenNamed, ResourceSampler, type RoleFinder } from '../lib/resources.js';
 import {
@@ -56,17 +57,25 @@ async function udpTee(ctx: BenchContext): Promise<{ port: number; targets: numbe
   return tee;
 }
 
-/** One viewer joining: its page, the signalling, request → first frame. */
-type Join = (page: ViewerPage) => Promise<{ requestAt: number; answeredAt: number; leave(): Promise<void> }>;
+/**
+ * One viewer joining: its page, the signalling. `beganAt`: the first thing the viewer does (ours: the
+ * page makes its offer; Janus: the watch request), the same footing for both; `requestAt`: the request
+ * that the first-frame target counts from (ours: the WHEP POST; Janus: the watch request).
+ */
+type Join = (
+  page: ViewerPage,
+) => Promise<{ beganAt: number; requestAt: number; answeredAt: number; leave(): Promise<void> }>;
 
 function whepJoin(system: System): Join {
   return async (page) => {
+    const beganAt = Date.now();
     const offer = await page.offer();
     const requestAt = Date.now();
     const response = await fetch(`${system.baseUrl}/api/stream/whep`, {
       method: 'POST',
       headers: { 'content-type': 'application/sdp' },
       body: offer,
+      signal: AbortSignal.timeout(10_000),
     });
     if (response.status !== 201)
       throw new Error(`WHEP answered ${response.status}: ${await response.text()}`);
@@ -74,7 +83,9 @@ function whepJoin(system: System): Join {
     const answeredAt = Date.now();
     await page.accept(answer);
     const location = new URL(response.headers.get('location')!, system.baseUrl).href;
-    return { requestAt, answeredAt, leave: async () => void (await fetch(location, { method: 'DELETE' })) };
+    const leave = async () =>
+      void (await fetch(location, { method: 'DELETE', signal: AbortSignal.timeout(5000) }));
+    return { beganAt, requestAt, answeredAt, leave };
   };
 }
 
@@ -83,7 +94,8 @@ function janusJoin(janus: Janus): Join {
     const viewer = await janus.watch();
     const answeredAt = Date.now();
     await viewer.start(await page.answer(viewer.offer));
-    return { requestAt: viewer.requestedAt, answeredAt, leave: () => viewer.close() };
+    const requestAt = viewer.requestedAt;
+    return { beganAt: requestAt, requestAt, answeredAt, leave: () => viewer.close() };
   };
 }
 
@@ -98,18 +110,20 @@ async function measure(
   const joins: WebrtcJoin[] = [];
   for (let cycle = 1; cycle <= ctx.options.coldStarts; cycle++) {
     const page = await openViewer(ctx.browser, origin);
-    const joined = await join(page);
+    let joined: Awaited<ReturnType<Join>> | undefined;
     try {
+      joined = await join(page);
       const firstAt = await waitForFirstFrame(page, `${name}: viewer ${cycle}`, STEP_TIMEOUT_MS);
       const record = {
         cycle,
         requestAt: joined.requestAt,
         toAnswer: joined.answeredAt - joined.requestAt,
         toFirstFrame: firstAt - joined.requestAt,
+        fromBegin: firstAt - joined.beganAt,
       };
       joins.push(record);
       ctx.log(
-        `${name}: join ${cycle}/${ctx.options.coldStarts}: request → answer ${ms(record.toAnswer)}, → first frame ${ms(record.toFirstFrame)}`,
+        `${name}: join ${cycle}/${ctx.options.coldStarts}: request → answer ${ms(record.toAnswer)}, → first frame ${ms(record.toFirstFrame)} (${ms(record.fromBegin)} from the viewer's first step)`,
       );
       if (cycle < ctx.options.coldStarts) {
         // Not at a fixed phase of the GOP: a viewer joins whenever.
@@ -141,7 +155,7 @@ async function measure(
         resources,
       };
     } finally {
-      await joined.leave().catch(() => undefined);
+      await joined?.leave().catch(() => undefined);
       await page.close();
     }
   }
@@ -190,7 +204,8 @@ export async function runWebrtc(
       tee.targets.push(feedPort);
     }
     const started = await system.api('/api/stream/start', { method: 'POST' });
-    if (started.status !== 200) throw new Error(`POST /api/stream/start answered ${started.status}`);
+    if (started.status !== 200)
+      throw new Error(`POST /api/stream/start answered ${started.status}: ${JSON.stringify(started.body)}`);
     const commands: Record<string, string> = {};
     const segmenter = await commandLine((await childrenNamed(webPid, 'ffmpeg'))[0]);
     const encoder = await commandLine((await childrenNamed(agentPid, 'ffmpeg'))[0]);
@@ -221,7 +236,7 @@ export async function runWebrtc(
           VIDEO.fps,
         );
         ctx.log(
-          `ours-webrtc: ${load.viewers} viewers: frames received per viewer ${Math.min(...load.framesReceived)}–${Math.max(...load.framesReceived)} of ${load.framesExpected}, packets lost ${load.packetsLost.reduce((a, b) => a + b, 0)}, service CPU ${Math.round(load.serviceCpuIdle)} % → ${Math.round(load.serviceCpuLoaded)} %`,
+          `ours-webrtc: ${load.viewers} viewers: frames received per viewer ${Math.min(...load.framesReceived)}–${Math.max(...load.framesReceived)} (camera: ${Math.min(...(load.framesSent ?? []))}–${Math.max(...(load.framesSent ?? []))} in their spans; wall clock ${load.framesExpected}), packets lost ${load.packetsLost.reduce((a, b) => a + b, 0)}, service CPU ${Math.round(load.serviceCpuIdle)} % → ${Math.round(load.serviceCpuLoaded)} %`,
         );
       }
       runs['ours-webrtc'] = {
@@ -271,8 +286,18 @@ export async function runWebrtc(
       ...FOREIGN_VIDEO,
     });
     ctx.teardown.add(() => foreign.close(), 'the foreign camera');
+    // Start only once the service has heard the camera's retained `idle` (before: 503, camera offline).
+    await waitFor(
+      'ours-webrtc-foreign: the service to see the foreign camera idle',
+      async () => {
+        const { body } = await system.api('/api/stream');
+        return (body as { camera?: { state?: string } | null }).camera?.state === 'idle';
+      },
+      { timeoutMs: STEP_TIMEOUT_MS },
+    );
     const started = await system.api('/api/stream/start', { method: 'POST' });
-    if (started.status !== 200) throw new Error(`POST /api/stream/start answered ${started.status}`);
+    if (started.status !== 200)
+      throw new Error(`POST /api/stream/start answered ${started.status}: ${JSON.stringify(started.body)}`);
     const webPid = system.web.proc.pid!;
     const result = await measure(ctx, 'ours-webrtc-foreign', origin, whepJoin(system), {
       'web service (node, with the WebRTC output)': async () => [webPid],

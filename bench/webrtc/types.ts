@@ -17,6 +17,11 @@ export interface WebrtcJoin {
   toAnswer: number;
   /** The request → the first frame on screen. */
   toFirstFrame: number;
+  /**
+   * The viewer's first step → the first frame: ours, from before the page makes its offer (and
+   * gathers its candidates); Janus, from the watch request (the page answers within). Comparable.
+   */
+  fromBegin?: number;
 }
 
 /** Many werift viewers of one camera at once (ours only). */
@@ -25,7 +30,12 @@ export interface ViewerLoad {
   durationMs: number;
   /** Frames the camera sent meanwhile (fps × duration), for comparison. */
   framesExpected: number;
-  /** Per viewer: frames received (complete, by the marker bit), RTP packets lost (sequence gaps). */
+  /**
+   * Per viewer: the frames the camera made between its first and last frame received (their RTP
+   * timestamps' span at the camera's frame rate; older samples.json: absent), the frames received
+   * (complete, by the marker bit), RTP packets lost (sequence gaps).
+   */
+  framesSent?: number[];
   framesReceived: number[];
   packetsLost: number[];
   /** The web service's CPU (% of one core) over the same length of time with no viewer, and with them. */
