@@ -27,6 +27,10 @@ import { findRtmpModule, NGINX_PATH } from './peer/nginx.js';
 import type { BenchContext } from './systems/common.js';
 import { OURS_VARIANTS, runOurs, type OursName } from './systems/ours.js';
 import { runPeer } from './systems/peer.js';
+import { runWebrtc } from './webrtc/run.js';
+import { webrtcChart, webrtcSection } from './webrtc/report.js';
+import type { WebrtcRun, WebrtcSystemName } from './webrtc/types.js';
+import { JANUS_PATH } from './webrtc/janus.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const RESULTS = join(ROOT, 'bench', 'results');
@@ -50,16 +54,20 @@ function checkTools(options: BenchOptions): void {
       missing.push('libnginx-mod-rtmp');
     }
   }
+  if (options.webrtc.includes('janus') && !existsSync(JANUS_PATH)) missing.push('janus');
   if (missing.length > 0) {
     throw new Error(`missing ${missing.join(', ')}: apt-get install -y ${[...new Set(missing)].join(' ')}`);
   }
 }
 
+const STEP_TIMEOUT = 20_000;
+
 /** Upper bound for the whole run: steps are bounded on their own; this catches anything else. */
 function timeLimitMs(options: BenchOptions): number {
   const perSystem =
     options.durationSec * 1000 + options.coldStarts * (2 * 30_000 + options.settleWindowSec * 1000) + 90_000;
-  return perSystem * options.systems.length + 60_000;
+  const perWebrtc = options.durationSec * 1000 + options.coldStarts * (STEP_TIMEOUT + 3_000) + 120_000;
+  return perSystem * options.systems.length + perWebrtc * options.webrtc.length + 60_000;
 }
 
 function chart(runs: SystemRun[]): string {
@@ -126,22 +134,37 @@ interface SavedRun {
   options: BenchOptions;
   machine: MachineInfo;
   runs: Partial<Record<SystemName, SystemRun>>;
+  /** The WebRTC systems (older results: none). */
+  webrtc?: Partial<Record<WebrtcSystemName, WebrtcRun>>;
 }
 
 /** report.md, latency.svg and latency.png (drawn by Chromium) in `outDir`. */
 async function writeReport(outDir: string, saved: SavedRun, browser: BrowserContext): Promise<void> {
-  const report = renderReport({
-    runs: saved.runs,
-    machine: saved.machine,
-    command: saved.command,
-    startedAt: new Date(saved.startedAt),
-    durationSec: saved.options.durationSec,
-    coldStarts: saved.options.coldStarts,
-  });
-  const svg = chart(SYSTEM_NAMES.flatMap((name) => saved.runs[name] ?? []));
+  const webrtc = Object.values(saved.webrtc ?? {});
+  const hls = SYSTEM_NAMES.some((name) => saved.runs[name]);
+  const report =
+    (hls
+      ? renderReport({
+          runs: saved.runs,
+          machine: saved.machine,
+          command: saved.command,
+          startedAt: new Date(saved.startedAt),
+          durationSec: saved.options.durationSec,
+          coldStarts: saved.options.coldStarts,
+        })
+      : `# Benchmark\n\n\`${saved.command}\`\n`) +
+    (webrtc.length > 0 ? webrtcSection(saved.webrtc ?? {}) : '');
   await writeFile(join(outDir, 'report.md'), report);
-  await writeFile(join(outDir, 'latency.svg'), svg);
-  await svgToPng(browser, svg, join(outDir, 'latency.png'));
+  if (hls) {
+    const svg = chart(SYSTEM_NAMES.flatMap((name) => saved.runs[name] ?? []));
+    await writeFile(join(outDir, 'latency.svg'), svg);
+    await svgToPng(browser, svg, join(outDir, 'latency.png'));
+  }
+  if (webrtc.length > 0) {
+    const svg = webrtcChart(webrtc);
+    await writeFile(join(outDir, 'webrtc.svg'), svg);
+    await svgToPng(browser, svg, join(outDir, 'webrtc.png'));
+  }
 }
 
 async function rerender(dir: string): Promise<number> {
@@ -195,12 +218,16 @@ async function main(): Promise<number> {
       // The peer reads its input as the service's default (LL-HLS) does when that was measured.
       segmenterInput ??= ours.segmenterInput;
     }
-    system ??= await startSystem(teardown, { broker: 'embedded', agent: false });
     if (options.systems.includes('peer')) {
+      system ??= await startSystem(teardown, { broker: 'embedded', agent: false });
       const peer = await runPeer(ctx, system, segmenterInput);
       runs.peer = peer.run;
       nginxConfig = peer.nginxConfig;
     }
+    const webrtc =
+      options.webrtc.length > 0
+        ? await runWebrtc(ctx, { systems: options.webrtc, viewers: options.viewers })
+        : undefined;
 
     await mkdir(outDir, { recursive: true });
     const saved: SavedRun = {
@@ -209,6 +236,7 @@ async function main(): Promise<number> {
       options,
       machine,
       runs,
+      ...(webrtc && { webrtc }),
     };
     await writeFile(join(outDir, 'samples.json'), JSON.stringify(saved, null, 1) + '\n');
     if (nginxConfig) await writeFile(join(outDir, 'peer-nginx.conf'), nginxConfig);

@@ -16,6 +16,7 @@ ensureTools([
   'inotifywait',
   'openssl',
   'curl',
+  'janus',
 ]);
 ensureNpmPackages();
 build();

@@ -7,7 +7,7 @@
  * speed is the report's business, not a test's.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -20,9 +20,25 @@ const ready = haveTools(
   CHROMIUM_PATH,
   '/usr/sbin/nginx',
   '/usr/lib/nginx/modules/ngx_rtmp_module.so',
+  '/usr/bin/janus',
 );
 
+interface WebrtcSamples {
+  joins: { toFirstFrame: number; toAnswer: number; fromBegin: number }[];
+  steady: { samples: { at: number; latencyMs: number }[]; unreadFrames: number };
+  resources: Record<string, { cpuPercent: number[] }>;
+  load?: {
+    viewers: number;
+    framesReceived: number[];
+    framesSent?: number[];
+    framesExpected: number;
+    serviceCpuIdle: number;
+    serviceCpuLoaded: number;
+  };
+}
+
 interface Samples {
+  webrtc: Record<'ours-webrtc' | 'ours-webrtc-foreign' | 'janus', WebrtcSamples>;
   runs: Record<
     'ours' | 'ours-foreign' | 'peer',
     {
@@ -89,6 +105,8 @@ describe.runIf(ready)('npm run bench (smoke)', () => {
           '--settle-window',
           '3',
           '--late-join',
+          '2',
+          '--viewers',
           '2',
           '--out',
           out,
@@ -186,6 +204,66 @@ describe.runIf(ready)('npm run bench (smoke)', () => {
       expect(svg).toContain('peer (nginx-rtmp');
       expect(svg.match(/<polyline /g)?.length ?? 0).toBeGreaterThanOrEqual(6);
       expect(svg).toContain('viewer who joined');
+
+      // WebRTC: ours (our agent and the foreign camera) and Janus fed the same datagrams, in one page.
+      for (const system of ['ours-webrtc', 'ours-webrtc-foreign', 'janus'] as const) {
+        const run = data.webrtc[system];
+        expect(run, system).toBeDefined();
+        expect(run.joins, `${system}: a join per cold start`).toHaveLength(2);
+        for (const join of run.joins) {
+          expect(join.toAnswer, `${system}: request → answer`).toBeGreaterThanOrEqual(0);
+          expect(join.toFirstFrame, `${system}: the first frame after the answer`).toBeGreaterThan(
+            join.toAnswer,
+          );
+          expect(join.toFirstFrame, `${system}: request → first frame`).toBeLessThan(30_000);
+          // The viewer's first step comes before the request (ours: the page's offer) or is it (Janus).
+          expect(join.fromBegin, `${system}: first step → first frame`).toBeGreaterThanOrEqual(
+            join.toFirstFrame,
+          );
+        }
+        expect(run.steady.samples.length, `${system}: glass-to-glass samples`).toBeGreaterThan(0);
+        expect(run.steady.unreadFrames, `${system}: stamps read`).toBeLessThan(run.steady.samples.length);
+        for (const sample of run.steady.samples) {
+          expect(sample.latencyMs, `${system}: a plausible glass-to-glass time`).toBeGreaterThan(0);
+          expect(sample.latencyMs).toBeLessThan(10_000);
+        }
+        expect(
+          Object.values(run.resources).some((r) => r.cpuPercent.length > 0),
+          `${system}: resources`,
+        ).toBe(true);
+      }
+      expect(data.webrtc.janus.resources['Janus (streaming plugin)']?.cpuPercent.length).toBeGreaterThan(0);
+      const load = data.webrtc['ours-webrtc'].load;
+      expect(load?.viewers).toBe(2);
+      expect(load!.framesReceived).toHaveLength(2);
+      expect(load!.framesSent).toHaveLength(2);
+      load!.framesReceived.forEach((frames, i) => {
+        expect(frames, 'frames per viewer').toBeGreaterThan(0);
+        // Not more than the camera made in the span of the frames received (their RTP timestamps).
+        expect(frames, 'frames per viewer').toBeLessThanOrEqual(load!.framesSent![i]!);
+        expect(load!.framesSent![i]!, 'the camera’s frames, by the RTP clock').toBeLessThanOrEqual(
+          load!.framesExpected + 30,
+        );
+      });
+      expect(Number.isFinite(load!.serviceCpuIdle) && Number.isFinite(load!.serviceCpuLoaded)).toBe(true);
+      expect(report).toContain('## WebRTC');
+      for (const system of ['ours-webrtc', 'ours-webrtc-foreign', 'janus']) {
+        // glass to glass median (p95) | frames | ratio | request → first frame | first step → | ratio | → answer
+        expect(report).toMatch(
+          new RegExp(
+            `\\| \`${system}\` \\| \\d+ ms \\(p95 \\d+ ms\\) \\| \\d+ \\(\\d+ unread\\) \\| \\d+\\.\\d\\d \\| ` +
+              `\\d+ ms \\(\\d+ ms\\) over 2 \\| \\d+ ms \\(\\d+ ms\\) \\| \\d+\\.\\d\\d \\| \\d+ ms \\|`,
+          ),
+        );
+      }
+      expect(report).toContain('2 viewers of one camera at once');
+      expect(report).toMatch(/\| 2 \| \d+–\d+ \| \d+ \| \d+ \| [\d.]+ % → [\d.]+ % \| -?[\d.]+ % \|/);
+      const webrtcSvg = await readFile(join(out, 'webrtc.svg'), 'utf8');
+      expect(webrtcSvg).toMatch(/^<svg /);
+      expect(webrtcSvg.match(/<polyline /g)?.length ?? 0, 'a line per WebRTC system').toBeGreaterThanOrEqual(
+        3,
+      );
+      expect((await stat(join(out, 'webrtc.png'))).size).toBeGreaterThan(0);
     },
   );
 });

@@ -1,5 +1,8 @@
 /** Command-line options of `npm run bench`. Pure. */
 import { SYSTEM_NAMES, type CameraKind, type SystemName } from './types.js';
+import { WEBRTC_SYSTEM_NAMES, type WebrtcSystemName } from '../webrtc/types.js';
+
+const ALL_NAMES: readonly string[] = [...SYSTEM_NAMES, ...WEBRTC_SYSTEM_NAMES];
 
 export interface BenchOptions extends CommonOptions {
   /** Seconds of steady playback measured per system. */
@@ -20,6 +23,10 @@ export interface BenchOptions extends CommonOptions {
   build: boolean;
   /** Measured in this order: ours (LL-HLS), ours-foreign, ours-plain (HLS_MODE=plain), peer. */
   systems: SystemName[];
+  /** The WebRTC systems, measured after those: ours-webrtc, ours-webrtc-foreign, janus. */
+  webrtc: WebrtcSystemName[];
+  /** werift viewers of one camera at once (ours-webrtc), for frames per viewer and CPU per viewer; 0: none. */
+  viewers: number;
   /** Only re-render report.md and the plot from this folder's samples.json (no measuring). */
   rerender: string | undefined;
   help: boolean;
@@ -39,9 +46,12 @@ export const USAGE = `npm run bench -- [options]
   --systems <list>     the systems to measure, comma-separated, from ours (the service's default, LL-HLS,
                        fed by our agent), ours-foreign (the same, fed by a camera that is not ours: plain
                        ffmpeg), ours-plain (HLS_MODE=plain) and peer (nginx-rtmp)
-                       (default ours,ours-foreign,peer)
+                       (default ours,ours-foreign,peer), and the WebRTC systems ours-webrtc (our WHEP
+                       output, fed by our agent), ours-webrtc-foreign and janus (Janus's streaming plugin
+                       fed the same datagrams as ours-webrtc) (default: all three)
+  --viewers <n>        WHEP viewers (werift) of one camera at once, for frames and CPU per viewer (default 20; 0: none)
   --with-plain         add ours-plain to the systems
-  --only <system>      measure one system only (ours, ours-foreign, ours-plain or peer)
+  --only <system>      measure one system only (any of the above)
   --peer-camera <c>    what feeds the peer: foreign (default: plain ffmpeg, a keyframe a second) or agent
   --rerender <dir>     write report.md and latency.svg/.png again from <dir>/samples.json, measuring nothing
   --help               this text`;
@@ -128,6 +138,8 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
     latest: false,
     build: true,
     systems: ['ours', 'ours-foreign', 'peer'],
+    webrtc: [...WEBRTC_SYSTEM_NAMES],
+    viewers: 20,
     rerender: undefined,
     help: false,
   };
@@ -155,12 +167,17 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
       case '--no-late-join':
         options.lateJoinSec = 0;
         return true;
-      case '--only':
-        options.systems = systemList(flag, read.value());
-        if (options.systems.length !== 1) throw new Error(`--only takes one of ${SYSTEM_NAMES.join(', ')}`);
+      case '--only': {
+        const names = systemList(flag, read.value());
+        if (names.length !== 1) throw new Error(`--only takes one of ${ALL_NAMES.join(', ')}`);
+        [options.systems, options.webrtc] = split(names);
         return true;
+      }
       case '--systems':
-        options.systems = systemList(flag, read.value());
+        [options.systems, options.webrtc] = split(systemList(flag, read.value()));
+        return true;
+      case '--viewers':
+        options.viewers = Math.round(read.number(0));
         return true;
       case '--with-plain':
         if (!options.systems.includes('ours-plain')) options.systems.push('ours-plain');
@@ -175,11 +192,19 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
   return options;
 }
 
-function systemList(flag: string, text: string): SystemName[] {
+function systemList(flag: string, text: string): string[] {
   const names = text.split(',').map((name) => name.trim());
-  const unknown = names.filter((name) => !(SYSTEM_NAMES as readonly string[]).includes(name));
+  const unknown = names.filter((name) => !ALL_NAMES.includes(name));
   if (unknown.length > 0 || names.length === 0) {
-    throw new Error(`${flag}: unknown system ${unknown.join(', ')} (known: ${SYSTEM_NAMES.join(', ')})`);
+    throw new Error(`${flag}: unknown system ${unknown.join(', ')} (known: ${ALL_NAMES.join(', ')})`);
   }
-  return [...new Set(names as SystemName[])];
+  return [...new Set(names)];
+}
+
+/** The HLS systems and the WebRTC ones, each in their fixed order. */
+function split(names: string[]): [SystemName[], WebrtcSystemName[]] {
+  return [
+    SYSTEM_NAMES.filter((name) => names.includes(name)),
+    WEBRTC_SYSTEM_NAMES.filter((name) => names.includes(name)),
+  ];
 }

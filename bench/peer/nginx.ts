@@ -101,7 +101,7 @@ export async function stopProcess(
 }
 
 /** True once some socket is bound to UDP `port` (ffmpeg opens its input before it reads). */
-async function udpBound(port: number): Promise<boolean> {
+export async function udpBound(port: number): Promise<boolean> {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   for (const table of ['/proc/net/udp', '/proc/net/udp6']) {
     const text = await readFile(table, 'utf8').catch(() => '');
