@@ -17,8 +17,8 @@ import {
   type ConfiguredCamera,
   type PortRange,
 } from './cameras/settings.js';
-import type { IceServer } from './outputs/webrtc/peer.js';
-import { parseIceServers, parseIpv4 } from './outputs/webrtc/settings.js';
+import { WEBRTC_VARIABLES, type WebrtcConfig } from './outputs/webrtc/settings.js';
+import { integer, oneOf, text, type Parser } from './config-parsers.js';
 import { MQTT_VARIABLES, mqttSettingsProblems, type MqttTlsConfig } from './mqtt/settings.js';
 import { DOOR_VARIABLES, doorProblems, type DoorConfig } from './door/settings.js';
 import { PICTURES_VARIABLES, type PicturesConfig } from './outputs/pictures/settings.js';
@@ -28,7 +28,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const HLS_MODES = ['ll', 'plain'] as const;
 export type HlsMode = (typeof HLS_MODES)[number];
 
-export interface ServiceConfig extends DoorConfig, MqttTlsConfig, PicturesConfig {
+export interface ServiceConfig extends DoorConfig, MqttTlsConfig, PicturesConfig, WebrtcConfig {
   readonly host: string;
   readonly port: number;
   /** Unset: the service runs its own (embedded) broker. */
@@ -63,24 +63,10 @@ export interface ServiceConfig extends DoorConfig, MqttTlsConfig, PicturesConfig
   readonly ffmpegPath: string;
   readonly clientDir: string;
   readonly logLevel: LogLevel;
-  /** WebRTC (WHEP) viewers are served. */
-  readonly webrtc: boolean;
-  readonly webrtcMaxViewers: number;
-  /** A connected viewer that sent no RTCP for this long is ended (it went away without a DELETE). */
-  readonly webrtcInactiveMs: number;
-  /** Undefined: each viewer's UDP socket on any free port. */
-  readonly webrtcUdpPortRange: PortRange | undefined;
-  /** Undefined: host candidates on every IPv4 interface. */
-  readonly webrtcInterface: string | undefined;
-  readonly webrtcPublicIp: string | undefined;
-  /** Undefined: none (host candidates only). */
-  readonly webrtcIceServers: readonly IceServer[] | undefined;
 }
 
 /** src/ and dist/ sit at the same depth, so this resolves to apps/web-client/dist from either. */
 const DEFAULT_CLIENT_DIR = fileURLToPath(new URL('../../web-client/dist', import.meta.url));
-
-type Parser<T> = (raw: string) => T;
 
 interface Variable<K extends keyof ServiceConfig> {
   readonly key: K;
@@ -89,18 +75,6 @@ interface Variable<K extends keyof ServiceConfig> {
   readonly default: string | undefined;
   readonly parse: Parser<ServiceConfig[K]>;
 }
-
-const text: Parser<string> = (raw) => raw;
-
-const integer =
-  (min: number, max: number): Parser<number> =>
-  (raw) => {
-    const value = Number(raw);
-    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
-      throw new Error(`must be a whole number from ${min} to ${max}`);
-    }
-    return value;
-  };
 
 const udpUrl: Parser<string> = (raw) => {
   parseUdpTarget(raw); // throws a message that names the expected form
@@ -123,13 +97,6 @@ const mqttUrl: Parser<string> = (raw) => {
 const addressList: Parser<readonly string[]> = (raw) => parseAddressList(raw, ',');
 
 const directory: Parser<string> = (raw) => (isAbsolute(raw) ? raw : resolve(raw));
-
-const oneOf =
-  <T extends string>(values: readonly T[]): Parser<T> =>
-  (raw) => {
-    if (!(values as readonly string[]).includes(raw)) throw new Error(`must be one of ${values.join(', ')}`);
-    return raw as T;
-  };
 
 type AnyVariable = { [K in keyof ServiceConfig]: Variable<K> }[keyof ServiceConfig];
 
@@ -301,58 +268,7 @@ const VARIABLES = {
     default: 'info',
     parse: oneOf(LOG_LEVELS),
   },
-  WEBRTC: {
-    key: 'webrtc',
-    description: 'on: each camera is served over WebRTC too (WHEP, POST /api/cameras/<id>/whep); off: not',
-    default: 'on',
-    parse: (raw) => oneOf(['on', 'off'] as const)(raw) === 'on',
-  },
-  WEBRTC_MAX_VIEWERS: {
-    key: 'webrtcMaxViewers',
-    description: 'WebRTC viewers of one camera at once; one more gets 503',
-    default: '10',
-    parse: integer(1, 1000),
-  },
-  WEBRTC_INACTIVE_MS: {
-    key: 'webrtcInactiveMs',
-    description:
-      'a WebRTC viewer that sent no RTCP for this long is ended (it went away without a DELETE); browsers report every second or so',
-    default: '10000',
-    parse: integer(2000, 600_000),
-  },
-  WEBRTC_UDP_PORTS: {
-    key: 'webrtcUdpPortRange',
-    description:
-      'UDP ports for WebRTC media (first-last), one per viewer at a time (werift has no single-port mux): open them in firewalls; unset: any free port',
-    default: undefined,
-    parse: (raw) => {
-      const range = parsePortRange(raw);
-      // werift takes a range of two ports at least.
-      if (range.first === range.last) throw new Error('must hold two ports at least, e.g. 40000-40099');
-      return range;
-    },
-  },
-  WEBRTC_INTERFACE: {
-    key: 'webrtcInterface',
-    description:
-      'the one IPv4 address WebRTC binds and offers as its host candidate (e.g. 127.0.0.1); unset: every IPv4 interface',
-    default: undefined,
-    parse: parseIpv4,
-  },
-  WEBRTC_PUBLIC_IP: {
-    key: 'webrtcPublicIp',
-    description:
-      'an IPv4 address viewers reach this host at through a NAT that forwards the same ports (1:1): offered as an extra candidate',
-    default: undefined,
-    parse: parseIpv4,
-  },
-  WEBRTC_ICE_SERVERS: {
-    key: 'webrtcIceServers',
-    description:
-      'STUN/TURN servers, comma-separated: stun:host:port, turn:user:password@host:port; unset: none (host candidates only)',
-    default: undefined,
-    parse: parseIceServers,
-  },
+  ...WEBRTC_VARIABLES,
   ...DOOR_VARIABLES,
   ...PICTURES_VARIABLES,
 } satisfies Record<string, AnyVariable>;

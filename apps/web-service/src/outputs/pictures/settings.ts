@@ -2,6 +2,7 @@
  * The pictures outputs' variables (MJPEG_FPS, MJPEG_QUALITY, PICTURES_STALL_MS, RAW_MAX_READERS), kept here so that
  * config.ts only spreads them into its table; config.ts is still the one module that reads them.
  */
+import { integer } from '../../config-parsers.js';
 
 export interface PicturesConfig {
   /** Frames a second of each camera's MJPEG stream. */
@@ -14,42 +15,32 @@ export interface PicturesConfig {
   readonly rawMaxReaders: number;
 }
 
-const whole =
-  (min: number, max: number) =>
-  (raw: string): number => {
-    const value = Number(raw);
-    if (!/^\d+$/.test(raw) || value < min || value > max) {
-      throw new Error(`must be a whole number from ${min} to ${max}`);
-    }
-    return value;
-  };
-
 /** Spread into config.ts's VARIABLES, in the order the README documents them. */
 export const PICTURES_VARIABLES = {
   MJPEG_FPS: {
     key: 'mjpegFps',
     description: 'frames a second of each camera’s MJPEG stream (stream.mjpg); one decoder per camera',
     default: '10',
-    parse: whole(1, 60),
+    parse: integer(1, 60),
   },
   MJPEG_QUALITY: {
     key: 'mjpegQuality',
     description: 'JPEG quantiser of the MJPEG stream, 2 (best, biggest) to 31 (worst, smallest)',
     default: '5',
-    parse: whole(2, 31),
+    parse: integer(2, 31),
   },
   PICTURES_STALL_MS: {
     key: 'picturesStallMs',
     description:
       'an MJPEG (stream.mjpg) or raw stream (stream.ts) reader that takes nothing for this long is dropped',
     default: '10000',
-    parse: whole(500, 600_000),
+    parse: integer(500, 600_000),
   },
   RAW_MAX_READERS: {
     key: 'rawMaxReaders',
     description:
       'stream.ts readers of one camera at once (one remuxing ffmpeg each, no decoding); one more gets 503',
     default: '10',
-    parse: whole(1, 1000),
+    parse: integer(1, 1000),
   },
 } as const;
