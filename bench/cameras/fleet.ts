@@ -182,7 +182,12 @@ async function startOtherService(
  * `count` cameras on a fresh service and broker. `baselineCli`: run that service instead of ours (a
  * build from before many cameras: one camera, the first contract's routes).
  */
-export async function startFleet(teardown: Teardown, count: number, baselineCli?: string): Promise<Fleet> {
+export async function startFleet(
+  teardown: Teardown,
+  count: number,
+  baselineCli?: string,
+  extraEnv: Record<string, string> = {},
+): Promise<Fleet> {
   const udpPort = await freeUdpPort();
   const first = await freeUdpRange(Math.max(1, count - 1), udpPort);
   const env = {
@@ -192,6 +197,7 @@ export async function startFleet(teardown: Teardown, count: number, baselineCli?
     UDP_LISTEN: `udp://127.0.0.1:${udpPort}`,
     CAMERA_DISCOVERY: 'on',
     UDP_PORT_RANGE: `${first}-${first + Math.max(1, count - 1) - 1}`,
+    ...extraEnv,
   };
   if (baselineCli !== undefined && count !== 1) throw new Error('a baseline service serves one camera');
   const system =

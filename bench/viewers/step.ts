@@ -1,0 +1,162 @@
+/**
+ * One step of `npm run bench:viewers`: a fresh web service (LL-HLS) and Mosquitto, one camera that
+ * is not ours (plain ffmpeg, 2 Mbps) live, then `viewers` simulated low-latency viewers arriving over
+ * the ramp, a few seconds to settle, and a window in which the service, the generator and the machine
+ * are sampled from /proc while every viewer's arrivals are recorded. A few real hls.js players in
+ * Chromium watch beside them (browsers.ts). With `profileDir`, the service runs under V8's profiler
+ * (cpu-profile.mjs) and its profile is written when it stops. Everything it starts is stopped before it returns.
+ */
+import { loadavg } from 'node:os';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { BrowserContext } from 'playwright-core';
+import { command, startFleet } from '../cameras/fleet.js';
+import { ResourceSampler, type ResourceSeries } from '../lib/resources.js';
+import { Teardown } from '../lib/teardown.js';
+import { watchWithHlsJs, type BrowserFigures } from './browsers.js';
+import { LoadGenerator } from './load.js';
+import { startStaticPeer } from './peer.js';
+import { loadFigures, type LoadFigures } from './summary.js';
+
+export const SERVICE = 'web service (Node)';
+/** Preloaded into a profiled service: V8's profiler from start-up to exit. */
+const PROFILE_HOOK = fileURLToPath(new URL('./cpu-profile.mjs', import.meta.url));
+export const GENERATOR = 'load generator (bench)';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface ViewersStepOptions {
+  viewers: number;
+  durationSec: number;
+  rampSec: number;
+  settleSec: number;
+  generators: number;
+  browsers: number;
+  /** Where the service writes its CPU profile (cpu-profile.mjs), when profiled. */
+  profileDir?: string;
+  log: (line: string) => void;
+}
+
+export interface ViewersStep {
+  viewers: number;
+  load: LoadFigures;
+  /** Sampled every second in the window: the service, the generator processes, the whole machine. */
+  resources: Record<string, ResourceSeries>;
+  /** The service with the camera live and no viewer. */
+  idle: Record<string, ResourceSeries>;
+  browsers?: BrowserFigures;
+  /** The same number of plain HLS viewers of the peer, measured right after. */
+  peer?: PeerStep;
+  load1: number;
+  profiled: boolean;
+  errors: string[];
+}
+
+export async function runViewersStep(
+  parent: Teardown,
+  browser: BrowserContext | undefined,
+  options: ViewersStepOptions,
+): Promise<ViewersStep> {
+  const { viewers, log } = options;
+  const teardown = new Teardown();
+  parent.add(() => teardown.run(), `the ${viewers}-viewer step`);
+  const errors: string[] = [];
+  try {
+    const env: Record<string, string> = { LOG_LEVEL: 'warn' };
+    if (options.profileDir) {
+      env.NODE_OPTIONS = `--import ${pathToFileURL(PROFILE_HOOK).href}`;
+      env.CAMSTREAM_PROFILE_DIR = options.profileDir;
+    }
+    const fleet = await startFleet(teardown, 1, undefined, env);
+    const started = await command(fleet, 'cam1', 'start');
+    if (!started.ok) throw new Error(`the camera did not start: ${started.error}`);
+    const webPid = fleet.system.web.proc.pid!;
+    const playlistUrl = `${fleet.system.baseUrl}${fleet.routes.playlist('cam1')}`;
+
+    // The service's level with the camera live and nobody watching, once the start has settled.
+    await sleep(2000);
+    const idleSampler = new ResourceSampler({ [SERVICE]: async () => [webPid] });
+    await sleep(3000);
+    const idle = idleSampler.stop();
+
+    const generator = await LoadGenerator.start(teardown, options.generators);
+    log(
+      `  ${viewers} viewers arriving over ${options.rampSec} s (${options.generators} generator processes)`,
+    );
+    generator.add(playlistUrl, viewers, options.rampSec * 1000);
+    const players =
+      browser && options.browsers > 0
+        ? await watchWithHlsJs(browser, playlistUrl, options.browsers)
+        : undefined;
+    await sleep((options.rampSec + options.settleSec) * 1000);
+
+    log(`  sampling for ${options.durationSec} s`);
+    const load1 = Math.round(loadavg()[0]! * 100) / 100;
+    generator.mark();
+    await players?.mark();
+    const sampler = new ResourceSampler({
+      [SERVICE]: async () => [webPid],
+      [GENERATOR]: async () => generator.pids,
+    });
+    await sleep(options.durationSec * 1000);
+    const windows = await generator.collect();
+    const resources = sampler.stop();
+    const browserFigures = await players?.collect();
+    await players?.close();
+    await generator.stop();
+    if (fleet.system.web.proc.exitCode !== null) errors.push('the web service exited');
+    const load = loadFigures(windows);
+    return {
+      viewers,
+      load,
+      resources,
+      idle,
+      ...(browserFigures && { browsers: browserFigures }),
+      load1,
+      profiled: options.profileDir !== undefined,
+      errors,
+    };
+  } finally {
+    log(`  stopping the ${viewers}-viewer step`);
+    await teardown.run();
+  }
+}
+
+export const NGINX = 'nginx (peer)';
+
+export interface PeerStep {
+  viewers: number;
+  load: LoadFigures;
+  resources: Record<string, ResourceSeries>;
+  encoder: string;
+  load1: number;
+}
+
+/** The same number of plain HLS viewers polling nginx, which serves ffmpeg's files (peer.ts). */
+export async function runPeerStep(
+  parent: Teardown,
+  options: Omit<ViewersStepOptions, 'browsers' | 'profileDir'>,
+): Promise<PeerStep> {
+  const { viewers, log } = options;
+  const teardown = new Teardown();
+  parent.add(() => teardown.run(), `the peer's ${viewers}-viewer step`);
+  try {
+    const peer = await startStaticPeer(teardown);
+    const generator = await LoadGenerator.start(teardown, options.generators);
+    log(`  peer: ${viewers} polling viewers of nginx arriving over ${options.rampSec} s`);
+    generator.add(peer.playlistUrl, viewers, options.rampSec * 1000, true);
+    await sleep((options.rampSec + options.settleSec) * 1000);
+    const load1 = Math.round(loadavg()[0]! * 100) / 100;
+    generator.mark();
+    const sampler = new ResourceSampler({
+      [NGINX]: async () => [peer.nginxPid],
+      [GENERATOR]: async () => generator.pids,
+    });
+    await sleep(options.durationSec * 1000);
+    const windows = await generator.collect();
+    const resources = sampler.stop();
+    await generator.stop();
+    return { viewers, load: loadFigures(windows), resources, encoder: peer.encoder, load1 };
+  } finally {
+    await teardown.run();
+  }
+}
