@@ -17,6 +17,9 @@ export default defineConfig({
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
           exclude: ['**/*.int.test.ts'],
+          // Unit files run in parallel beside the integration suites' ffmpeg and Chromium: a test that
+          // waits on a real socket gets more than vitest's default 5 s on a loaded 2-core machine.
+          testTimeout: 15_000,
         },
       },
       {

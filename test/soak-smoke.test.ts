@@ -159,5 +159,5 @@ describe.runIf(ready)('npm run bench:soak (smoke)', () => {
     // Its private temporary folder (TMPDIR of everything it started) is gone.
     const left = [...(await soakFolders())].filter((name) => !before.has(name));
     expect(left, 'temporary folders left behind').toEqual([]);
-  }, 60_000);
+  }, 150_000);
 });
