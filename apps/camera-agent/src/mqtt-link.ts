@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import { cameraTopics, describeMqttError, type CameraTopics } from '@camstream/protocol';
+import { cameraTopics, describeMqttError, mqttConnectionState, type CameraTopics } from '@camstream/protocol';
 import { AgentError } from './errors.js';
 import type { Logger } from './logger.js';
 import { RateLimiter } from './rate-limit.js';
@@ -58,6 +58,8 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
   #up = false;
   /** A broker that is down fails every second; say so now and then, not every time. */
   readonly #errorLog = new RateLimiter(1, 30_000);
+  /** A refusal retrying cannot fix came: said once, the client ended. */
+  #refused = false;
 
   constructor(options: MqttLinkOptions, initialStatus: CameraStatus) {
     super();
@@ -183,8 +185,12 @@ export class MqttLink extends EventEmitter<MqttLinkEvents> {
   #onError(err: Error & { code?: unknown }): void {
     // Refusals that retrying cannot fix (bad credentials, not authorized, an untrusted or expired
     // certificate) stop the agent; "server unavailable" and network errors are retried.
-    const described = describeMqttError(err, this.#where);
+    // mqtt.js hands on an error of the TLS handshake twice (its TLS stream's and its own): once
+    // refused, the agent is stopping.
+    if (this.#refused) return;
+    const described = describeMqttError(err, this.#where, mqttConnectionState(this.#client.stream));
     if (described.permanent) {
+      this.#refused = true;
       const refused = new AgentError('AGENT_ERR_MQTT_REFUSED', described.message, { cause: err });
       this.#logger.error(refused.message, { kind: described.kind });
       this.#client.end(true);

@@ -2,7 +2,8 @@
  * MQTT and TLS connection failures in words. mqtt.js hands on what Node's net/tls and the broker's
  * CONNACK say (`CERT_HAS_EXPIRED`, `Connection refused: Not authorized`, `EPROTO … wrong version
  * number`); the agent and the service both log this one sentence instead, naming the setting to
- * check. It never repeats a password: it reads only the error's code and message.
+ * check. It never repeats a password: it reads only the error's code and message (and, for a
+ * certificate issued for another name, the host asked for and the certificate's names).
  */
 
 export interface MqttErrorDescription {
@@ -48,9 +49,41 @@ const UNTRUSTED = new Set([
   'CERT_UNTRUSTED',
 ]);
 
-/** Describes a connection error from mqtt.js; `where` names the broker (no credentials in it). */
-export function describeMqttError(err: unknown, where = 'the MQTT broker'): MqttErrorDescription {
-  const error = (typeof err === 'object' && err !== null ? err : {}) as { code?: unknown; message?: unknown };
+/** Where the connection was when the error came: what the error object alone does not tell. */
+export interface MqttConnectionState {
+  /** The connection is TLS (mqtts://). */
+  readonly tls: boolean;
+  /** With TLS: the handshake had completed and the broker's certificate was accepted. */
+  readonly secured: boolean;
+}
+
+/**
+ * The state of mqtt.js's current stream (`client.stream`), read without Node's types: a TLSSocket is
+ * `encrypted`, and `authorized` once its handshake completed with a certificate we trust (mqtt.js
+ * refuses any other). Undefined for anything else.
+ */
+export function mqttConnectionState(stream: unknown): MqttConnectionState | undefined {
+  if (typeof stream !== 'object' || stream === null) return undefined;
+  const { encrypted, authorized } = stream as { encrypted?: unknown; authorized?: unknown };
+  if (encrypted !== true) return { tls: false, secured: false };
+  return { tls: true, secured: authorized === true };
+}
+
+/**
+ * Describes a connection error from mqtt.js; `where` names the broker (no credentials in it);
+ * `state` (mqttConnectionState of the client's stream) tells a reset during the TLS handshake.
+ */
+export function describeMqttError(
+  err: unknown,
+  where = 'the MQTT broker',
+  state?: MqttConnectionState,
+): MqttErrorDescription {
+  const error = (typeof err === 'object' && err !== null ? err : {}) as {
+    code?: unknown;
+    message?: unknown;
+    host?: unknown;
+    cert?: { subjectaltname?: unknown } | null;
+  };
   const code = error.code;
   const text = typeof error.message === 'string' ? error.message : String(err);
   const say = (kind: MqttErrorDescription['kind'], message: string, permanent: boolean) => ({
@@ -78,9 +111,13 @@ export function describeMqttError(err: unknown, where = 'the MQTT broker'): Mqtt
       return say('tls-expired', 'the broker’s TLS certificate is not valid yet (check the clocks)', true);
     }
     if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+      // Node's error carries the name we asked for and the certificate: say both (neither is secret).
+      const names = typeof error.cert?.subjectaltname === 'string' ? error.cert.subjectaltname : undefined;
+      const host = typeof error.host === 'string' ? error.host : undefined;
+      const issued = names ? ` (it is for ${names}${host ? `, not ${host}` : ''})` : '';
       return say(
         'tls-hostname',
-        'the broker’s TLS certificate is not for this host name: use the name it was issued for in MQTT_URL',
+        `the broker’s TLS certificate is not for this host name${issued}: use a name it was issued for in MQTT_URL, or make it for this one (infra/mosquitto/make-certs.sh)`,
         true,
       );
     }
@@ -115,6 +152,18 @@ export function describeMqttError(err: unknown, where = 'the MQTT broker'): Mqtt
     return say('unreachable', 'the host name does not resolve', false);
   if (code === 'ETIMEDOUT' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
     return say('unreachable', 'the broker cannot be reached', false);
+  }
+  if (code === 'ECONNRESET' && state?.tls && !state.secured) {
+    // A TLS listener answers a handshake it refuses with an alert (above); a plain MQTT listener
+    // reads the ClientHello as a malformed packet and drops the connection.
+    return say(
+      'tls-not-tls',
+      'the broker closed the connection during the TLS handshake: this port does not speak TLS (use the broker’s TLS port, 8883, for mqtts://, or mqtt:// for a plain listener)',
+      true,
+    );
+  }
+  if (code === 'ECONNRESET' && state?.tls) {
+    return say('unreachable', 'the broker reset the connection', false);
   }
   if (code === 'ECONNRESET') {
     return say(

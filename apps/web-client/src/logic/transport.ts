@@ -15,8 +15,9 @@ export const TRANSPORT_STORAGE_KEY = 'camstream.transport';
 /** ICE gathering is waited for this long before the offer goes out with what it has (no trickle). */
 export const ICE_GATHER_TIMEOUT_MS = 1_500;
 /**
- * No frame this long after the POST: WebRTC cannot play here (UDP blocked, say). A new viewer
- * starts at the camera's next keyframe (1 s GOP here, a few seconds on some cameras).
+ * No frame this long after the answer: WebRTC cannot play here (UDP blocked, or a stream the
+ * browser cannot decode). A new viewer starts from the camera's last keyframe (the service's GOP
+ * catch-up): its first frame comes within a few hundred milliseconds, with GOPs of seconds too.
  */
 export const FIRST_FRAME_TIMEOUT_MS = 6_000;
 /** Forced WebRTC: the delays between attempts after a failure. */

@@ -12,7 +12,13 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import { connect, type MqttClient } from 'mqtt';
-import { cameraTopics, describeMqttError, parseCameraTopic, type TopicKind } from '@camstream/protocol';
+import {
+  cameraTopics,
+  describeMqttError,
+  mqttConnectionState,
+  parseCameraTopic,
+  type TopicKind,
+} from '@camstream/protocol';
 import { tlsOptions, type MqttTlsFiles } from './settings.js';
 
 export interface MqttConnectionOptions {
@@ -93,7 +99,11 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
       // A sentence that names the setting to check (wrong CA, expired certificate, bad password);
       // it never holds the password.
       if (err.message !== this.#lastError) {
-        const described = describeMqttError(err, `the MQTT broker at ${url.host}`);
+        const described = describeMqttError(
+          err,
+          `the MQTT broker at ${url.host}`,
+          mqttConnectionState(this.#client.stream),
+        );
         this.#log.warn({ url: this.brokerUrl, kind: described.kind }, described.message);
       }
       this.#lastError = err.message;
