@@ -54,6 +54,8 @@ export class HomeAssistantDiscovery {
   readonly #snapshotTimer: NodeJS.Timeout;
   /** Cameras whose snapshot is being decoded or published: one at a time each. */
   readonly #snapshotting = new Set<string>();
+  /** Cameras whose stream is live: the first picture goes out when one goes live. */
+  readonly #live = new Set<string>();
   readonly #failureLog = new LogBudget(1, 60_000);
   #closed = false;
 
@@ -94,17 +96,22 @@ export class HomeAssistantDiscovery {
   };
 
   readonly #onRemoved = (cameraId: string): void => {
+    this.#live.delete(cameraId);
     if (!this.#connection.connected) return;
     for (const message of clearingMessages(this.#options, cameraId)) this.#publish(message);
     this.#log.info({ cameraId }, 'a forgotten camera’s Home Assistant entities were removed');
   };
 
   readonly #onChange = (info: StreamInfo): void => {
-    // The first picture as soon as the stream is live, not a whole period later.
-    if (info.state === 'live') {
-      const camera = this.#cameras.get(info.cameraId);
-      if (camera) this.#snapshot(camera);
+    // The first picture as soon as the stream goes live, not a whole period later.
+    const wasLive = this.#live.has(info.cameraId);
+    if (info.state !== 'live') {
+      this.#live.delete(info.cameraId);
+      return;
     }
+    this.#live.add(info.cameraId);
+    const camera = this.#cameras.get(info.cameraId);
+    if (!wasLive && camera) this.#snapshot(camera);
   };
 
   #announce(camera: Camera): void {
