@@ -25,6 +25,11 @@ const TOOLS = {
     why: 'the benchmark compares our WebRTC output against Janus',
     path: '/usr/bin/janus',
   },
+  jinja2: {
+    pkg: 'python3-jinja2',
+    why: 'tests render the Home Assistant templates with real Jinja2',
+    probe: ['python3', '-c', 'import jinja2'],
+  },
   'nginx-rtmp': {
     pkg: 'libnginx-mod-rtmp',
     why: 'the benchmark compares against nginx-rtmp',
@@ -45,6 +50,7 @@ function run(command, args, options = {}) {
 function hasCommand(name) {
   const tool = TOOLS[name];
   if (tool?.path) return existsSync(tool.path);
+  if (tool?.probe) return spawnSync(tool.probe[0], tool.probe.slice(1), { stdio: 'ignore' }).status === 0;
   return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
 }
 

@@ -17,6 +17,7 @@ ensureTools([
   'openssl',
   'curl',
   'janus',
+  'jinja2',
 ]);
 ensureNpmPackages();
 build();

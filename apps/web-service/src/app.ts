@@ -11,6 +11,7 @@ import { closeUnusedConnectionsOnShutdown } from './http-connections.js';
 import { CameraRegistry } from './cameras/registry.js';
 import { MqttConnection } from './mqtt/connection.js';
 import { EmbeddedBroker } from './mqtt/embedded-broker.js';
+import { HomeAssistantDiscovery, homeAssistantWill } from './mqtt/home-assistant.js';
 import { cameraRoutes } from './routes/cameras.js';
 import { clientRoutes } from './routes/client.js';
 import { eventRoutes } from './routes/events.js';
@@ -111,6 +112,7 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
   let broker: EmbeddedBroker | undefined;
   let connection: MqttConnection | undefined;
   let cameras: CameraRegistry | undefined;
+  let homeAssistant: HomeAssistantDiscovery | undefined;
   const notReady = (): never => {
     throw new Error('the service is not ready: await app.ready() first');
   };
@@ -165,9 +167,13 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
       password: config.mqttPassword,
       tls: { caFile: config.mqttCaFile, certFile: config.mqttCertFile, keyFile: config.mqttKeyFile },
       discovery: config.cameraDiscovery,
+      will: homeAssistantWill(config),
       logger: scope.log,
     });
     cameras = new CameraRegistry({ config, connection, logger: scope.log });
+    if (config.haDiscovery) {
+      homeAssistant = new HomeAssistantDiscovery({ config, connection, cameras, logger: scope.log });
+    }
     // Answer the first requests knowing the cameras' retained statuses, if the broker is there;
     // if it is not, the service still starts (and reconnects by itself).
     try {
@@ -195,6 +201,8 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
   closeUnusedConnectionsOnShutdown(app);
   app.addHook('onClose', async () => {
     await cameras?.close();
+    // Its goodbye (`offline`) goes out with what else is in flight when the connection closes.
+    homeAssistant?.close();
     await connection?.close();
     await broker?.close();
   });

@@ -22,13 +22,19 @@ import { integer, oneOf, text, type Parser } from './config-parsers.js';
 import { MQTT_VARIABLES, mqttSettingsProblems, type MqttTlsConfig } from './mqtt/settings.js';
 import { DOOR_VARIABLES, doorProblems, type DoorConfig } from './door/settings.js';
 import { PICTURES_VARIABLES, type PicturesConfig } from './outputs/pictures/settings.js';
+import {
+  HOME_ASSISTANT_VARIABLES,
+  homeAssistantProblems,
+  type HomeAssistantConfig,
+} from './mqtt/ha-settings.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const HLS_MODES = ['ll', 'plain'] as const;
 export type HlsMode = (typeof HLS_MODES)[number];
 
-export interface ServiceConfig extends DoorConfig, MqttTlsConfig, PicturesConfig, WebrtcConfig {
+export interface ServiceConfig
+  extends DoorConfig, MqttTlsConfig, PicturesConfig, WebrtcConfig, HomeAssistantConfig {
   readonly host: string;
   readonly port: number;
   /** Unset: the service runs its own (embedded) broker. */
@@ -271,6 +277,7 @@ const VARIABLES = {
   ...WEBRTC_VARIABLES,
   ...DOOR_VARIABLES,
   ...PICTURES_VARIABLES,
+  ...HOME_ASSISTANT_VARIABLES,
 } satisfies Record<string, AnyVariable>;
 
 // Compile-time check: every ServiceConfig field is read from some variable.
@@ -311,6 +318,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
     problems.push('MQTT_PASSWORD is set but MQTT_USERNAME is not');
   }
   problems.push(...mqttSettingsProblems(config));
+  problems.push(...homeAssistantProblems(config));
   if (problems.length === 0) problems.push(...doorProblems(config as unknown as ServiceConfig));
   if (config.cameras !== undefined && problems.length === 0) {
     const defaultCamera = {

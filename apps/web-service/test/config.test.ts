@@ -219,6 +219,11 @@ describe('loadServiceConfig', () => {
       'MJPEG_QUALITY',
       'PICTURES_STALL_MS',
       'RAW_MAX_READERS',
+      'HA_DISCOVERY',
+      'HA_DISCOVERY_PREFIX',
+      'HA_NODE_ID',
+      'HA_SNAPSHOT_SECONDS',
+      'HA_PUBLIC_URL',
     ]);
     for (const variable of SERVICE_CONFIG_VARIABLES) expect(variable.description.length).toBeGreaterThan(5);
   });

@@ -32,6 +32,15 @@ export interface MqttConnectionOptions {
   readonly logger: FastifyBaseLogger;
   /** Delay between reconnection attempts. */
   readonly reconnectPeriodMs?: number;
+  /** The Last Will: published (retained) by the broker if the service vanishes without a goodbye. */
+  readonly will?: { readonly topic: string; readonly payload: string } | undefined;
+}
+
+export interface PublishOptions {
+  /** Default 1. */
+  readonly qos?: 0 | 1;
+  /** Default false: commands are never retained (the contract). */
+  readonly retain?: boolean;
 }
 
 /** What a camera's link receives. `retained`: the broker's stored copy, not a live message. */
@@ -87,6 +96,7 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
       ...(options.username !== undefined && { username: options.username }),
       ...(options.password !== undefined && { password: options.password }),
       ...(options.tls && tlsOptions(options.tls)),
+      ...(options.will && { will: { ...options.will, qos: 1, retain: true } }),
     });
     this.#client.on('connect', () => this.#onConnect());
     this.#client.on('close', () => {
@@ -136,8 +146,13 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
     }
   }
 
-  publish(topic: string, payload: string, onError: (err: Error) => void): void {
-    this.#client.publish(topic, payload, { qos: 1, retain: false }, (err) => {
+  publish(
+    topic: string,
+    payload: string | Buffer,
+    onError: (err: Error) => void,
+    { qos = 1, retain = false }: PublishOptions = {},
+  ): void {
+    this.#client.publish(topic, payload, { qos, retain }, (err) => {
       if (err) onError(err);
     });
   }
