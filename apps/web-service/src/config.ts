@@ -22,13 +22,15 @@ import { integer, oneOf, text, type Parser } from './config-parsers.js';
 import { MQTT_VARIABLES, mqttSettingsProblems, type MqttTlsConfig } from './mqtt/settings.js';
 import { DOOR_VARIABLES, doorProblems, type DoorConfig } from './door/settings.js';
 import { PICTURES_VARIABLES, type PicturesConfig } from './outputs/pictures/settings.js';
+import { RECORDINGS_VARIABLES, type RecordingsConfig } from './outputs/recordings/settings.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const HLS_MODES = ['ll', 'plain'] as const;
 export type HlsMode = (typeof HLS_MODES)[number];
 
-export interface ServiceConfig extends DoorConfig, MqttTlsConfig, PicturesConfig, WebrtcConfig {
+export interface ServiceConfig
+  extends DoorConfig, MqttTlsConfig, PicturesConfig, RecordingsConfig, WebrtcConfig {
   readonly host: string;
   readonly port: number;
   /** Unset: the service runs its own (embedded) broker. */
@@ -271,6 +273,7 @@ const VARIABLES = {
   ...WEBRTC_VARIABLES,
   ...DOOR_VARIABLES,
   ...PICTURES_VARIABLES,
+  ...RECORDINGS_VARIABLES,
 } satisfies Record<string, AnyVariable>;
 
 // Compile-time check: every ServiceConfig field is read from some variable.
