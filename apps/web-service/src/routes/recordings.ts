@@ -130,6 +130,8 @@ export function recordingRoutes(app: FastifyInstance, { store, ffmpegPath }: Rec
     }
     const removeFile = file.remove;
     reply.raw.once('close', () => void removeFile());
+    // A client gone while the MP4 was made: its 'close' came before the listener, so no one sends it.
+    if (request.raw.socket?.destroyed) void removeFile();
     reply.header('content-disposition', `attachment; filename="${entry.id}.mp4"`);
     return sendFile(reply, file.path, 'video/mp4', 'no-cache');
   });
