@@ -25,6 +25,9 @@ import { installSecurityHeaders, type RateLimits } from './door/headers.js';
 import { redactUrl } from './door/signed.js';
 import { warmUpFfmpeg } from './ingest/remuxer.js';
 import { clearLeftovers } from './outputs/plain-hls/files.js';
+import { Retention } from './outputs/recordings/retention.js';
+import { RecordingStore } from './outputs/recordings/store.js';
+import { recordingRoutes } from './routes/recordings.js';
 import type { StreamManager } from './stream/stream-manager.js';
 
 export interface BuildAppOptions {
@@ -113,6 +116,7 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
   let connection: MqttConnection | undefined;
   let cameras: CameraRegistry | undefined;
   let homeAssistant: HomeAssistantDiscovery | undefined;
+  let retention: Retention | undefined;
   const notReady = (): never => {
     throw new Error('the service is not ready: await app.ready() first');
   };
@@ -170,7 +174,16 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
       will: homeAssistantWill(config),
       logger: scope.log,
     });
-    cameras = new CameraRegistry({ config, connection, logger: scope.log });
+    // Every camera's recordings, indexed from disk (a crash's open ones closed), then retention.
+    const recordingStore = new RecordingStore(config.recordDir, scope.log);
+    await recordingStore.scan();
+    retention = new Retention({
+      store: recordingStore,
+      policy: { keepDays: config.recordKeepDays, minFree: config.recordMinFree },
+      logger: scope.log,
+    });
+    await retention.start();
+    cameras = new CameraRegistry({ config, connection, logger: scope.log, recordingStore });
     if (config.haDiscovery) {
       homeAssistant = new HomeAssistantDiscovery({ config, connection, cameras, logger: scope.log });
     }
@@ -187,6 +200,7 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     eventRoutes(scope, cameras, { heartbeatMs: options.sseHeartbeatMs ?? 15_000 });
     metricsRoutes(scope, cameras);
     pictureRoutes(scope, cameras);
+    recordingRoutes(scope, { store: recordingStore, ffmpegPath: config.ffmpegPath });
     if (config.webrtc) await scope.register(whepRoutes, { registry: cameras });
     await scope.register(hlsRoutes, { hlsDir: config.hlsDir, registry: cameras });
     await scope.register(clientRoutes, { clientDir: config.clientDir });
@@ -200,6 +214,7 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
   });
   closeUnusedConnectionsOnShutdown(app);
   app.addHook('onClose', async () => {
+    retention?.close();
     await cameras?.close();
     // Its goodbye (`offline`) goes out with what else is in flight when the connection closes.
     homeAssistant?.close();

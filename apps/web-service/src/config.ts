@@ -27,6 +27,7 @@ import {
   homeAssistantProblems,
   type HomeAssistantConfig,
 } from './mqtt/ha-settings.js';
+import { RECORDINGS_VARIABLES, type RecordingsConfig } from './outputs/recordings/settings.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -34,7 +35,7 @@ export const HLS_MODES = ['ll', 'plain'] as const;
 export type HlsMode = (typeof HLS_MODES)[number];
 
 export interface ServiceConfig
-  extends DoorConfig, MqttTlsConfig, PicturesConfig, WebrtcConfig, HomeAssistantConfig {
+  extends DoorConfig, MqttTlsConfig, PicturesConfig, RecordingsConfig, WebrtcConfig, HomeAssistantConfig {
   readonly host: string;
   readonly port: number;
   /** Unset: the service runs its own (embedded) broker. */
@@ -278,6 +279,7 @@ const VARIABLES = {
   ...DOOR_VARIABLES,
   ...PICTURES_VARIABLES,
   ...HOME_ASSISTANT_VARIABLES,
+  ...RECORDINGS_VARIABLES,
 } satisfies Record<string, AnyVariable>;
 
 // Compile-time check: every ServiceConfig field is read from some variable.

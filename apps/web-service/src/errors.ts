@@ -103,6 +103,20 @@ export const ERRORS = {
     message: 'camera %s already has %d stream.ts readers (RAW_MAX_READERS): share one, or try later',
   },
   WEB_ERR_SNAPSHOT_FAILED: { statusCode: 500, message: 'the snapshot could not be decoded: %s' },
+  WEB_ERR_RECORDING_OFF: {
+    statusCode: 409,
+    message: 'recordings are off (RECORD=off): set RECORD=on-demand or always to record',
+  },
+  WEB_ERR_UNKNOWN_RECORDING: { statusCode: 404, message: 'no recording %s (GET /api/recordings lists them)' },
+  WEB_ERR_RECORDING_IN_PROGRESS: {
+    statusCode: 409,
+    message: 'recording %s is still being written: play its playlist now, download the MP4 once it ends',
+  },
+  WEB_ERR_RECORDING_DOWNLOAD: { statusCode: 500, message: 'the recording could not be made into an MP4: %s' },
+  WEB_ERR_RECORDING_BUSY: {
+    statusCode: 503,
+    message: '%d MP4 downloads are being made already: try again in a moment',
+  },
   WEB_ERR_INTERNAL: { statusCode: 500, message: 'internal error: %s' },
 } as const satisfies Record<string, ErrorDefinition>;
 

@@ -169,6 +169,30 @@ describe('loadServiceConfig', () => {
     expect(() => loadServiceConfig({ WEBRTC_UDP_PORTS: '40000-40000' })).toThrow(/two ports at least/);
   });
 
+  test('recordings: off by default, 7 days, 1 GiB free; bad values reported together', () => {
+    expect(loadServiceConfig({})).toMatchObject({
+      record: 'off',
+      recordKeepDays: 7,
+      recordMinFree: { bytes: 2 ** 30 },
+    });
+    expect(
+      loadServiceConfig({
+        RECORD: 'always',
+        RECORD_DIR: 'rec',
+        RECORD_KEEP_DAYS: '0',
+        RECORD_MIN_FREE: '5%',
+      }),
+    ).toMatchObject({
+      record: 'always',
+      recordDir: resolve('rec'),
+      recordKeepDays: 0,
+      recordMinFree: { percent: 5 },
+    });
+    expect(() =>
+      loadServiceConfig({ RECORD: 'sometimes', RECORD_KEEP_DAYS: '-1', RECORD_MIN_FREE: 'lots' }),
+    ).toThrow(/RECORD="sometimes".*\n.*RECORD_KEEP_DAYS="-1".*\n.*RECORD_MIN_FREE="lots"/s);
+  });
+
   test('the variable list documents every variable with a description', () => {
     const names = SERVICE_CONFIG_VARIABLES.map((variable) => variable.name);
     expect(names).toEqual([
@@ -224,6 +248,10 @@ describe('loadServiceConfig', () => {
       'HA_NODE_ID',
       'HA_SNAPSHOT_SECONDS',
       'HA_PUBLIC_URL',
+      'RECORD',
+      'RECORD_DIR',
+      'RECORD_KEEP_DAYS',
+      'RECORD_MIN_FREE',
     ]);
     for (const variable of SERVICE_CONFIG_VARIABLES) expect(variable.description.length).toBeGreaterThan(5);
   });

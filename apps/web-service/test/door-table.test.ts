@@ -18,6 +18,7 @@ const VIEWER = 'view-0123456789abcdef';
 const OTHER_OPERATOR = 'op2-0123456789abcdef';
 const WRONG = 'nope-0123456789abcdef';
 const SESSION = '00000000-0000-4000-8000-000000000000';
+const RECORDING = 'cam1~2026-12-05~23-55-34.123Z';
 
 type Need = 'public' | 'watch' | 'operate' | 'metrics' | 'auth';
 /** method, path, what it needs, whether it is about camera cam1 (the one OTHER_OPERATOR may not use). */
@@ -50,6 +51,14 @@ const ROUTES: readonly [string, string, Need, boolean][] = [
   ['GET', '/api/cameras/cam1/snapshot.jpg', 'watch', true],
   ['GET', '/api/cameras/cam1/stream.mjpg', 'watch', true],
   ['GET', '/api/cameras/cam1/stream.ts', 'watch', true],
+  // Without ?camera=, the list is about every camera: not for a token limited to some.
+  ['GET', '/api/recordings', 'watch', true],
+  ['GET', '/api/recordings?camera=cam1', 'watch', true],
+  ['GET', '/api/recordings?camera=cam2', 'watch', false],
+  ['GET', `/api/recordings/${RECORDING}/playlist.m3u8`, 'watch', true],
+  ['GET', `/api/recordings/${RECORDING}/seg-00000.m4s`, 'watch', true],
+  ['GET', `/api/recordings/${RECORDING}.mp4`, 'watch', true],
+  ['DELETE', `/api/recordings/${RECORDING}`, 'operate', true],
   ['GET', '/hls/stream.m3u8', 'watch', true],
   ['GET', '/hls/cam1/stream.m3u8', 'watch', true],
   ['HEAD', '/hls/cam1/stream.m3u8', 'watch', true],
@@ -94,6 +103,7 @@ describe('the door: every route × every caller', () => {
       PORT: '0',
       EMBEDDED_BROKER_PORT: '0',
       HLS_DIR: dir,
+      RECORD_DIR: join(dir, 'recordings'),
       UDP_LISTEN: `udp://127.0.0.1:${await freeUdpPort()}`,
       CAMERAS: `cam2=udp://127.0.0.1:${await freeUdpPort()}`,
       LOG_LEVEL: 'warn',

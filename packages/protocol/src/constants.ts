@@ -37,6 +37,11 @@ export const API_PATHS = {
    */
   camerasEvents: '/api/cameras/events',
   /**
+   * Recordings: GET lists them (`?camera=&from=&to=`); `/<id>/playlist.m3u8` plays one (VOD),
+   * `/<id>.mp4` downloads it as one MP4, DELETE `/<id>` removes it (operators).
+   */
+  recordings: '/api/recordings',
+  /**
    * WHEP (WebRTC playback) of the default camera: POST an SDP offer (application/sdp) → 201, the
    * answer, `Location: /api/stream/whep/<session>`; DELETE that Location ends it (README, WebRTC).
    */
@@ -80,4 +85,14 @@ export function cameraPaths(cameraId: string): CameraPaths {
     mjpeg: `${base}/stream.mjpg`,
     rawTs: `${base}/stream.ts`,
   };
+}
+
+/** A recording's URLs, from its id (RecordingSchema). */
+export function recordingPaths(id: string): {
+  readonly playlist: string;
+  readonly mp4: string;
+  readonly one: string;
+} {
+  const one = `${API_PATHS.recordings}/${encodeURIComponent(id)}`;
+  return { one, playlist: `${one}/playlist.m3u8`, mp4: `${one}.mp4` };
 }

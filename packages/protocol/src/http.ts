@@ -41,6 +41,8 @@ export const StreamInfoSchema = Type.Object({
    */
   ingest: Type.Optional(Type.String()),
   origin: Type.Optional(Type.Union([Type.Literal('configured'), Type.Literal('discovered')])),
+  /** Present when the service records (RECORD=on-demand or always): whether this camera is recording now. */
+  recording: Type.Optional(Type.Boolean()),
 });
 export type StreamInfo = Static<typeof StreamInfoSchema>;
 
@@ -65,6 +67,52 @@ export type StopResponse = Static<typeof StopResponseSchema>;
 
 /** Start and stop take no parameters: an empty body, `{}` or none. Unknown keys are a 400. */
 export const EmptyBodySchema = Type.Object({}, { additionalProperties: false });
+
+/**
+ * A start's body: none, `{}`, or `{ "record": true }` (record this stream, RECORD=on-demand) or
+ * `{ "record": false }` (stop recording it; the stream goes on). Unknown keys are a 400.
+ */
+export const StartBodySchema = Type.Object(
+  { record: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+export type StartBody = Static<typeof StartBodySchema>;
+
+/** One recording (`GET /api/recordings`): a camera's stream written to disk, from a start to a stop. */
+export const RecordingSchema = Type.Object({
+  /** `<camera>~<YYYY-MM-DD>~<HH-MM-SS.mmm>Z`: the camera and the start time (UTC). */
+  id: Type.String(),
+  cameraId: Type.String(),
+  /** ISO times. `end`: the last segment's end so far, while `recording`. */
+  start: Type.String(),
+  end: Type.String(),
+  /** Seconds of video. */
+  duration: Type.Number(),
+  /** Bytes on disk. */
+  bytes: Type.Integer(),
+  /** Still being written (its playlist is an EVENT playlist until it ends, then VOD). */
+  recording: Type.Boolean(),
+  /** The VOD playlist (hls.js, Safari, VLC) and the one-MP4 download. */
+  playlistUrl: Type.String(),
+  mp4Url: Type.String(),
+});
+export type Recording = Static<typeof RecordingSchema>;
+
+/** `GET /api/recordings`: oldest first. */
+export const RecordingListSchema = Type.Object({ recordings: Type.Array(RecordingSchema) });
+export type RecordingList = Static<typeof RecordingListSchema>;
+
+/** `GET /api/recordings?camera=&from=&to=`: a camera, and recordings that overlap [from, to] (ISO times). */
+export const RecordingQuerySchema = Type.Object(
+  {
+    camera: Type.Optional(Type.String()),
+    from: Type.Optional(Type.String()),
+    to: Type.Optional(Type.String()),
+    token: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type RecordingQuery = Static<typeof RecordingQuerySchema>;
 
 /** Every error answer, Fastify's usual shape with a stable `code` (listed in docs/errors.md). */
 export const ErrorBodySchema = Type.Object({

@@ -11,6 +11,8 @@ import type { ServiceConfig } from '../config.js';
 import { UdpIngest } from '../ingest/udp-ingest.js';
 import type { LlHlsPackager } from '../outputs/ll-hls/packager.js';
 import type { PicturesOutput } from '../outputs/pictures/output.js';
+import type { RecordingOutput } from '../outputs/recordings/output.js';
+import type { RecordingStore } from '../outputs/recordings/store.js';
 import type { WebRtcOutput } from '../outputs/webrtc/output.js';
 import { createOutputs } from '../outputs/index.js';
 import { CameraLink } from '../mqtt/camera-link.js';
@@ -25,6 +27,8 @@ export interface CameraOptions {
   readonly config: ServiceConfig;
   readonly connection: MqttConnection;
   readonly logger: FastifyBaseLogger;
+  /** Every camera's recordings (RECORD_DIR). */
+  readonly recordingStore?: RecordingStore;
 }
 
 /** Where a camera's plain HLS files go: HLS_DIR for the default camera, HLS_DIR/<id>/ for others. */
@@ -45,21 +49,30 @@ export class Camera {
   readonly webrtc: WebRtcOutput | undefined;
   /** Snapshots, MJPEG and stream.ts (routes/pictures.ts). */
   readonly pictures: PicturesOutput | undefined;
+  /** RECORD=on-demand or always: its recorder (routes/recordings.ts). */
+  readonly recordings: RecordingOutput | undefined;
   /** Plain HLS (HLS_MODE=plain): the folder its files are written to. */
   readonly hlsDir: string;
   #closed: Promise<void> | undefined;
 
-  constructor({ settings, isDefault, config, connection, logger }: CameraOptions) {
+  constructor({ settings, isDefault, config, connection, logger, recordingStore }: CameraOptions) {
     this.id = settings.id;
     this.settings = settings;
     this.isDefault = isDefault;
     const log = logger.child({ camera: settings.id });
     this.hlsDir = hlsDirOf(config.hlsDir, settings.id, isDefault);
     this.link = new CameraLink({ connection, cameraId: settings.id, logger: log });
-    const outputs = createOutputs({ config, cameraId: settings.id, hlsDir: this.hlsDir, logger: log });
+    const outputs = createOutputs({
+      config,
+      cameraId: settings.id,
+      hlsDir: this.hlsDir,
+      logger: log,
+      ...(recordingStore && { recordingStore }),
+    });
     this.packager = outputs.packager;
     this.webrtc = outputs.webrtc;
     this.pictures = outputs.pictures;
+    this.recordings = outputs.recordings;
     this.ingest = new UdpIngest({ listen: settings.listen, sources: settings.sources ?? [], logger: log });
     this.streams = new StreamManager({
       config: {
@@ -84,7 +97,8 @@ export class Camera {
   }
 
   info(): StreamInfo {
-    return this.streams.info();
+    const info = this.streams.info();
+    return this.recordings ? { ...info, recording: this.recordings.recording } : info;
   }
 
   /** Shutdown, first step: refuse starts; answer held playlist requests now so the server can drain. */

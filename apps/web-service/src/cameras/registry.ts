@@ -10,6 +10,7 @@ import { rmdir } from 'node:fs/promises';
 import type { FastifyBaseLogger } from 'fastify';
 import { formatUdpTarget, parseCameraStatus, parseUdpTarget, type StreamInfo } from '@camstream/protocol';
 import type { ServiceConfig } from '../config.js';
+import type { RecordingStore } from '../outputs/recordings/store.js';
 import { isServiceError } from '../errors.js';
 import { LogBudget } from '../log-budget.js';
 import type { MqttConnection } from '../mqtt/connection.js';
@@ -28,6 +29,8 @@ export interface CameraRegistryOptions {
   readonly config: ServiceConfig;
   readonly connection: MqttConnection;
   readonly logger: FastifyBaseLogger;
+  /** Every camera's recordings (RECORD_DIR); absent: none recorded. */
+  readonly recordingStore?: RecordingStore;
 }
 
 export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
@@ -35,6 +38,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
   readonly #cameras = new Map<string, Camera>();
   readonly #config: ServiceConfig;
   readonly #connection: MqttConnection;
+  readonly #recordingStore: RecordingStore | undefined;
   readonly #log: FastifyBaseLogger;
   /** The service's logger: each camera's modules name their own component. */
   readonly #rootLog: FastifyBaseLogger;
@@ -44,11 +48,12 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
   readonly #unservableLog = new LogBudget(1, 60_000);
   #closing = false;
 
-  constructor({ config, connection, logger }: CameraRegistryOptions) {
+  constructor({ config, connection, logger, recordingStore }: CameraRegistryOptions) {
     super();
     this.setMaxListeners(0);
     this.#config = config;
     this.#connection = connection;
+    this.#recordingStore = recordingStore;
     this.#rootLog = logger;
     this.#log = logger.child({ component: 'cameras' });
     const configured: CameraSettings[] = [
@@ -95,6 +100,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
       config: this.#config,
       connection: this.#connection,
       logger: this.#rootLog,
+      ...(this.#recordingStore && { recordingStore: this.#recordingStore }),
     });
     this.#cameras.set(camera.id, camera);
     camera.streams.on('change', (info) => {

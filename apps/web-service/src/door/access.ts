@@ -3,7 +3,11 @@
  * is about (the `:cameraId` param; the default camera for /api/stream/… and /hls/<file>; <id> for
  * /hls/<id>/…). Pure, so the table test and the guard agree.
  */
+import { parseRecordingId } from '../outputs/recordings/ids.js';
 import type { Identity } from './tokens.js';
+
+/** The list of recordings without `?camera=`: about every camera, so only for a token that may watch all. */
+export const EVERY_CAMERA = '*';
 
 /** public: anyone; watch: viewer or operator; operate: operator; metrics: METRICS_TOKEN or loopback. */
 export type Access = 'public' | 'watch' | 'operate' | 'metrics';
@@ -18,9 +22,14 @@ export function cameraOfRequest(
   path: string,
   params: Record<string, unknown> | undefined,
   defaultCameraId: string,
+  query?: Record<string, unknown>,
 ): string | undefined {
   const id = params?.cameraId;
   if (typeof id === 'string') return id;
+  // /api/recordings/<camera>~<date>~<time>[.mp4][/…]: the camera the id names.
+  const recording = params?.recordingId;
+  if (typeof recording === 'string') return parseRecordingId(recording.replace(/\.mp4$/, ''))?.cameraId;
+  if (path === '/api/recordings') return typeof query?.camera === 'string' ? query.camera : EVERY_CAMERA;
   if (path.startsWith('/api/stream/') || path === '/api/stream') return defaultCameraId;
   if (path.startsWith('/hls/')) return cameraOfHlsPath(path, defaultCameraId);
   // A path no route matched (or a route without the param): judged by the camera it names.

@@ -9,7 +9,14 @@ import { Readable } from 'node:stream';
 import { isLoopback } from '../loopback.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { createError } from '../errors.js';
-import { cameraOfHlsPath, cameraOfRequest, defaultAccess, judge, type Access } from './access.js';
+import {
+  cameraOfHlsPath,
+  cameraOfRequest,
+  defaultAccess,
+  EVERY_CAMERA,
+  judge,
+  type Access,
+} from './access.js';
 import { FailureLimiter, type FailureLimit } from './failures.js';
 import type { DoorConfig } from './settings.js';
 import { signPlaylist, UrlSigner } from './signed.js';
@@ -108,8 +115,8 @@ export function installDoor(app: FastifyInstance, options: DoorOptions): Door {
     if (!tokens.required) return;
     checkRate(request, reply);
 
-    const camera = cameraOfRequest(path, request.params as Record<string, unknown>, defaultCameraId);
     const query = (request.query ?? {}) as Record<string, unknown>;
+    const camera = cameraOfRequest(path, request.params as Record<string, unknown>, defaultCameraId, query);
     const signable = path.startsWith('/hls/') || routeConfig.signedUrl === true;
     if (request.headers.authorization === undefined && signable && access === 'watch') {
       // Players that cannot send headers: a signed URL, bound to this camera, unexpired.
@@ -135,6 +142,7 @@ export function installDoor(app: FastifyInstance, options: DoorOptions): Door {
       throw createError(
         'WEB_ERR_FORBIDDEN',
         what ||
+          (camera === EVERY_CAMERA ? 'this token may watch some cameras only: name one with ?camera=' : '') ||
           `this token may not ${access === 'operate' ? 'command' : 'watch'} camera ${JSON.stringify(camera)}`,
       );
     }
@@ -189,10 +197,21 @@ export function installDoor(app: FastifyInstance, options: DoorOptions): Door {
             streamUrl: `${info.streamUrl}?token=${signer.sign(cameraOfHlsPath(info.streamUrl, defaultCameraId))}`,
           }
         : info;
-    const body = payload as { streamUrl?: unknown; cameras?: unknown };
+    const body = payload as { streamUrl?: unknown; cameras?: unknown; recordings?: unknown };
     if (Array.isArray(body.cameras)) return { ...body, cameras: body.cameras.map(sign) };
+    if (Array.isArray(body.recordings)) return { ...body, recordings: body.recordings.map(signRecording) };
     return sign(body);
   });
+
+  // A recording's playlist and MP4 URLs, signed for its camera: for VLC, <video>, a download link.
+  const signRecording = (recording: { cameraId: string; playlistUrl: string; mp4Url: string }) => {
+    const token = signer.sign(recording.cameraId);
+    return {
+      ...recording,
+      playlistUrl: `${recording.playlistUrl}?token=${token}`,
+      mp4Url: `${recording.mp4Url}?token=${token}`,
+    };
+  };
 
   app.get(AUTH_PATH, { config: { access: 'public' } }, async (request, reply) => {
     if (!tokens.required) return { required: false };

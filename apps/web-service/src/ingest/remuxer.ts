@@ -30,9 +30,15 @@ export interface RemuxerOptions {
   readonly termTimeoutMs?: number;
   /**
    * Other work on the same pipes (outputs/pictures/: decode to JPEG, remux to MPEG-TS): the input
-   * and output options instead of the remuxer's; the input is still stdin, the output stdout.
+   * and output options instead of the remuxer's; the input is stdin and the output stdout unless
+   * paths are given (outputs/recordings/mp4.ts: a recording's playlist to one MP4 file).
    */
-  readonly arguments?: { readonly input: string[]; readonly output: string[] };
+  readonly arguments?: {
+    readonly input: string[];
+    readonly output: string[];
+    readonly inputPath?: string;
+    readonly outputPath?: string;
+  };
 }
 
 export interface RemuxerExit {
@@ -174,12 +180,13 @@ export class FfmpegRemuxer extends EventEmitter<RemuxerEvents> {
   }
 
   #spawn(): Promise<void> {
-    const { input, output } = this.#options.arguments ?? remuxerArguments();
+    const args: NonNullable<RemuxerOptions['arguments']> = this.#options.arguments ?? remuxerArguments();
+    const { input, output, inputPath, outputPath } = args;
     const command = ffmpeg({ stdoutLines: 20 })
       .setFfmpegPath(this.#options.ffmpegPath)
-      .input(SEGMENTER_INPUT)
+      .input(inputPath ?? SEGMENTER_INPUT)
       .inputOptions(input)
-      .output(this.#mediaSink())
+      .output(outputPath ?? this.#mediaSink())
       .outputOptions(output);
     return new Promise((resolve, reject) => {
       command.on('start', (commandLine: string) => {

@@ -12,6 +12,9 @@ import type { Output, PlayableOutput } from './output.js';
 import { PicturesOutput } from './pictures/output.js';
 import type { PicturesConfig } from './pictures/settings.js';
 import { PlainHlsOutput } from './plain-hls/output.js';
+import { RecordingOutput } from './recordings/output.js';
+import type { RecordingsConfig } from './recordings/settings.js';
+import type { RecordingStore } from './recordings/store.js';
 import { WebRtcOutput } from './webrtc/output.js';
 import { DEFAULT_SESSION_TIMEOUTS } from './webrtc/session.js';
 
@@ -26,6 +29,8 @@ export interface CameraOutputs {
   readonly webrtc: WebRtcOutput | undefined;
   /** Snapshots, MJPEG and stream.ts (routes/pictures.ts); absent for unit tests that pass no settings. */
   readonly pictures: PicturesOutput | undefined;
+  /** RECORD=on-demand or always: the camera's recorder (routes/cameras.ts, routes/recordings.ts). */
+  readonly recordings: RecordingOutput | undefined;
 }
 
 type WebRtcConfig = Pick<
@@ -42,7 +47,10 @@ type WebRtcConfig = Pick<
 export interface OutputSettings {
   readonly config: Pick<ServiceConfig, 'hlsMode' | 'hlsPartMs' | 'hlsSegmentSeconds' | 'hlsListSize'> &
     Partial<WebRtcConfig> &
-    Partial<PicturesConfig & Pick<ServiceConfig, 'ffmpegPath'>>;
+    Partial<PicturesConfig & Pick<ServiceConfig, 'ffmpegPath'>> &
+    Partial<Pick<RecordingsConfig, 'record'>>;
+  /** Every camera's recordings (RECORD_DIR); absent: no recorder (unit tests). */
+  readonly recordingStore?: RecordingStore;
   /** For the WebRTC output's errors. */
   readonly cameraId?: string;
   /** Where the camera's plain HLS files go (cameras/camera.ts hlsDirOf). */
@@ -54,8 +62,25 @@ export function createOutputs(settings: OutputSettings): CameraOutputs {
   const hls = createHlsOutput(settings);
   const webrtc = createWebRtcOutput(settings);
   const pictures = createPicturesOutput(settings);
-  const all = [hls.playable, ...(webrtc ? [webrtc] : []), ...(pictures ? [pictures] : [])];
-  return { ...hls, all, webrtc, pictures };
+  const recordings = createRecordingOutput(settings);
+  const all = [
+    hls.playable,
+    ...(webrtc ? [webrtc] : []),
+    ...(pictures ? [pictures] : []),
+    ...(recordings ? [recordings] : []),
+  ];
+  return { ...hls, all, webrtc, pictures, recordings };
+}
+
+/** Unless RECORD=off (or a caller that passes no store: unit tests). */
+function createRecordingOutput({
+  config,
+  cameraId = '',
+  recordingStore,
+  logger,
+}: OutputSettings): RecordingOutput | undefined {
+  if (!recordingStore || config.record === undefined || config.record === 'off') return undefined;
+  return new RecordingOutput({ cameraId, mode: config.record, store: recordingStore, logger });
 }
 
 function createPicturesOutput({ config, cameraId = '', logger }: OutputSettings): PicturesOutput | undefined {

@@ -14,10 +14,12 @@ import {
   ErrorBodySchema,
   isValidCameraId,
   STREAM_URL,
+  StartBodySchema,
   StartResponseSchema,
   StopResponseSchema,
   StreamInfoSchema,
   type CameraList,
+  type StartBody,
   type StartResponse,
   type StopResponse,
   type StreamInfo,
@@ -54,6 +56,24 @@ export const commandOptions = {
   },
 };
 export const commandParameters = { querystring: EmptyBodySchema, body: EmptyBodySchema };
+/** A start takes `{ "record": true | false }` too (docs/recordings.md). */
+export const startParameters = { querystring: EmptyBodySchema, body: StartBodySchema };
+
+/**
+ * Starts the camera's stream; `record` (RECORD=on-demand) records it, or stops recording it. Asked
+ * before the start so the recording begins at the stream's first keyframe.
+ */
+export async function startCamera(camera: Camera, { record }: StartBody): Promise<void> {
+  if (record !== undefined && !camera.recordings) throw createError('WEB_ERR_RECORDING_OFF');
+  const recorded = record !== undefined ? camera.recordings!.want(record) : undefined;
+  try {
+    await camera.streams.start();
+  } catch (err) {
+    if (record === true) void camera.recordings!.want(false);
+    throw err;
+  }
+  await recorded;
+}
 
 export function cameraRoutes(app: FastifyInstance, registry: CameraRegistry): void {
   app.get(
@@ -75,13 +95,13 @@ export function cameraRoutes(app: FastifyInstance, registry: CameraRegistry): vo
       ...commandOptions,
       schema: {
         params: cameraParams,
-        ...commandParameters,
+        ...startParameters,
         response: { 200: StartResponseSchema, ...errorResponses },
       },
     },
     async (request): Promise<StartResponse> => {
       const camera = lookUpCamera(registry, request.params as { cameraId: string });
-      await camera.streams.start();
+      await startCamera(camera, request.body as StartBody);
       return { state: 'live', streamUrl: camera.info().streamUrl! };
     },
   );

@@ -9,11 +9,19 @@ import {
   StartResponseSchema,
   StopResponseSchema,
   StreamInfoSchema,
+  type StartBody,
   type StartResponse,
   type StopResponse,
 } from '@camstream/protocol';
 import type { Camera } from '../cameras/camera.js';
-import { asFirstContract, commandOptions, commandParameters, errorResponses } from './cameras.js';
+import {
+  asFirstContract,
+  commandOptions,
+  commandParameters,
+  errorResponses,
+  startCamera,
+  startParameters,
+} from './cameras.js';
 
 export function streamRoutes(app: FastifyInstance, camera: Camera): void {
   app.get(
@@ -26,10 +34,10 @@ export function streamRoutes(app: FastifyInstance, camera: Camera): void {
     API_PATHS.start,
     {
       ...commandOptions,
-      schema: { ...commandParameters, response: { 200: StartResponseSchema, ...errorResponses } },
+      schema: { ...startParameters, response: { 200: StartResponseSchema, ...errorResponses } },
     },
-    async (): Promise<StartResponse> => {
-      await camera.streams.start();
+    async (request): Promise<StartResponse> => {
+      await startCamera(camera, request.body as StartBody);
       return { state: 'live', streamUrl: STREAM_URL };
     },
   );
