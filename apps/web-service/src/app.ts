@@ -3,7 +3,12 @@
  * (when MQTT_URL is unset), the one MQTT connection and the cameras (each with its link, ingest,
  * output and stream manager), and closes them in order.
  */
-import Fastify, { LogController, type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
 import { clientErrorHandler, frameworkErrors } from './client-errors.js';
 import type { ServiceConfig } from './config.js';
 import { createError, isServiceError, toErrorBody, type ServiceError } from './errors.js';
@@ -84,14 +89,20 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     bodyLimit: 64 * 1024,
   });
 
-  app.addHook('onRequest', async (request) => {
+  // Hooks on every request take a callback, not a promise: a thousand viewers make thousands of
+  // requests a second, and each promise is a microtask and garbage.
+  app.addHook('onRequest', (request, _reply, done) => {
     if (request.raw.httpVersionMajor === 1 && request.raw.httpVersionMinor >= 1 && !request.headers.host) {
-      throw createError('WEB_ERR_BAD_REQUEST', 'an HTTP/1.1 request needs a Host header');
-    }
+      done(createError('WEB_ERR_BAD_REQUEST', 'an HTTP/1.1 request needs a Host header'));
+    } else done();
   });
 
   // API calls at info; HLS and static files (the per-viewer traffic) at debug; server errors at error.
-  app.addHook('onResponse', async (request, reply) => {
+  const debug = (request: FastifyRequest) => request.log.level === 'debug' || request.log.level === 'trace';
+  app.addHook('onResponse', (request, reply, done) => {
+    const api = request.url.startsWith('/api/');
+    // Most requests are HLS at debug: nothing to build when debug is off.
+    if (reply.statusCode < 500 && !api && !debug(request)) return done();
     const line = {
       method: request.method,
       // Signed URLs' tokens stay out of the log.
@@ -100,8 +111,9 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
       ms: Math.round(reply.elapsedTime),
     };
     if (reply.statusCode >= 500) request.log.error(line, 'request failed');
-    else if (request.url.startsWith('/api/')) request.log.info(line, 'request');
+    else if (api) request.log.info(line, 'request');
     else request.log.debug(line, 'request');
+    done();
   });
 
   // Authentication, signed URLs, CORS for /api (door/guard.ts); security headers, rate limits.

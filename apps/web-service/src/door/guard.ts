@@ -100,7 +100,17 @@ export function installDoor(app: FastifyInstance, options: DoorOptions): Door {
     return identity;
   };
 
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback, not a promise, on every request (see app.ts): `guard` throws what it refuses.
+  app.addHook('onRequest', (request, reply, done) => {
+    try {
+      guard(request, reply);
+    } catch (err) {
+      return done(err as Error);
+    }
+    done();
+  });
+
+  const guard = (request: FastifyRequest, reply: FastifyReply): void => {
     const path = request.url.split('?')[0]!;
     if (corsOrigins.size > 0 && path.startsWith('/api/') && !path.includes('/whep')) {
       const origin = request.headers.origin;
@@ -146,9 +156,9 @@ export function installDoor(app: FastifyInstance, options: DoorOptions): Door {
           `this token may not ${access === 'operate' ? 'command' : 'watch'} camera ${JSON.stringify(camera)}`,
       );
     }
-  });
+  };
 
-  const guardMetrics = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+  const guardMetrics = (request: FastifyRequest, reply: FastifyReply): void => {
     if (config.metricsToken !== undefined) {
       checkRate(request, reply);
       const match = BEARER.exec(request.headers.authorization ?? '');
@@ -167,18 +177,20 @@ export function installDoor(app: FastifyInstance, options: DoorOptions): Door {
 
   // Playlists fetched with a signed token sign every URI in them afresh: LL-HLS's from memory (a
   // string), plain HLS's from HLS_DIR (a file stream, read here: a playlist is a few kB).
-  app.addHook('onSend', async (request, reply, payload) => {
-    const signedCamera = passed.get(request)?.signedCamera;
-    // HEAD answers carry no body to sign.
-    if (signedCamera === undefined || reply.statusCode !== 200 || request.method !== 'GET') return payload;
-    if (!String(reply.getHeader('content-type') ?? '').startsWith(PLAYLIST_TYPE)) return payload;
-    const text =
-      typeof payload === 'string' ? payload : isStream(payload) ? await readAll(payload) : undefined;
-    if (text === undefined) return payload;
-    // The file's validators would describe the unsigned file, not this answer.
-    reply.removeHeader('etag').removeHeader('last-modified');
-    return signPlaylist(text, signer.sign(signedCamera));
-  });
+  // Only signed requests need it, and only where tokens are (`passed` is empty otherwise).
+  if (tokens.required)
+    app.addHook('onSend', async (request, reply, payload) => {
+      const signedCamera = passed.get(request)?.signedCamera;
+      // HEAD answers carry no body to sign.
+      if (signedCamera === undefined || reply.statusCode !== 200 || request.method !== 'GET') return payload;
+      if (!String(reply.getHeader('content-type') ?? '').startsWith(PLAYLIST_TYPE)) return payload;
+      const text =
+        typeof payload === 'string' ? payload : isStream(payload) ? await readAll(payload) : undefined;
+      if (text === undefined) return payload;
+      // The file's validators would describe the unsigned file, not this answer.
+      reply.removeHeader('etag').removeHeader('last-modified');
+      return signPlaylist(text, signer.sign(signedCamera));
+    });
 
   // The API's stream URLs carry a signed token when tokens are required.
   app.addHook('preSerialization', async (request, _reply, payload) => {

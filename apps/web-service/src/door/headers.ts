@@ -6,6 +6,7 @@
  */
 import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { createError } from '../errors.js';
 import type { FailureLimit } from './failures.js';
@@ -27,7 +28,38 @@ export function installSecurityHeaders(
   authRequired: boolean,
   limits: RateLimits = {},
 ): void {
-  const headers = helmet({
+  const headers = securityHeaders();
+  const fixed = recordHeaders(headers);
+  app.addHook('onRequest', (request, reply, done) => {
+    // /hls (the per-viewer traffic, thousands of answers a second, never hijacked): the same headers
+    // through Fastify's reply, written with its own at once, instead of eleven setHeader calls on
+    // the raw response. Everything else (hijacked event and picture streams among it) as helmet does.
+    if (fixed && request.url.startsWith('/hls/')) {
+      reply.headers(fixed);
+      return done();
+    }
+    headers(request.raw, reply.raw, (err) => done(err as Error | undefined));
+  });
+  if (!authRequired) return;
+  const commands = limits.commands ?? DEFAULT_COMMAND_LIMIT;
+  app.register(rateLimit, {
+    global: false,
+    // After authentication and validation: refused and malformed requests do not count.
+    hook: 'preHandler',
+    max: commands.max,
+    timeWindow: commands.windowMs,
+    errorResponseBuilder: (request, context) =>
+      createError(
+        'WEB_ERR_RATE_LIMITED',
+        `more than ${context.max} ${request.method} ${request.routeOptions.url ?? ''} from this address`,
+        Math.ceil(context.ttl / 1000),
+      ),
+  });
+}
+
+/** Helmet with a CSP the player works under. */
+export function securityHeaders(): ReturnType<typeof helmet> {
+  return helmet({
     contentSecurityPolicy: {
       useDefaults: false,
       directives: {
@@ -50,24 +82,44 @@ export function installSecurityHeaders(
     // HSTS belongs to the TLS edge (infra/edge), which knows whether HTTPS is served.
     strictTransportSecurity: false,
   });
-  app.addHook('onRequest', (request, reply, done) => {
-    headers(request.raw, reply.raw, (err) => done(err as Error | undefined));
+}
+
+/**
+ * The headers `middleware` sets, recorded once on a stand-in response: helmet's with the options
+ * above depend on nothing in the request. Undefined if it does anything else (reads the request,
+ * answers later, fails): then it runs on every request.
+ */
+export function recordHeaders(
+  middleware: (request: IncomingMessage, response: ServerResponse, next: (err?: unknown) => void) => void,
+): Record<string, string> | undefined {
+  const set: Record<string, string> = {};
+  let usable = false;
+  let other = false;
+  const response = {
+    setHeader(name: string, value: unknown) {
+      if (typeof value === 'string') set[name.toLowerCase()] = value;
+      else other = true;
+      return response;
+    },
+    // X-Powered-By: never set by Node or Fastify, so there is nothing to remove.
+    removeHeader(name: string) {
+      if (name.toLowerCase() !== 'x-powered-by') other = true;
+    },
+  };
+  const request = new Proxy({} as IncomingMessage, {
+    get: () => {
+      other = true;
+      return undefined;
+    },
   });
-  if (!authRequired) return;
-  const commands = limits.commands ?? DEFAULT_COMMAND_LIMIT;
-  app.register(rateLimit, {
-    global: false,
-    // After authentication and validation: refused and malformed requests do not count.
-    hook: 'preHandler',
-    max: commands.max,
-    timeWindow: commands.windowMs,
-    errorResponseBuilder: (request, context) =>
-      createError(
-        'WEB_ERR_RATE_LIMITED',
-        `more than ${context.max} ${request.method} ${request.routeOptions.url ?? ''} from this address`,
-        Math.ceil(context.ttl / 1000),
-      ),
-  });
+  try {
+    middleware(request, response as unknown as ServerResponse, (err) => {
+      usable = err === undefined;
+    });
+  } catch {
+    return undefined;
+  }
+  return usable && !other ? set : undefined;
 }
 
 /** Route config of start and stop. */

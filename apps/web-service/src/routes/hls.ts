@@ -5,13 +5,14 @@
  * else, traversal included, is a 404 before the disk (or a packager) is touched.
  */
 import { lstat } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
 import { join, relative } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isValidCameraId } from '@camstream/protocol';
 import { createError } from '../errors.js';
 import { parseDirectives } from '../outputs/ll-hls/model.js';
-import type { LlHlsPackager } from '../outputs/ll-hls/packager.js';
+import type { Abandonable, LlHlsPackager } from '../outputs/ll-hls/packager.js';
 import { isLowLatencyName, isServableName, PLAYLIST_NAME } from '../outputs/names.js';
 
 /** Segment names are never reused (a new stream id per remuxer run), so they can be cached for good. */
@@ -59,8 +60,9 @@ export async function hlsRoutes(app: FastifyInstance, { hlsDir, registry }: HlsR
   });
 
   // Players on other pages and origins (hls.js elsewhere, a test page) may fetch the stream.
-  app.addHook('onRequest', async (_request, reply) => {
+  app.addHook('onRequest', (_request, reply, done) => {
     reply.header('access-control-allow-origin', '*');
+    done();
   });
 
   app.options('/hls/*', { logLevel: 'warn' }, async (_request, reply) =>
@@ -98,13 +100,30 @@ async function isSegmenterFile(path: string): Promise<boolean> {
   }
 }
 
-/** Aborted when the client goes away before the answer (a player that gave up on a blocking request). */
-function clientGone(reply: FastifyReply): AbortSignal {
-  const controller = new AbortController();
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort();
-  });
-  return controller.signal;
+/**
+ * Abandoned when the client goes away before the answer (a player that gave up on a blocking
+ * request). Watched only by requests that wait, and without an AbortController: most requests
+ * answer at once, and a thousand viewers make thousands a second.
+ */
+class ClientGone implements Abandonable {
+  readonly #response: ServerResponse;
+
+  constructor(response: ServerResponse) {
+    this.#response = response;
+  }
+
+  get aborted(): boolean {
+    return false; // a request is answered even if its client is already gone: Node drops the bytes
+  }
+
+  watch(listener: () => void): () => void {
+    const response = this.#response;
+    const onClose = () => {
+      if (!response.writableFinished) listener();
+    };
+    response.once('close', onClose);
+    return () => response.off('close', onClose);
+  }
 }
 
 /**
@@ -127,7 +146,7 @@ async function serveLowLatency(
       const result = await packager.waitForPlaylist(
         directives.msn,
         directives.part,
-        clientGone(reply),
+        new ClientGone(reply.raw),
         holdMs,
       );
       if (!result.ok) {
@@ -149,7 +168,7 @@ async function serveLowLatency(
       .send(text);
   }
   if (!isLowLatencyName(name)) throw createError('WEB_ERR_NOT_FOUND', `/hls/${name}`);
-  const result = await packager.waitForResource(name, clientGone(reply), holdMs);
+  const result = await packager.waitForResource(name, new ClientGone(reply.raw), holdMs);
   if (!result.ok) {
     if (result.reason === 'aborted') return reply;
     throw createError('WEB_ERR_NOT_FOUND', `/hls/${name}`);

@@ -17,7 +17,7 @@ import type { Fragment, InitSegment } from '../../ingest/fmp4.js';
 import { Cutter, type RunView } from './cutter.js';
 import { judgeBlockingRequest, renderPlaylist, type BlockingVerdict, type PlaylistModel } from './model.js';
 import { initName, parseMediaName, partName } from '../names.js';
-import { UpdateWaiters, type WaitResult } from './waiters.js';
+import { UpdateWaiters, type Abandonable, type WaitResult } from './waiters.js';
 import {
   listedEntries,
   listedFrom as listedFrom_,
@@ -27,7 +27,7 @@ import {
   type Segment,
 } from './segments.js';
 
-export type { WaitResult } from './waiters.js';
+export type { Abandonable, WaitResult } from './waiters.js';
 
 export interface PackagerOptions {
   /**
@@ -231,7 +231,7 @@ export class LlHlsPackager {
   async waitForPlaylist(
     msn: number,
     part: number | undefined,
-    signal: AbortSignal,
+    signal: AbortSignal | Abandonable,
     timeoutMs: number,
   ): Promise<WaitResult<void> | { ok: false; reason: 'too-far' }> {
     const verdict = (): BlockingVerdict | 'gone' => {
@@ -249,6 +249,8 @@ export class LlHlsPackager {
       },
       signal,
       timeoutMs,
+      // Every viewer at the live edge asks for the same next part: one check answers them all.
+      `playlist ${msn}.${part ?? ''}`,
     );
   }
 
@@ -256,7 +258,11 @@ export class LlHlsPackager {
    * A part that is not there yet: waits if it is the next part to be made (what EXT-X-PRELOAD-HINT
    * names, §6.2.6), until it exists; 'gone' if the packager made another part instead.
    */
-  async waitForResource(name: string, signal: AbortSignal, timeoutMs: number): Promise<WaitResult<Buffer>> {
+  async waitForResource(
+    name: string,
+    signal: AbortSignal | Abandonable,
+    timeoutMs: number,
+  ): Promise<WaitResult<Buffer>> {
     const found = this.resource(name);
     if (found) return { ok: true, value: found };
     const parsed = parseMediaName(name);
@@ -273,6 +279,7 @@ export class LlHlsPackager {
       },
       signal,
       timeoutMs,
+      `resource ${name}`,
     );
   }
 
