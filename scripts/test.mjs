@@ -17,6 +17,7 @@ ensureTools([
   'openssl',
   'curl',
   'janus',
+  'varnishd',
 ]);
 ensureNpmPackages();
 build();
