@@ -17,6 +17,8 @@ export const EDGE_VCL = join(ROOT, 'infra/edge/varnish.vcl');
 
 export interface Varnish {
   readonly baseUrl: string;
+  /** varnishd's manager process (the worker is its child). */
+  readonly pid: number;
   /** varnishstat's counters (MAIN.backend_req: requests sent to the service, MAIN.client_req: …). */
   counters(): Promise<Record<string, number>>;
   output(): string;
@@ -30,7 +32,10 @@ export async function edgeVcl(originPort: number): Promise<string> {
   return moved;
 }
 
-export async function startVarnish(cleanup: Cleanup, originPort: number): Promise<Varnish> {
+/** As infra/edge/varnish.service.conf runs it (less memory). */
+const PARAMETERS = ['-s', 'malloc,256m', '-p', 'rush_exponent=8'];
+
+export async function startVarnish(cleanup: Pick<Cleanup, 'add'>, originPort: number): Promise<Varnish> {
   const dir = await mkdtemp(join(tmpdir(), 'camstream-test-varnish-'));
   cleanup.add(() => rm(dir, { recursive: true, force: true }));
   const vclPath = join(dir, 'camstream.vcl');
@@ -41,7 +46,7 @@ export async function startVarnish(cleanup: Cleanup, originPort: number): Promis
   // the tests and writes only under `dir`.
   const proc = spawn(
     'varnishd',
-    ['-F', '-j', 'none', '-n', workDir, '-a', `127.0.0.1:${port}`, '-f', vclPath, '-s', 'malloc,128m'],
+    ['-F', '-j', 'none', '-n', workDir, '-a', `127.0.0.1:${port}`, '-f', vclPath, ...PARAMETERS],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -70,6 +75,7 @@ export async function startVarnish(cleanup: Cleanup, originPort: number): Promis
   });
   return {
     baseUrl,
+    pid: proc.pid!,
     output: () => output,
     async counters() {
       const { stdout } = await promisify(execFile)('varnishstat', ['-n', workDir, '-1', '-j']);
