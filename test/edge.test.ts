@@ -33,10 +33,10 @@ async function get(url: string): Promise<Answer> {
 /** Requests the edge sent to the service so far. */
 const backendRequests = async (edge: Varnish) => (await edge.counters())['MAIN.backend_req'] ?? NaN;
 
-/** The part after the preload-hinted one: not made yet, about two parts from now. */
-function partAfterHint(playlist: MediaPlaylist): { msn: number; part: number } {
+/** Part 1 of the segment after the open one: not made yet, at least two parts (~400 ms) from now. */
+function partAhead(playlist: MediaPlaylist): { msn: number; part: number } {
   const last = playlist.parts.at(-1)!;
-  return { msn: last.msn, part: last.index + 2 };
+  return { msn: last.msn + 1, part: 1 };
 }
 
 const listsPart = (playlist: MediaPlaylist, wanted: { msn: number; part: number }) =>
@@ -90,7 +90,7 @@ describe.runIf(ready)('the caching edge (infra/edge/varnish.vcl) in front of the
     // different orders and with a cache-buster: they wait, and get the playlist listing it together,
     // from one request to the service.
     const origin = parseMediaPlaylist((await get(`${system.baseUrl}${playlistPath}`)).text);
-    const wanted = partAfterHint(origin);
+    const wanted = partAhead(origin);
     expect(listsPart(origin, wanted)).toBe(false);
     const before = await backendRequests(edge);
     const asked = performance.now();
@@ -110,8 +110,8 @@ describe.runIf(ready)('the caching edge (infra/edge/varnish.vcl) in front of the
       expect(answer.headers.get('cache-control')).toBe('public, max-age=3');
     }
     const times = answers.map((answer) => answer.at);
-    // It waited for the part (made ~200 ms apart; the next one was not there when asked)…
-    expect(Math.min(...times) - asked).toBeGreaterThan(50);
+    // It waited for the part (two or more parts of ~200 ms were still to be made)…
+    expect(Math.min(...times) - asked).toBeGreaterThan(150);
     // …and every waiter was answered as the answer arrived, not on a timer (nginx's cache lock wakes
     // its waiters every 500 ms). Slack for a busy machine: these ten share it with the service.
     expect(Math.max(...times) - Math.min(...times)).toBeLessThan(250);
@@ -189,11 +189,12 @@ describe.runIf(ready)('the caching edge (infra/edge/varnish.vcl) in front of the
       expect(at5).toBeLessThan(25);
       expect(at50).toBeLessThan(at5 * 1.3 + 2);
       expect(lateness.length).toBeGreaterThan(50 * 20);
-      // The edge's own figure (< 50 ms p99 on a quiet machine) is the bench's (npm run bench:viewers --
-      // --edge varnish): here the service, the edge and 51 viewers in this one process share two cores
-      // with whatever else runs, so the bound is generous, still well under a timer's 500 ms.
+      // A cache that wakes its waiters on a timer (nginx's lock: 500 ms) puts the median ~250 ms
+      // late. The p99 the edge adds is the bench's figure (npm run bench:viewers -- --edge varnish):
+      // here the service, the edge and 51 viewers in this one process share two cores with whatever
+      // else runs (the last of 50 answers is read after the other 49), so its bound is generous.
       expect(p50).toBeLessThan(50);
-      expect(p99).toBeLessThan(250);
+      expect(p99).toBeLessThan(400);
       expect(viewers.flatMap((viewer) => viewer.errors)).toEqual([]);
       expect(reference.errors).toEqual([]);
     } finally {
