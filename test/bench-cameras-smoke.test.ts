@@ -4,7 +4,6 @@
  * 2 cameras), writes report.md, cameras.svg/.png and samples.json with sane figures, and leaves no
  * process and no temporary folder behind. No timing assertions: the figures are the report's business.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,34 +11,12 @@ import { describe, expect, test } from 'vitest';
 import { parseArgs } from '../bench/cameras/options.js';
 import { groupSteps, stepFigures } from '../bench/cameras/summary.js';
 import { SERVICE, segmenterRole, type CamerasRun, type StepRun } from '../bench/cameras/types.js';
+import { runBenchScript } from './helpers/bench-process.js';
 import { useCleanup } from './helpers/cleanup.js';
 import { processesWithEnv } from './helpers/processes.js';
-import { ROOT } from './helpers/system.js';
 import { CHROMIUM_PATH, haveTools } from './helpers/tools.js';
 
 const ready = haveTools('ffmpeg', 'mosquitto', CHROMIUM_PATH);
-
-/** `npm run bench:cameras -- <args>` in its own process group: one SIGTERM stops npm, tsx and the bench. */
-function runBench(
-  args: string[],
-  cleanup: ReturnType<typeof useCleanup>,
-): Promise<{ code: number | null; output: string }> {
-  const child = spawn('npm', ['run', '--silent', 'bench:cameras', '--', ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  cleanup.add(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    process.kill(-child.pid!, 'SIGTERM');
-    await exited;
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
-}
 
 describe('bench:cameras options', () => {
   test('steps: 1, the middle and N by default; 1 and N always; bad values refused', () => {
@@ -116,7 +93,8 @@ describe.runIf(ready)('npm run bench:cameras (smoke)', () => {
     cleanup.add(() => rm(out, { recursive: true, force: true }));
     const before = await benchFolders();
 
-    const { code, output } = await runBench(
+    const { code, output } = await runBenchScript(
+      'bench:cameras',
       ['--cameras', '2', '--duration', '4', '--rounds', '1', '--no-build', '--out', out],
       cleanup,
     );

@@ -87,6 +87,7 @@ async function main(): Promise<number> {
     const tempRoot = await mkdtemp(join(tmpdir(), 'camstream-viewers-'));
     teardown.add(() => rm(tempRoot, { recursive: true, force: true }), 'the temporary folder');
     process.env.TMPDIR = tempRoot;
+    log(`temporary folder ${tempRoot}`);
     const run: ViewersRun = {
       startedAt: startedAt.toISOString(),
       command: argv.length === 0 ? 'npm run bench:viewers' : `npm run bench:viewers -- ${argv.join(' ')}`,
