@@ -20,6 +20,11 @@ const TOOLS = {
   nginx: { pkg: 'nginx', why: 'the benchmark compares against nginx-rtmp', path: '/usr/sbin/nginx' },
   openssl: { pkg: 'openssl', why: 'the MQTT TLS tests make their CA and certificates' },
   inotifywait: { pkg: 'inotify-tools', why: 'tests watch that bad /hls paths open no file outside HLS_DIR' },
+  varnishd: {
+    pkg: 'varnish',
+    why: 'the LL-HLS caching edge (infra/edge/varnish.vcl) is tested in front of the service',
+    path: '/usr/sbin/varnishd',
+  },
   janus: {
     pkg: 'janus',
     why: 'the benchmark compares our WebRTC output against Janus',

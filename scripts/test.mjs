@@ -18,6 +18,7 @@ ensureTools([
   'curl',
   'janus',
   'jinja2',
+  'varnishd',
 ]);
 ensureNpmPackages();
 build();

@@ -27,6 +27,9 @@ describe('bench:viewers options', () => {
     expect(parseArgs([]).steps).toEqual([100, 500, 1000]);
     expect(parseArgs(['--steps', '50,10,50']).steps).toEqual([10, 50]);
     expect(parseArgs(['--no-peer']).peer).toBe(false);
+    expect(parseArgs([]).edge).toBeUndefined();
+    expect(parseArgs(['--edge', 'varnish']).edge).toBe('varnish');
+    expect(() => parseArgs(['--edge', 'nginx'])).toThrow(/--edge takes varnish/);
     expect(() => parseArgs(['--steps', '0'])).toThrow(/--steps/);
     expect(() => parseArgs(['--steps', 'ten'])).toThrow(/--steps/);
     expect(() => parseArgs(['--viewers'])).toThrow(/unknown argument/);

@@ -18,6 +18,8 @@ export interface ViewersOptions extends CommonOptions {
   peer: boolean;
   /** The step whose service runs under V8's profiler (the report lists its busiest functions); 0: none. */
   profileAt: number;
+  /** The viewers watch through this caching edge in front of the service (infra/edge/varnish.vcl). */
+  edge: 'varnish' | undefined;
 }
 
 export const USAGE = `npm run bench:viewers -- [options]
@@ -29,6 +31,7 @@ export const USAGE = `npm run bench:viewers -- [options]
   --generators <n>   load generator processes (default 2; they share the machine with the service)
   --browsers <n>     real hls.js players in Chromium beside the simulated viewers (default 2; 0: none)
   --profile-at <n>   profile the service (V8's profiler) in the step of <n> viewers (default: the largest; 0: none)
+  --edge varnish     the viewers watch through Varnish (infra/edge/varnish.vcl) in front of the service
   --no-peer          skip the peer (nginx serving ffmpeg's plain HLS files to as many polling viewers)
   --out <dir>        output folder (default bench/results/viewers-<ISO date-time>, copied to
                      bench/results/viewers-latest)
@@ -47,6 +50,7 @@ export function parseArgs(argv: readonly string[]): ViewersOptions {
     browsers: 2,
     profileAt: -1,
     peer: true,
+    edge: undefined,
     out: undefined,
     latest: false,
     build: true,
@@ -80,6 +84,12 @@ export function parseArgs(argv: readonly string[]): ViewersOptions {
       case '--browsers':
         options.browsers = Math.round(read.number(0));
         return true;
+      case '--edge': {
+        const edge = read.value();
+        if (edge !== 'varnish') throw new Error(`--edge takes varnish, got ${JSON.stringify(edge)}`);
+        options.edge = edge;
+        return true;
+      }
       case '--no-peer':
         options.peer = false;
         return true;

@@ -4,7 +4,7 @@ import { median } from '../lib/stats.js';
 import type { ViewersOptions } from './options.js';
 import { serviceCpu } from './plot.js';
 import type { ProfileSummary } from './profile.js';
-import { NGINX, SERVICE, type ViewersStep } from './step.js';
+import { EDGE, NGINX, SERVICE, type ViewersStep } from './step.js';
 
 export const PLOT_FILE = 'viewers.svg';
 export const PLOT_PNG = 'viewers.png';
@@ -153,6 +153,29 @@ function profileSection(profile: ViewersRun['profile']): string[] {
   ];
 }
 
+/** With `--edge varnish`: what reached the service through the edge, and the edge's own CPU. */
+function edgeSection(steps: ViewersStep[]): string[] {
+  if (!steps.some((s) => s.edge)) return [];
+  return [
+    '## Through the edge',
+    '',
+    'The viewers (and the hls.js players) watched through Varnish with `infra/edge/varnish.vcl` in front of the',
+    'service, on the same machine; "behind the first" above then includes what the edge adds.',
+    '',
+    row(['viewers', 'requests/s from viewers', 'requests/s to the service', 'Varnish CPU (% of a core)']),
+    row(Array(4).fill('---')),
+    ...steps.map((s) =>
+      row([
+        s.viewers,
+        fixed(s.edge?.clientRequestsPerSec, 0),
+        fixed(s.edge?.originRequestsPerSec),
+        fixed(median(s.resources[EDGE]?.cpuPercent ?? []), 0),
+      ]),
+    ),
+    '',
+  ];
+}
+
 export function renderReport(run: ViewersRun): string {
   const o = run.options;
   const m = run.machine;
@@ -168,6 +191,7 @@ export function renderReport(run: ViewersRun): string {
     '',
     ...mainTable(run.steps),
     '',
+    ...edgeSection(run.steps),
     '## What was measured',
     '',
     `Steps of ${o.steps.join(', ')} viewers, each on a fresh web service (LL-HLS, parts of about 200 ms) and`,

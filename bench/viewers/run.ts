@@ -21,7 +21,7 @@ import { parseArgs, USAGE, type ViewersOptions } from './options.js';
 import { serviceCpu, viewersPlot } from './plot.js';
 import { readProfile } from './profile.js';
 import { PLOT_FILE, PLOT_PNG, renderReport, type ViewersRun } from './report.js';
-import { NGINX, runPeerStep, runViewersStep } from './step.js';
+import { EDGE, NGINX, runPeerStep, runViewersStep } from './step.js';
 import { median } from '../lib/stats.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -110,6 +110,7 @@ async function main(): Promise<number> {
           generators: options.generators,
           browsers: options.browsers,
           ...(profiled && profileDir && { profileDir }),
+          ...(options.edge && { edge: options.edge }),
           log,
         });
         if (options.peer) {
@@ -134,6 +135,12 @@ async function main(): Promise<number> {
             `part p99 ${Math.round(l.part.p99 ?? NaN)} ms, ${l.errorCount} errors of ${l.requests} requests, ` +
             `service ${serviceCpu(step)?.toFixed(0)} % CPU, generator ${l.generatorCpu.toFixed(0)} %`,
         );
+        if (step.edge)
+          log(
+            `  edge: ${step.edge.clientRequestsPerSec.toFixed(0)} requests/s from viewers, ` +
+              `${step.edge.originRequestsPerSec.toFixed(1)} to the service, ` +
+              `Varnish ${median(step.resources[EDGE]?.cpuPercent ?? [])?.toFixed(0)} % CPU`,
+          );
         if (profiled && profileDir) {
           const profile = await readProfile(profileDir);
           if (profile) run.profile = { ...profile, viewers };

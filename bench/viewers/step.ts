@@ -10,6 +10,8 @@ import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BrowserContext } from 'playwright-core';
 import { command, startFleet } from '../cameras/fleet.js';
+import { childProcesses } from '../../test/helpers/processes.js';
+import { startVarnish } from '../../test/helpers/varnish.js';
 import { ResourceSampler, type ResourceSeries } from '../lib/resources.js';
 import { Teardown } from '../lib/teardown.js';
 import { watchWithHlsJs, type BrowserFigures } from './browsers.js';
@@ -21,6 +23,7 @@ export const SERVICE = 'web service (Node)';
 /** Preloaded into a profiled service: V8's profiler from start-up to exit. */
 const PROFILE_HOOK = fileURLToPath(new URL('./cpu-profile.mjs', import.meta.url));
 export const GENERATOR = 'load generator (bench)';
+export const EDGE = 'edge (Varnish)';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -33,6 +36,8 @@ export interface ViewersStepOptions {
   browsers: number;
   /** Where the service writes its CPU profile (cpu-profile.mjs), when profiled. */
   profileDir?: string;
+  /** The viewers (and hls.js players) watch through Varnish with infra/edge/varnish.vcl. */
+  edge?: 'varnish';
   log: (line: string) => void;
 }
 
@@ -49,6 +54,8 @@ export interface ViewersStep {
   load1: number;
   profiled: boolean;
   errors: string[];
+  /** With an edge: the requests it sent the service per second in the window (and its CPU is in resources). */
+  edge?: { name: 'varnish'; originRequestsPerSec: number; clientRequestsPerSec: number };
 }
 
 export async function runViewersStep(
@@ -70,7 +77,11 @@ export async function runViewersStep(
     const started = await command(fleet, 'cam1', 'start');
     if (!started.ok) throw new Error(`the camera did not start: ${started.error}`);
     const webPid = fleet.system.web.proc.pid!;
-    const playlistUrl = `${fleet.system.baseUrl}${fleet.routes.playlist('cam1')}`;
+    const edge =
+      options.edge === 'varnish'
+        ? await startVarnish(teardown, Number(new URL(fleet.system.baseUrl).port))
+        : undefined;
+    const playlistUrl = `${edge?.baseUrl ?? fleet.system.baseUrl}${fleet.routes.playlist('cam1')}`;
 
     // The service's level with the camera live and nobody watching, once the start has settled.
     await sleep(2000);
@@ -96,8 +107,13 @@ export async function runViewersStep(
     const sampler = new ResourceSampler({
       [SERVICE]: async () => [webPid],
       [GENERATOR]: async () => generator.pids,
+      ...(edge && { [EDGE]: async () => [edge.pid, ...(await childProcesses(edge.pid))] }),
     });
+    const edgeBefore = await edge?.counters();
+    const windowBegan = performance.now();
     await sleep(options.durationSec * 1000);
+    const edgeAfter = await edge?.counters();
+    const windowSec = (performance.now() - windowBegan) / 1000;
     const windows = await generator.collect();
     const resources = sampler.stop();
     const browserFigures = await players?.collect();
@@ -114,12 +130,27 @@ export async function runViewersStep(
       load1,
       profiled: options.profileDir !== undefined,
       errors,
+      ...(edgeBefore &&
+        edgeAfter && {
+          edge: {
+            name: 'varnish' as const,
+            originRequestsPerSec: perSecond(edgeBefore, edgeAfter, 'MAIN.backend_req', windowSec),
+            clientRequestsPerSec: perSecond(edgeBefore, edgeAfter, 'MAIN.client_req', windowSec),
+          },
+        }),
     };
   } finally {
     log(`  stopping the ${viewers}-viewer step`);
     await teardown.run();
   }
 }
+
+const perSecond = (
+  before: Record<string, number>,
+  after: Record<string, number>,
+  counter: string,
+  seconds: number,
+) => ((after[counter] ?? NaN) - (before[counter] ?? NaN)) / seconds;
 
 export const NGINX = 'nginx (peer)';
 

@@ -94,13 +94,13 @@ describe.runIf(ready)('/hls in LL-HLS mode (from the packager’s memory)', () =
   // 70 frames: segments 0 and 1 complete, segment 2 open with part 0 (frames 60-65), 66-69 pending.
   const start = (options?: { listen?: boolean }) => startLive(cleanup, media, 70, options);
 
-  test('the playlist: HLS content type, no-cache, CORS; hls-parser and the spec’s rules agree with it', async () => {
+  test('the playlist: HLS content type, revalidated by players and kept 1 s by an edge, CORS; hls-parser and the spec’s rules agree with it', async () => {
     const { app, streamId } = await start();
     const answer = await app.inject('/hls/stream.m3u8');
     expect(answer.statusCode).toBe(200);
     expect(answer.headers['content-type']).toBe('application/vnd.apple.mpegurl');
     expect(answer.headers['cache-control']).toBe(PLAYLIST_CACHE_CONTROL);
-    expect(answer.headers['cache-control']).toBe('no-cache');
+    expect(answer.headers['cache-control']).toBe('public, max-age=0, s-maxage=1');
     expect(answer.headers['access-control-allow-origin']).toBe('*');
     const judgement = judgeLlHlsPlaylist(answer.body);
     expect(judgement.violations).toEqual([]);
@@ -158,6 +158,19 @@ describe.runIf(ready)('/hls in LL-HLS mode (from the packager’s memory)', () =
     expect(answer.headers['content-type']).toBe('application/vnd.apple.mpegurl');
     expect(answer.body).toContain(`URI="${partName(streamId, 2, 1)}"`);
     expect(judgeLlHlsPlaylist(answer.body).violations).toEqual([]);
+    // Right for its URL while the part is listed: an edge keeps it three target durations.
+    expect(answer.headers['cache-control']).toBe('public, max-age=3');
+  });
+
+  test('asked with an Authorization header, every answer is the player’s alone (private)', async () => {
+    const { app, streamId } = await start();
+    const headers = { authorization: 'Bearer anything' };
+    const playlist = await app.inject({ url: '/hls/stream.m3u8', headers });
+    expect(playlist.headers['cache-control']).toBe('private, max-age=0');
+    const blocking = await app.inject({ url: '/hls/stream.m3u8?_HLS_msn=2&_HLS_part=0', headers });
+    expect(blocking.headers['cache-control']).toBe('private, max-age=3');
+    const part = await app.inject({ url: `/hls/${partName(streamId, 2, 0)}`, headers });
+    expect(part.headers['cache-control']).toBe('private, max-age=31536000, immutable');
   });
 
   test('_HLS_skip=YES: a delta update when something is old enough, else the full playlist', async () => {
@@ -202,6 +215,8 @@ describe.runIf(ready)('/hls in LL-HLS mode (from the packager’s memory)', () =
     const answer = await app.inject(`/hls/stream.m3u8${query}`);
     expect(answer.statusCode).toBe(400);
     expect(answer.json()).toMatchObject({ statusCode: 400, code, error: 'Bad Request' });
+    // An edge or a CDN must not keep an error.
+    expect(answer.headers['cache-control']).toBe('no-store');
   });
 
   test('a blocking reload nothing answers: 503 WEB_ERR_HLS_BLOCKING_TIMEOUT after three target durations', async () => {
@@ -216,6 +231,7 @@ describe.runIf(ready)('/hls in LL-HLS mode (from the packager’s memory)', () =
     await vi.advanceTimersByTimeAsync(1);
     const answer = await pending;
     expect(answer.statusCode).toBe(503);
+    expect(answer.headers['cache-control']).toBe('no-store');
     expect(answer.json()).toMatchObject({
       statusCode: 503,
       code: 'WEB_ERR_HLS_BLOCKING_TIMEOUT',

@@ -112,12 +112,12 @@ describe('/hls in plain mode (files in HLS_DIR)', () => {
     return testApp;
   }
 
-  test('the playlist: HLS content type, no-cache, CORS', async () => {
+  test('the playlist: HLS content type, revalidated by players and kept 1 s by an edge, CORS', async () => {
     const { app } = await withFiles();
     const answer = await app.inject('/hls/stream.m3u8');
     expect(answer.statusCode).toBe(200);
     expect(answer.headers['content-type']).toBe('application/vnd.apple.mpegurl');
-    expect(answer.headers['cache-control']).toBe('no-cache');
+    expect(answer.headers['cache-control']).toBe('public, max-age=0, s-maxage=1');
     expect(answer.headers['access-control-allow-origin']).toBe('*');
     expect(answer.body).toBe(PLAYLIST);
   });

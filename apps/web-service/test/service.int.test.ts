@@ -45,7 +45,7 @@ describe.runIf(ready)('the service with Mosquitto', () => {
     const playlist = await fetch(`${service.base}/hls/stream.m3u8`);
     expect(playlist.status).toBe(200);
     expect(playlist.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
-    expect(playlist.headers.get('cache-control')).toBe('no-cache');
+    expect(playlist.headers.get('cache-control')).toBe('public, max-age=0, s-maxage=1');
     expect(playlist.headers.get('access-control-allow-origin')).toBe('*');
     const text = await playlist.text();
     expect(text).toMatch(/#EXT-X-PROGRAM-DATE-TIME:/);
@@ -97,7 +97,7 @@ describe.runIf(ready)('the service with Mosquitto', () => {
     const response = await fetch(`${service.base}/hls/stream.m3u8`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
-    expect(response.headers.get('cache-control')).toBe('no-cache');
+    expect(response.headers.get('cache-control')).toBe('public, max-age=0, s-maxage=1');
     expect(response.headers.get('access-control-allow-origin')).toBe('*');
     const judgement = judgeLlHlsPlaylist(await response.text());
     expect(judgement.violations).toEqual([]);

@@ -17,8 +17,29 @@ import { isLowLatencyName, isServableName, PLAYLIST_NAME } from '../outputs/name
 
 /** Segment names are never reused (a new stream id per remuxer run), so they can be cached for good. */
 export const SEGMENT_CACHE_CONTROL = 'public, max-age=31536000, immutable';
-/** The live playlist changes every segment: players must always revalidate. */
-export const PLAYLIST_CACHE_CONTROL = 'no-cache';
+/**
+ * The live playlist changes with every part: a player revalidates each time (max-age=0), a shared cache
+ * (an edge, a CDN) may answer it for 1 s, so its viewers cost the origin one request a second.
+ */
+export const PLAYLIST_CACHE_CONTROL = 'public, max-age=0, s-maxage=1';
+/** Answers to requests that fail (404, 503 after a hold, 401): never kept, by a player or an edge. */
+export const ERROR_CACHE_CONTROL = 'no-store';
+
+/**
+ * Cache-Control of an /hls answer; infra/edge/README.md says how an edge uses it. A blocking reload's
+ * answer (`_HLS_msn`, `_HLS_part`) holds what it waited for, so it stays right for its URL while that
+ * part is listed: three target durations (not longer: a restarted service numbers segments from 0
+ * again). Asked with an Authorization header, an answer is the player's alone (`private`): a shared
+ * cache keyed on the URL would hand it to a stranger. A signed URL's ?token= is in every cache key.
+ */
+export function hlsCacheControl(
+  answer: 'media' | 'playlist' | 'blocking-playlist',
+  { targetDuration = 1, authorized = false }: { targetDuration?: number; authorized?: boolean } = {},
+): string {
+  if (answer === 'media') return authorized ? 'private, max-age=31536000, immutable' : SEGMENT_CACHE_CONTROL;
+  if (answer === 'playlist') return authorized ? 'private, max-age=0' : PLAYLIST_CACHE_CONTROL;
+  return `${authorized ? 'private' : 'public'}, max-age=${3 * targetDuration}`;
+}
 
 export const PLAYLIST_CONTENT_TYPE = 'application/vnd.apple.mpegurl';
 
@@ -60,8 +81,9 @@ export async function hlsRoutes(app: FastifyInstance, { hlsDir, registry }: HlsR
   });
 
   // Players on other pages and origins (hls.js elsewhere, a test page) may fetch the stream.
+  // Any answer that does not say otherwise below (an error) is not to be cached.
   app.addHook('onRequest', (_request, reply, done) => {
-    reply.header('access-control-allow-origin', '*');
+    reply.header('access-control-allow-origin', '*').header('cache-control', ERROR_CACHE_CONTROL);
     done();
   });
 
@@ -162,9 +184,10 @@ async function serveLowLatency(
     }
     const text = packager.playlist({ skip: directives.skip === true });
     if (text === undefined) throw createError('WEB_ERR_NOT_FOUND', `/hls/${name}: no stream is live`);
+    const blocking = directives.msn !== undefined ? 'blocking-playlist' : 'playlist';
     return reply
       .header('content-type', PLAYLIST_CONTENT_TYPE)
-      .header('cache-control', PLAYLIST_CACHE_CONTROL)
+      .header('cache-control', hlsCacheControl(blocking, cacheContext(packager, reply)))
       .send(text);
   }
   if (!isLowLatencyName(name)) throw createError('WEB_ERR_NOT_FOUND', `/hls/${name}`);
@@ -175,17 +198,25 @@ async function serveLowLatency(
   }
   return reply
     .header('content-type', 'video/mp4')
-    .header('cache-control', SEGMENT_CACHE_CONTROL)
+    .header('cache-control', hlsCacheControl('media', cacheContext(packager, reply)))
     .send(result.value);
 }
 
-function setHlsHeaders(reply: { header(name: string, value: string): unknown }, path: string): void {
+function cacheContext(packager: LlHlsPackager, reply: FastifyReply) {
+  return {
+    targetDuration: packager.targetDuration,
+    authorized: reply.request.headers.authorization !== undefined,
+  };
+}
+
+function setHlsHeaders(reply: FastifyReply, path: string): void {
+  const context = { authorized: reply.request.headers.authorization !== undefined };
   if (path.endsWith(PLAYLIST_NAME)) {
     reply.header('content-type', PLAYLIST_CONTENT_TYPE);
-    reply.header('cache-control', PLAYLIST_CACHE_CONTROL);
+    reply.header('cache-control', hlsCacheControl('playlist', context));
   } else {
     // Plain HLS is fMP4 too: init segments (.mp4) and segments (.m4s).
     reply.header('content-type', 'video/mp4');
-    reply.header('cache-control', SEGMENT_CACHE_CONTROL);
+    reply.header('cache-control', hlsCacheControl('media', context));
   }
 }
