@@ -4,7 +4,6 @@
  * and plot, and leaves its temporary folder behind it removed. No timing assertions: whether
  * anything stays flat is the report's business (and 20 s says little about it), not a test's.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,36 +11,11 @@ import { describe, expect, test } from 'vitest';
 import { judgeAll, SERIES, TOLERANCES } from '../bench/soak/series.js';
 import { judge, theilSen } from '../bench/soak/trend.js';
 import type { SoakRun } from '../bench/soak/types.js';
+import { runBenchScript } from './helpers/bench-process.js';
 import { useCleanup } from './helpers/cleanup.js';
-import { ROOT } from './helpers/system.js';
 import { CHROMIUM_PATH, haveTools } from './helpers/tools.js';
 
 const ready = haveTools('ffmpeg', CHROMIUM_PATH);
-
-/**
- * `npm run bench:soak -- <args>` in a process group of its own, so that a test that gives up can
- * stop npm, tsx and the soak together with one SIGTERM (the soak tears down what it started).
- */
-function runSoak(
-  args: string[],
-  cleanup: ReturnType<typeof useCleanup>,
-): Promise<{ code: number | null; output: string }> {
-  const child = spawn('npm', ['run', '--silent', 'bench:soak', '--', ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  cleanup.add(async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    process.kill(-child.pid!, 'SIGTERM');
-    await exited;
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
-}
 
 // The verdict rule itself, pure: no tools needed.
 describe('the soak’s verdict rule', () => {
@@ -112,7 +86,8 @@ describe.runIf(ready)('npm run bench:soak (smoke)', () => {
     cleanup.add(() => rm(out, { recursive: true, force: true }));
     const before = await soakFolders();
 
-    const { code, output } = await runSoak(
+    const { code, output } = await runBenchScript(
+      'bench:soak',
       ['--duration', '20', '--interval', '2', '--no-build', '--out', out],
       cleanup,
     );
