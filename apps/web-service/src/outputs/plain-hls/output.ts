@@ -12,7 +12,7 @@
  * a segment returns the write, and the fan-out holds this output's next frames until it is done.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import { withSampleDuration } from '../../ingest/fmp4.js';
+import { endOfPause } from '../pause.js';
 import { initName, PLAYLIST_NAME, segmentName } from '../names.js';
 import type { Delivery, MediaEnd, MediaFrame, MediaInit, PlayableOutput } from '../output.js';
 import { HlsFiles } from './files.js';
@@ -92,12 +92,9 @@ export class PlainHlsOutput implements PlayableOutput {
   frame(frame: MediaFrame): Delivery {
     const run = this.#run;
     if (!run) return;
-    const gapTicks = Math.max(((this.#options.gapMs ?? 500) / 1000) * run.timescale, 4 * run.lastFrameTicks);
-    if (run.lastFrameTicks > 0 && frame.duration > gapTicks) {
-      // ffmpeg writes a frame once the next one arrives, lasting until then: the last frame before a
-      // pause lasts the whole pause. It gets an ordinary duration, and the stream goes on after a gap.
-      const ordinary = withSampleDuration(frame, run.lastFrameTicks);
-      const added = ordinary ? this.#add(run, ordinary) : undefined;
+    const pause = endOfPause(frame, run, this.#options.gapMs);
+    if (pause) {
+      const added = pause.ordinary ? this.#add(run, pause.ordinary) : undefined;
       return this.#interrupt() ?? added;
     }
     return this.#add(run, frame);

@@ -13,7 +13,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
-import { withSampleDuration } from '../../ingest/fmp4.js';
+import { endOfPause } from '../pause.js';
 import type { Delivery, MediaFrame, MediaInit, Output } from '../output.js';
 import { RECORDING_PLAYLIST, renderRecordingPlaylist, type RecordedSegment } from './playlist.js';
 import type { RecordMode } from './settings.js';
@@ -117,12 +117,9 @@ export class RecordingOutput implements Output {
   frame(frame: MediaFrame): Delivery {
     const run = this.#run;
     if (!run) return;
-    const gapTicks = Math.max(((this.#options.gapMs ?? 500) / 1000) * run.timescale, 4 * run.lastFrameTicks);
-    if (run.lastFrameTicks > 0 && frame.duration > gapTicks) {
-      // ffmpeg writes a frame once the next one arrives, lasting until then: the last frame before a
-      // pause lasts the whole pause. It gets an ordinary duration, and the recording goes on after a gap.
-      const ordinary = withSampleDuration(frame, run.lastFrameTicks);
-      const added = ordinary ? this.#add(run, ordinary) : undefined;
+    const pause = endOfPause(frame, run, this.#options.gapMs);
+    if (pause) {
+      const added = pause.ordinary ? this.#add(run, pause.ordinary) : undefined;
       return this.gap() ?? added;
     }
     return this.#add(run, frame);
