@@ -15,6 +15,7 @@ import { waitFor } from '../../test/helpers/wait.js';
 import { cachedFinder } from '../lib/resources.js';
 import type { Teardown } from '../lib/teardown.js';
 import { DiskWatch, wallMs } from './disk-watch.js';
+import { startKeyframeTap, type KeyframeTap } from './keyframe-tap.js';
 import type { CameraKind, RecordingsOptions } from './options.js';
 import { ServiceSampler } from './sampler.js';
 import type { CameraRun, Phase, SegmentWrite } from './types.js';
@@ -36,11 +37,18 @@ async function recordings(system: System): Promise<Recording[]> {
   return (body as { recordings: Recording[] }).recordings;
 }
 
-/** The service with our agent on its test source, or with a camera that is not ours (plain ffmpeg). */
-async function startWith(kind: CameraKind, teardown: Teardown, recordDir: string): Promise<System> {
+/**
+ * The service with our agent on its test source, or with a camera that is not ours (plain ffmpeg),
+ * either sending through the keyframe tap.
+ */
+async function startWith(
+  kind: CameraKind,
+  teardown: Teardown,
+  recordDir: string,
+): Promise<{ system: System; tap: KeyframeTap }> {
   const system = await startSystem(teardown, {
     broker: 'mosquitto',
-    agent: kind === 'agent',
+    agent: false,
     webEnv: {
       WEBRTC: 'off',
       LOG_LEVEL: 'warn',
@@ -50,31 +58,46 @@ async function startWith(kind: CameraKind, teardown: Teardown, recordDir: string
       RECORD_MIN_FREE: '0',
     },
   });
-  if (kind === 'foreign') {
-    const camera = await ForeignCamera.connect({
-      mqttUrl: system.mqttUrl,
-      cameraId: CAMERA,
-      target: `udp://127.0.0.1:${system.udpPort}`,
-    });
-    teardown.add(() => camera.close(), 'the foreign camera');
-    await waitFor('the service to see the foreign camera idle', async () => {
-      const { body } = await system.api('/api/stream');
-      return (body as { camera?: { state?: string } | null }).camera?.state === 'idle';
-    });
+  const tap = await startKeyframeTap(teardown, system.udpPort);
+  if (kind === 'agent') {
+    await system.startAgent({ UDP_TARGET: tap.url });
+    return { system, tap };
   }
-  return system;
+  const camera = await ForeignCamera.connect({ mqttUrl: system.mqttUrl, cameraId: CAMERA, target: tap.url });
+  teardown.add(() => camera.close(), 'the foreign camera');
+  await waitFor('the service to see the foreign camera idle', async () => {
+    const { body } = await system.api('/api/stream');
+    return (body as { camera?: { state?: string } | null }).camera?.state === 'idle';
+  });
+  return { system, tap };
+}
+
+/** The keyframe that arrived nearest to `ms`, if within half a second of it. */
+function nearest(keyframes: readonly number[], ms: number): number | undefined {
+  let best: number | undefined;
+  for (const at of keyframes) if (best === undefined || Math.abs(at - ms) < Math.abs(best - ms)) best = at;
+  return best !== undefined && Math.abs(best - ms) < 500 ? best : undefined;
 }
 
 /** Each segment's end on the recording's clock beside the moment its file was written. */
-function segmentWrites(playlist: string, sizes: Map<string, number>, disk: DiskWatch): SegmentWrite[] {
+function segmentWrites(
+  playlist: string,
+  sizes: Map<string, number>,
+  disk: DiskWatch,
+  keyframes: readonly number[],
+): SegmentWrite[] {
   const { segments } = parseRecordingPlaylist(playlist);
-  return segments.map((segment, i) => ({
-    name: segment.name,
-    bytes: sizes.get(segment.name) ?? 0,
-    endMs: segment.programDateTime + segment.duration * 1000,
-    writtenMs: disk.changes.get(segment.name),
-    last: i === segments.length - 1,
-  }));
+  return segments.map((segment, i) => {
+    const endMs = segment.programDateTime + segment.duration * 1000;
+    return {
+      name: segment.name,
+      bytes: sizes.get(segment.name) ?? 0,
+      endMs,
+      keyframeMs: nearest(keyframes, endMs),
+      writtenMs: disk.changes.get(segment.name),
+      last: i === segments.length - 1,
+    };
+  });
 }
 
 export async function measureCamera(
@@ -83,7 +106,7 @@ export async function measureCamera(
   { teardown, tempDir, log }: { teardown: Teardown; tempDir: string; log: (line: string) => void },
 ): Promise<CameraRun> {
   const recordDir = await mkdtemp(join(tempDir, `${kind}-`));
-  const system = await startWith(kind, teardown, recordDir);
+  const { system, tap } = await startWith(kind, teardown, recordDir);
   const errors: string[] = [];
   const sampler = new ServiceSampler(system.web.proc.pid!, cachedFinder(system.segmenterPids), recordDir);
   teardown.add(() => sampler.stop(), 'the sampler');
@@ -118,9 +141,13 @@ export async function measureCamera(
   const files = await readdir(dir);
   const sizes = new Map<string, number>();
   for (const file of files) sizes.set(file, (await stat(join(dir, file))).size);
-  const segments = segmentWrites(await readFile(join(dir, 'playlist.m3u8'), 'utf8'), sizes, disk);
-  const unseen = segments.filter((segment) => segment.writtenMs === undefined).length;
-  if (unseen > 1) errors.push(`${unseen} segments written unseen by inotify`);
+  const playlist = await readFile(join(dir, 'playlist.m3u8'), 'utf8');
+  const segments = segmentWrites(playlist, sizes, disk, tap.keyframes);
+  const closed = segments.filter((segment) => !segment.last);
+  const unseen = closed.filter((segment) => segment.writtenMs === undefined).length;
+  if (unseen > 0) errors.push(`${unseen} segments written unseen by inotify`);
+  const unmatched = closed.filter((segment) => segment.keyframeMs === undefined).length;
+  if (unmatched > 0) errors.push(`${unmatched} segments with no keyframe seen arriving near their end`);
 
   const downloads: CameraRun['downloads'] = [];
   let mp4Seconds: number | undefined;

@@ -23,7 +23,7 @@ function headline(f: CameraFigures): string {
     `(${kBps(f.bytesPerSecond)} written, ${thousands(f.filesPerHour)} files an hour); the service's CPU ` +
     `${pct(f.off.serviceCpu)} → ${pct(f.on.serviceCpu)} of one core with recording off → on ` +
     `(× ${ratio(f.on.serviceCpu, f.off.serviceCpu)}), its RSS ${mib(f.off.serviceRssMiB)} → ` +
-    `${mib(f.on.serviceRssMiB)}; a segment's bytes are on disk ${ms(f.onDisk.medianMs)} after it closes ` +
+    `${mib(f.on.serviceRssMiB)}; a segment's bytes are on disk ${ms(f.onDisk.medianMs)} after its closing keyframe reached the service ` +
     `(p95 ${ms(f.onDisk.p95Ms)}); the MP4 of ${f.recordedSeconds.toFixed(1)} s downloads in ${ms(f.download.medianMs)}.`
   );
 }
@@ -55,7 +55,7 @@ function figuresTable(figures: CameraFigures[]): string {
         ...col((f) => `${kBps(f.off.serviceWritesPerSecond)} / ${kBps(f.on.serviceWritesPerSecond)}`),
       ],
       [
-        '**on disk after a segment closes**: median / p95 / max (segments)',
+        '**on disk after a segment closes** (its closing keyframe at the service → file written): median / p95 / max (segments)',
         ...col(
           (f) =>
             `${ms(f.onDisk.medianMs)} / ${ms(f.onDisk.p95Ms)} / ${ms(f.onDisk.maxMs)} (${f.onDisk.count})`,
@@ -95,14 +95,13 @@ export function renderReport(run: RecordingsRun): string {
     '(`"record": true` on the running stream, then `"record": false`), and again',
     `${options.seconds / 2} s not recording, so that "off" is measured before and after "on" in the same`,
     'run. The service is read from /proc every second (CPU: utime + stime, % of one core; RSS: VmRSS;',
-    'write(): /proc/<pid>/io wchar). "On disk after a segment closes": from a segment\'s end on the',
-    "recording's clock (its EXT-X-PROGRAM-DATE-TIME + EXTINF: the wall time at which the recording's",
-    "first keyframe reached the recorder, plus the stream's time since; when the segment's closing",
-    "keyframe is due there) to inotify's last change to its file. That clock is anchored on one",
-    "keyframe's arrival, so the figure is good to that keyframe's jitter (tens of ms; below zero: the",
-    "closing keyframe came sooner than the first one's pace predicted). The last segment, closed by",
-    'the end of the recording rather than a keyframe, is left out. The MP4 is downloaded (and remuxed',
-    'by the service when asked) after the stream stopped.',
+    'write(): /proc/<pid>/io wchar). "On disk after a segment closes": from its closing keyframe',
+    "reaching the service (the keyframe's first datagram, timed by a UDP relay in the bench between",
+    "the camera and the service) to inotify's last change to the segment's file. It includes the",
+    'rest of the keyframe and the frame after it (the remuxer writes a frame once the next one',
+    'arrives, ~33 ms at 30 fps), the remux, the fan-out and the write. The last segment, closed by the',
+    'end of the recording rather than a keyframe, is left out. The MP4 is downloaded (remuxed by the',
+    'service when asked) after the stream stopped.',
     '',
     ...(run.failure ? [`**The run failed**: ${run.failure}`, ''] : []),
     '## Summary',

@@ -31,7 +31,7 @@ export interface CameraFigures {
   readonly filesPerHour: number;
   readonly off: PhaseFigures;
   readonly on: PhaseFigures;
-  /** From a segment's end (its closing keyframe) to its bytes on disk, ms: every segment a keyframe closed. */
+  /** From a segment's closing keyframe reaching the service to its bytes on disk, ms: every segment a keyframe closed. */
   readonly onDisk: { count: number; medianMs?: number; p95Ms?: number; maxMs?: number };
   readonly download: { count: number; medianMs?: number; bytes?: number; mbPerSecond?: number };
   readonly mp4Seconds: number | undefined;
@@ -88,8 +88,8 @@ export function cameraFigures(run: CameraRun): CameraFigures {
   const perSecond = (n: number) => (seconds > 0 ? n / seconds : 0);
   const segments = recording?.segments.length ?? 0;
   const latencies = (recording?.segments ?? [])
-    .filter((segment) => !segment.last && segment.writtenMs !== undefined)
-    .map((segment) => segment.writtenMs! - segment.endMs);
+    .filter((s) => !s.last && s.writtenMs !== undefined && s.keyframeMs !== undefined)
+    .map((s) => s.writtenMs! - s.keyframeMs!);
   const ms = run.downloads.map((download) => download.ms);
   const downloadMs = median(ms);
   const downloadBytes = run.downloads[0]?.bytes;

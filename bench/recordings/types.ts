@@ -21,12 +21,14 @@ export interface Sample {
   readonly diskBytes: number;
 }
 
-/** A segment of the recording: when it ended on the recording's clock and when its file was written. */
+/** A segment of the recording: when it ended, when its closing keyframe arrived, when its file was written. */
 export interface SegmentWrite {
   readonly name: string;
   readonly bytes: number;
   /** Its end: EXT-X-PROGRAM-DATE-TIME + EXTINF (ms since the epoch), when its closing keyframe came. */
   readonly endMs: number;
+  /** When its closing keyframe's first datagram reached the service (the keyframe tap's clock). */
+  readonly keyframeMs: number | undefined;
   /** The last change inotify reported for its file (ms since the epoch); undefined: not seen. */
   readonly writtenMs: number | undefined;
   /** Closed by the end of the recording rather than by a keyframe. */
