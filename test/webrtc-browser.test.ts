@@ -14,19 +14,14 @@ import type { CamstreamStats } from '../apps/web-client/src/stats/types.js';
 import { launchBrowser } from './helpers/browser.js';
 import { useCleanup } from './helpers/cleanup.js';
 import { recordFigures } from './helpers/figures.js';
-import { json, ROOT, startSystem, type System } from './helpers/system.js';
+import { json, ROOT, startSystem } from './helpers/system.js';
 import { CHROMIUM_PATH, haveTools } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
+import { sessionsGauge } from './helpers/whep-session.js';
 
 const ready = haveTools('ffmpeg', 'mosquitto', CHROMIUM_PATH);
 const SHOTS = process.env.CAMSTREAM_SCREENSHOTS ?? join(ROOT, 'test-results');
 const PHONE = { width: 390, height: 844 };
-
-async function sessionsGauge(system: System): Promise<number> {
-  const text = (await system.api('/metrics')).body as string;
-  const match = /^camstream_webrtc_sessions\{camera="cam1"\} (\d+)$/m.exec(text);
-  return Number(match?.[1] ?? 0);
-}
 
 const pageStats = (page: Page) =>
   page.evaluate(() => (window as { __camstreamStats?: CamstreamStats }).__camstreamStats!);
