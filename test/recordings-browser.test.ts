@@ -6,7 +6,7 @@
  * was recorded ± 1.5 s, seeks), Back to live returns; the MP4 link answers 200 video/mp4 and
  * downloads; Record and Stop recording on a live stream make a second one; Delete asks first; a
  * phone shows it all without sideways scrolling; a viewer sees the list, plays, and is offered no
- * Record and no Delete. Screenshots land in test-results/ (or CAMSTREAM_SCREENSHOTS).
+ * Record and no Delete; a list that cannot be fetched is said in words, with the reason. Screenshots land in test-results/ (or CAMSTREAM_SCREENSHOTS).
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -216,6 +216,18 @@ describe.runIf(ready)('recordings in the web client, in Chromium', () => {
       timeoutMs: 20_000,
     });
     await page.screenshot({ path: join(SHOTS, 'recordings-viewer.png') });
+
+    // The list unreachable: said with its reason, and Refresh brings it back. (Faked in the browser:
+    // the one way to fail only this request; stopping the service would take the page down too.)
+    await page.route('**/api/recordings?*', (route) => route.abort('connectionrefused'));
+    await page.getByTestId('recordings-refresh').click();
+    await message.and(page.locator('[data-state="error"]')).waitFor();
+    expect(await message.textContent()).toMatch(
+      /^Could not load the recordings: Could not reach the web service/,
+    );
+    await page.unroute('**/api/recordings?*');
+    await page.getByTestId('recordings-refresh').click();
+    await rows(page).first().waitFor();
     expect(pageErrors).toEqual([]);
   }, 240_000);
 });

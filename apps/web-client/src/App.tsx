@@ -104,7 +104,9 @@ export function App({ stats, cameraId, back }: AppProps) {
   const title = cameraId === undefined ? 'camstream' : `${cameraId} · camstream`;
   return (
     <div className="page" data-view={cameraId === undefined ? 'single' : 'camera'}>
-      <title>{view.stream.state === 'live' ? `● Live · ${title}` : title}</title>
+      <title>
+        {view.stream.state !== 'live' ? title : info?.recording ? `● REC · ${title}` : `● Live · ${title}`}
+      </title>
       <header className="header">
         {back && (
           <a
