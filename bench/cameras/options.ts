@@ -1,5 +1,5 @@
-/** Command-line options of `npm run bench:cameras`, read by bench/lib/args.ts's scanArgs as the other benches' are. Pure. */
-import { commonFlag, scanArgs, type CommonOptions } from '../lib/args.js';
+/** Command-line options of `npm run bench:cameras`, read by bench/lib/args.ts's parseBenchArgs as the other benches' are. Pure. */
+import { parseBenchArgs, type CommonOptions, type OwnOptions } from '../lib/args.js';
 
 export interface CamerasOptions extends CommonOptions {
   /** Cameras in the largest step. */
@@ -42,7 +42,7 @@ export function defaultSteps(cameras: number): number[] {
 }
 
 export function parseArgs(argv: readonly string[]): CamerasOptions {
-  const options: CamerasOptions = {
+  const defaults: OwnOptions<CamerasOptions> = {
     cameras: 10,
     steps: [],
     durationSec: 30,
@@ -50,14 +50,9 @@ export function parseArgs(argv: readonly string[]): CamerasOptions {
     baseline: undefined,
     baselineName: undefined,
     pairs: 3,
-    out: undefined,
-    latest: false,
-    build: true,
-    rerender: undefined,
-    help: false,
   };
   let steps: number[] | undefined;
-  scanArgs(argv, USAGE, (flag, read) => {
+  const options = parseBenchArgs(argv, USAGE, defaults, (flag, read, options) => {
     switch (flag) {
       case '--cameras':
         options.cameras = Math.round(read.number(1));
@@ -86,7 +81,7 @@ export function parseArgs(argv: readonly string[]): CamerasOptions {
         options.baselineName = read.value();
         return true;
       default:
-        return commonFlag(flag, read, options);
+        return false;
     }
   });
   if (options.cameras > 99) throw new Error('--cameras: at most 99');
@@ -94,6 +89,5 @@ export function parseArgs(argv: readonly string[]): CamerasOptions {
   if (wanted.some((n) => n > options.cameras))
     throw new Error(`--steps: none above --cameras (${options.cameras})`);
   options.steps = [...new Set([1, ...wanted, options.cameras])].sort((a, b) => a - b);
-  if (options.out === undefined) options.latest = true;
   return options;
 }

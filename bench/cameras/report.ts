@@ -12,7 +12,6 @@ import {
 import { segmenterRole, type CamerasRun, type StepRun } from './types.js';
 
 export const PLOT_FILE = 'cameras.svg';
-export const PLOT_PNG = 'cameras.png';
 
 const pct = (v: number | undefined, digits = 1) => (v === undefined ? 'n/a' : `${v.toFixed(digits)} %`);
 const mib = (v: number | undefined) => (v === undefined ? 'n/a' : `${v.toFixed(1)} MiB`);

@@ -127,23 +127,51 @@ export function scanArgs(
   }
 }
 
+/** A bench's own options: all but the common ones. */
+export type OwnOptions<O extends CommonOptions> = Omit<O, keyof CommonOptions>;
+
+/**
+ * A bench's options: `own` (its flags' defaults) and the common ones' defaults; `onFlag` handles the
+ * bench's own flags and returns false for the others, which commonFlag takes. Without --out, the
+ * report is copied to the bench's latest folder.
+ */
+export function parseBenchArgs<O extends object>(
+  argv: readonly string[],
+  usage: string,
+  own: O,
+  onFlag: (flag: string, read: FlagReader, options: O & CommonOptions) => boolean,
+): O & CommonOptions {
+  const options: O & CommonOptions = {
+    ...own,
+    out: undefined,
+    latest: false,
+    build: true,
+    rerender: undefined,
+    help: false,
+  };
+  scanArgs(argv, usage, (flag, read) => onFlag(flag, read, options) || commonFlag(flag, read, options));
+  if (options.out === undefined) options.latest = true;
+  return options;
+}
+
+/** The command line a report names: `npm run <script>`, with the arguments as given (quoted when spaced). */
+export function commandOf(script: string, argv: readonly string[]): string {
+  if (argv.length === 0) return `npm run ${script}`;
+  return `npm run ${script} -- ${argv.map((a) => (/\s/.test(a) ? `"${a}"` : a)).join(' ')}`;
+}
+
 export function parseArgs(argv: readonly string[]): BenchOptions {
-  const options: BenchOptions = {
+  const defaults: OwnOptions<BenchOptions> = {
     durationSec: 30,
     lateJoinSec: 10,
     coldStarts: 5,
     settleWindowSec: 10,
     peerCamera: 'foreign',
-    out: undefined,
-    latest: false,
-    build: true,
     systems: ['ours', 'ours-foreign', 'peer'],
     webrtc: [...WEBRTC_SYSTEM_NAMES],
     viewers: 20,
-    rerender: undefined,
-    help: false,
   };
-  scanArgs(argv, USAGE, (flag, read) => {
+  const options = parseBenchArgs(argv, USAGE, defaults, (flag, read, options) => {
     switch (flag) {
       case '--duration':
         options.durationSec = read.number(1);
@@ -183,10 +211,9 @@ export function parseArgs(argv: readonly string[]): BenchOptions {
         if (!options.systems.includes('ours-plain')) options.systems.push('ours-plain');
         return true;
       default:
-        return commonFlag(flag, read, options);
+        return false;
     }
   });
-  if (options.out === undefined) options.latest = true;
   // Always in the same order, whatever the command line's: ours first, the peer last.
   options.systems = SYSTEM_NAMES.filter((name) => options.systems.includes(name));
   return options;

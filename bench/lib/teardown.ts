@@ -3,6 +3,9 @@
  * end, on an error, on Ctrl-C (SIGINT/SIGTERM/SIGHUP) and when the time limit runs out. Same shape
  * as the tests' Cleanup, so the test helpers (system.ts, browser.ts) register with it directly.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Cleanup } from '../../test/helpers/cleanup.js';
 
 type Closer = () => unknown;
@@ -73,3 +76,15 @@ export class Teardown implements Cleanup {
 }
 
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * One private temporary folder for the run, made TMPDIR of this process and of every process it
+ * starts from now on: nothing is left in /tmp, and its disk figures are the run's alone. Removed by
+ * the teardown (register it first: it goes last).
+ */
+export async function privateTmpdir(teardown: Teardown, prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  teardown.add(() => rm(dir, { recursive: true, force: true }), 'the temporary folder');
+  process.env.TMPDIR = dir;
+  return dir;
+}

@@ -1,5 +1,5 @@
-/** Command-line options of `npm run bench:soak`, read by bench/lib/args.ts's scanArgs as the bench's are. Pure. */
-import { commonFlag, scanArgs, type CommonOptions } from '../lib/args.js';
+/** Command-line options of `npm run bench:soak`, read by bench/lib/args.ts's parseBenchArgs as the other benches' are. Pure. */
+import { parseBenchArgs, type CommonOptions, type OwnOptions } from '../lib/args.js';
 
 export interface SoakOptions extends CommonOptions {
   /** Seconds of playback, counted from the viewer's first frame. */
@@ -8,15 +8,6 @@ export interface SoakOptions extends CommonOptions {
   intervalSec: number;
   /** Seconds after the first frame left out of the verdicts; undefined: the default for this duration. */
   warmupSec: number | undefined;
-  /** Output folder; undefined: bench/results/soak/<ISO date-time>. */
-  out: string | undefined;
-  /** Also copy the report to bench/results/soak-latest (default: only when --out is not given). */
-  latest: boolean;
-  /** Run `npm run build` first (default), or only check that dist/ exists. */
-  build: boolean;
-  /** Only re-render report.md and the plots from this folder's samples.json (no measuring). */
-  rerender: string | undefined;
-  help: boolean;
 }
 
 export const USAGE = `npm run bench:soak -- [options]
@@ -44,17 +35,8 @@ export function warmupOf(options: Pick<SoakOptions, 'durationSec' | 'intervalSec
 }
 
 export function parseArgs(argv: readonly string[]): SoakOptions {
-  const options: SoakOptions = {
-    durationSec: 1800,
-    intervalSec: 5,
-    warmupSec: undefined,
-    out: undefined,
-    latest: false,
-    build: true,
-    rerender: undefined,
-    help: false,
-  };
-  scanArgs(argv, USAGE, (flag, read) => {
+  const defaults: OwnOptions<SoakOptions> = { durationSec: 1800, intervalSec: 5, warmupSec: undefined };
+  const options = parseBenchArgs(argv, USAGE, defaults, (flag, read, options) => {
     switch (flag) {
       case '--duration':
         options.durationSec = read.number(1);
@@ -66,13 +48,12 @@ export function parseArgs(argv: readonly string[]): SoakOptions {
         options.warmupSec = read.number(0);
         return true;
       default:
-        return commonFlag(flag, read, options);
+        return false;
     }
   });
   // A verdict needs a few samples after the warm-up.
   if (options.durationSec < 4 * options.intervalSec) {
     throw new Error(`--duration must be at least 4 × --interval (${4 * options.intervalSec} s)`);
   }
-  if (options.out === undefined) options.latest = true;
   return options;
 }

@@ -3,50 +3,28 @@
  * sampling memory, file descriptors, disk use and latency every few seconds, then a verdict per
  * series: flat or not. Writes report.md, soak.svg (+ .png) and samples.json. See bench/README.md.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { readdir, writeFile } from 'node:fs/promises';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
 import { STREAM_PLAYLIST_NAME } from '@camstream/protocol';
-import type { BrowserContext } from 'playwright-core';
-import { launchBrowser } from '../lib/browser.js';
 import { startSystem } from '../../test/helpers/system.js';
-import { CHROMIUM_PATH } from '../../test/helpers/tools.js';
-import { buildOrCheck } from '../lib/build.js';
-import { copyToLatest } from '../lib/latest.js';
-import { machineInfo } from '../lib/machine.js';
+import { runBench, type WriteContext } from '../lib/main.js';
 import { median } from '../lib/stats.js';
-import { Teardown } from '../lib/teardown.js';
-import { NGINX_PATH } from '../peer/nginx.js';
-import { svgToPng } from '../report/png.js';
 import { STEP_TIMEOUT_MS, VIDEO_ENV } from '../systems/common.js';
 import { duration } from './format.js';
 import { parseArgs, USAGE, warmupOf, type SoakOptions } from './options.js';
 import { soakPlot } from './plot.js';
 import { folderUsage, mediaCacheControl, serviceMetrics } from './probes.js';
-import { PLOT_FILE, PLOT_PNG, renderReport } from './report.js';
+import { PLOT_FILE, renderReport } from './report.js';
 import { Sampler } from './sampler.js';
 import { judgeAll } from './series.js';
 import type { SoakRun } from './types.js';
 import { Viewer } from './viewer.js';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
-const RESULTS = join(ROOT, 'bench', 'results');
-const log = (line: string) => console.log(`[soak] ${line}`);
-
-function checkTools(): void {
-  const missing: string[] = [];
-  if (spawnSync('sh', ['-c', 'command -v ffmpeg'], { stdio: 'ignore' }).status !== 0) missing.push('ffmpeg');
-  if (!existsSync(CHROMIUM_PATH)) missing.push('chromium');
-  if (missing.length > 0)
-    throw new Error(`missing ${missing.join(', ')}: apt-get install -y ${missing.join(' ')}`);
-}
-
 /** Upper bound for the whole run: start-up and the report take well under three minutes. */
 const timeLimitMs = (options: SoakOptions) => options.durationSec * 1000 + 180_000;
 
-async function writeOutputs(dir: string, run: SoakRun, browser: BrowserContext): Promise<void> {
+async function writeOutputs(dir: string, run: SoakRun, ctx: WriteContext): Promise<void> {
   const svg = soakPlot(judgeAll(run), {
     title: `Soak: one LL-HLS stream, one viewer, ${duration(run.options.durationSec)}`,
     subtitle: `${run.startedAt}; a sample every ${run.options.intervalSec} s; x: time since the viewer’s first frame`,
@@ -54,20 +32,7 @@ async function writeOutputs(dir: string, run: SoakRun, browser: BrowserContext):
     warmupSec: run.warmupSec,
   });
   await writeFile(join(dir, 'report.md'), renderReport(run));
-  await writeFile(join(dir, PLOT_FILE), svg);
-  await svgToPng(browser, svg, join(dir, PLOT_PNG));
-}
-
-async function rerender(dir: string): Promise<number> {
-  const run = JSON.parse(await readFile(join(dir, 'samples.json'), 'utf8')) as SoakRun;
-  const teardown = new Teardown();
-  try {
-    await writeOutputs(dir, run, await launchBrowser(teardown));
-    log(`re-rendered ${relative(process.cwd(), join(dir, 'report.md'))}`);
-    return 0;
-  } finally {
-    await teardown.run();
-  }
+  await ctx.plot(dir, PLOT_FILE, svg);
 }
 
 /** One progress line: elapsed, the service's RSS and fds, the viewer's latency over the last stretch. */
@@ -86,32 +51,20 @@ function progress(run: SoakRun, sinceT: number): string {
   );
 }
 
-async function main(): Promise<number> {
-  const argv = process.argv.slice(2);
-  const options = parseArgs(argv);
-  if (options.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  if (options.rerender !== undefined) return rerender(resolve(options.rerender));
-  checkTools();
-  // Before the build, which loads the machine itself. The peer's versions do not apply here.
-  const machine = machineInfo(ROOT, CHROMIUM_PATH, NGINX_PATH);
-  delete machine.versions.nginx;
-  delete machine.versions['libnginx-mod-rtmp'];
-  buildOrCheck(ROOT, options.build, log);
-  const startedAt = new Date();
-  const outDir = resolve(options.out ?? join(RESULTS, 'soak', startedAt.toISOString().replace(/[:.]/g, '-')));
-  const teardown = new Teardown();
-  const unguard = teardown.guard(timeLimitMs(options));
-  try {
-    // One private temporary folder for the run, TMPDIR of every process it starts (and of this one,
-    // which makes HLS_DIR and the Chromium profile there): its disk figures are the run's alone,
-    // whatever else the machine's /tmp holds. Registered first, so it is removed last.
-    const tempRoot = await mkdtemp(join(tmpdir(), 'camstream-soak-'));
-    teardown.add(() => rm(tempRoot, { recursive: true, force: true }), 'the temporary folder');
-    process.env.TMPDIR = tempRoot;
-
+runBench<SoakOptions, SoakRun>({
+  name: 'soak',
+  usage: USAGE,
+  parse: parseArgs,
+  tools: { commands: ['ffmpeg'], chromium: true },
+  versions: ['ffmpeg', 'Node', 'Chromium', 'hls.js', 'playwright-core'],
+  timeLimitMs,
+  outDir: (stamp) => join('soak', stamp),
+  // TMPDIR of every process it starts (and of this one, which makes HLS_DIR and the Chromium profile
+  // there): its disk figures are the run's alone, whatever else the machine's /tmp holds.
+  tmpdir: true,
+  write: writeOutputs,
+  async measure({ options, command, machine, startedAt, teardown, log, ...ctx }) {
+    const tempRoot = ctx.tempRoot!; // tmpdir: true
     log('starting the web service (HLS_MODE=ll, embedded broker) and the agent (stamped test source)');
     const system = await startSystem(teardown, {
       broker: 'embedded',
@@ -121,7 +74,7 @@ async function main(): Promise<number> {
     const { hlsMode } = (await system.api('/api/stream')).body as { hlsMode?: string };
     if (hlsMode !== 'll') throw new Error(`the service says hlsMode ${hlsMode}, not ll`);
     log('launching Chromium');
-    const browser = await launchBrowser(teardown);
+    const browser = await ctx.browser();
     const profile = (await readdir(tempRoot)).find((name) => name.startsWith('camstream-chromium-'));
     const profileDir = profile === undefined ? undefined : join(tempRoot, profile);
     const viewer = await Viewer.open(browser);
@@ -148,7 +101,7 @@ async function main(): Promise<number> {
     });
     const run: SoakRun = {
       startedAt: startedAt.toISOString(),
-      command: argv.length === 0 ? 'npm run bench:soak' : `npm run bench:soak -- ${argv.join(' ')}`,
+      command,
       options,
       warmupSec: warmupOf(options),
       machine,
@@ -185,26 +138,6 @@ async function main(): Promise<number> {
       run.failure = { message: (err as Error).message, t: run.samples.at(-1)?.t ?? 0 };
       log(`stopped early: ${run.failure.message}`);
     }
-
-    await mkdir(outDir, { recursive: true });
-    await writeFile(join(outDir, 'samples.json'), JSON.stringify(run, null, 1) + '\n');
-    await writeOutputs(outDir, run, browser);
-    log(`report: ${relative(process.cwd(), join(outDir, 'report.md'))}`);
-    if (options.latest && !run.failure && (await copyToLatest(outDir, join(RESULTS, 'soak-latest')))) {
-      log(`copied to ${relative(process.cwd(), join(RESULTS, 'soak-latest'))}`);
-    }
-    return run.failure ? 1 : 0;
-  } finally {
-    log('stopping everything');
-    await teardown.run();
-    unguard();
-  }
-}
-
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(`[soak] failed: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
+    return run;
   },
-);
+});

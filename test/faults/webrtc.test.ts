@@ -22,22 +22,13 @@ import { json, ROOT, startSystem, type System } from '../helpers/system.js';
 import { CHROMIUM_PATH, haveTools } from '../helpers/tools.js';
 import { startUdpProxy } from '../helpers/udp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
-import { connected, whepViewer, type ReceivedFrame, type WhepViewer } from '../helpers/whep-client.js';
+import { connected, whepViewer, type ReceivedFrame } from '../helpers/whep-client.js';
+import { inboundVideo, playOverWhep } from '../helpers/whep-page.js';
+import { expectForward, sdp, sessionsGauge, watchCam1 } from '../helpers/whep-session.js';
 
 const ready = haveTools('ffmpeg', 'ffprobe', 'mosquitto');
 const haveChromium = ready && haveTools(CHROMIUM_PATH);
 const INACTIVE_MS = 3000;
-
-const sdp = (body: string): RequestInit => ({
-  method: 'POST',
-  headers: { 'content-type': 'application/sdp' },
-  body,
-});
-
-async function sessionsGauge(system: System): Promise<number> {
-  const text = (await system.api('/metrics')).body as string;
-  return Number(/^camstream_webrtc_sessions\{camera="cam1"\} (\d+)$/m.exec(text)?.[1]);
-}
 
 /** The UDP sockets the process holds: its socket fds whose inode is in its namespace's UDP table. */
 async function udpSockets(pid: number): Promise<number> {
@@ -58,25 +49,6 @@ async function udpSockets(pid: number): Promise<number> {
   return count;
 }
 
-/** A werift viewer of cam1: POST (201), the answer accepted; its Location. */
-async function watch(system: System, cleanup: Cleanup): Promise<{ viewer: WhepViewer; location: string }> {
-  const viewer = await whepViewer(cleanup);
-  const response = await fetch(`${system.baseUrl}/api/cameras/cam1/whep`, sdp(viewer.offer));
-  expect(response.status).toBe(201);
-  await viewer.accept(await response.text());
-  return { viewer, location: response.headers.get('location')! };
-}
-
-/** RTP time only goes forward (modulo 2^32), frame after frame. */
-function expectForward(frames: readonly ReceivedFrame[]): void {
-  for (let i = 1; i < frames.length; i += 1) {
-    const step = (frames[i]!.rtpTime - frames[i - 1]!.rtpTime + 2 ** 32) % 2 ** 32;
-    const near = frames.slice(Math.max(0, i - 3), i + 2).map((f) => `${f.rtpTime}:${f.types.join('.')}`);
-    expect(step, `frame ${i} of ${frames.length}: ${near.join(' ')}`).toBeGreaterThan(0);
-    expect(step, `frame ${i} of ${frames.length}: ${near.join(' ')}`).toBeLessThan(2 ** 31);
-  }
-}
-
 /** A frame that is not a keyframe comes right after the one before it (30 fps: 3000 ticks later). */
 function expectDecodable(frames: readonly ReceivedFrame[]): void {
   for (let i = 1; i < frames.length; i += 1) {
@@ -84,37 +56,6 @@ function expectDecodable(frames: readonly ReceivedFrame[]): void {
     const step = (frames[i]!.rtpTime - frames[i - 1]!.rtpTime + 2 ** 32) % 2 ** 32;
     expect(step, `frame ${i} of ${frames.length} (${frames[i]!.types.join('.')}) follows a skip`).toBe(3000);
   }
-}
-
-/** In the page: WHEP with the browser's RTCPeerConnection; the status of the POST. */
-async function playOverWhep(url: string): Promise<number> {
-  const pc = new RTCPeerConnection();
-  pc.addTransceiver('video', { direction: 'recvonly' });
-  const video = document.createElement('video');
-  video.muted = true;
-  video.autoplay = true;
-  document.body.append(video);
-  pc.ontrack = (event) => void (video.srcObject = new MediaStream([event.track]));
-  await pc.setLocalDescription(await pc.createOffer());
-  await new Promise<void>((resolve) => {
-    pc.addEventListener('icegatheringstatechange', () => pc.iceGatheringState === 'complete' && resolve());
-    setTimeout(resolve, 2000);
-  });
-  const body = pc.localDescription!.sdp;
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/sdp' }, body });
-  if (response.status === 201) await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
-  (globalThis as unknown as { whep: RTCPeerConnection }).whep = pc;
-  return response.status;
-}
-
-/** In the page: frames Chromium decoded so far. */
-async function framesDecoded(): Promise<number> {
-  const pc = (globalThis as unknown as { whep: RTCPeerConnection }).whep;
-  let decoded = 0;
-  (await pc.getStats()).forEach((report: { type: string; kind?: string; framesDecoded?: number }) => {
-    if (report.type === 'inbound-rtp' && report.kind === 'video') decoded = report.framesDecoded ?? 0;
-  });
-  return decoded;
 }
 
 /**
@@ -166,14 +107,14 @@ describe.runIf(ready)('WebRTC viewers under faults', () => {
     const hop = await startUdpProxy(cleanup, system.udpPort);
     await system.startAgent({ UDP_TARGET: hop.url });
     expect(await system.api('/api/stream/start', json())).toMatchObject({ status: 200 });
-    const { viewer } = await watch(system, cleanup);
+    const { viewer } = await watchCam1(system, cleanup);
     const page = haveChromium ? await (await launchBrowser(cleanup)).newPage() : undefined;
     let navigations = 0;
     if (page) {
       await page.goto(`${system.baseUrl}/metrics`);
       page.on('framenavigated', () => (navigations += 1));
-      expect(await page.evaluate(playOverWhep, `${system.baseUrl}/api/stream/whep`)).toBe(201);
-      await waitFor('Chromium to decode', async () => (await page.evaluate(framesDecoded)) > 10);
+      expect((await page.evaluate(playOverWhep, `${system.baseUrl}/api/stream/whep`)).status).toBe(201);
+      await waitFor('Chromium to decode', async () => (await page.evaluate(inboundVideo)).framesDecoded > 10);
     } else if (process.env.CI) throw new Error('Chromium is missing');
     await waitFor('frames', () => viewer.frames.length > 10);
 
@@ -185,7 +126,7 @@ describe.runIf(ready)('WebRTC viewers under faults', () => {
         process.kill(await encoderOf(system), 'SIGKILL');
       }
       const stalled = viewer.frames.length;
-      const decoded = page ? await page.evaluate(framesDecoded) : 0;
+      const decoded = page ? (await page.evaluate(inboundVideo)).framesDecoded : 0;
       const faultEnd = performance.now();
       hop.restore();
       await waitFor(`frames after the ${fault}`, () => viewer.frames.length > stalled + 30, {
@@ -205,7 +146,7 @@ describe.runIf(ready)('WebRTC viewers under faults', () => {
       );
       if (page) {
         await waitFor(`Chromium to decode again after the ${fault}`, async () => {
-          return (await page.evaluate(framesDecoded)) > decoded + 30;
+          return (await page.evaluate(inboundVideo)).framesDecoded > decoded + 30;
         });
       }
     }
@@ -227,7 +168,7 @@ describe.runIf(ready)('WebRTC viewers under faults', () => {
 
     // 20 viewers in turn: connect, receive, DELETE. Sockets do not grow.
     for (let i = 0; i < 20; i += 1) {
-      const { viewer, location } = await watch(system, cleanup);
+      const { viewer, location } = await watchCam1(system, cleanup);
       await connected(viewer);
       expect(await udpSockets(pid)).toBeGreaterThan(baseline);
       expect((await fetch(`${system.baseUrl}${location}`, { method: 'DELETE' })).status).toBe(200);
@@ -256,7 +197,7 @@ describe.runIf(ready)('WebRTC viewers under faults', () => {
     });
 
     // The stream stops with viewers: sessions and sockets go.
-    for (let i = 0; i < 2; i += 1) await connected((await watch(system, cleanup)).viewer);
+    for (let i = 0; i < 2; i += 1) await connected((await watchCam1(system, cleanup)).viewer);
     expect(await udpSockets(pid)).toBe(baseline + 2);
     expect(await system.api('/api/stream/stop', json())).toMatchObject({ status: 200 });
     expect(await sessionsGauge(system)).toBe(0);
@@ -269,7 +210,7 @@ describe.runIf(ready)('WebRTC viewers under faults', () => {
 
     // Shutdown with viewers: nothing keeps the process alive.
     expect(await system.api('/api/stream/start', json())).toMatchObject({ status: 200 });
-    for (let i = 0; i < 2; i += 1) await connected((await watch(system, cleanup)).viewer);
+    for (let i = 0; i < 2; i += 1) await connected((await watchCam1(system, cleanup)).viewer);
     const began = performance.now();
     expect(await system.web.stop('SIGTERM', 10_000)).toEqual({ code: 0, signal: null });
     expect(performance.now() - began).toBeLessThan(3000);
@@ -295,7 +236,7 @@ describe.runIf(ready)('WebRTC viewers under faults', () => {
       });
       expect(await system.api('/api/stream/start', json())).toMatchObject({ status: 200 });
       // A viewer that tells when keyframes pass.
-      const { viewer: watcher } = await watch(system, cleanup);
+      const { viewer: watcher } = await watchCam1(system, cleanup);
       const times: number[] = (firstFrames[`${gopSeconds} s`] = []);
       for (let i = 0; i < 5; i += 1) {
         // Right after a keyframe: waiting for the next one would take a whole GOP.

@@ -11,6 +11,7 @@ import { TransportBar } from './components/TransportBar';
 import './transport.css';
 import { VideoOverlay } from './components/VideoOverlay';
 import { Spinner } from './components/Spinner';
+import { useCameraRecording } from './hooks/useCameraRecording';
 import { useStreamControls } from './hooks/useStreamControls';
 import { useStreamInfo } from './hooks/useStreamInfo';
 import { useTransport } from './hooks/useTransport';
@@ -18,6 +19,12 @@ import { canControl, forbiddenWords, isForbidden } from './logic/auth';
 import { transportLabel } from './logic/transport';
 import { playerSrcFor, viewModel, type PlayerStatus } from './logic/view';
 import { Player } from './player/Player';
+import { RecordControl } from './recordings/RecordControl';
+import { RecordingIndicator } from './recordings/RecordingIndicator';
+import { RecordingPlayer } from './recordings/RecordingPlayer';
+import { RecordingsPanel } from './recordings/RecordingsPanel';
+import './recordings/recordings.css';
+import { describeError } from './logic/errors';
 import type { StatsCollector } from './stats/collector';
 import { StatsOverlay } from './stats/StatsOverlay';
 
@@ -40,6 +47,14 @@ export function App({ stats, cameraId, back }: AppProps) {
   const controls = useStreamControls(refresh, onStartAnswered, endpoints);
   const { access } = useSession();
   const mayControl = canControl(access);
+  const recording = useCameraRecording({
+    info,
+    startPath: endpoints.start,
+    mayControl,
+    busy: controls.pending.start || controls.pending.stop,
+    afterRequest: refresh,
+  });
+  const { playing } = recording;
   // A 403 in words: which of the token's limits it met.
   const requestError =
     controls.error && isForbidden(controls.error.failure)
@@ -56,9 +71,11 @@ export function App({ stats, cameraId, back }: AppProps) {
     [],
   );
 
-  const hlsSrc = playerSrcFor(info);
+  const streamSrc = playerSrcFor(info);
   // WebRTC by default, LL-HLS when it cannot play or when chosen (hooks/useTransport.ts).
-  const transport = useTransport(hlsSrc !== null);
+  const transport = useTransport(streamSrc !== null);
+  // A recording on the page takes the live player's place (and its WebRTC session) until Back to live.
+  const hlsSrc = playing ? null : streamSrc;
   const liveSrc = hlsSrc === null ? null : transport.transport === 'webrtc' ? endpoints.whep : hlsSrc;
   const player = playerReport !== null && playerReport.src === liveSrc ? playerReport.status : 'loading';
   const view = viewModel({
@@ -72,7 +89,7 @@ export function App({ stats, cameraId, back }: AppProps) {
   const onStart = () => {
     stats?.startClicked();
     setDismissedError(null); // a new attempt: its failure, if any, must show
-    controls.start();
+    controls.start(recording.startBody);
   };
   const { errorSource, errorKey } = view;
   // Dismissing hides the service's lastError with the same key too: it is usually the same failure.
@@ -87,7 +104,9 @@ export function App({ stats, cameraId, back }: AppProps) {
   const title = cameraId === undefined ? 'camstream' : `${cameraId} · camstream`;
   return (
     <div className="page" data-view={cameraId === undefined ? 'single' : 'camera'}>
-      <title>{view.stream.state === 'live' ? `● Live · ${title}` : title}</title>
+      <title>
+        {view.stream.state !== 'live' ? title : info?.recording ? `● REC · ${title}` : `● Live · ${title}`}
+      </title>
       <header className="header">
         {back && (
           <a
@@ -122,7 +141,11 @@ export function App({ stats, cameraId, back }: AppProps) {
           <StatusBadge title="Stream" badge={view.stream} testId="stream-state" />
         </section>
 
-        <section className="stage" aria-label="Live video">
+        {playing && (
+          <RecordingPlayer key={playing.id} recording={playing} onBack={() => recording.play(null)} />
+        )}
+        <section className="stage" aria-label="Live video" hidden={playing !== null}>
+          <RecordingIndicator info={info} />
           <Player
             src={liveSrc}
             transport={transport.transport}
@@ -141,20 +164,22 @@ export function App({ stats, cameraId, back }: AppProps) {
           )}
         </section>
 
-        <TransportBar
-          label={
-            liveSrc === null
-              ? null
-              : transportLabel(
-                  transport.transport,
-                  view.lowLatency,
-                  transport.failure,
-                  player !== 'playing' && player !== 'buffering',
-                )
-          }
-          choice={transport.choice}
-          onChoose={transport.setChoice}
-        />
+        {!playing && (
+          <TransportBar
+            label={
+              liveSrc === null
+                ? null
+                : transportLabel(
+                    transport.transport,
+                    view.lowLatency,
+                    transport.failure,
+                    player !== 'playing' && player !== 'buffering',
+                  )
+            }
+            choice={transport.choice}
+            onChoose={transport.setChoice}
+          />
+        )}
 
         {mayControl ? (
           <Controls
@@ -166,16 +191,41 @@ export function App({ stats, cameraId, back }: AppProps) {
             stopLabel={view.stopLabel}
             onStart={onStart}
             onStop={controls.stop}
-          />
+          >
+            <RecordControl
+              control={recording.control}
+              pending={recording.request.pending}
+              onRecordNext={recording.setRecordNext}
+              onRecord={recording.request.setRecording}
+            />
+          </Controls>
         ) : (
           <p className="hint" data-testid="watch-only">
             This token may only watch: starting and stopping the camera needs an operator token.
           </p>
         )}
 
+        {recording.request.error && (
+          <p className="error record-error" role="alert" data-testid="record-error">
+            {describeError(recording.request.error).message}
+          </p>
+        )}
+
         {view.banner && <ErrorMessage error={view.banner} onDismiss={dismiss} />}
 
         {view.playerSrc && <PlayerLink src={view.playerSrc} infoUrl={endpoints.info} />}
+
+        {recording.enabled && (
+          <RecordingsPanel
+            recordings={recording.recordings}
+            recordingNow={info?.recording === true && info.state === 'live'}
+            control={recording.control.kind}
+            mayDelete={mayControl}
+            playingId={playing?.id ?? null}
+            onPlay={recording.play}
+            onDeleted={recording.forget}
+          />
+        )}
 
         <p className="visually-hidden" aria-live="polite" aria-atomic="true">
           {view.announcement}

@@ -1,9 +1,18 @@
 /** The web service's HTTP API (same origin). Never throws: every failure becomes an ApiFailure. */
-import { API_PATHS, cameraPaths, type StartResponse, type StopResponse } from '@camstream/protocol';
+import {
+  API_PATHS,
+  cameraPaths,
+  recordingPaths,
+  type Recording,
+  type StartBody,
+  type StartResponse,
+  type StopResponse,
+} from '@camstream/protocol';
 import type { StreamInfo } from '@camstream/protocol';
 import { authHeaders, reportUnauthorized } from './auth/session';
 import { toAuthInfo, type AuthInfo } from './logic/auth';
 import { toCameraList } from './logic/cameras';
+import { toRecordingList } from './logic/recordings';
 import { CLIENT_ERRORS, failureFromResponse, type ApiFailure } from './logic/errors';
 import { toStreamInfo } from './logic/stream-info';
 
@@ -40,13 +49,15 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 
 /**
  * `token`: sent as `Authorization: Bearer` (default: the session's, none without one). A 401 with
- * the session's token raises its alarm (the sign-in screen), unless `token` was given.
+ * the session's token raises its alarm (the sign-in screen), unless `token` was given. A POST sends
+ * `body` as JSON (`{}` without one). An empty answer (204) is `null`.
  */
 async function request(
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'DELETE',
   path: string,
   timeoutMs: number,
   token?: string | null,
+  body: unknown = {},
 ): Promise<ApiResult<unknown>> {
   let response: Response;
   try {
@@ -56,7 +67,7 @@ async function request(
         ...(method === 'POST' && { 'content-type': 'application/json' }),
         ...authHeaders(token),
       },
-      body: method === 'POST' ? '{}' : undefined,
+      body: method === 'POST' ? JSON.stringify(body) : undefined,
       cache: 'no-store',
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -81,6 +92,7 @@ async function request(
   }
   if (response.status === 401 && token === undefined) reportUnauthorized();
   if (!response.ok) return { ok: false, error: failureFromResponse(response.status, text) };
+  if (text === '') return { ok: true, value: null };
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
@@ -107,12 +119,31 @@ export async function fetchCameras(): Promise<ApiResult<StreamInfo[]>> {
   return cameras ? { ok: true, value: cameras } : badAnswer(JSON.stringify(result.value));
 }
 
-export function postStart(path: string = API_PATHS.start): Promise<ApiResult<StartResponse>> {
-  return request('POST', path, START_TIMEOUT_MS) as Promise<ApiResult<StartResponse>>;
+/** `body`: `{ record }` records the stream (or stops recording it; a running one goes on). */
+export function postStart(
+  path: string = API_PATHS.start,
+  body: StartBody = {},
+): Promise<ApiResult<StartResponse>> {
+  return request('POST', path, START_TIMEOUT_MS, undefined, body) as Promise<ApiResult<StartResponse>>;
 }
 
 export function postStop(path: string = API_PATHS.stop): Promise<ApiResult<StopResponse>> {
   return request('POST', path, START_TIMEOUT_MS) as Promise<ApiResult<StopResponse>>;
+}
+
+/** A camera's recordings (GET /api/recordings?camera=), newest first. */
+export async function fetchRecordings(cameraId: string): Promise<ApiResult<Recording[]>> {
+  const path = `${API_PATHS.recordings}?camera=${encodeURIComponent(cameraId)}`;
+  const result = await request('GET', path, DEFAULT_TIMEOUT_MS);
+  if (!result.ok) return result;
+  const recordings = toRecordingList(result.value);
+  return recordings ? { ok: true, value: recordings } : badAnswer(JSON.stringify(result.value));
+}
+
+/** Deletes a recording (operators): DELETE /api/recordings/<id>, 204. */
+export async function deleteRecording(id: string): Promise<ApiResult<null>> {
+  const result = await request('DELETE', recordingPaths(id).one, DEFAULT_TIMEOUT_MS);
+  return result.ok ? { ok: true, value: null } : result;
 }
 
 /** Public: whether the service wants a token (and with one, what it may do). */

@@ -4,7 +4,11 @@ import {
   chooseTransport,
   describeFailure,
   errorCodeOf,
+  FIRST_FRAME_TIMEOUT_MS,
+  iceHasNoPath,
   isRetryable,
+  NO_PATH_CHECKS,
+  NO_PATH_MIN_MS,
   preferH264,
   transportChoice,
   transportLabel,
@@ -136,4 +140,28 @@ test('preferH264 puts H.264 first, constrained baseline ahead, the rest in the b
     'video/VP9',
   ]);
   expect(codecs[0]!.mimeType).toBe('video/VP8'); // not sorted in place
+});
+
+describe('iceHasNoPath', () => {
+  const checks = (sinceAnswerMs: number, requestsSent: number, responsesReceived = 0) => ({
+    sinceAnswerMs,
+    requestsSent,
+    responsesReceived,
+  });
+
+  test('checks that all go unanswered, enough of them over long enough: no path', () => {
+    expect(iceHasNoPath(checks(NO_PATH_MIN_MS, NO_PATH_CHECKS))).toBe(true);
+    expect(iceHasNoPath(checks(NO_PATH_MIN_MS + 5_000, NO_PATH_CHECKS * 10))).toBe(true);
+  });
+
+  test('one answer on any pair is a path; too soon or too few checks (a busy machine) is no verdict', () => {
+    expect(iceHasNoPath(checks(NO_PATH_MIN_MS * 3, NO_PATH_CHECKS * 3, 1))).toBe(false);
+    expect(iceHasNoPath(checks(NO_PATH_MIN_MS - 1, NO_PATH_CHECKS * 3))).toBe(false);
+    expect(iceHasNoPath(checks(NO_PATH_MIN_MS * 10, NO_PATH_CHECKS - 1))).toBe(false);
+    expect(iceHasNoPath(checks(0, 0))).toBe(false);
+  });
+
+  test('it says so well before the first-frame timeout would', () => {
+    expect(NO_PATH_MIN_MS).toBeLessThan(FIRST_FRAME_TIMEOUT_MS / 2);
+  });
 });

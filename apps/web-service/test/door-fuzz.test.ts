@@ -10,11 +10,8 @@ import { describe, expect, test } from 'vitest';
 import { UrlSigner } from '../src/door/signed.js';
 import { useCleanup } from '../../../test/helpers/cleanup.js';
 import { checkAsyncProperty } from '../../../test/helpers/fuzz.js';
-import { freeUdpPort } from '../../../test/helpers/ports.js';
-import { startTestApp, type TestApp } from './helpers/app.js';
+import { doorApp, OPERATOR, VIEWER } from './helpers/door-app.js';
 
-const OPERATOR = 'op-0123456789abcdef';
-const VIEWER = 'view-0123456789abcdef';
 const KNOWN = [OPERATOR, VIEWER];
 const SECRET = 'fuzz-secret-0123456789abcdef0123456789abcdef';
 
@@ -70,20 +67,12 @@ function namesKnownToken(header: string): boolean {
 
 describe('fuzz of the door', () => {
   const cleanup = useCleanup('file');
-  let service: TestApp | undefined;
-  const app = async (): Promise<TestApp> => {
-    service ??= await startTestApp(
-      cleanup,
-      {
-        AUTH_TOKENS: `operator:${OPERATOR},viewer:${VIEWER}`,
-        AUTH_SECRET: SECRET,
-        CAMERAS: `cam2=udp://127.0.0.1:${await freeUdpPort()}`,
-      },
-      // Every fuzz input fails from the same address: the failure limit is not what is tested here.
-      { rateLimits: { authFailures: { max: 1_000_000, windowMs: 60_000 } } },
-    );
-    return service;
-  };
+  const app = doorApp(
+    cleanup,
+    { AUTH_SECRET: SECRET },
+    // Every fuzz input fails from the same address: the failure limit is not what is tested here.
+    { rateLimits: { authFailures: { max: 1_000_000, windowMs: 60_000 } } },
+  );
 
   test('the Authorization header: never a 5xx; access only for a known token', async () => {
     const { app: fastify } = await app();

@@ -6,11 +6,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, test } from 'vitest';
 import { useCleanup } from '../../../test/helpers/cleanup.js';
-import { freeUdpPort } from '../../../test/helpers/ports.js';
-import { startTestApp, type TestApp } from './helpers/app.js';
+import { doorApp, OPERATOR, VIEWER } from './helpers/door-app.js';
 
-const OPERATOR = 'op-0123456789abcdef';
-const VIEWER = 'view-0123456789abcdef';
 const WINDOW_MS = 1000;
 
 interface Answer {
@@ -21,24 +18,16 @@ interface Answer {
 
 describe('rate limits', () => {
   const cleanup = useCleanup('file');
-  let service: TestApp | undefined;
-  const app = async (): Promise<TestApp> => {
-    service ??= await startTestApp(
-      cleanup,
-      {
-        AUTH_TOKENS: `operator:${OPERATOR},viewer:${VIEWER}`,
-        CAMERAS: `cam2=udp://127.0.0.1:${await freeUdpPort()}`,
-        START_TIMEOUT_MS: '200',
+  const app = doorApp(
+    cleanup,
+    { START_TIMEOUT_MS: '200' },
+    {
+      rateLimits: {
+        commands: { max: 3, windowMs: WINDOW_MS },
+        authFailures: { max: 4, windowMs: WINDOW_MS },
       },
-      {
-        rateLimits: {
-          commands: { max: 3, windowMs: WINDOW_MS },
-          authFailures: { max: 4, windowMs: WINDOW_MS },
-        },
-      },
-    );
-    return service;
-  };
+    },
+  );
 
   /** Each test its own client address, so their windows do not meet. */
   const call = async (

@@ -7,25 +7,14 @@
 import { describe, expect, test } from 'vitest';
 import { UrlSigner } from '../src/door/signed.js';
 import { useCleanup } from '../../../test/helpers/cleanup.js';
-import { freeUdpPort } from '../../../test/helpers/ports.js';
-import { startTestApp, type TestApp } from './helpers/app.js';
+import { doorApp, OPERATOR } from './helpers/door-app.js';
 
 const SECRET = 'signed-test-secret-0123456789abcdef0123456789';
-const OPERATOR = 'op-0123456789abcdef';
 const TTL_S = 60;
 
 describe('signed stream URLs', () => {
   const cleanup = useCleanup('file');
-  let service: TestApp | undefined;
-  const app = async (): Promise<TestApp> => {
-    service ??= await startTestApp(cleanup, {
-      AUTH_TOKENS: `operator:${OPERATOR}`,
-      AUTH_SECRET: SECRET,
-      SIGNED_URL_TTL_S: String(TTL_S),
-      CAMERAS: `cam2=udp://127.0.0.1:${await freeUdpPort()}`,
-    });
-    return service;
-  };
+  const app = doorApp(cleanup, { AUTH_SECRET: SECRET, SIGNED_URL_TTL_S: String(TTL_S) });
 
   const get = async (path: string) => {
     const response = await (await app()).app.inject({ method: 'GET', url: path });

@@ -1,5 +1,8 @@
 /** GET /api/stream/events: server-sent events over a real socket (port 0; inject() would wait for the end). */
+import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { startTestApp } from './helpers/app.js';
 import { openEvents, streamEvents } from './helpers/events.js';
@@ -12,8 +15,8 @@ describe('server-sent events', () => {
   test('the state on connect and on every change, heartbeats, cleanup on disconnect', async () => {
     const { app } = await startTestApp(cleanup, {}, { listen: true, sseHeartbeatMs: 50 });
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    const streams = app.camstream.streams;
-    const before = streams.listenerCount('change');
+    const camera = app.camstream.cameras.default;
+    const before = camera.listenerCount('change');
 
     const events = await openEvents(`${base}/api/stream/events`);
     cleanup.add(events.close);
@@ -35,9 +38,48 @@ describe('server-sent events', () => {
     expect(streamEvents(events).at(-1)).toMatchObject({ lastError: { code: 'WEB_ERR_CAMERA_OFFLINE' } });
     await waitFor('a heartbeat', () => events.state.text.includes(': heartbeat\n\n'));
 
-    expect(streams.listenerCount('change')).toBe(before + 1);
+    expect(camera.listenerCount('change')).toBe(before + 1);
     events.close();
-    await waitFor('the listener to go', () => streams.listenerCount('change') === before);
+    await waitFor('the listener to go', () => camera.listenerCount('change') === before);
+  });
+
+  test('`recording` changes are events: on at a start with "record": true, off when it fails', async () => {
+    const recordDir = await mkdtemp(join(tmpdir(), 'camstream-ws-rec-'));
+    cleanup.add(() => rm(recordDir, { recursive: true, force: true }));
+    const env = { RECORD: 'on-demand', RECORD_DIR: recordDir, RECORD_MIN_FREE: '0' };
+    const { app } = await startTestApp(cleanup, env, { listen: true });
+    const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const single = await openEvents(`${base}/api/stream/events`);
+    cleanup.add(single.close);
+    const all = await openEvents(`${base}/api/cameras/events`);
+    cleanup.add(all.close);
+    const recordingOf = (events: unknown[]) =>
+      events.map((info) => (info as { recording?: boolean }).recording);
+    const cameraEvents = () => all.state.events.filter((e) => e.event === 'camera').map((e) => e.data);
+    await waitFor('the first events', () => streamEvents(single).length >= 1 && cameraEvents().length >= 1);
+    expect(streamEvents(single)[0]).toMatchObject({ recording: false, recordMode: 'on-demand' });
+    expect(streamEvents(single)[0]).not.toHaveProperty('recordingSince');
+
+    // No camera: the start fails, and the recording it asked for is called off. Both are heard.
+    const response = await fetch(`${base}/api/stream/start`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ record: true }),
+    });
+    expect(response.status).toBe(503);
+    await waitFor('recording on, then off', () => {
+      const seen = recordingOf(streamEvents(single));
+      return seen.includes(true) && seen.lastIndexOf(false) > seen.indexOf(true);
+    });
+    await waitFor('the same on /api/cameras/events', () => {
+      const seen = recordingOf(cameraEvents());
+      return seen.includes(true) && seen.lastIndexOf(false) > seen.indexOf(true);
+    });
+    expect(streamEvents(single).at(-1)).toMatchObject({
+      recording: false,
+      lastError: { code: 'WEB_ERR_CAMERA_OFFLINE' },
+    });
+    expect((await (await fetch(`${base}/api/stream`)).json()) as unknown).toMatchObject({ recording: false });
   });
 
   test('open event streams do not hold up the shutdown', async () => {

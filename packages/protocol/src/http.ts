@@ -41,8 +41,18 @@ export const StreamInfoSchema = Type.Object({
    */
   ingest: Type.Optional(Type.String()),
   origin: Type.Optional(Type.Union([Type.Literal('configured'), Type.Literal('discovered')])),
-  /** Present when the service records (RECORD=on-demand or always): whether this camera is recording now. */
+  /**
+   * Present when the service records (RECORD=on-demand or always): whether this camera records its
+   * stream (now, or from the stream's next keyframe). Server-sent events carry every change of it.
+   */
   recording: Type.Optional(Type.Boolean()),
+  /** While `recording` and `live`: since when (ISO time), for an elapsed-time display. */
+  recordingSince: Type.Optional(Type.String()),
+  /**
+   * Present with `recording`: `on-demand` (a start's `"record"` turns it on and off, also on a live
+   * stream) or `always` (every stream is recorded; `"record"` changes nothing).
+   */
+  recordMode: Type.Optional(Type.Union([Type.Literal('on-demand'), Type.Literal('always')])),
 });
 export type StreamInfo = Static<typeof StreamInfoSchema>;
 

@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react';
 import { Spinner } from './Spinner';
 
 export interface ControlsProps {
@@ -9,6 +10,8 @@ export interface ControlsProps {
   stopLabel: string;
   onStart: () => void;
   onStop: () => void;
+  /** More controls after Stop (Record). */
+  children?: ReactNode;
 }
 
 /** Start and Stop. Disabled while they would do nothing; busy (with a spinner) while their request runs. */
@@ -40,6 +43,7 @@ export function Controls(props: ControlsProps) {
         {stopping ? <Spinner small /> : <span className="icon icon-stop" aria-hidden="true" />}
         {stopLabel}
       </button>
+      {props.children}
     </div>
   );
 }

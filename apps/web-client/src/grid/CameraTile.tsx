@@ -2,9 +2,11 @@ import { useCallback, useState } from 'react';
 import type { StreamInfo } from '@camstream/protocol';
 import { isPlainClick } from '../components/plain-click';
 import { Spinner } from '../components/Spinner';
+import { recordingIndicator } from '../logic/recordings';
 import { tileView } from '../logic/tile';
 import type { PlayerStatus } from '../logic/view';
 import { Player } from '../player/Player';
+import '../recordings/recordings.css';
 
 export interface CameraTileProps {
   info: StreamInfo;
@@ -58,6 +60,13 @@ export function CameraTile({ info, playing, href, onOpen, tileRef }: CameraTileP
               testId="tile-video"
               label={`Live video of ${view.cameraId}`}
             />
+          )}
+          {/* The time is the large view's: a grid of tiles ticks no clocks. */}
+          {recordingIndicator(info, 0) && (
+            <span className="rec-indicator rec-indicator-tile" data-testid="tile-recording" title="Recording">
+              <span className="rec-dot" aria-hidden="true" />
+              REC
+            </span>
           )}
           {!showsPicture && (
             <div className={`tile-placeholder tile-placeholder-${view.state}`} data-testid="tile-placeholder">

@@ -3,13 +3,15 @@
  * and Stop may cancel a pending start. The outcome shows up through StreamInfo; only failures are kept.
  */
 import { useCallback, useRef, useState } from 'react';
+import type { StartBody } from '@camstream/protocol';
 import { DEFAULT_ENDPOINTS, postStart, postStop, type StreamEndpoints } from '../api';
 import type { Pending, RequestError } from '../logic/view';
 
 export interface StreamControls {
   pending: Pending;
   error: RequestError | null;
-  start: () => void;
+  /** `body`: `{ record: true }` records the stream it starts. */
+  start: (body?: StartBody) => void;
   stop: () => void;
   dismissError: () => void;
 }
@@ -30,21 +32,24 @@ export function useStreamControls(
   const inFlight = useRef<Pending>({ start: false, stop: false });
   const stopAskedDuringStart = useRef(false);
 
-  const start = useCallback(() => {
-    if (inFlight.current.start || inFlight.current.stop) return;
-    inFlight.current.start = true;
-    stopAskedDuringStart.current = false;
-    setPending((p) => ({ ...p, start: true }));
-    setError(null);
-    void postStart(startPath).then((result) => {
-      inFlight.current.start = false;
-      setPending((p) => ({ ...p, start: false }));
-      if (result.ok) onStartAnswered?.();
-      // A start cancelled by Stop fails on purpose: not worth an error message.
-      if (!result.ok && !stopAskedDuringStart.current) setError({ action: 'start', failure: result.error });
-      afterRequest();
-    });
-  }, [afterRequest, onStartAnswered, startPath]);
+  const start = useCallback(
+    (body?: StartBody) => {
+      if (inFlight.current.start || inFlight.current.stop) return;
+      inFlight.current.start = true;
+      stopAskedDuringStart.current = false;
+      setPending((p) => ({ ...p, start: true }));
+      setError(null);
+      void postStart(startPath, body).then((result) => {
+        inFlight.current.start = false;
+        setPending((p) => ({ ...p, start: false }));
+        if (result.ok) onStartAnswered?.();
+        // A start cancelled by Stop fails on purpose: not worth an error message.
+        if (!result.ok && !stopAskedDuringStart.current) setError({ action: 'start', failure: result.error });
+        afterRequest();
+      });
+    },
+    [afterRequest, onStartAnswered, startPath],
+  );
 
   const stop = useCallback(() => {
     if (inFlight.current.stop) return;

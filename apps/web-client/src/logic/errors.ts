@@ -58,6 +58,22 @@ const PLAIN: Readonly<Record<string, { message: string; withDetail: boolean }>> 
     message: 'Your token is no longer accepted: it may have expired or been revoked. Sign in again.',
     withDetail: false,
   },
+  WEB_ERR_RECORDING_OFF: {
+    message: 'This service does not record: set RECORD=on-demand (or always) on the web service.',
+    withDetail: false,
+  },
+  WEB_ERR_UNKNOWN_RECORDING: {
+    message: 'That recording is gone: deleted, or expired by the retention rules.',
+    withDetail: false,
+  },
+  WEB_ERR_RECORDING_IN_PROGRESS: {
+    message: 'That recording is still being made. Try again once it has ended.',
+    withDetail: false,
+  },
+  WEB_ERR_RECORDING_BUSY: {
+    message: 'The server is busy making other downloads. Try again in a moment.',
+    withDetail: false,
+  },
   [CLIENT_ERRORS.network]: {
     message: 'Could not reach the web service. Check your connection and that the service is running.',
     withDetail: false,

@@ -20,11 +20,35 @@ export const ICE_GATHER_TIMEOUT_MS = 1_500;
  * catch-up): its first frame comes within a few hundred milliseconds, with GOPs of seconds too.
  */
 export const FIRST_FRAME_TIMEOUT_MS = 6_000;
+/**
+ * ICE finds no path when the browser's connectivity checks go unanswered: a service it can reach
+ * answers the first within a round trip (Chromium on loopback: connected 0-75 ms after `checking`,
+ * one to three checks sent). Once at least NO_PATH_CHECKS went out over at least NO_PATH_MIN_MS
+ * after the answer, with not one answered on any candidate pair, WebRTC cannot play here (UDP
+ * blocked): the page falls back about a second after the answer, where the first-frame timeout took
+ * 6 s (Chromium's own ICE was still `checking` then, some 90 checks later). Counted in checks sent,
+ * not in time alone, so a machine too busy to send them is not taken for a blocked one.
+ */
+export const NO_PATH_MIN_MS = 1_000;
+export const NO_PATH_CHECKS = 5;
 /** Forced WebRTC: the delays between attempts after a failure. */
 export const WEBRTC_RETRY_DELAYS_MS: readonly number[] = [1_000, 2_000, 4_000, 8_000];
 
 export const isTransportChoice = (value: unknown): value is TransportChoice =>
   (TRANSPORT_CHOICES as readonly unknown[]).includes(value);
+
+/** What the browser's stats say of ICE's connectivity checks, summed over its candidate pairs. */
+export interface IceChecks {
+  /** Since the answer was set. */
+  sinceAnswerMs: number;
+  requestsSent: number;
+  responsesReceived: number;
+}
+
+/** ICE has no path: enough checks, over long enough, and none answered (see NO_PATH_CHECKS). */
+export function iceHasNoPath({ sinceAnswerMs, requestsSent, responsesReceived }: IceChecks): boolean {
+  return sinceAnswerMs >= NO_PATH_MIN_MS && requestsSent >= NO_PATH_CHECKS && responsesReceived === 0;
+}
 
 /** `?transport=webrtc|hls|auto` wins (links, tests), then the stored switch position, then auto. */
 export function transportChoice(search: string, stored: string | null): TransportChoice {

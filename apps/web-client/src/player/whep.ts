@@ -8,6 +8,7 @@ import {
   errorCodeOf,
   FIRST_FRAME_TIMEOUT_MS,
   ICE_GATHER_TIMEOUT_MS,
+  iceHasNoPath,
   preferH264,
   webrtcRetryDelayMs,
   type WebRtcFailure,
@@ -26,8 +27,22 @@ export interface WhepCallbacks {
 const POST_TIMEOUT_MS = 10_000;
 /** `disconnected` this long after the picture appeared: the session is over, try another. */
 const DISCONNECTED_GRACE_MS = 3_000;
+/** How often ICE's checks are read from the stats until it connects. */
+const PATH_POLL_MS = 250;
 
 export const webrtcSupported = (): boolean => typeof RTCPeerConnection === 'function';
+
+/** ICE's connectivity checks so far, summed over the candidate pairs (none yet: zeros). */
+async function iceChecks(peer: RTCPeerConnection, answeredAt: number) {
+  const checks = { sinceAnswerMs: performance.now() - answeredAt, requestsSent: 0, responsesReceived: 0 };
+  const stats = await peer.getStats().catch(() => undefined);
+  stats?.forEach((report: { type: string; requestsSent?: number; responsesReceived?: number }) => {
+    if (report.type !== 'candidate-pair') return;
+    checks.requestsSent += report.requestsSent ?? 0;
+    checks.responsesReceived += report.responsesReceived ?? 0;
+  });
+  return checks;
+}
 
 function gatheringComplete(peer: RTCPeerConnection): Promise<void> {
   return new Promise((resolve) => {
@@ -60,6 +75,7 @@ export function playWhep(video: HTMLVideoElement, url: string, callbacks: WhepCa
   const peer = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
   const abort = new AbortController();
   let frameTimer: ReturnType<typeof setTimeout> | undefined;
+  let pathTimer: ReturnType<typeof setInterval> | undefined;
   let disconnectTimer: ReturnType<typeof setTimeout> | undefined;
   let shown = false;
 
@@ -68,6 +84,7 @@ export function playWhep(video: HTMLVideoElement, url: string, callbacks: WhepCa
     closed = true;
     abort.abort();
     clearTimeout(frameTimer);
+    clearInterval(pathTimer);
     clearTimeout(disconnectTimer);
     window.removeEventListener('pagehide', onPageHide);
     video.removeEventListener('playing', onPlaying);
@@ -153,6 +170,16 @@ export function playWhep(video: HTMLVideoElement, url: string, callbacks: WhepCa
     frameTimer = setTimeout(() => {
       if (!shown) fail({ kind: 'no-frames' });
     }, FIRST_FRAME_TIMEOUT_MS);
+    // Until ICE connects: checks that all go unanswered mean no path (UDP blocked), long before
+    // the first-frame timeout or the browser's own ICE timeout would say so.
+    const answeredAt = performance.now();
+    const connected = () => ['connected', 'completed'].includes(peer.iceConnectionState);
+    pathTimer = setInterval(() => {
+      if (closed || connected()) return clearInterval(pathTimer);
+      void iceChecks(peer, answeredAt).then((checks) => {
+        if (!connected() && iceHasNoPath(checks)) fail({ kind: 'connection' });
+      });
+    }, PATH_POLL_MS);
   };
   negotiate().catch((error: unknown) => {
     if (closed) return;

@@ -3,7 +3,10 @@
  * outputs (outputs/index.ts) and its stream manager (so its own remuxer, fan-out, state, input
  * monitor and restart budget).
  * Nothing here is shared with another camera but the connection and the logger.
+ * Its `change` event carries its StreamInfo on every change of its stream or of its recording: what
+ * the event streams (routes/events.ts) and the registry pass on.
  */
+import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { cameraPaths, type StreamInfo } from '@camstream/protocol';
@@ -29,6 +32,8 @@ export interface CameraOptions {
   readonly logger: FastifyBaseLogger;
   /** Every camera's recordings (RECORD_DIR). */
   readonly recordingStore?: RecordingStore;
+  /** Wall clock, ms (tests). */
+  readonly now?: () => number;
 }
 
 /** Where a camera's plain HLS files go: HLS_DIR for the default camera, HLS_DIR/<id>/ for others. */
@@ -36,7 +41,7 @@ export function hlsDirOf(hlsDir: string, cameraId: string, isDefault: boolean): 
   return isDefault ? hlsDir : join(hlsDir, cameraId);
 }
 
-export class Camera {
+export class Camera extends EventEmitter<{ change: [StreamInfo] }> {
   readonly id: string;
   readonly settings: CameraSettings;
   readonly isDefault: boolean;
@@ -53,9 +58,18 @@ export class Camera {
   readonly recordings: RecordingOutput | undefined;
   /** Plain HLS (HLS_MODE=plain): the folder its files are written to. */
   readonly hlsDir: string;
+  readonly #now: () => number;
+  /** Since when a live stream has been recorded (ms), while it is. */
+  #recordingSince: number | undefined;
+  /** `recording` as last emitted. */
+  #emittedRecording: boolean | undefined;
   #closed: Promise<void> | undefined;
 
-  constructor({ settings, isDefault, config, connection, logger, recordingStore }: CameraOptions) {
+  constructor(options: CameraOptions) {
+    super();
+    this.setMaxListeners(0);
+    const { settings, isDefault, config, connection, logger, recordingStore } = options;
+    this.#now = options.now ?? Date.now;
     this.id = settings.id;
     this.settings = settings;
     this.isDefault = isDefault;
@@ -94,11 +108,52 @@ export class Camera {
         origin: settings.origin,
       },
     });
+    this.streams.on('change', () => this.#emitChange());
   }
 
   info(): StreamInfo {
     const info = this.streams.info();
-    return this.recordings ? { ...info, recording: this.recordings.recording } : info;
+    const recorder = this.recordings;
+    if (!recorder) return info;
+    const recording = recorder.recording;
+    // Noted when seen: every change of the state or of `recording` is emitted, so seen at once.
+    if (!recording || info.state !== 'live') this.#recordingSince = undefined;
+    else this.#recordingSince ??= this.#now();
+    const since = this.#recordingSince;
+    return {
+      ...info,
+      recording,
+      ...(since !== undefined && { recordingSince: new Date(since).toISOString() }),
+      recordMode: recorder.mode === 'always' ? 'always' : 'on-demand',
+    };
+  }
+
+  /**
+   * `"record": true | false` in a start (RECORD=on-demand): records the stream from its next keyframe,
+   * or ends the recording. The change is emitted at once when recording begins, and once the
+   * recording is closed (its playlist VOD) when it ends, so a listener that lists recordings then
+   * finds it finished. Nothing without a recorder.
+   */
+  async record(on: boolean): Promise<void> {
+    const recorder = this.recordings;
+    if (!recorder) return;
+    const done = recorder.want(on);
+    if (on) this.#emitIfRecordingChanged();
+    try {
+      await done;
+    } finally {
+      this.#emitIfRecordingChanged();
+    }
+  }
+
+  #emitIfRecordingChanged(): void {
+    if (this.recordings && this.recordings.recording !== this.#emittedRecording) this.#emitChange();
+  }
+
+  #emitChange(): void {
+    const info = this.info();
+    this.#emittedRecording = info.recording;
+    this.emit('change', info);
   }
 
   /** Shutdown, first step: refuse starts; answer held playlist requests now so the server can drain. */

@@ -21,7 +21,7 @@ import { targetFor, unservableCameraId, type CameraSettings } from './settings.j
 export interface CameraRegistryEvents {
   added: [Camera];
   removed: [cameraId: string];
-  /** A camera's StreamInfo changed (its stream, or its status). */
+  /** A camera's StreamInfo changed (its stream, its status, or its recording). */
   change: [StreamInfo];
 }
 
@@ -103,7 +103,7 @@ export class CameraRegistry extends EventEmitter<CameraRegistryEvents> {
       ...(this.#recordingStore && { recordingStore: this.#recordingStore }),
     });
     this.#cameras.set(camera.id, camera);
-    camera.streams.on('change', (info) => {
+    camera.on('change', (info) => {
       this.emit('change', info);
       this.#considerForgetting(camera);
     });

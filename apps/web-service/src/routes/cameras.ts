@@ -65,11 +65,12 @@ export const startParameters = { querystring: EmptyBodySchema, body: StartBodySc
  */
 export async function startCamera(camera: Camera, { record }: StartBody): Promise<void> {
   if (record !== undefined && !camera.recordings) throw createError('WEB_ERR_RECORDING_OFF');
-  const recorded = record !== undefined ? camera.recordings!.want(record) : undefined;
+  // Asked now (the flag changes at once): the start's `change` events already say `recording`.
+  const recorded = record !== undefined ? camera.record(record) : undefined;
   try {
     await camera.streams.start();
   } catch (err) {
-    if (record === true) void camera.recordings!.want(false);
+    if (record === true) void camera.record(false);
     throw err;
   }
   await recorded;

@@ -2,7 +2,8 @@
  * Server-sent events, with a comment line as heartbeat so proxies and browsers keep the connection
  * open:
  * - `/api/stream/events` (the default camera) and `/api/cameras/<id>/events`: a `stream` event with
- *   the camera's StreamInfo on connect and on every change;
+ *   the camera's StreamInfo on connect and on every change (of its stream, its camera's status, or
+ *   whether it is recorded: `recording`, `recordingSince`);
  * - `/api/cameras/events`: a `camera` event with each camera's StreamInfo on connect and on every
  *   change of any camera, a `removed` event `{ cameraId }` when one is forgotten.
  */
@@ -65,11 +66,11 @@ export function eventRoutes(
       const onRemoved = (cameraId: string) => {
         if (cameraId === camera.id) response.end();
       };
-      camera.streams.on('change', onChange);
+      camera.on('change', onChange);
       registry.on('removed', onRemoved);
       send('stream', map(camera.info()));
       return () => {
-        camera.streams.off('change', onChange);
+        camera.off('change', onChange);
         registry.off('removed', onRemoved);
       };
     };
