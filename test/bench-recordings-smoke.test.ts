@@ -72,7 +72,7 @@ describe('bench:recordings options and figures', () => {
 });
 
 const benchFolders = async () =>
-  new Set((await readdir(tmpdir())).filter((name) => name.startsWith('camstream-bench-rec-')));
+  new Set((await readdir(tmpdir())).filter((name) => name.startsWith('camstream-recordings-')));
 
 describe.runIf(ready)('npm run bench:recordings (smoke)', () => {
   const cleanup = useCleanup();

@@ -1,5 +1,5 @@
 /** Command-line options of `npm run bench:recordings`, read by bench/lib/args.ts's scanArgs as the other benches' are. Pure. */
-import { commonFlag, scanArgs, type CommonOptions } from '../lib/args.js';
+import { parseBenchArgs, type CommonOptions, type OwnOptions } from '../lib/args.js';
 
 export const CAMERA_KINDS = ['agent', 'foreign'] as const;
 export type CameraKind = (typeof CAMERA_KINDS)[number];
@@ -24,24 +24,21 @@ export const USAGE = `npm run bench:recordings -- [options]
   --cameras <list>  agent (our agent's test source), foreign (plain ffmpeg, a camera not ours), or both
                     (default agent,foreign)
   --smoke           a quick run for the tests: 8 s recorded, 2 s warm-up, one download
-  --out <dir>       output folder (default bench/results/recordings)
+  --out <dir>       output folder (default bench/results/recordings-<ISO date-time>, copied to
+                    bench/results/recordings-latest)
+  --latest          copy the report to bench/results/recordings-latest even with --out
   --no-build        skip \`npm run build\` (dist/ must exist)
   --rerender <dir>  write report.md and the plot again from <dir>/samples.json, measuring nothing
   --help            this text`;
 
 export function parseArgs(argv: readonly string[]): RecordingsOptions {
-  const options: RecordingsOptions = {
+  const own: OwnOptions<RecordingsOptions> = {
     seconds: 60,
     warmupSec: 5,
     downloads: 3,
     cameras: [...CAMERA_KINDS],
-    out: undefined,
-    latest: false,
-    build: true,
-    rerender: undefined,
-    help: false,
   };
-  scanArgs(argv, USAGE, (flag, read) => {
+  return parseBenchArgs(argv, USAGE, own, (flag, read, options) => {
     switch (flag) {
       case '--seconds':
         options.seconds = read.number(4);
@@ -67,8 +64,7 @@ export function parseArgs(argv: readonly string[]): RecordingsOptions {
         Object.assign(options, { seconds: 8, warmupSec: 2, downloads: 1 });
         return true;
       default:
-        return commonFlag(flag, read, options);
+        return false;
     }
   });
-  return options;
 }
