@@ -3,48 +3,23 @@
  * a real Mosquitto: a start with `"record": true` records the stream from the one ingest; ffprobe
  * plays its VOD playlist for as long as it was recorded (10 ± 1 s) and reads its MP4 download
  * (faststart: moov before mdat) as H.264; a service killed while recording leaves a playable
- * recording, closed at the next boot; retention deletes the oldest first.
+ * recording, closed at the next boot; retention deletes the oldest first. Then a camera that is not
+ * ours (plain ffmpeg straight to the UDP port: a keyframe a second, none early, ffmpeg's own mpegts
+ * muxer): its recording plays for as long as it was recorded too.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { Recording } from '@camstream/protocol';
 import { useCleanup } from './helpers/cleanup.js';
+import { ForeignCamera } from './helpers/foreign-camera.js';
+import { expectPlayableMp4, listRecordings, probe, readThrough } from './helpers/recordings.js';
 import { json, startSystem, type System } from './helpers/system.js';
 import { haveTools } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
 
 const ready = haveTools('ffmpeg', 'ffprobe', 'mosquitto');
-const execFileAsync = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** ffprobe's duration (seconds) and first video stream of a file or URL. */
-async function probe(input: string): Promise<{ duration: number; codec: string; width: number }> {
-  const args = ['-v', 'error', '-show_entries', 'format=duration:stream=codec_name,width', '-of', 'json'];
-  const { stdout } = await execFileAsync('ffprobe', [...args, input], { timeout: 30_000 });
-  const parsed = JSON.parse(stdout) as {
-    format: { duration: string };
-    streams: { codec_name: string; width: number }[];
-  };
-  const video = parsed.streams.find((stream) => stream.width > 0)!;
-  return { duration: Number(parsed.format.duration), codec: video.codec_name, width: video.width };
-}
-
-/** The top-level boxes of an MP4 file, in order. */
-function topLevelBoxes(mp4: Buffer): string[] {
-  const types: string[] = [];
-  for (let offset = 0; offset + 8 <= mp4.length;) {
-    let size = mp4.readUInt32BE(offset);
-    if (size === 1) size = Number(mp4.readBigUInt64BE(offset + 8));
-    types.push(mp4.toString('latin1', offset + 4, offset + 8));
-    if (size < 8) break;
-    offset += size;
-  }
-  return types;
-}
 
 describe.runIf(ready)('recordings', () => {
   const shared = useCleanup('file');
@@ -57,11 +32,7 @@ describe.runIf(ready)('recordings', () => {
     RECORD_KEEP_DAYS: '0',
     RECORD_MIN_FREE: '0',
   };
-  const list = async (query = ''): Promise<Recording[]> => {
-    const { status, body } = await system.api(`/api/recordings${query}`);
-    expect(status).toBe(200);
-    return (body as { recordings: Recording[] }).recordings;
-  };
+  const list = (query = '') => listRecordings(system, query);
 
   beforeAll(async () => {
     recordDir = await mkdtemp(join(tmpdir(), 'camstream-test-rec-'));
@@ -125,25 +96,9 @@ describe.runIf(ready)('recordings', () => {
     expect(played.duration).toBeGreaterThan(9);
     expect(played.duration).toBeLessThan(11);
 
-    const response = await fetch(`${system.baseUrl}${recording.mp4Url}`);
-    expect(response.status).toBe(200);
-    expect(response.headers.get('content-type')).toBe('video/mp4');
-    expect(response.headers.get('content-disposition')).toBe(`attachment; filename="${recording.id}.mp4"`);
-    const mp4 = Buffer.from(await response.arrayBuffer());
-    const boxes = topLevelBoxes(mp4);
-    expect(boxes.indexOf('moov')).toBeLessThan(boxes.indexOf('mdat')); // faststart
-    const dir = await mkdtemp(join(tmpdir(), 'camstream-rec-mp4-'));
-    cleanup.add(() => rm(dir, { recursive: true, force: true }));
-    const file = join(dir, 'download.mp4');
-    await writeFile(file, mp4);
-    const downloaded = await probe(file);
-    expect(downloaded).toMatchObject({ codec: 'h264', width: 640 });
+    const downloaded = await expectPlayableMp4(system, recording, cleanup);
     expect(downloaded.duration).toBeGreaterThan(9);
     expect(downloaded.duration).toBeLessThan(11);
-    // Every frame decodes.
-    await execFileAsync('ffmpeg', ['-v', 'error', '-xerror', '-i', file, '-f', 'null', '-'], {
-      timeout: 60_000,
-    });
   }, 60_000);
 
   test('a start without "record" records nothing (RECORD=on-demand); filters by camera and time', async () => {
@@ -200,4 +155,53 @@ describe.runIf(ready)('recordings', () => {
       .map((line) => (JSON.parse(line) as { id: string }).id);
     expect(deleted).toEqual(ids);
   }, 60_000);
+});
+
+describe.runIf(ready)('recordings of a camera that is not ours', () => {
+  const cleanup = useCleanup();
+
+  test('a 10 s recording of plain ffmpeg plays for 10 ± 1 s, as a playlist and as an MP4', async () => {
+    const recordDir = await mkdtemp(join(tmpdir(), 'camstream-test-rec-foreign-'));
+    cleanup.add(() => rm(recordDir, { recursive: true, force: true }));
+    const system = await startSystem(cleanup, {
+      broker: 'mosquitto',
+      agent: false,
+      webEnv: { WEBRTC: 'off', RECORD: 'on-demand', RECORD_DIR: recordDir, RECORD_MIN_FREE: '0' },
+    });
+    const camera = await ForeignCamera.connect({
+      mqttUrl: system.mqttUrl,
+      target: `udp://127.0.0.1:${system.udpPort}`,
+    });
+    cleanup.add(() => camera.close());
+    await waitFor('the service to see the camera idle', async () => {
+      const { body } = await system.api('/api/stream');
+      return (body as { camera?: { state?: string } | null }).camera?.state === 'idle';
+    });
+
+    const start = await system.api('/api/stream/start', json({ record: true }));
+    expect(start, camera.encoderLog()).toMatchObject({ status: 200, body: { state: 'live' } });
+    const started = performance.now();
+    await sleep(10_000);
+    expect(await system.api('/api/stream/stop', json())).toMatchObject({ status: 200 });
+    const wallSeconds = (performance.now() - started) / 1000;
+
+    const [recording, ...more] = await listRecordings(system);
+    expect(more).toEqual([]);
+    expect(recording).toMatchObject({ cameraId: 'cam1', recording: false });
+    const playlistUrl = `${system.baseUrl}${recording!.playlistUrl}`;
+    const played = await probe(playlistUrl);
+    const read = await readThrough(playlistUrl);
+    const downloaded = await expectPlayableMp4(system, recording!, cleanup);
+    console.log(
+      `foreign camera: ${wallSeconds.toFixed(2)} s recorded, ${recording!.duration} s listed, ` +
+        `${played.duration} s played, ${read.seconds.toFixed(2)} s read, MP4 ${downloaded.duration} s`,
+    );
+    expect(played).toMatchObject({ codec: 'h264', width: 640 });
+    expect(read.stderr).toBe('');
+    expect(read.keyframes).toBeGreaterThanOrEqual(9); // a keyframe a second
+    for (const seconds of [recording!.duration, played.duration, read.seconds, downloaded.duration]) {
+      expect(seconds).toBeGreaterThan(wallSeconds - 1);
+      expect(seconds).toBeLessThan(wallSeconds + 1);
+    }
+  }, 90_000);
 });
