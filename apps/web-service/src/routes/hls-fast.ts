@@ -79,9 +79,8 @@ export function createHlsFastPath(options: HlsFastPathOptions): HlsFastPath {
     if (request.method !== 'GET') return false;
     const url = request.url!;
     if (!url.startsWith('/hls/')) return false;
-    const headers = request.headers;
-    if (request.httpVersionMajor === 1 && request.httpVersionMinor >= 1 && headers.host === undefined)
-      return false;
+    const { host, authorization } = readHeaders(request.rawHeaders);
+    if (request.httpVersionMajor === 1 && request.httpVersionMinor >= 1 && !host) return false;
     if (log.level === 'debug' || log.level === 'trace') return false; // the access log: Fastify writes it
     const registry = options.registry();
     if (!registry) return false;
@@ -106,7 +105,7 @@ export function createHlsFastPath(options: HlsFastPathOptions): HlsFastPath {
     const query = queryAt === -1 ? NO_QUERY : readQuery(url.slice(queryAt + 1));
     if (!query) return false;
     const admission = door.admitHls(
-      { address: request.socket.remoteAddress, authorization: headers.authorization, token: query.token },
+      { address: request.socket.remoteAddress, authorization, token: query.token },
       cameraId,
     );
     if (!admission) return false;
@@ -124,6 +123,22 @@ export function createHlsFastPath(options: HlsFastPathOptions): HlsFastPath {
       return answers.answered;
     },
   };
+}
+
+/**
+ * Host's presence and the first Authorization header (as Node keeps it), from the raw list: reading
+ * `request.headers` would build the whole headers object for every request.
+ */
+function readHeaders(raw: readonly string[]): { host: boolean; authorization: string | undefined } {
+  let host = false;
+  let authorization: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') host = true;
+    else if (name.length === 13 && authorization === undefined && name.toLowerCase() === 'authorization')
+      authorization = raw[i + 1];
+  }
+  return { host, authorization };
 }
 
 interface Query {

@@ -71,11 +71,13 @@ export interface PackagerStats {
 const READY: WaitResult<void> = { ok: true, value: undefined };
 const GONE = { ok: false, reason: 'gone' } as const;
 // Every viewer at the live edge asks for the same next part: one check answers them all.
-const playlistKey = (msn: number, part: number | undefined) => `playlist ${msn}.${part ?? ''}`;
+const PLAYLIST_KEY = 'playlist ';
+const playlistKey = (msn: number, part: number | undefined) => `${PLAYLIST_KEY}${msn}.${part ?? ''}`;
 
 export class LlHlsPackager {
   readonly #options: PackagerOptions;
-  readonly #waiters = new UpdateWaiters();
+  // Blocking reloads (small) are answered before the parts (large) when a part is made.
+  readonly #waiters = new UpdateWaiters({ first: (key) => key.startsWith(PLAYLIST_KEY) });
   readonly #cutter: Cutter;
   #inits = new Map<string, Buffer>();
   /** Complete segments still downloadable, oldest first; the last `listSize` are listed. */

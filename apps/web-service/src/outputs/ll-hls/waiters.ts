@@ -61,10 +61,23 @@ function timeOut(waiters: UpdateWaiters, held: Held): void {
 
 const ABORTED = { ok: false, reason: 'aborted' } as const;
 
+export interface UpdateWaitersOptions {
+  /**
+   * Groups answered before the others in an update (the packager: playlists, a few kB each, before
+   * parts of tens of kB: the cheap answers first make the wait shortest on average).
+   */
+  readonly first?: (key: string) => boolean;
+}
+
 export class UpdateWaiters {
   readonly #groups = new Map<string, Group<unknown>>();
+  readonly #first: ((key: string) => boolean) | undefined;
   #waiting = 0;
   #unkeyed = 0;
+
+  constructor(options: UpdateWaitersOptions = {}) {
+    this.#first = options.first;
+  }
 
   /** Requests waiting now. */
   get waiting(): number {
@@ -78,16 +91,23 @@ export class UpdateWaiters {
 
   /** Checks each group once; every request of a group whose check answers gets that answer. */
   notify(): void {
-    for (const [key, group] of this.#groups) {
-      const result = group.check();
-      if (!result) continue;
-      this.#groups.delete(key);
-      // Ended in one pass; a `cancel` from a `done` meanwhile finds its waiter still in the set
-      // and ends it only if not ended (the loop skips what it deletes).
-      for (const waiter of group.waiters) {
-        group.waiters.delete(waiter);
-        this.#end(waiter, result);
-      }
+    const first = this.#first;
+    if (first) {
+      for (const [key, group] of this.#groups) if (first(key)) this.#answer(group);
+      for (const [key, group] of this.#groups) if (!first(key)) this.#answer(group);
+    } else for (const group of this.#groups.values()) this.#answer(group);
+  }
+
+  /** Checks a group once; if it answers, every request of it gets the answer, in one pass. */
+  #answer(group: Group<unknown>): void {
+    const result = group.check();
+    if (!result) return;
+    this.#groups.delete(group.key);
+    // A `cancel` from a `done` meanwhile finds its waiter still in the set and ends it only if not
+    // ended (the loop skips what it deletes).
+    for (const waiter of group.waiters) {
+      group.waiters.delete(waiter);
+      this.#end(waiter, result);
     }
   }
 
