@@ -163,7 +163,7 @@ describe('UpdateWaiters', () => {
     expect(waiters.waiting).toBe(0);
   });
 
-  test('groups marked `first` are answered before the others, whatever order they came in', () => {
+  test('groups marked `first` are answered before the others, whatever order they came in', async () => {
     const waiters = new UpdateWaiters({ first: (key) => key.startsWith('small') });
     const order: string[] = [];
     const hold = (key: string) =>
@@ -183,6 +183,10 @@ describe('UpdateWaiters', () => {
     hold('small 2');
     ready = true;
     waiters.notify();
+    // The requests have left at once; their answers come in one microtask after the update.
+    expect(waiters.waiting).toBe(0);
+    expect(order).toEqual([]);
+    await Promise.resolve();
     expect(order).toEqual(['small 1', 'small 2', 'big 1', 'big 2']);
     expect(waiters.waiting).toBe(0);
   });

@@ -44,6 +44,8 @@ interface Waiter<T, C> extends Held {
   readonly context: C;
   timer: NodeJS.Timeout | undefined;
   unwatch: (() => void) | undefined;
+  /** Its answer is decided (a ready group's), to be called back in the update's microtask. */
+  settled: boolean;
 }
 
 interface Group<T> {
@@ -89,26 +91,29 @@ export class UpdateWaiters {
     return this.#groups.size;
   }
 
-  /** Checks each group once; every request of a group whose check answers gets that answer. */
+  /**
+   * Checks each group once; every request of a group whose check answers gets that answer. The
+   * requests leave at once (`waiting`, timers and watches are updated before this returns), their
+   * `done` is called in one microtask after it: `notify` runs inside the packager's update, and an
+   * answer must see the state that update ends in, not one half-way through it.
+   */
   notify(): void {
+    const ready: [Group<unknown>, WaitResult<unknown>][] = [];
     const first = this.#first;
     if (first) {
-      for (const [key, group] of this.#groups) if (first(key)) this.#answer(group);
-      for (const [key, group] of this.#groups) if (!first(key)) this.#answer(group);
-    } else for (const group of this.#groups.values()) this.#answer(group);
+      for (const [key, group] of this.#groups) if (first(key)) this.#check(group, ready);
+      for (const [key, group] of this.#groups) if (!first(key)) this.#check(group, ready);
+    } else for (const group of this.#groups.values()) this.#check(group, ready);
+    if (ready.length > 0) queueMicrotask(() => answer(ready));
   }
 
-  /** Checks a group once; if it answers, every request of it gets the answer, in one pass. */
-  #answer(group: Group<unknown>): void {
+  /** Checks a group once; if it answers, all its requests leave, to be answered together. */
+  #check(group: Group<unknown>, ready: [Group<unknown>, WaitResult<unknown>][]): void {
     const result = group.check();
     if (!result) return;
     this.#groups.delete(group.key);
-    // A `cancel` from a `done` meanwhile finds its waiter still in the set and ends it only if not
-    // ended (the loop skips what it deletes).
-    for (const waiter of group.waiters) {
-      group.waiters.delete(waiter);
-      this.#end(waiter, result);
-    }
+    for (const waiter of group.waiters) this.#detach(waiter);
+    ready.push([group, result]);
   }
 
   /**
@@ -142,7 +147,15 @@ export class UpdateWaiters {
       group = { key: groupKey, check, waiters: new Set() };
       this.#groups.set(groupKey, group as Group<unknown>);
     }
-    const waiter: Waiter<T, C> = { held: true, group, done, context, timer: undefined, unwatch: undefined };
+    const waiter: Waiter<T, C> = {
+      held: true,
+      group,
+      done,
+      context,
+      timer: undefined,
+      unwatch: undefined,
+      settled: false,
+    };
     waiter.timer = setTimeout(timeOut, timeoutMs, this, waiter);
     group.waiters.add(waiter as Waiter<T, unknown>);
     this.#waiting += 1;
@@ -158,7 +171,7 @@ export class UpdateWaiters {
   leave(held: Held, result: WaitResult<never>): void {
     const waiter = held as Waiter<unknown, unknown>;
     const { group } = waiter;
-    if (!group.waiters.delete(waiter)) return; // ended already
+    if (waiter.settled || !group.waiters.delete(waiter)) return; // answered or ended already
     if (group.waiters.size === 0 && this.#groups.get(group.key) === group) this.#groups.delete(group.key);
     this.#end(waiter, result);
   }
@@ -184,12 +197,25 @@ export class UpdateWaiters {
   }
 
   #end<T, C>(waiter: Waiter<T, C>, result: WaitResult<T>): void {
+    this.#detach(waiter);
+    waiter.done(result, waiter.context);
+  }
+
+  #detach<T, C>(waiter: Waiter<T, C>): void {
+    waiter.settled = true;
     if (waiter.timer !== undefined) clearTimeout(waiter.timer);
     waiter.timer = undefined;
     waiter.unwatch?.();
     waiter.unwatch = undefined;
     this.#waiting -= 1;
-    waiter.done(result, waiter.context);
+  }
+}
+
+/** The requests of ready groups, answered in one pass (a group's set is theirs alone now). */
+function answer(ready: [Group<unknown>, WaitResult<unknown>][]): void {
+  for (const [group, result] of ready) {
+    for (const waiter of group.waiters) waiter.done(result, waiter.context);
+    group.waiters.clear();
   }
 }
 
