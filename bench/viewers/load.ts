@@ -19,7 +19,10 @@ class GeneratorProcess {
 
   constructor() {
     this.child = fork(GENERATOR, [], {
-      execArgv: process.execArgv,
+      // CAMSTREAM_PROFILE_GENERATOR=<dir>: each generator process writes a V8 CPU profile there.
+      execArgv: process.env.CAMSTREAM_PROFILE_GENERATOR
+        ? [...process.execArgv, '--cpu-prof', `--cpu-prof-dir=${process.env.CAMSTREAM_PROFILE_GENERATOR}`]
+        : process.execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.child.on('message', (message: FromGenerator) => this.#waiting.shift()?.(message));

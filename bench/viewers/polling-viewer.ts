@@ -4,9 +4,9 @@
  * nothing changed), and every new segment once. The peer's viewers: nginx serving ffmpeg's files.
  * Arrivals are keyed as the LL-HLS viewer's are: the playlist by its last segment, segments by URI.
  */
-import { Agent } from 'node:http';
 import { parseMediaPlaylist } from '../lib/playlist.js';
-import { get, HttpError, now, type ViewerSink } from './viewer.js';
+import { HttpConnection } from './http-client.js';
+import { get, HttpError, now, resolvePath, type ViewerSink } from './viewer.js';
 
 /** Segments fetched at the start: a player begins three target durations behind the edge. */
 const START_SEGMENTS = 3;
@@ -16,22 +16,26 @@ export class PollingViewer {
   readonly #sink: ViewerSink;
   readonly #signal: AbortSignal;
   /** One keep-alive connection for everything: a plain player asks one thing at a time. */
-  readonly #agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  readonly #connection: HttpConnection;
 
   constructor(playlistUrl: URL, sink: ViewerSink, signal: AbortSignal) {
     this.#playlistUrl = playlistUrl;
     this.#sink = sink;
     this.#signal = signal;
+    this.#connection = new HttpConnection(playlistUrl);
   }
 
   async run(): Promise<void> {
     let last = -1;
     let lastVersion = '';
+    const stop = () => this.#connection.close();
+    this.#signal.addEventListener('abort', stop, { once: true });
+    const playlistPath = `${this.#playlistUrl.pathname}${this.#playlistUrl.search}`;
     try {
       while (!this.#signal.aborted) {
         let wait = 500;
         try {
-          const body = await get(this.#playlistUrl, this.#agent, this.#signal);
+          const body = await get(this.#connection, playlistPath);
           const at = now();
           this.#sink.request('playlist', body.length);
           const playlist = parseMediaPlaylist(body.toString('utf8'));
@@ -45,9 +49,9 @@ export class PollingViewer {
           }
           const fresh = playlist.segments.filter((segment) => segment.seq > last);
           for (const segment of last < 0 ? fresh.slice(-START_SEGMENTS) : fresh) {
-            const data = await get(new URL(segment.uri, this.#playlistUrl), this.#agent, this.#signal);
-            this.#sink.part(segment.uri, now(), data.length);
-            this.#sink.request('segment', data.length);
+            const { length } = await this.#connection.get(resolvePath(this.#playlistUrl, segment.uri), false);
+            this.#sink.part(segment.uri, now(), length);
+            this.#sink.request('segment', length);
             last = segment.seq;
           }
         } catch (err) {
@@ -57,7 +61,8 @@ export class PollingViewer {
         await new Promise((resolve) => setTimeout(resolve, wait));
       }
     } finally {
-      this.#agent.destroy();
+      this.#signal.removeEventListener('abort', stop);
+      stop();
     }
   }
 }

@@ -3,6 +3,7 @@
  * (when MQTT_URL is unset), the one MQTT connection and the cameras (each with its link, ingest,
  * output and stream manager), and closes them in order.
  */
+import { createServer } from 'node:http';
 import Fastify, {
   LogController,
   type FastifyError,
@@ -21,6 +22,7 @@ import { cameraRoutes } from './routes/cameras.js';
 import { clientRoutes } from './routes/client.js';
 import { eventRoutes } from './routes/events.js';
 import { hlsRoutes } from './routes/hls.js';
+import { createHlsFastPath, type HlsFastPath } from './routes/hls-fast.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { pictureRoutes } from './routes/pictures.js';
 import { streamRoutes } from './routes/stream.js';
@@ -51,6 +53,8 @@ export interface ServiceHandles {
   readonly cameras: CameraRegistry;
   /** The default camera's stream. */
   readonly streams: StreamManager;
+  /** /hls answers written before Fastify's routing (routes/hls-fast.ts). */
+  readonly hlsFastAnswers: number;
 }
 
 declare module 'fastify' {
@@ -71,6 +75,10 @@ function errorFor(error: FastifyError | ServiceError): ServiceError {
 }
 
 export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): FastifyInstance {
+  // LL-HLS playlists and parts, the per-viewer traffic, are answered before Fastify routes the
+  // request (routes/hls-fast.ts); the rest, and whatever that path leaves, goes on to Fastify.
+  let hlsFastPath: HlsFastPath = { handle: () => false, answered: 0 };
+  let closing = false;
   const app = Fastify({
     logger: options.logger === false ? false : { level: config.logLevel },
     // Fastify's Ajv defaults would strip unknown keys (removeAdditional) and coerce types; the
@@ -82,9 +90,20 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     // Malformed requests and undecodable URLs get our JSON error body too (client-errors.ts).
     clientErrorHandler,
     frameworkErrors,
-    // Node would answer an HTTP/1.1 request without Host itself, with an empty 400: the hook below
-    // answers it with the JSON error instead.
-    http: { requireHostHeader: false, maxHeaderSize: 16 * 1024 },
+    serverFactory: (handler, { keepAliveTimeout, requestTimeout }) => {
+      // Node would answer an HTTP/1.1 request without Host itself, with an empty 400: the hook below
+      // answers it with the JSON error instead.
+      const server = createServer(
+        { requireHostHeader: false, maxHeaderSize: 16 * 1024 },
+        (request, response) => {
+          if (!hlsFastPath.handle(request, response)) handler(request, response);
+        },
+      );
+      // What Fastify sets on a server it makes itself.
+      server.keepAliveTimeout = keepAliveTimeout as number;
+      server.requestTimeout = requestTimeout as number;
+      return server;
+    },
     // Start and stop take `{}`; WHEP offers have their own limit (whep.ts).
     bodyLimit: 64 * 1024,
   });
@@ -122,7 +141,7 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     defaultCameraId: config.cameraId,
     ...(options.rateLimits?.authFailures && { authFailures: options.rateLimits.authFailures }),
   });
-  installSecurityHeaders(app, door.tokens.required, options.rateLimits);
+  const hlsHeaders = installSecurityHeaders(app, door.tokens.required, options.rateLimits);
 
   let broker: EmbeddedBroker | undefined;
   let connection: MqttConnection | undefined;
@@ -141,6 +160,9 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     },
     get streams() {
       return (cameras ?? notReady()).default.streams;
+    },
+    get hlsFastAnswers() {
+      return hlsFastPath.answered;
     },
   });
 
@@ -215,12 +237,22 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     recordingRoutes(scope, { store: recordingStore, ffmpegPath: config.ffmpegPath });
     if (config.webrtc) await scope.register(whepRoutes, { registry: cameras });
     await scope.register(hlsRoutes, { hlsDir: config.hlsDir, registry: cameras });
+    const registry = cameras;
+    hlsFastPath = createHlsFastPath({
+      // Closing: Fastify answers (its 503 to new requests), as it answers everything then.
+      registry: () => (closing ? undefined : registry),
+      securityHeaders: hlsHeaders,
+      door,
+      defaultCameraId: config.cameraId,
+      log: scope.log,
+    });
     await scope.register(clientRoutes, { clientDir: config.clientDir });
   });
 
   // Shutdown, in order: stop taking work (a waiting start answers 503 so the server can drain),
   // then once the server is closed: stop every stream, close the MQTT connection, close the broker.
   app.addHook('preClose', async () => {
+    closing = true;
     // Starts fail, blocked playlist and part requests answer now, so the server can drain.
     cameras?.refuseNewWork();
   });

@@ -4,7 +4,12 @@
  * alone; an Abandonable is watched only by requests that wait.
  */
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { UpdateWaiters, type Abandonable, type WaitResult } from '../src/outputs/ll-hls/waiters.js';
+import {
+  UpdateWaiters,
+  type Abandonable,
+  type Held,
+  type WaitResult,
+} from '../src/outputs/ll-hls/waiters.js';
 
 /** An Abandonable that counts how often it is watched and can be abandoned by the test. */
 function abandonable(): Abandonable & { abandon(): void; watched: number; watching: number } {
@@ -156,5 +161,52 @@ describe('UpdateWaiters', () => {
     expect(await one).toEqual({ ok: false, reason: 'aborted' });
     expect(await two).toEqual({ ok: false, reason: 'aborted' });
     expect(waiters.waiting).toBe(0);
+  });
+
+  test('groups marked `first` are answered before the others, whatever order they came in', async () => {
+    const waiters = new UpdateWaiters({ first: (key) => key.startsWith('small') });
+    const order: string[] = [];
+    const hold = (key: string) =>
+      waiters.hold(
+        () => (ready ? { ok: true, value: key } : undefined),
+        3000,
+        key,
+        (r) => {
+          if (r.ok) order.push(r.value);
+        },
+        undefined,
+      );
+    let ready = false;
+    hold('big 1');
+    hold('small 1');
+    hold('big 2');
+    hold('small 2');
+    ready = true;
+    waiters.notify();
+    // The requests have left at once; their answers come in one microtask after the update.
+    expect(waiters.waiting).toBe(0);
+    expect(order).toEqual([]);
+    await Promise.resolve();
+    expect(order).toEqual(['small 1', 'small 2', 'big 1', 'big 2']);
+    expect(waiters.waiting).toBe(0);
+  });
+
+  test('hold: an answer at once is returned, not called back; cancel ends a held request once', () => {
+    vi.useFakeTimers();
+    const waiters = new UpdateWaiters();
+    const ended: string[] = [];
+    const done = (result: WaitResult<number>, context: string) =>
+      ended.push(`${context}: ${result.ok ? result.value : result.reason}`);
+    expect(waiters.hold(() => ({ ok: true, value: 1 }), 3000, 'k', done, 'now')).toEqual({
+      ok: true,
+      value: 1,
+    });
+    const held = waiters.hold(() => undefined, 3000, 'k', done, 'held');
+    expect('held' in held).toBe(true);
+    waiters.cancel(held as Held);
+    waiters.cancel(held as Held);
+    expect(ended).toEqual(['held: aborted']);
+    expect(waiters.groups).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
   });
 });

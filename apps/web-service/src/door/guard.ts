@@ -52,7 +52,29 @@ interface Passed {
 export interface Door {
   readonly tokens: TokenStore;
   readonly signer: UrlSigner;
+  /**
+   * For routes/hls-fast.ts, which answers /hls before this hook runs: whether a GET of /hls about
+   * `cameraId` passes the door as the hook would let it pass, and how (`authorized`: with an
+   * Authorization header; `signedCamera`: with a signed ?token=, its playlists signed afresh).
+   * Undefined for anything the hook would refuse, count or rate-limit: Fastify and the hook answer it.
+   */
+  admitHls(request: HlsCredentials, cameraId: string): HlsAdmission | undefined;
 }
+
+export interface HlsCredentials {
+  readonly address: string | undefined;
+  readonly authorization: string | undefined;
+  /** The query's `token`, if it has exactly one. */
+  readonly token: string | undefined;
+}
+
+export interface HlsAdmission {
+  readonly authorized: boolean;
+  readonly signedCamera?: string;
+}
+
+const OPEN: HlsAdmission = { authorized: false };
+const AUTHORIZED: HlsAdmission = { authorized: true };
 
 export function installDoor(app: FastifyInstance, options: DoorOptions): Door {
   const { config, defaultCameraId } = options;
@@ -246,7 +268,22 @@ export function installDoor(app: FastifyInstance, options: DoorOptions): Door {
     });
   }
 
-  return { tokens, signer };
+  // What `guard` does for a GET of /hls (access watch, signable), without throwing: undefined
+  // wherever it would refuse.
+  const admitHls = (request: HlsCredentials, cameraId: string): HlsAdmission | undefined => {
+    if (!tokens.required) return request.authorization === undefined ? OPEN : AUTHORIZED;
+    if (failures.retryAfterMs(request.address ?? '') > 0) return undefined;
+    if (request.authorization === undefined) {
+      if (request.token === undefined || !signer.verify(request.token, cameraId)) return undefined;
+      return { authorized: false, signedCamera: cameraId };
+    }
+    const match = BEARER.exec(request.authorization);
+    const identity = match ? tokens.lookUp(match[1]!) : undefined;
+    if (!identity || judge(identity, 'watch', cameraId) === 'forbidden') return undefined;
+    return AUTHORIZED;
+  };
+
+  return { tokens, signer, admitHls };
 }
 
 function isStream(payload: unknown): payload is Readable {

@@ -21,13 +21,14 @@ export const DEFAULT_COMMAND_LIMIT: FailureLimit = { max: 60, windowMs: 60_000 }
 
 /**
  * `authRequired`: start and stop are rate-limited only where tokens are (the service reaches beyond
- * loopback); a local service and its tests start and stop as often as they like.
+ * loopback); a local service and its tests start and stop as often as they like. Returns the headers
+ * every /hls answer carries (undefined if helmet could not be recorded), for routes/hls-fast.ts.
  */
 export function installSecurityHeaders(
   app: FastifyInstance,
   authRequired: boolean,
   limits: RateLimits = {},
-): void {
+): Readonly<Record<string, string>> | undefined {
   const headers = securityHeaders();
   const fixed = recordHeaders(headers);
   app.addHook('onRequest', (request, reply, done) => {
@@ -40,7 +41,7 @@ export function installSecurityHeaders(
     }
     headers(request.raw, reply.raw, (err) => done(err as Error | undefined));
   });
-  if (!authRequired) return;
+  if (!authRequired) return fixed;
   const commands = limits.commands ?? DEFAULT_COMMAND_LIMIT;
   app.register(rateLimit, {
     global: false,
@@ -55,6 +56,7 @@ export function installSecurityHeaders(
         Math.ceil(context.ttl / 1000),
       ),
   });
+  return fixed;
 }
 
 /** Helmet with a CSP the player works under. */

@@ -17,7 +17,7 @@ import type { Fragment, InitSegment } from '../../ingest/fmp4.js';
 import { Cutter, type RunView } from './cutter.js';
 import { judgeBlockingRequest, renderPlaylist, type BlockingVerdict, type PlaylistModel } from './model.js';
 import { initName, parseMediaName, partName } from '../names.js';
-import { UpdateWaiters, type Abandonable, type WaitResult } from './waiters.js';
+import { UpdateWaiters, type Abandonable, type Held, type WaitResult } from './waiters.js';
 import {
   listedEntries,
   listedFrom as listedFrom_,
@@ -27,7 +27,7 @@ import {
   type Segment,
 } from './segments.js';
 
-export type { Abandonable, WaitResult } from './waiters.js';
+export type { Abandonable, Held, WaitResult } from './waiters.js';
 
 export interface PackagerOptions {
   /**
@@ -68,9 +68,16 @@ export interface PackagerStats {
   readonly waiting: number;
 }
 
+const READY: WaitResult<void> = { ok: true, value: undefined };
+const GONE = { ok: false, reason: 'gone' } as const;
+// Every viewer at the live edge asks for the same next part: one check answers them all.
+const PLAYLIST_KEY = 'playlist ';
+const playlistKey = (msn: number, part: number | undefined) => `${PLAYLIST_KEY}${msn}.${part ?? ''}`;
+
 export class LlHlsPackager {
   readonly #options: PackagerOptions;
-  readonly #waiters = new UpdateWaiters();
+  // Blocking reloads (small) are answered before the parts (large) when a part is made.
+  readonly #waiters = new UpdateWaiters({ first: (key) => key.startsWith(PLAYLIST_KEY) });
   readonly #cutter: Cutter;
   #inits = new Map<string, Buffer>();
   /** Complete segments still downloadable, oldest first; the last `listSize` are listed. */
@@ -80,6 +87,7 @@ export class LlHlsPackager {
   #unlistedThrough = -1;
   #model: PlaylistModel | undefined;
   #rendered = new Map<string, string>();
+  #renderedBytes = new Map<string, Buffer>();
 
   constructor(options: PackagerOptions) {
     this.#options = { ...options, listSize: Math.max(3, options.listSize) };
@@ -211,6 +219,19 @@ export class LlHlsPackager {
     return text;
   }
 
+  /** The playlist as bytes: one Buffer per version and variant, the same for every answer. */
+  playlistBytes({ skip = false } = {}): Buffer | undefined {
+    const key = skip ? 'skip' : 'full';
+    let bytes = this.#renderedBytes.get(key);
+    if (bytes === undefined) {
+      const text = this.playlist({ skip });
+      if (text === undefined) return undefined;
+      bytes = Buffer.from(text, 'utf8');
+      this.#renderedBytes.set(key, bytes);
+    }
+    return bytes;
+  }
+
   /** Init segment, part or segment bytes by name; undefined if unknown (or not made yet). */
   resource(name: string): Buffer | undefined {
     const init = this.#inits.get(name);
@@ -234,24 +255,49 @@ export class LlHlsPackager {
     signal: AbortSignal | Abandonable,
     timeoutMs: number,
   ): Promise<WaitResult<void> | { ok: false; reason: 'too-far' }> {
-    const verdict = (): BlockingVerdict | 'gone' => {
-      const model = this.model();
-      return model ? judgeBlockingRequest(model, msn, part) : 'gone';
-    };
-    const first = verdict();
-    if (first === 'too-far') return { ok: false, reason: 'too-far' };
-    return this.#waiters.waitUntil(
-      () => {
-        const now = verdict();
-        if (now === 'ready') return { ok: true, value: undefined };
-        if (now === 'gone') return { ok: false, reason: 'gone' };
-        return undefined; // 'wait', or 'too-far' meanwhile (it cannot get further away)
-      },
-      signal,
+    if (this.#playlistVerdict(msn, part) === 'too-far') return { ok: false, reason: 'too-far' };
+    return this.#waiters.waitUntil(this.#playlistCheck(msn, part), signal, timeoutMs, playlistKey(msn, part));
+  }
+
+  /**
+   * `waitForPlaylist` without a promise (routes/hls-fast.ts): the verdict now (`too-far`, or the
+   * result if there is one at once), or the request is held and `done(result, context)` called once
+   * when it ends; `cancel` ends it early.
+   */
+  holdPlaylist<C>(
+    msn: number,
+    part: number | undefined,
+    timeoutMs: number,
+    done: (result: WaitResult<void>, context: C) => void,
+    context: C,
+  ): 'too-far' | WaitResult<void> | Held {
+    if (this.#playlistVerdict(msn, part) === 'too-far') return 'too-far';
+    return this.#waiters.hold(
+      this.#playlistCheck(msn, part),
       timeoutMs,
-      // Every viewer at the live edge asks for the same next part: one check answers them all.
-      `playlist ${msn}.${part ?? ''}`,
+      playlistKey(msn, part),
+      done,
+      context,
     );
+  }
+
+  /** Ends a request held by `holdPlaylist` or `holdResource` (`aborted`). */
+  cancel(held: Held): void {
+    this.#waiters.cancel(held);
+  }
+
+  #playlistVerdict(msn: number, part: number | undefined): BlockingVerdict | 'gone' {
+    const model = this.model();
+    return model ? judgeBlockingRequest(model, msn, part) : 'gone';
+  }
+
+  #playlistCheck(msn: number, part: number | undefined): () => WaitResult<void> | undefined {
+    return () => {
+      const now = this.#playlistVerdict(msn, part);
+      if (now === 'ready') return READY;
+      if (now === 'gone') return GONE;
+      return undefined; // 'wait', or 'too-far' meanwhile (it cannot get further away)
+    };
   }
 
   /**
@@ -265,22 +311,37 @@ export class LlHlsPackager {
   ): Promise<WaitResult<Buffer>> {
     const found = this.resource(name);
     if (found) return { ok: true, value: found };
+    const check = this.#resourceCheck(name);
+    if (!check) return GONE;
+    return this.#waiters.waitUntil(check, signal, timeoutMs, `resource ${name}`);
+  }
+
+  /** `waitForResource` without a promise, as `holdPlaylist`. */
+  holdResource<C>(
+    name: string,
+    timeoutMs: number,
+    done: (result: WaitResult<Buffer>, context: C) => void,
+    context: C,
+  ): WaitResult<Buffer> | Held {
+    const found = this.resource(name);
+    if (found) return { ok: true, value: found };
+    const check = this.#resourceCheck(name);
+    if (!check) return GONE;
+    return this.#waiters.hold(check, timeoutMs, `resource ${name}`, done, context);
+  }
+
+  /** What a wait for `name` checks on each update; undefined if it is not worth waiting for. */
+  #resourceCheck(name: string): (() => WaitResult<Buffer> | undefined) | undefined {
     const parsed = parseMediaName(name);
     if (!parsed || parsed.part === undefined || !this.#isNextPart(parsed.streamId, parsed.msn, parsed.part)) {
-      return { ok: false, reason: 'gone' };
+      return undefined;
     }
-    return this.#waiters.waitUntil(
-      () => {
-        const bytes = this.resource(name);
-        if (bytes) return { ok: true, value: bytes };
-        if (!this.#isNextPart(parsed.streamId, parsed.msn, parsed.part!))
-          return { ok: false, reason: 'gone' };
-        return undefined;
-      },
-      signal,
-      timeoutMs,
-      `resource ${name}`,
-    );
+    return () => {
+      const bytes = this.resource(name);
+      if (bytes) return { ok: true, value: bytes };
+      if (!this.#isNextPart(parsed.streamId, parsed.msn, parsed.part!)) return GONE;
+      return undefined;
+    };
   }
 
   #isNextPart(streamId: string, msn: number, part: number): boolean {
@@ -298,6 +359,7 @@ export class LlHlsPackager {
   #changed(): void {
     this.#model = undefined;
     this.#rendered.clear();
+    this.#renderedBytes.clear();
     this.#waiters.notify();
   }
 

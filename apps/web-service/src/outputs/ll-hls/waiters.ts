@@ -33,22 +33,53 @@ export function fromSignal(signal: AbortSignal): Abandonable {
   };
 }
 
-interface Waiter<T> {
-  readonly resolve: (result: WaitResult<T>) => void;
+/** A request being held (`UpdateWaiters.hold`): what `cancel` takes. */
+export interface Held {
+  readonly held: true;
+}
+
+interface Waiter<T, C> extends Held {
+  readonly group: Group<T>;
+  readonly done: (result: WaitResult<T>, context: C) => void;
+  readonly context: C;
   timer: NodeJS.Timeout | undefined;
   unwatch: (() => void) | undefined;
+  /** Its answer is decided (a ready group's), to be called back in the update's microtask. */
+  settled: boolean;
 }
 
 interface Group<T> {
+  readonly key: string;
   /** The first waiter's check: every waiter with this key asks the same question. */
   readonly check: () => WaitResult<T> | undefined;
-  readonly waiters: Set<Waiter<T>>;
+  readonly waiters: Set<Waiter<T, unknown>>;
+}
+
+/** A waiter's timer: a shared function with arguments, no closure per request. */
+function timeOut(waiters: UpdateWaiters, held: Held): void {
+  (held as Waiter<unknown, unknown>).timer = undefined;
+  waiters.leave(held, { ok: false, reason: 'timeout' });
+}
+
+const ABORTED = { ok: false, reason: 'aborted' } as const;
+
+export interface UpdateWaitersOptions {
+  /**
+   * Groups answered before the others in an update (the packager: playlists, a few kB each, before
+   * parts of tens of kB: the cheap answers first make the wait shortest on average).
+   */
+  readonly first?: (key: string) => boolean;
 }
 
 export class UpdateWaiters {
   readonly #groups = new Map<string, Group<unknown>>();
+  readonly #first: ((key: string) => boolean) | undefined;
   #waiting = 0;
   #unkeyed = 0;
+
+  constructor(options: UpdateWaitersOptions = {}) {
+    this.#first = options.first;
+  }
 
   /** Requests waiting now. */
   get waiting(): number {
@@ -60,14 +91,89 @@ export class UpdateWaiters {
     return this.#groups.size;
   }
 
-  /** Checks each group once; every request of a group whose check answers gets that answer. */
+  /**
+   * Checks each group once; every request of a group whose check answers gets that answer. The
+   * requests leave at once (`waiting`, timers and watches are updated before this returns), their
+   * `done` is called in one microtask after it: `notify` runs inside the packager's update, and an
+   * answer must see the state that update ends in, not one half-way through it.
+   */
   notify(): void {
-    for (const [key, group] of this.#groups) {
-      const result = group.check();
-      if (!result) continue;
-      this.#groups.delete(key);
-      for (const waiter of group.waiters) this.#end(waiter, result as WaitResult<never>);
+    const ready: [Group<unknown>, WaitResult<unknown>][] = [];
+    const first = this.#first;
+    if (first) {
+      for (const [key, group] of this.#groups) if (first(key)) this.#check(group, ready);
+      for (const [key, group] of this.#groups) if (!first(key)) this.#check(group, ready);
+    } else for (const group of this.#groups.values()) this.#check(group, ready);
+    if (ready.length > 0) queueMicrotask(() => answer(ready));
+  }
+
+  /** Checks a group once; if it answers, all its requests leave, to be answered together. */
+  #check(group: Group<unknown>, ready: [Group<unknown>, WaitResult<unknown>][]): void {
+    const result = group.check();
+    if (!result) return;
+    this.#groups.delete(group.key);
+    for (const waiter of group.waiters) this.#detach(waiter);
+    ready.push([group, result]);
+  }
+
+  /**
+   * `check` now: its answer if it has one (and `done` is not called). Otherwise the request is held
+   * and `done(result, context)` is called once, after an update whose check answers, after
+   * `timeoutMs` (`timeout`) or on `cancel` (`aborted`). Holds with the same `key` must have
+   * equivalent checks (one answers for all); no key: a group of its own. `done` and `context` are
+   * kept as given: a caller holding thousands of requests passes one function and a context each,
+   * no closure, no promise.
+   */
+  hold<T, C>(
+    check: () => WaitResult<T> | undefined,
+    timeoutMs: number,
+    key: string | undefined,
+    done: (result: WaitResult<T>, context: C) => void,
+    context: C,
+  ): WaitResult<T> | Held {
+    return check() ?? this.#enqueue(check, timeoutMs, key, done, context);
+  }
+
+  #enqueue<T, C>(
+    check: () => WaitResult<T> | undefined,
+    timeoutMs: number,
+    key: string | undefined,
+    done: (result: WaitResult<T>, context: C) => void,
+    context: C,
+  ): Waiter<T, C> {
+    const groupKey = key ?? `\0${(this.#unkeyed += 1)}`;
+    let group = this.#groups.get(groupKey) as Group<T> | undefined;
+    if (!group) {
+      group = { key: groupKey, check, waiters: new Set() };
+      this.#groups.set(groupKey, group as Group<unknown>);
     }
+    const waiter: Waiter<T, C> = {
+      held: true,
+      group,
+      done,
+      context,
+      timer: undefined,
+      unwatch: undefined,
+      settled: false,
+    };
+    waiter.timer = setTimeout(timeOut, timeoutMs, this, waiter);
+    group.waiters.add(waiter as Waiter<T, unknown>);
+    this.#waiting += 1;
+    return waiter;
+  }
+
+  /** Ends a held request now with `aborted` (its client went away); nothing if it has ended. */
+  cancel(held: Held): void {
+    this.leave(held, ABORTED);
+  }
+
+  /** A held request leaves its group (timeout, abort) in O(1); the group goes with its last request. */
+  leave(held: Held, result: WaitResult<never>): void {
+    const waiter = held as Waiter<unknown, unknown>;
+    const { group } = waiter;
+    if (waiter.settled || !group.waiters.delete(waiter)) return; // answered or ended already
+    if (group.waiters.size === 0 && this.#groups.get(group.key) === group) this.#groups.delete(group.key);
+    this.#end(waiter, result);
   }
 
   /**
@@ -83,36 +189,36 @@ export class UpdateWaiters {
     const immediate = check();
     if (immediate) return Promise.resolve(immediate);
     const watched = abandon instanceof AbortSignal ? fromSignal(abandon) : abandon;
-    if (watched.aborted) return Promise.resolve({ ok: false, reason: 'aborted' });
-    const groupKey = key ?? `\0${(this.#unkeyed += 1)}`;
-    let group = this.#groups.get(groupKey) as Group<T> | undefined;
-    if (!group) {
-      group = { check, waiters: new Set() };
-      this.#groups.set(groupKey, group as Group<unknown>);
-    }
-    const waiters = group.waiters;
-    this.#waiting += 1;
-    return new Promise((resolve) => {
-      const waiter: Waiter<T> = { resolve, timer: undefined, unwatch: undefined };
-      const leave = (result: WaitResult<T>) => {
-        waiters.delete(waiter);
-        if (waiters.size === 0 && this.#groups.get(groupKey)?.waiters === waiters)
-          this.#groups.delete(groupKey);
-        this.#end(waiter, result);
-      };
-      waiter.timer = setTimeout(() => leave({ ok: false, reason: 'timeout' }), timeoutMs);
-      waiter.unwatch = watched.watch(() => leave({ ok: false, reason: 'aborted' }));
-      waiters.add(waiter);
+    if (watched.aborted) return Promise.resolve(ABORTED);
+    return new Promise<WaitResult<T>>((resolve) => {
+      const waiter = this.#enqueue(check, timeoutMs, key, settle<T>, resolve);
+      waiter.unwatch = watched.watch(() => this.cancel(waiter));
     });
   }
 
-  #end<T>(waiter: Waiter<T>, result: WaitResult<T>): void {
-    if (waiter.timer === undefined) return; // ended already
-    clearTimeout(waiter.timer);
+  #end<T, C>(waiter: Waiter<T, C>, result: WaitResult<T>): void {
+    this.#detach(waiter);
+    waiter.done(result, waiter.context);
+  }
+
+  #detach<T, C>(waiter: Waiter<T, C>): void {
+    waiter.settled = true;
+    if (waiter.timer !== undefined) clearTimeout(waiter.timer);
     waiter.timer = undefined;
     waiter.unwatch?.();
     waiter.unwatch = undefined;
     this.#waiting -= 1;
-    waiter.resolve(result);
   }
+}
+
+/** The requests of ready groups, answered in one pass (a group's set is theirs alone now). */
+function answer(ready: [Group<unknown>, WaitResult<unknown>][]): void {
+  for (const [group, result] of ready) {
+    for (const waiter of group.waiters) waiter.done(result, waiter.context);
+    group.waiters.clear();
+  }
+}
+
+function settle<T>(result: WaitResult<T>, resolve: (result: WaitResult<T>) => void): void {
+  resolve(result);
 }
