@@ -2,7 +2,7 @@
  * recordings.svg: over each camera's run, the service's CPU, its RSS and the bytes on disk, one
  * panel each, a line per camera, the time it recorded shaded. Pure.
  */
-import { escape } from '../soak/format.js';
+import { escape, svgPage } from '../report/svg.js';
 import { ticksBetween } from '../soak/plot.js';
 import { CAMERA_LABELS } from './report.js';
 import type { CameraRun, Sample } from './types.js';
@@ -94,17 +94,9 @@ export function recordingsPlot(
   runs: readonly CameraRun[],
   options: { title: string; subtitle: string },
 ): string {
-  const width = PANELS.length * PANEL_W + 20;
-  const height = PANEL_H + 80;
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
-      `font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">`,
-    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="14" y="26" font-size="17" font-weight="bold" fill="#111">${escape(options.title)}</text>`,
-    `<text x="14" y="46" fill="#555">${escape(options.subtitle)}</text>`,
-    `<text x="14" y="62" fill="#555" font-size="11">shaded: recording on (in each camera's colour)</text>`,
-    ...PANELS.flatMap((spec, i) => panel(spec, runs, 10 + i * PANEL_W, 70)),
-    '</svg>',
-    '',
-  ].join('\n');
+  return svgPage(
+    { width: PANELS.length * PANEL_W + 20, height: PANEL_H + 80 },
+    { ...options, note: "shaded: recording on (in each camera's colour)" },
+    PANELS.flatMap((spec, i) => panel(spec, runs, 10 + i * PANEL_W, 70)),
+  );
 }

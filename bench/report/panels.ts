@@ -2,7 +2,7 @@
  * Small multiples for the benches' step plots: one panel per figure, a point per step, lines over
  * the steps, x from zero (cameras, viewers). Pure.
  */
-import { escape } from '../soak/format.js';
+import { escape, svgPage } from './svg.js';
 import { ticksBetween } from '../soak/plot.js';
 
 const PANEL_W = 400;
@@ -74,16 +74,9 @@ function panel<T>(plot: StepPlot<T>, spec: PanelSpec<T>, steps: T[], x0: number,
 }
 
 export function stepPlot<T>(plot: StepPlot<T>, steps: T[]): string {
-  const width = plot.panels.length * PANEL_W + 20;
-  const height = PANEL_H + 70;
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
-      `font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">`,
-    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="14" y="26" font-size="17" font-weight="bold" fill="#111">${escape(plot.title)}</text>`,
-    `<text x="14" y="46" fill="#555">${escape(plot.subtitle)}</text>`,
-    ...plot.panels.flatMap((spec, i) => panel(plot, spec, steps, 10 + i * PANEL_W, 60)),
-    '</svg>',
-    '',
-  ].join('\n');
+  return svgPage(
+    { width: plot.panels.length * PANEL_W + 20, height: PANEL_H + 70 },
+    plot,
+    plot.panels.flatMap((spec, i) => panel(plot, spec, steps, 10 + i * PANEL_W, 60)),
+  );
 }

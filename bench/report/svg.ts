@@ -35,8 +35,33 @@ export function niceTicks(max: number, count = 6): number[] {
   return ticks;
 }
 
-const escape = (text: string) =>
+export const escape = (text: string) =>
   text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/**
+ * A whole SVG document of panels, as the bench plots draw them: white, a bold title, a subtitle and an
+ * optional note line under it, then `body`.
+ */
+export function svgPage(
+  size: { width: number; height: number },
+  heading: { title: string; subtitle: string; note?: string },
+  body: readonly string[],
+): string {
+  const { width, height } = size;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+      `font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">`,
+    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="14" y="26" font-size="17" font-weight="bold" fill="#111">${escape(heading.title)}</text>`,
+    `<text x="14" y="46" fill="#555">${escape(heading.subtitle)}</text>`,
+    ...(heading.note === undefined
+      ? []
+      : [`<text x="14" y="62" fill="#555" font-size="11">${escape(heading.note)}</text>`]),
+    ...body,
+    '</svg>',
+    '',
+  ].join('\n');
+}
 
 const fmt = (value: number) => (Number.isInteger(value) ? String(value) : value.toFixed(1));
 

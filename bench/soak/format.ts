@@ -1,9 +1,6 @@
 /** Numbers in each series' unit, for the report and the plot. Pure. */
 import type { Unit } from './series.js';
 
-export const escape = (text: string) =>
-  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
 const KiB = 1024;
 const MiB = 2 ** 20;
 

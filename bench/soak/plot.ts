@@ -6,7 +6,8 @@
  * Each panel shades the warm-up (grey) and the tolerance band around the start level (green), and
  * draws the Theil–Sen line (dashed): a line that stays inside the band is flat by the report's rule.
  */
-import { escape, formatValue } from './format.js';
+import { escape, svgPage } from '../report/svg.js';
+import { formatValue } from './format.js';
 import type { JudgedSeries } from './series.js';
 import { GROUP_TITLES } from './series.js';
 
@@ -139,18 +140,12 @@ export function soakPlot(
     });
     y += Math.ceil(members.length / COLUMNS) * PANEL_H + 8;
   }
-  const height = y + 10;
-  return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
-      `font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">`,
-    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="14" y="26" font-size="17" font-weight="bold" fill="#111">${escape(options.title)}</text>`,
-    `<text x="14" y="46" fill="#555">${escape(options.subtitle)}</text>`,
-    `<text x="14" y="62" fill="#555" font-size="11">${escape(
-      'grey: warm-up (not judged); green: the tolerance around the start level; dashed: the Theil–Sen trend',
-    )}</text>`,
-    ...body,
-    '</svg>',
-    '',
-  ].join('\n');
+  return svgPage(
+    { width, height: y + 10 },
+    {
+      ...options,
+      note: 'grey: warm-up (not judged); green: the tolerance around the start level; dashed: the Theil–Sen trend',
+    },
+    body,
+  );
 }
