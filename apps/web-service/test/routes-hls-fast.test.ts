@@ -13,12 +13,11 @@ import { connect } from 'node:net';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { UrlSigner } from '../src/door/signed.js';
-import { LlHlsPackager } from '../src/outputs/ll-hls/packager.js';
-import { initName, newStreamId, partName, segmentName } from '../src/outputs/names.js';
+import type { LlHlsPackager } from '../src/outputs/ll-hls/packager.js';
+import { initName, partName, segmentName } from '../src/outputs/names.js';
 import { encodeFmp4, splitFmp4 } from './helpers/fmp4-media.js';
 import { startTestApp } from './helpers/app.js';
-import { silentLogger } from './helpers/logger.js';
-import { remuxerRun } from './helpers/packager-run.js';
+import { packager, Run } from './helpers/packager-run.js';
 import { useCleanup, type Cleanup } from '../../../test/helpers/cleanup.js';
 import { haveTools } from '../../../test/helpers/tools.js';
 
@@ -75,26 +74,20 @@ async function startLive(
 ): Promise<Live> {
   const { app } = await startTestApp(cleanup, { HLS_MODE: 'll', ...env }, { listen: true });
   // The steady stream's numbering (1 s segments from msn 0), as routes-llhls.test.ts has it.
-  const packager = new LlHlsPackager({
-    quickStart: false,
-    partTarget: 0.2,
-    targetDuration: 1,
-    listSize: 6,
-    logger: silentLogger,
-  });
+  const p = packager();
   // /hls reads `camera.packager` on every request: this one is fed from memory (held.ts does the same).
-  Object.defineProperty(app.camstream.cameras.default, 'packager', { value: packager });
-  cleanup.add(() => packager.clear()); // held requests answer, so the app can close
-  const streamId = newStreamId();
-  const reader = remuxerRun(packager, streamId);
-  reader.push(media.init);
-  let next = 0;
-  const frames = (count: number) => {
-    for (let i = 0; i < count; i += 1) reader.push(media.fragments[next++]!);
-  };
+  Object.defineProperty(app.camstream.cameras.default, 'packager', { value: p });
+  cleanup.add(() => p.clear()); // held requests answer, so the app can close
+  const run = new Run(p, media);
   // Segments 0 and 1 complete, segment 2 open with part 0 (frames 60-65).
-  frames(70);
-  return { app, port: (app.server.address() as AddressInfo).port, packager, streamId, frames };
+  run.frames(70);
+  return {
+    app,
+    port: (app.server.address() as AddressInfo).port,
+    packager: p,
+    streamId: run.streamId,
+    frames: (count) => run.frames(count),
+  };
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));

@@ -11,12 +11,11 @@ import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createError, isServiceError, toErrorBody } from '../src/errors.js';
-import { LlHlsPackager } from '../src/outputs/ll-hls/packager.js';
+import type { LlHlsPackager } from '../src/outputs/ll-hls/packager.js';
 import { hlsRoutes, PLAYLIST_CACHE_CONTROL, SEGMENT_CACHE_CONTROL } from '../src/routes/hls.js';
 import { initName, newStreamId, partName, segmentName } from '../src/outputs/names.js';
 import { encodeFmp4, splitFmp4 } from './helpers/fmp4-media.js';
-import { silentLogger } from './helpers/logger.js';
-import { remuxerRun } from './helpers/packager-run.js';
+import { packager, Run } from './helpers/packager-run.js';
 import { useCleanup, type Cleanup } from '../../../test/helpers/cleanup.js';
 import { judgeLlHlsPlaylist, preloadHint, parseMediaPlaylist } from '../../../test/helpers/ll-hls.js';
 import { haveTools } from '../../../test/helpers/tools.js';
@@ -44,13 +43,7 @@ async function startLive(
   const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-ll-'));
   cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
   // The steady stream's numbering (1 s segments from msn 0): the start is the packager tests' job.
-  const packager = new LlHlsPackager({
-    quickStart: false,
-    partTarget: 0.2,
-    targetDuration: 1,
-    listSize: 6,
-    logger: silentLogger,
-  });
+  const p = packager();
   const app = Fastify({ logger: false });
   app.setErrorHandler((error, _request, reply) => {
     const body = toErrorBody(isServiceError(error) ? error : createError('WEB_ERR_INTERNAL', String(error)));
@@ -61,21 +54,15 @@ async function startLive(
   );
   await app.register(hlsRoutes, {
     hlsDir,
-    registry: { default: { packager, hlsDir }, get: () => undefined },
+    registry: { default: { packager: p, hlsDir }, get: () => undefined },
   });
   cleanup.add(() => app.close());
-  cleanup.add(() => packager.clear()); // held requests answer, so the app can close
+  cleanup.add(() => p.clear()); // held requests answer, so the app can close
   if (listen) await app.listen({ host: '127.0.0.1', port: 0 });
   else await app.ready();
-  const streamId = newStreamId();
-  const reader = remuxerRun(packager, streamId);
-  reader.push(media.init);
-  let next = 0;
-  const frames = (count: number) => {
-    for (let i = 0; i < count; i += 1) reader.push(media.fragments[next++]!);
-  };
-  frames(pushed);
-  return { app, packager, streamId, frames };
+  const run = new Run(p, media);
+  run.frames(pushed);
+  return { app, packager: p, streamId: run.streamId, frames: (count) => run.frames(count) };
 }
 
 /** Resolves after a few turns of the event loop: long enough for an unheld request to have answered. */

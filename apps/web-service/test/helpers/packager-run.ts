@@ -47,7 +47,7 @@ export class Run {
   #next = 0;
   constructor(
     readonly packager: LlHlsPackager,
-    readonly media: Media,
+    readonly media: Pick<Media, 'init' | 'fragments'>,
     { discontinuity = false } = {},
   ) {
     this.reader = remuxerRun(packager, this.streamId, { restart: discontinuity });
