@@ -201,3 +201,35 @@ export function judgeBlockingRequest(model: PlaylistModel, msn: number, part?: n
   const ahead = (wantMsn - newestMsn) * partsPerSegment + wantPart - newestIndex;
   return ahead > advancePartLimit(model.partTarget) ? 'too-far' : 'wait';
 }
+
+/**
+ * The current playlist version rendered once per variant (full, delta) as text and as bytes, shared
+ * by every answer until `clear()` (a new version).
+ */
+export class RenderedPlaylists {
+  readonly #text = new Map<boolean, string>();
+  readonly #bytes = new Map<boolean, Buffer>();
+
+  text(model: PlaylistModel, skip: boolean): string {
+    let text = this.#text.get(skip);
+    if (text === undefined) {
+      text = renderPlaylist(model, { skip });
+      this.#text.set(skip, text);
+    }
+    return text;
+  }
+
+  bytes(model: PlaylistModel, skip: boolean): Buffer {
+    let bytes = this.#bytes.get(skip);
+    if (bytes === undefined) {
+      bytes = Buffer.from(this.text(model, skip), 'utf8');
+      this.#bytes.set(skip, bytes);
+    }
+    return bytes;
+  }
+
+  clear(): void {
+    this.#text.clear();
+    this.#bytes.clear();
+  }
+}

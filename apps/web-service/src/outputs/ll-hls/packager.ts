@@ -14,9 +14,15 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import type { Fragment, InitSegment } from '../../ingest/fmp4.js';
-import { Cutter, type RunView } from './cutter.js';
-import { judgeBlockingRequest, renderPlaylist, type BlockingVerdict, type PlaylistModel } from './model.js';
-import { initName, parseMediaName, partName } from '../names.js';
+import { Cutter } from './cutter.js';
+import { isNextPart, preloadHint } from './next-part.js';
+import {
+  judgeBlockingRequest,
+  RenderedPlaylists,
+  type BlockingVerdict,
+  type PlaylistModel,
+} from './model.js';
+import { initName, parseMediaName } from '../names.js';
 import { UpdateWaiters, type Abandonable, type Held, type WaitResult } from './waiters.js';
 import {
   listedEntries,
@@ -86,8 +92,7 @@ export class LlHlsPackager {
   /** The highest media sequence number that left the listing. */
   #unlistedThrough = -1;
   #model: PlaylistModel | undefined;
-  #rendered = new Map<string, string>();
-  #renderedBytes = new Map<string, Buffer>();
+  readonly #rendered = new RenderedPlaylists();
 
   constructor(options: PackagerOptions) {
     this.#options = { ...options, listSize: Math.max(3, options.listSize) };
@@ -209,27 +214,13 @@ export class LlHlsPackager {
   /** The playlist text (delta update with `skip`); undefined until a part exists. */
   playlist({ skip = false } = {}): string | undefined {
     const model = this.model();
-    if (!model) return undefined;
-    const key = skip ? 'skip' : 'full';
-    let text = this.#rendered.get(key);
-    if (text === undefined) {
-      text = renderPlaylist(model, { skip });
-      this.#rendered.set(key, text);
-    }
-    return text;
+    return model && this.#rendered.text(model, skip);
   }
 
   /** The playlist as bytes: one Buffer per version and variant, the same for every answer. */
   playlistBytes({ skip = false } = {}): Buffer | undefined {
-    const key = skip ? 'skip' : 'full';
-    let bytes = this.#renderedBytes.get(key);
-    if (bytes === undefined) {
-      const text = this.playlist({ skip });
-      if (text === undefined) return undefined;
-      bytes = Buffer.from(text, 'utf8');
-      this.#renderedBytes.set(key, bytes);
-    }
-    return bytes;
+    const model = this.model();
+    return model && this.#rendered.bytes(model, skip);
   }
 
   /** Init segment, part or segment bytes by name; undefined if unknown (or not made yet). */
@@ -333,33 +324,24 @@ export class LlHlsPackager {
   /** What a wait for `name` checks on each update; undefined if it is not worth waiting for. */
   #resourceCheck(name: string): (() => WaitResult<Buffer> | undefined) | undefined {
     const parsed = parseMediaName(name);
-    if (!parsed || parsed.part === undefined || !this.#isNextPart(parsed.streamId, parsed.msn, parsed.part)) {
+    if (
+      !parsed ||
+      parsed.part === undefined ||
+      !isNextPart(this.#cutter, parsed.streamId, parsed.msn, parsed.part)
+    ) {
       return undefined;
     }
     return () => {
       const bytes = this.resource(name);
       if (bytes) return { ok: true, value: bytes };
-      if (!this.#isNextPart(parsed.streamId, parsed.msn, parsed.part!)) return GONE;
+      if (!isNextPart(this.#cutter, parsed.streamId, parsed.msn, parsed.part!)) return GONE;
       return undefined;
     };
-  }
-
-  #isNextPart(streamId: string, msn: number, part: number): boolean {
-    const run = this.#cutter.run;
-    if (!run || run.streamId !== streamId) return false;
-    const open = run.open;
-    if (open) {
-      if (msn === open.msn) return part === open.parts.length;
-      return msn === open.msn + 1 && part === 0;
-    }
-    // Between the run's start and its first frame: part 0 of the next segment.
-    return msn === this.#cutter.nextMsn && part === 0;
   }
 
   #changed(): void {
     this.#model = undefined;
     this.#rendered.clear();
-    this.#renderedBytes.clear();
     this.#waiters.notify();
   }
 
@@ -404,21 +386,7 @@ export class LlHlsPackager {
       discontinuitySequence: this.#discontinuitySequence,
       segments,
       open: open ? segmentEntry(open, true) : undefined,
-      preloadHint: run ? this.#preloadHint(run) : undefined,
+      preloadHint: run ? preloadHint(run, this.#cutter.nextMsn, this.#options.targetDuration) : undefined,
     };
-  }
-
-  /** The part most likely next: part 0 of the next segment once this one is long enough, else the next index. */
-  #preloadHint(run: RunView): string {
-    const open = run.open;
-    // A run that has made no segment yet (a restarted segmenter): part 0 of the next segment, as
-    // #isNextPart has it. The playlist still lists parts, so it must still hint the next one.
-    if (!open) return partName(run.streamId, this.#cutter.nextMsn, 0);
-    const { timescale } = run.init!;
-    const segmentTicks = this.#options.targetDuration * timescale;
-    if (run.frames.length === 0 && open.duration >= segmentTicks - run.lastFrameTicks / 2) {
-      return partName(run.streamId, open.msn + 1, 0);
-    }
-    return partName(run.streamId, open.msn, open.parts.length);
   }
 }
