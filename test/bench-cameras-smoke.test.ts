@@ -4,14 +4,13 @@
  * 2 cameras), writes report.md, cameras.svg/.png and samples.json with sane figures, and leaves no
  * process and no temporary folder behind. No timing assertions: the figures are the report's business.
  */
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parseArgs } from '../bench/cameras/options.js';
 import { groupSteps, stepFigures } from '../bench/cameras/summary.js';
 import { SERVICE, segmenterRole, type CamerasRun, type StepRun } from '../bench/cameras/types.js';
-import { runBenchScript } from './helpers/bench-process.js';
+import { runBenchScript, smokeFolders } from './helpers/bench-process.js';
 import { useCleanup } from './helpers/cleanup.js';
 import { processesWithEnv } from './helpers/processes.js';
 import { CHROMIUM_PATH, haveTools } from './helpers/tools.js';
@@ -82,16 +81,11 @@ describe('bench:cameras figures', () => {
   });
 });
 
-const benchFolders = async () =>
-  new Set((await readdir(tmpdir())).filter((name) => name.startsWith('camstream-cameras-')));
-
 describe.runIf(ready)('npm run bench:cameras (smoke)', () => {
   const cleanup = useCleanup();
 
   test('two steps, every start live, every playlist advancing, the report, plot and samples written', async () => {
-    const out = await mkdtemp(join(tmpdir(), 'camstream-smoke-cameras-out-'));
-    cleanup.add(() => rm(out, { recursive: true, force: true }));
-    const before = await benchFolders();
+    const { out, leftBehind } = await smokeFolders('cameras', cleanup);
 
     const { code, output } = await runBenchScript(
       'bench:cameras',
@@ -160,7 +154,7 @@ describe.runIf(ready)('npm run bench:cameras (smoke)', () => {
     expect((await stat(join(out, 'cameras.png'))).size).toBeGreaterThan(1000);
 
     // Nothing left: its temporary folder, and no process of the run (each has it as its TMPDIR).
-    const left = [...(await benchFolders())].filter((name) => !before.has(name));
+    const left = await leftBehind();
     expect(left, 'temporary folders left behind').toEqual([]);
     const temp = /\[cameras\] temporary folder (\S+)/.exec(output)?.[1];
     expect(temp, 'the run names its temporary folder').toBeDefined();

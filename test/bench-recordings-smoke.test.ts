@@ -4,15 +4,14 @@
  * recordings.svg/.png and samples.json with sane figures, and leaves no temporary folder behind. No
  * timing assertions: the figures are the report's business.
  */
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { startsKeyframe } from '../bench/recordings/keyframe-tap.js';
 import { parseArgs } from '../bench/recordings/options.js';
 import { cameraFigures, phaseFigures } from '../bench/recordings/summary.js';
 import type { RecordingsRun, Sample } from '../bench/recordings/types.js';
-import { runBenchScript } from './helpers/bench-process.js';
+import { runBenchScript, smokeFolders } from './helpers/bench-process.js';
 import { useCleanup } from './helpers/cleanup.js';
 import { CHROMIUM_PATH, haveTools } from './helpers/tools.js';
 
@@ -71,16 +70,11 @@ describe('bench:recordings options and figures', () => {
   });
 });
 
-const benchFolders = async () =>
-  new Set((await readdir(tmpdir())).filter((name) => name.startsWith('camstream-recordings-')));
-
 describe.runIf(ready)('npm run bench:recordings (smoke)', () => {
   const cleanup = useCleanup();
 
   test('both cameras recorded, every figure measured, the report, plot and samples written', async () => {
-    const out = await mkdtemp(join(tmpdir(), 'camstream-smoke-recordings-out-'));
-    cleanup.add(() => rm(out, { recursive: true, force: true }));
-    const before = await benchFolders();
+    const { out, leftBehind } = await smokeFolders('recordings', cleanup);
 
     const { code, output } = await runBenchScript(
       'bench:recordings',
@@ -137,7 +131,7 @@ describe.runIf(ready)('npm run bench:recordings (smoke)', () => {
     expect(svg).not.toContain('NaN');
     expect((await stat(join(out, 'recordings.png'))).size).toBeGreaterThan(1000);
 
-    const left = [...(await benchFolders())].filter((name) => !before.has(name));
+    const left = await leftBehind();
     expect(left, 'temporary folders left behind').toEqual([]);
   }, 180_000);
 });

@@ -6,8 +6,7 @@
  * samples.json are written; nothing is left behind. The lateness arithmetic is checked on its own.
  * No timing assertions on the figures: they are the report's business.
  */
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { GeneratorWindow } from '../bench/viewers/generator.js';
@@ -15,7 +14,7 @@ import { parseArgs } from '../bench/viewers/options.js';
 import type { ViewersRun } from '../bench/viewers/report.js';
 import { SERVICE } from '../bench/viewers/step.js';
 import { latenessOf, loadFigures } from '../bench/viewers/summary.js';
-import { runBenchScript } from './helpers/bench-process.js';
+import { runBenchScript, smokeFolders } from './helpers/bench-process.js';
 import { useCleanup } from './helpers/cleanup.js';
 import { processesWithEnv } from './helpers/processes.js';
 import { CHROMIUM_PATH, haveTools } from './helpers/tools.js';
@@ -89,16 +88,11 @@ describe('bench:viewers lateness', () => {
   });
 });
 
-const benchFolders = async () =>
-  new Set((await readdir(tmpdir())).filter((name) => name.startsWith('camstream-viewers-')));
-
 describe.runIf(ready)('npm run bench:viewers (smoke)', () => {
   const cleanup = useCleanup();
 
   test('two steps and the peer: every viewer served without error, the report, plot and profile written', async () => {
-    const out = await mkdtemp(join(tmpdir(), 'camstream-smoke-viewers-out-'));
-    cleanup.add(() => rm(out, { recursive: true, force: true }));
-    const before = await benchFolders();
+    const { out, leftBehind } = await smokeFolders('viewers', cleanup);
 
     const { code, output } = await runBenchScript(
       'bench:viewers',
@@ -166,7 +160,7 @@ describe.runIf(ready)('npm run bench:viewers (smoke)', () => {
     // Nothing left: its temporary folder, and no process of the run (each has it as its TMPDIR).
     const temp = /\[viewers\] temporary folder (\S+)/.exec(output)?.[1];
     expect(temp, 'the run names its temporary folder').toBeDefined();
-    const left = [...(await benchFolders())].filter((name) => !before.has(name));
+    const left = await leftBehind();
     expect(left, 'temporary folders left behind').toEqual([]);
     expect(await processesWithEnv(`TMPDIR=${temp}`), 'processes left behind').toEqual([]);
   }, 240_000);

@@ -8,14 +8,13 @@
  * phone shows it all without sideways scrolling; a viewer sees the list, plays, and is offered no
  * Record and no Delete; a list that cannot be fetched is said in words, with the reason. Screenshots land in test-results/ (or CAMSTREAM_SCREENSHOTS).
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { describe, expect, test } from 'vitest';
 import type { Recording } from '@camstream/protocol';
 import { launchBrowser } from './helpers/browser.js';
-import { useCleanup } from './helpers/cleanup.js';
+import { tempDir, useCleanup } from './helpers/cleanup.js';
 import { ROOT, startSystem } from './helpers/system.js';
 import { CHROMIUM_PATH, haveTools } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
@@ -49,8 +48,7 @@ describe.runIf(ready)('recordings in the web client, in Chromium', () => {
 
   test('record, see REC, stop, list, play as VOD, download, delete; phone; a viewer', async () => {
     await mkdir(SHOTS, { recursive: true });
-    const recordDir = await mkdtemp(join(tmpdir(), 'camstream-test-rec-browser-'));
-    cleanup.add(() => rm(recordDir, { recursive: true, force: true }));
+    const recordDir = await tempDir(cleanup, 'camstream-test-rec-browser-');
     const system = await startSystem(cleanup, {
       broker: 'mosquitto',
       token: OPERATOR,

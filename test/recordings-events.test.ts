@@ -8,13 +8,10 @@
 import { describe, expect, test } from 'vitest';
 import type { Recording, StreamInfo } from '@camstream/protocol';
 import { openEvents, type OpenEvents } from '../apps/web-service/test/helpers/events.js';
-import { useCleanup } from './helpers/cleanup.js';
+import { tempDir, useCleanup } from './helpers/cleanup.js';
 import { json, startSystem } from './helpers/system.js';
 import { haveTools } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 const ready = haveTools('ffmpeg', 'mosquitto');
 
@@ -26,8 +23,7 @@ describe.runIf(ready)('recording over server-sent events', () => {
   const cleanup = useCleanup();
 
   test('record on at a start, off and on again while live, off at the stop', async () => {
-    const recordDir = await mkdtemp(join(tmpdir(), 'camstream-test-rec-events-'));
-    cleanup.add(() => rm(recordDir, { recursive: true, force: true }));
+    const recordDir = await tempDir(cleanup, 'camstream-test-rec-events-');
     const system = await startSystem(cleanup, {
       broker: 'mosquitto',
       webEnv: {

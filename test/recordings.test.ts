@@ -7,11 +7,10 @@
  * ours (plain ffmpeg straight to the UDP port: a keyframe a second, none early, ffmpeg's own mpegts
  * muxer): its recording plays for as long as it was recorded too.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { useCleanup } from './helpers/cleanup.js';
+import { tempDir, useCleanup } from './helpers/cleanup.js';
 import { ForeignCamera } from './helpers/foreign-camera.js';
 import { expectPlayableMp4, listRecordings, probe, readThrough } from './helpers/recordings.js';
 import { json, startSystem, type System } from './helpers/system.js';
@@ -35,8 +34,7 @@ describe.runIf(ready)('recordings', () => {
   const list = (query = '') => listRecordings(system, query);
 
   beforeAll(async () => {
-    recordDir = await mkdtemp(join(tmpdir(), 'camstream-test-rec-'));
-    shared.add(() => rm(recordDir, { recursive: true, force: true }));
+    recordDir = await tempDir(shared, 'camstream-test-rec-');
     webEnv.RECORD_DIR = recordDir;
     system = await startSystem(shared, { broker: 'mosquitto', webEnv });
   }, 60_000);
@@ -161,8 +159,7 @@ describe.runIf(ready)('recordings of a camera that is not ours', () => {
   const cleanup = useCleanup();
 
   test('a 10 s recording of plain ffmpeg plays for 10 ± 1 s, as a playlist and as an MP4', async () => {
-    const recordDir = await mkdtemp(join(tmpdir(), 'camstream-test-rec-foreign-'));
-    cleanup.add(() => rm(recordDir, { recursive: true, force: true }));
+    const recordDir = await tempDir(cleanup, 'camstream-test-rec-foreign-');
     const system = await startSystem(cleanup, {
       broker: 'mosquitto',
       agent: false,

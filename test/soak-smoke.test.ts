@@ -4,14 +4,13 @@
  * and plot, and leaves its temporary folder behind it removed. No timing assertions: whether
  * anything stays flat is the report's business (and 20 s says little about it), not a test's.
  */
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { judgeAll, SERIES, TOLERANCES } from '../bench/soak/series.js';
 import { judge, theilSen } from '../bench/soak/trend.js';
 import type { SoakRun } from '../bench/soak/types.js';
-import { runBenchScript } from './helpers/bench-process.js';
+import { runBenchScript, smokeFolders } from './helpers/bench-process.js';
 import { useCleanup } from './helpers/cleanup.js';
 import { CHROMIUM_PATH, haveTools } from './helpers/tools.js';
 
@@ -75,16 +74,11 @@ describe('the soak’s verdict rule', () => {
   });
 });
 
-const soakFolders = async () =>
-  new Set((await readdir(tmpdir())).filter((name) => name.startsWith('camstream-soak-')));
-
 describe.runIf(ready)('npm run bench:soak (smoke)', () => {
   const cleanup = useCleanup();
 
   test('samples every series, judges each, writes report.md, soak.svg/.png and samples.json', async () => {
-    const out = await mkdtemp(join(tmpdir(), 'camstream-smoke-soak-out-'));
-    cleanup.add(() => rm(out, { recursive: true, force: true }));
-    const before = await soakFolders();
+    const { out, leftBehind } = await smokeFolders('soak', cleanup);
 
     const { code, output } = await runBenchScript(
       'bench:soak',
@@ -132,7 +126,7 @@ describe.runIf(ready)('npm run bench:soak (smoke)', () => {
     expect((await stat(join(out, 'soak.png'))).size).toBeGreaterThan(0);
 
     // Its private temporary folder (TMPDIR of everything it started) is gone.
-    const left = [...(await soakFolders())].filter((name) => !before.has(name));
+    const left = await leftBehind();
     expect(left, 'temporary folders left behind').toEqual([]);
   }, 150_000);
 });

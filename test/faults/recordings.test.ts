@@ -5,13 +5,10 @@
  * run's init segment; its VOD playlist is read from end to end by ffprobe (hls-parser judges its
  * tags), and its MP4 download is one file that plays for as long: faststart, every frame decodes.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import HLS from 'hls-parser';
 import { describe, expect, test } from 'vitest';
-import { useCleanup } from '../helpers/cleanup.js';
+import { tempDir, useCleanup } from '../helpers/cleanup.js';
 import { alive } from '../helpers/faults.js';
 import { recordFigures } from '../helpers/figures.js';
 import { expectPlayableMp4, listRecordings, probe, readThrough } from '../helpers/recordings.js';
@@ -25,8 +22,7 @@ describe.runIf(ready)('a recording across a restart of the service’s remuxer',
   const cleanup = useCleanup();
 
   test('the remuxer SIGKILLed while recording: one recording, a discontinuity, a valid VOD playlist and one playable MP4, as long as the wall time', async () => {
-    const recordDir = await mkdtemp(join(tmpdir(), 'camstream-test-rec-fault-'));
-    cleanup.add(() => rm(recordDir, { recursive: true, force: true }));
+    const recordDir = await tempDir(cleanup, 'camstream-test-rec-fault-');
     const system = await startSystem(cleanup, {
       broker: 'mosquitto',
       webEnv: { WEBRTC: 'off', RECORD: 'on-demand', RECORD_DIR: recordDir, RECORD_MIN_FREE: '0' },

@@ -1,6 +1,8 @@
 /** A bench's npm script run as a user runs it, for the benches' smoke tests. */
 import { spawn } from 'node:child_process';
-import type { useCleanup } from './cleanup.js';
+import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { tempDir, type useCleanup } from './cleanup.js';
 import { ROOT } from './system.js';
 
 /**
@@ -27,4 +29,24 @@ export function runBenchScript(
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
+}
+
+/** The bench's temporary folders now (`camstream-<bench>-…` in the system's temporary directory). */
+const tempFolders = async (bench: string) =>
+  new Set((await readdir(tmpdir())).filter((name) => name.startsWith(`camstream-${bench}-`)));
+
+/**
+ * For a bench's smoke run: an output folder for `--out` (removed at cleanup), and `leftBehind()`, the
+ * bench's temporary folders made since this call and still there (a bench that tidies up leaves none).
+ */
+export async function smokeFolders(
+  bench: string,
+  cleanup: ReturnType<typeof useCleanup>,
+): Promise<{ out: string; leftBehind(): Promise<string[]> }> {
+  const out = await tempDir(cleanup, `camstream-smoke-${bench}-out-`);
+  const before = await tempFolders(bench);
+  return {
+    out,
+    leftBehind: async () => [...(await tempFolders(bench))].filter((name) => !before.has(name)),
+  };
 }

@@ -2,6 +2,9 @@
  * One teardown helper for every suite: register each process, client or folder as it is made, and
  * it is closed after the test (or the file, for `scope: 'file'`), last made first closed.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach } from 'vitest';
 
 type Closer = () => unknown;
@@ -31,4 +34,11 @@ export function useCleanup(scope: 'test' | 'file' = 'test'): Cleanup {
   };
   (scope === 'test' ? afterEach : afterAll)(() => cleanup.run());
   return cleanup;
+}
+
+/** A fresh folder in the system's temporary directory (`prefix` then random), removed at `cleanup`. */
+export async function tempDir(cleanup: Cleanup, prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  cleanup.add(() => rm(dir, { recursive: true, force: true }));
+  return dir;
 }
