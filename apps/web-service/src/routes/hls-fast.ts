@@ -23,7 +23,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Door, HlsAdmission } from '../door/guard.js';
 import { signPlaylist } from '../door/signed.js';
 import { createError, toErrorBody, type ServiceError } from '../errors.js';
-import { parseDirectives, type Directives } from '../outputs/ll-hls/model.js';
+import { blockingTarget, parseDirectives, type Directives } from '../outputs/ll-hls/model.js';
 import type { Held, LlHlsPackager, WaitResult } from '../outputs/ll-hls/packager.js';
 import { isLowLatencyName, PLAYLIST_NAME } from '../outputs/names.js';
 import { ERROR_CACHE_CONTROL, hlsCacheControl, PLAYLIST_CONTENT_TYPE, type HlsRouteOptions } from './hls.js';
@@ -204,8 +204,8 @@ class Answers {
       this.#sendPlaylist(response, packager, body, admission, false);
       return true;
     }
-    const holdMs = 3 * packager.targetDuration * 1000;
-    const wanted = `segment ${directives.msn}${directives.part !== undefined ? ` part ${directives.part}` : ''}`;
+    const holdMs = packager.holdMs;
+    const wanted = blockingTarget(directives.msn, directives.part);
     const pending: Pending = { response, packager, name, skip, admission, wanted, holdMs, held: undefined };
     const held = packager.holdPlaylist(directives.msn, directives.part, holdMs, this.#playlistDone, pending);
     if (held === 'too-far') return false; // Fastify's 400
@@ -216,7 +216,7 @@ class Answers {
   }
 
   media(response: ServerResponse, packager: LlHlsPackager, name: string, admission: HlsAdmission): boolean {
-    const holdMs = 3 * packager.targetDuration * 1000;
+    const holdMs = packager.holdMs;
     const pending: Pending = {
       response,
       packager,

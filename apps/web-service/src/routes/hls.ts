@@ -11,7 +11,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { isValidCameraId } from '@camstream/protocol';
 import { createError } from '../errors.js';
-import { parseDirectives } from '../outputs/ll-hls/model.js';
+import { blockingTarget, parseDirectives } from '../outputs/ll-hls/model.js';
 import type { Abandonable, LlHlsPackager } from '../outputs/ll-hls/packager.js';
 import { isLowLatencyName, isServableName, PLAYLIST_NAME } from '../outputs/names.js';
 
@@ -159,12 +159,12 @@ async function serveLowLatency(
   query: Record<string, unknown>,
   reply: FastifyReply,
 ): Promise<FastifyReply> {
-  const holdMs = 3 * packager.targetDuration * 1000;
+  const holdMs = packager.holdMs;
   if (name === PLAYLIST_NAME) {
     const directives = parseDirectives(query);
     if ('error' in directives) throw createError('WEB_ERR_BAD_REQUEST', directives.error);
     if (directives.msn !== undefined) {
-      const wanted = `segment ${directives.msn}${directives.part !== undefined ? ` part ${directives.part}` : ''}`;
+      const wanted = blockingTarget(directives.msn, directives.part);
       const result = await packager.waitForPlaylist(
         directives.msn,
         directives.part,

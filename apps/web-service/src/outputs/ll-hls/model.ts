@@ -157,6 +157,10 @@ export function parseDirectives(query: Record<string, unknown>): Directives | { 
   };
 }
 
+/** What a blocking request waits for, in words (its errors say it): "segment 12 part 3". */
+export const blockingTarget = (msn: number, part: number | undefined): string =>
+  `segment ${msn}${part !== undefined ? ` part ${part}` : ''}`;
+
 /** Where a blocking request stands against the playlist as it is. */
 export type BlockingVerdict = 'ready' | 'wait' | 'too-far';
 

@@ -130,6 +130,11 @@ export class LlHlsPackager {
     return this.#options.targetDuration;
   }
 
+  /** How long a blocking reload or a hinted part is held: three target durations, ms. */
+  get holdMs(): number {
+    return 3 * this.targetDuration * 1000;
+  }
+
   /** Starts a run for a new remuxer; the open segment of the previous run is closed first. */
   beginRun(streamId: string, { discontinuity = false } = {}): void {
     this.#cutter.beginRun(streamId, discontinuity);
