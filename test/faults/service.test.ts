@@ -1,8 +1,9 @@
 /**
  * Faults at the web service, caused for real: its segmenter SIGKILLed while live (LL-HLS and plain
  * HLS), a SIGTERM while live, a SIGKILL while the camera was silent (which used to orphan a segmenter
- * blocked in its UDP read: now its input, a pipe from the service, closes), and another process holding
- * the UDP port. Real Mosquitto, agent and service CLIs.
+ * blocked in its UDP read: now its input, a pipe from the service, closes; and whose stream the next
+ * boot gave up on for good if the video was still cut after one START_TIMEOUT_MS), and another process
+ * holding the UDP port. Real Mosquitto, agent and service CLIs.
  */
 import { createSocket } from 'node:dgram';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -120,8 +121,13 @@ describe.runIf(ready)('faults at the web service', () => {
     },
   );
 
-  test('SIGKILL while the camera is silent: the segmenter exits with the service (its input closes); the next boot takes the stream up', async () => {
-    const system = await startSystem(cleanup, { broker: 'mosquitto', agent: false });
+  test('SIGKILL while the camera is silent: the segmenter exits with the service (its input closes); the next boot takes the stream up once the video is back, however late', async () => {
+    // A shorter START_TIMEOUT_MS, so that the video is still cut when the first pickup gives up.
+    const system = await startSystem(cleanup, {
+      broker: 'mosquitto',
+      agent: false,
+      webEnv: { START_TIMEOUT_MS: '5000' },
+    });
     const hop = await startUdpProxy(cleanup, system.udpPort);
     await system.startAgent({ UDP_TARGET: hop.url });
     await goLive(system);
@@ -135,13 +141,19 @@ describe.runIf(ready)('faults at the web service', () => {
     await waitFor('the segmenter to exit', () => !alive(segmenter!), { timeoutMs: 5000 });
     const segmenterGoneMs = Date.now() - killedAt;
 
-    const bootAt = Date.now();
     await system.startWeb();
+    // The camera says it streams, its video does not come: the pickup gives up, and is tried again.
+    await waitFor(
+      'a pickup that found no video',
+      async () => (await streamInfo(system)).lastError?.code === 'WEB_ERR_MANIFEST_TIMEOUT',
+      { timeoutMs: 15_000 },
+    );
+    const restoredAt = Date.now();
     hop.restore();
     await waitFor('the stream taken up again', async () => (await streamInfo(system)).state === 'live', {
       timeoutMs: 15_000,
     });
-    const takenUpMs = Date.now() - bootAt;
+    const takenUpMs = Date.now() - restoredAt;
     await playable(system);
     expect(await system.segmenterPids()).toHaveLength(1);
     recordFigures({ segmenterGoneMs, takenUpMs });

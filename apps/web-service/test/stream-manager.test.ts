@@ -26,7 +26,7 @@ describe.runIf(ready)('StreamManager', () => {
     media = splitFmp4(await encodeFmp4({ seconds: 5 }));
   });
 
-  async function setup(startTimeoutMs = 5000, inputSilenceMs = 60_000) {
+  async function setup(startTimeoutMs = 5000, inputSilenceMs = 60_000, retryDelayMs = 1000) {
     const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-mgr-'));
     cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
     const link = new FakeLink();
@@ -48,6 +48,7 @@ describe.runIf(ready)('StreamManager', () => {
       },
       link: link as unknown as CameraLinkLike,
       logger: silentLogger,
+      pickupRetry: { firstDelayMs: retryDelayMs, maxDelayMs: 4 * retryDelayMs },
       ingest: { open: async () => {}, close: async () => {}, setSink: () => {} },
       createRemuxer: (options) => {
         const segmenter = new FakeSegmenter(options, hlsDir, media);
@@ -182,6 +183,40 @@ describe.runIf(ready)('StreamManager', () => {
     await segmenters[1]!.writeSegments(1);
     await waitFor('live', () => manager.state === 'live');
     expect(link.commands.map((c) => c.action)).toEqual(['start']);
+  });
+
+  test('a pickup that finds no video is tried again while the camera says it streams; not once it stops', async () => {
+    const { link, manager, segmenters } = await setup(200, 60_000, 100);
+    link.setStatus('streaming'); // its video does not reach the service (a network cut, say)
+    await waitFor('a failed pickup', () => manager.info().lastError?.code === 'WEB_ERR_MANIFEST_TIMEOUT');
+    await waitFor('two more tries', () => segmenters.length >= 3, { timeoutMs: 5000 });
+    expect(link.commands).toEqual([]); // a camera started by someone else is never told to stop
+    // The video arrives at last: the next try goes live, and the delays start over.
+    await waitFor('a waiting try', () => manager.state === 'starting' && !segmenters.at(-1)!.closed);
+    await segmenters.at(-1)!.writeSegments(1);
+    await waitFor('live', () => manager.state === 'live');
+    expect(manager.info().lastError).toBeUndefined();
+
+    link.setStatus('idle');
+    await waitFor('idle', () => manager.state === 'idle');
+    link.setStatus('streaming'); // and again without video, until the camera stops
+    await waitFor('a failed pickup', () => manager.info().lastError?.code === 'WEB_ERR_MANIFEST_TIMEOUT');
+    link.setStatus('idle');
+    const tries = segmenters.length;
+    await new Promise((resolve) => setTimeout(resolve, 600)); // longer than the longest delay
+    expect(segmenters).toHaveLength(tries);
+    expect(manager.state).toBe('idle');
+  });
+
+  test('a stop asked for while a pickup waits to be tried again: no more tries', async () => {
+    const { link, manager, segmenters } = await setup(200, 60_000, 300);
+    link.setStatus('streaming');
+    await waitFor('a failed pickup', () => manager.info().lastError?.code === 'WEB_ERR_MANIFEST_TIMEOUT');
+    await manager.stop();
+    const tries = segmenters.length;
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    expect(segmenters).toHaveLength(tries);
+    expect(link.commands.map((c) => c.action)).toEqual(['stop']);
   });
 
   test('the same, with a stop requested meanwhile: nothing is picked up', async () => {

@@ -10,16 +10,27 @@ import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
 import { STREAM_URL, type CameraStatus, type StreamInfo, type StreamState } from '@camstream/protocol';
 import type { ServiceConfig } from '../config.js';
-import { createError, type ErrorCode, type ServiceError } from '../errors.js';
+import { createError, type ServiceError } from '../errors.js';
 import { UdpIngest, type IngestLike } from '../ingest/udp-ingest.js';
 import { FfmpegRemuxer, type RemuxerOptions } from '../ingest/remuxer.js';
 import { Fanout } from '../outputs/fanout.js';
 import { createOutputs, type CameraOutputs } from '../outputs/index.js';
 import type { PlayableOutput } from '../outputs/output.js';
 import { InputMonitor } from './input-monitor.js';
+import { PickupRetry, type PickupRetryOptions } from './pickup-retry.js';
 import { asServiceError, RemuxerRuns } from './remuxer-runs.js';
 import { untilPlayable, type CameraLinkLike, type RemuxerLike } from './until-playable.js';
-import { canTransition, describeStream, isActive, missedPickup, reactToCamera } from './stream-state.js';
+import {
+  canTransition,
+  describeStream,
+  isActive,
+  missedPickup,
+  reactToCamera,
+  refuseApiStart,
+  RETRY_PICKUP_AFTER,
+  STOP_CAMERA_AFTER,
+  type Origin,
+} from './stream-state.js';
 
 export type { CameraLinkLike, RemuxerLike } from './until-playable.js';
 
@@ -49,18 +60,9 @@ export interface StreamManagerOptions {
   readonly createRemuxer?: (options: RemuxerOptions) => RemuxerLike;
   /** Where the stream is served and how the camera is known, for info(); default: the first contract's. */
   readonly describe?: { readonly streamUrl: string } & Pick<StreamInfo, 'ingest' | 'origin'>;
+  /** How soon a failed pickup of an active camera is tried again (pickup-retry.ts); tests shorten it. */
+  readonly pickupRetry?: PickupRetryOptions;
 }
-
-/** Who started the stream: the service's API, or the camera on someone else's command. */
-type Origin = 'api' | 'camera';
-
-/** Failures after which a camera that was told to start should be told to stop again. */
-const STOP_CAMERA_AFTER: readonly ErrorCode[] = [
-  'WEB_ERR_MANIFEST_TIMEOUT',
-  'WEB_ERR_SEGMENTER_FAILED',
-  'WEB_ERR_SHUTTING_DOWN',
-  'WEB_ERR_INTERNAL',
-];
 
 export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   readonly #config: StreamManagerOptions['config'];
@@ -87,6 +89,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   #activeDuringStart = false;
   /** The camera became active while the service was starting or stopping (stream-state.ts missedPickup). */
   #missedPickup = false;
+  readonly #pickupRetry: PickupRetry;
   readonly #onStatus = (status: CameraStatus | null) => this.#onCameraStatus(status);
 
   constructor(options: StreamManagerOptions) {
@@ -122,6 +125,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
       },
     });
     this.#input = new InputMonitor({ silenceMs: options.config.inputSilenceMs });
+    this.#pickupRetry = new PickupRetry(options.pickupRetry);
     this.#input.on('silent', (lastMediaAt) => this.#onSilent(lastMediaAt));
     this.#input.on('resumed', (silentForMs) => {
       this.#log.info({ silentForMs }, 'video from the camera arrives again');
@@ -164,6 +168,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   stop(): Promise<void> {
     if (this.#closing) return this.close();
     this.#stops += 1; // cancels starts still queued behind another operation
+    this.#pickupRetry.cancel();
     this.#inflight?.abort(createError('WEB_ERR_START_CANCELLED', 'a stop was requested'));
     return this.#enqueue(async () => {
       this.#link.publishCommand('stop');
@@ -179,6 +184,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   refuseNewWork(): void {
     if (this.#closing) return;
     this.#closing = true;
+    this.#pickupRetry.cancel();
     this.#link.off('status', this.#onStatus);
     this.#inflight?.abort(createError('WEB_ERR_SHUTTING_DOWN'));
     this.#fanout.refuseNewWork();
@@ -242,17 +248,8 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     if (this.#stops !== stopsWhenRequested)
       throw createError('WEB_ERR_START_CANCELLED', 'a stop was requested');
     if (this.#state === 'live') return;
-    const camera = this.#link.status;
-    if (origin === 'api') {
-      const { cameraId } = this.#config;
-      if (!this.#link.connected) {
-        throw this.#fail(createError('WEB_ERR_BROKER_UNAVAILABLE', this.#link.brokerUrl, cameraId));
-      }
-      if (camera === null || camera.state === 'offline') {
-        const why = camera ? `offline since ${camera.at}` : 'never heard from';
-        throw this.#fail(createError('WEB_ERR_CAMERA_OFFLINE', cameraId, why));
-      }
-    }
+    const refusal = origin === 'api' ? refuseApiStart(this.#link, this.#config.cameraId) : undefined;
+    if (refusal) throw this.#fail(refusal);
 
     this.#setState('starting');
     this.#activeDuringStart = false;
@@ -281,6 +278,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
       this.#lastError = undefined;
       this.#input.start();
       this.#missedPickup = false;
+      this.#pickupRetry.reset();
       this.#setState('live');
     } catch (err) {
       const error = asServiceError(err);
@@ -290,6 +288,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
         this.#awaitingCameraStop = true;
       }
       await this.#teardown();
+      if (origin === 'camera' && RETRY_PICKUP_AFTER.includes(error.code)) this.#retryPickup();
       throw this.#fail(error);
     } finally {
       if (this.#inflight === controller) this.#inflight = undefined;
@@ -306,13 +305,27 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     if (this.#missedPickup) {
       this.#missedPickup = false;
       // Checked once the operations queued before it have run (a stop among them says no).
-      void this.#enqueue(async () => {
-        const camera = this.#link.status?.state;
-        if (this.#closing || this.#state !== 'idle' || this.#awaitingCameraStop || !isActive(camera)) return;
-        this.#log.info({ camera }, 'the camera became active while the stream was changing: starting it');
-        this.#shareStart('camera').catch(() => {}); // recorded in lastError by #start
-      });
+      this.#pickUpIfActive('the camera became active while the stream was changing: starting it');
     }
+  }
+
+  /** Once the operations queued before it have run (a stop among them says no): a pickup, if still due. */
+  #pickUpIfActive(why: string): void {
+    void this.#enqueue(async () => {
+      const camera = this.#link.status?.state;
+      if (this.#closing || this.#state !== 'idle' || this.#awaitingCameraStop || !isActive(camera)) return;
+      this.#log.info({ camera }, why);
+      this.#shareStart('camera').catch(() => {}); // recorded in lastError by #start
+    });
+  }
+
+  /** A pickup failed while the camera may still be streaming (its video cut off, say): try again later. */
+  #retryPickup(): void {
+    if (this.#closing || !isActive(this.#link.status?.state)) return;
+    const delayMs = this.#pickupRetry.schedule(() =>
+      this.#pickUpIfActive('the camera still says it streams: trying to pick its stream up again'),
+    );
+    this.#log.warn({ delayMs }, 'no stream from an active camera: trying again later');
   }
 
   #onCameraStatus(status: CameraStatus | null): void {
@@ -331,8 +344,10 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
       activeDuringStart: this.#activeDuringStart,
       videoArriving: this.#input.running && this.#input.state === 'receiving',
     };
-    if (!isActive(next)) this.#missedPickup = false;
-    else if (missedPickup(change)) this.#missedPickup = true;
+    if (!isActive(next)) {
+      this.#missedPickup = false;
+      this.#pickupRetry.cancel();
+    } else if (missedPickup(change)) this.#missedPickup = true;
     const reaction = reactToCamera(change);
     const { cameraId } = this.#config;
     switch (reaction) {

@@ -9,6 +9,7 @@ import {
   type StreamInfo,
   type StreamState,
 } from '@camstream/protocol';
+import { createError, type ErrorCode, type ServiceError } from '../errors.js';
 
 /**
  * idle → starting → live → stopping → idle. A failed start goes through stopping (the segmenter is
@@ -23,6 +24,40 @@ export const TRANSITIONS: Readonly<Record<StreamState, readonly StreamState[]>> 
 
 export function canTransition(from: StreamState, to: StreamState): boolean {
   return TRANSITIONS[from].includes(to);
+}
+
+/** Who started the stream: the service's API, or the camera on someone else's command. */
+export type Origin = 'api' | 'camera';
+
+/** Failures after which a camera that was told to start should be told to stop again. */
+export const STOP_CAMERA_AFTER: readonly ErrorCode[] = [
+  'WEB_ERR_MANIFEST_TIMEOUT',
+  'WEB_ERR_SEGMENTER_FAILED',
+  'WEB_ERR_SHUTTING_DOWN',
+  'WEB_ERR_INTERNAL',
+];
+
+/**
+ * Failures of a pickup (a stream started at the camera) after which a camera that is still active is
+ * picked up again later (pickup-retry.ts): its video may not have reached the service yet.
+ */
+export const RETRY_PICKUP_AFTER: readonly ErrorCode[] = [
+  'WEB_ERR_MANIFEST_TIMEOUT',
+  'WEB_ERR_SEGMENTER_FAILED',
+  'WEB_ERR_UDP_LISTEN_FAILED',
+  'WEB_ERR_INTERNAL',
+];
+
+/** Why a start asked for through the API cannot be tried at all, if it cannot. */
+export function refuseApiStart(
+  link: { readonly connected: boolean; readonly brokerUrl: string; readonly status: CameraStatus | null },
+  cameraId: string,
+): ServiceError | undefined {
+  if (!link.connected) return createError('WEB_ERR_BROKER_UNAVAILABLE', link.brokerUrl, cameraId);
+  const camera = link.status;
+  if (camera !== null && camera.state !== 'offline') return undefined;
+  const why = camera ? `offline since ${camera.at}` : 'never heard from';
+  return createError('WEB_ERR_CAMERA_OFFLINE', cameraId, why);
 }
 
 export const isActive = (state: CameraState | null | undefined): boolean =>
