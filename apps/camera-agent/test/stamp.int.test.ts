@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { readStamp, stampToEpochMs } from '@camstream/protocol';
 import { describe, expect, test } from 'vitest';
 import { useCleanup } from '../../../test/helpers/cleanup.js';
+import { ffprobeJson } from '../../../test/helpers/ffprobe.js';
 import { haveTools } from '../../../test/helpers/tools.js';
 import { loadAgentConfig } from '../src/config.js';
 import { silentLogger } from '../src/logger.js';
@@ -24,15 +25,9 @@ const ready = haveTools('ffmpeg', 'ffprobe');
 
 /** Byte offset of each video packet (frame) in an MPEG-TS file, in decode order. */
 async function packetPositions(file: string): Promise<number[]> {
-  // prettier-ignore
-  const { stdout } = await execFileAsync('ffprobe', [
-    '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pos', '-of', 'csv=p=0', file,
-  ]);
-  // One `pos,` line per packet; packets with side data add an empty line.
-  return stdout
-    .split('\n')
-    .filter((line) => /^\d/.test(line))
-    .map((line) => parseInt(line, 10));
+  const args = ['-select_streams', 'v:0', '-show_entries', 'packet=pos'];
+  const { packets } = await ffprobeJson<{ packets: { pos: string }[] }>(file, args);
+  return packets.map((packet) => parseInt(packet.pos, 10));
 }
 
 /** Every frame of the file as 8-bit luma, in presentation order (= decode order: no B-frames). */
