@@ -7,13 +7,12 @@
  */
 import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cameraTopics, parseCameraStatus, parseCommandEvent } from '@camstream/protocol';
 import { describe, expect, test } from 'vitest';
-import { useCleanup } from './helpers/cleanup.js';
+import { tempDir, useCleanup } from './helpers/cleanup.js';
 import { ffprobeJson } from './helpers/ffprobe.js';
 import { ForeignCamera, foreignEncoderArgs, type FrameRate } from './helpers/foreign-camera.js';
 import { completeSegments, judgeLlHlsPlaylist, type MediaPlaylist } from './helpers/ll-hls.js';
@@ -86,8 +85,7 @@ describe.runIf(ready)('the foreign camera (test helper) on a real broker', () =>
   test('keeps to the contract and sends H.264 with a keyframe a second and no early one', async () => {
     const broker = await startMosquitto();
     cleanup.add(() => broker.stop());
-    const dir = await mkdtemp(join(tmpdir(), 'camstream-foreign-'));
-    cleanup.add(() => rm(dir, { recursive: true, force: true }));
+    const dir = await tempDir(cleanup, 'camstream-foreign-');
     const port = await freeUdpPort();
     const socket = createSocket('udp4');
     const datagrams: Buffer[] = [];

@@ -6,14 +6,13 @@
  * paused) is dropped and does not slow another; stopping the camera ends every response.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { launchBrowser } from './helpers/browser.js';
-import { useCleanup } from './helpers/cleanup.js';
+import { tempDir, useCleanup } from './helpers/cleanup.js';
 import { probeVideoStream } from './helpers/ffprobe.js';
 import { json, startSystem, type System } from './helpers/system.js';
 import { CHROMIUM_PATH, haveTools } from './helpers/tools.js';
@@ -142,8 +141,7 @@ describe.runIf(ready)('pictures: snapshot.jpg, stream.mjpg, stream.ts', () => {
   });
 
   test('curl fetches each URL: a JPEG, MJPEG parts, MPEG-TS that ffprobe reads', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'camstream-curl-'));
-    cleanup.add(() => rm(dir, { recursive: true, force: true }));
+    const dir = await tempDir(cleanup, 'camstream-curl-');
     /** curl for at most `seconds` (the streams never end: curl's exit 28, time is up, is expected). */
     const curl = async (path: string, seconds: number) => {
       const file = join(dir, path.replaceAll('/', '_'));

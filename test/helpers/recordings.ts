@@ -4,13 +4,13 @@
  * duration, and a decode of every frame that prints no error.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
 import type { Recording } from '@camstream/protocol';
 import type { Cleanup } from './cleanup.js';
+import { tempDir } from './temp-dir.js';
 import { ffprobe, ffprobeJson } from './ffprobe.js';
 import type { System } from './system.js';
 
@@ -118,8 +118,7 @@ export async function expectPlayableMp4(
     `top-level boxes: ${boxes.join(' ')}`,
   ).toHaveLength(1);
   expect(boxes.indexOf('moov'), `faststart: ${boxes.join(' ')}`).toBeLessThan(boxes.indexOf('mdat'));
-  const dir = await mkdtemp(join(tmpdir(), 'camstream-rec-mp4-'));
-  cleanup.add(() => rm(dir, { recursive: true, force: true }));
+  const dir = await tempDir(cleanup, 'camstream-rec-mp4-');
   const file = join(dir, 'download.mp4');
   await writeFile(file, mp4);
   const probed = await probe(file);

@@ -4,13 +4,12 @@
  * stamp read back with the same readStamp the web client uses.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readStamp, stampToEpochMs } from '@camstream/protocol';
 import { describe, expect, test } from 'vitest';
-import { useCleanup } from '../../../test/helpers/cleanup.js';
+import { tempDir, useCleanup } from '../../../test/helpers/cleanup.js';
 import { ffprobeJson } from '../../../test/helpers/ffprobe.js';
 import { haveTools } from '../../../test/helpers/tools.js';
 import { loadAgentConfig } from '../src/config.js';
@@ -63,8 +62,7 @@ describe.runIf(ready)('the test source stamps every frame with its capture time'
       await listener.waitForMore(500); // a few seconds of stream
       await pipeline.close();
 
-      const dir = await mkdtemp(join(tmpdir(), 'camstream-stamp-'));
-      cleanup.add(() => rm(dir, { recursive: true, force: true }));
+      const dir = await tempDir(cleanup, 'camstream-stamp-');
       const file = join(dir, 'capture.ts');
       await writeFile(file, Buffer.concat(listener.datagrams));
 

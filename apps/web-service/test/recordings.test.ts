@@ -4,8 +4,7 @@
  * delivered through the fan-out into a temporary RECORD_DIR: ffprobe plays what it wrote, the store
  * rebuilds its index from the disk, and the MP4 remux makes one faststart file.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { MediaReader } from '../src/ingest/media-reader.js';
@@ -24,7 +23,7 @@ import { parseMinFree, type RecordMode } from '../src/outputs/recordings/setting
 import { RecordingStore, type RecordingEntry } from '../src/outputs/recordings/store.js';
 import { encodeFmp4, splitFmp4, topLevelBoxes } from './helpers/fmp4-media.js';
 import { silentLogger } from './helpers/logger.js';
-import { useCleanup } from '../../../test/helpers/cleanup.js';
+import { tempDir, useCleanup } from '../../../test/helpers/cleanup.js';
 import { probeDuration } from '../../../test/helpers/ffprobe.js';
 import { haveTools } from '../../../test/helpers/tools.js';
 import { waitFor } from '../../../test/helpers/wait.js';
@@ -139,8 +138,7 @@ describe.runIf(haveTools('ffmpeg', 'ffprobe'))('the recorder, the store and the 
   });
 
   async function setup(mode: RecordMode = 'on-demand') {
-    const dir = await mkdtemp(join(tmpdir(), 'camstream-ws-rec-'));
-    cleanup.add(() => rm(dir, { recursive: true, force: true }));
+    const dir = await tempDir(cleanup, 'camstream-ws-rec-');
     const store = new RecordingStore(dir, silentLogger);
     let clock = Date.UTC(2026, 11, 5, 12, 0, 0);
     const output = new RecordingOutput({
