@@ -13,9 +13,9 @@ import type { BrowserContext } from 'playwright-core';
 import { launchBrowser } from './lib/browser.js';
 import { startSystem } from '../test/helpers/system.js';
 import { CHROMIUM_PATH } from '../test/helpers/tools.js';
-import { parseArgs, USAGE, type BenchOptions } from './lib/args.js';
+import { commandOf, parseArgs, USAGE, type BenchOptions } from './lib/args.js';
 import { buildOrCheck } from './lib/build.js';
-import { copyToLatest } from './lib/latest.js';
+import { publish, RESULTS, timeStamp } from './lib/latest.js';
 import { machineInfo, type MachineInfo } from './lib/machine.js';
 import { median } from './lib/stats.js';
 import { Teardown } from './lib/teardown.js';
@@ -33,12 +33,7 @@ import type { WebrtcRun, WebrtcSystemName } from './webrtc/types.js';
 import { JANUS_PATH } from './webrtc/janus.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const RESULTS = join(ROOT, 'bench', 'results');
 const log = (line: string) => console.log(`[bench] ${line}`);
-
-function commandOf(argv: readonly string[]): string {
-  return argv.length === 0 ? 'npm run bench' : `npm run bench -- ${argv.join(' ')}`;
-}
 
 function checkTools(options: BenchOptions): void {
   const missing: string[] = [];
@@ -193,7 +188,7 @@ async function main(): Promise<number> {
   log(`load average ${machine.loadAverage.join(', ')} (1, 5, 15 min) on ${machine.cores} cores`);
   buildOrCheck(ROOT, options.build, log);
   const startedAt = new Date();
-  const outDir = resolve(options.out ?? join(RESULTS, startedAt.toISOString().replace(/[:.]/g, '-')));
+  const outDir = resolve(options.out ?? join(RESULTS, timeStamp(startedAt)));
   const teardown = new Teardown();
   const unguard = teardown.guard(timeLimitMs(options));
   try {
@@ -232,7 +227,7 @@ async function main(): Promise<number> {
     await mkdir(outDir, { recursive: true });
     const saved: SavedRun = {
       startedAt: startedAt.toISOString(),
-      command: commandOf(argv),
+      command: commandOf('bench', argv),
       options,
       machine,
       runs,
@@ -242,10 +237,7 @@ async function main(): Promise<number> {
     if (nginxConfig) await writeFile(join(outDir, 'peer-nginx.conf'), nginxConfig);
     await writeReport(outDir, saved, browser);
 
-    log(`report: ${relative(process.cwd(), join(outDir, 'report.md'))}`);
-    if (options.latest && (await copyToLatest(outDir, join(RESULTS, 'latest')))) {
-      log(`copied to ${relative(process.cwd(), join(RESULTS, 'latest'))}`);
-    }
+    await publish(outDir, 'latest', options.latest, log);
     return 0;
   } finally {
     log('stopping everything');

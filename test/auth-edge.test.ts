@@ -3,12 +3,11 @@
  * with a self-signed certificate made for the test by openssl in place of the real one.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
-import { useCleanup } from './helpers/cleanup.js';
+import { tempDir, useCleanup } from './helpers/cleanup.js';
 import { ROOT } from './helpers/system.js';
 import { haveTools } from './helpers/tools.js';
 
@@ -19,8 +18,7 @@ describe.runIf(ready)('infra/edge/nginx.conf', () => {
   const cleanup = useCleanup();
 
   test('nginx -t accepts it', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'camstream-edge-'));
-    cleanup.add(() => rm(dir, { recursive: true, force: true }));
+    const dir = await tempDir(cleanup, 'camstream-edge-');
     const cert = join(dir, 'fullchain.pem');
     const key = join(dir, 'privkey.pem');
     await run('openssl', [

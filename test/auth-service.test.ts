@@ -4,11 +4,10 @@
  * (a new token works, a removed one is refused, a malformed file keeps the last good set and the log
  * says why, never with a token in it).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { useCleanup } from './helpers/cleanup.js';
+import { tempDir, useCleanup } from './helpers/cleanup.js';
 import { freeTcpPort, freeUdpPort } from './helpers/ports.js';
 import { runNode } from './helpers/processes.js';
 import { SERVICE_CLI, startSystem } from './helpers/system.js';
@@ -26,8 +25,7 @@ describe.runIf(ready)('the door in the built service', () => {
     [{ HOST: '0.0.0.0' }, /HOST=0\.0\.0\.0 without tokens.*AUTH_TOKENS/s],
     [{ HOST: '0.0.0.0', AUTH: 'none', AUTH_TOKENS: `operator:${FIRST}` }, /AUTH=none contradicts/],
   ])('refuses to start with %j, saying why', async (env, why) => {
-    const dir = await mkdtemp(join(tmpdir(), 'camstream-door-'));
-    cleanup.add(() => rm(dir, { recursive: true, force: true }));
+    const dir = await tempDir(cleanup, 'camstream-door-');
     const web = runNode('web', SERVICE_CLI, {
       PORT: String(await freeTcpPort()),
       EMBEDDED_BROKER_PORT: String(await freeTcpPort()),
@@ -48,8 +46,7 @@ describe.runIf(ready)('the door in the built service', () => {
   });
 
   test('AUTH_TOKENS_FILE: edits take effect, a malformed file keeps the last good set', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'camstream-door-'));
-    cleanup.add(() => rm(dir, { recursive: true, force: true }));
+    const dir = await tempDir(cleanup, 'camstream-door-');
     const file = join(dir, 'tokens');
     await writeFile(file, `# operators\noperator:${FIRST}\n`);
     const system = await startSystem(cleanup, {

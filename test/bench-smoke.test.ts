@@ -7,11 +7,10 @@
  * speed is the report's business, not a test's.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { useCleanup } from './helpers/cleanup.js';
+import { tempDir, useCleanup } from './helpers/cleanup.js';
 import { ROOT } from './helpers/system.js';
 import { CHROMIUM_PATH, haveTools } from './helpers/tools.js';
 
@@ -92,8 +91,7 @@ describe.runIf(ready)('npm run bench (smoke)', () => {
     'measures the three systems and writes report.md, latency.svg and samples.json',
     { timeout: 420_000 },
     async () => {
-      const out = await mkdtemp(join(tmpdir(), 'camstream-bench-smoke-'));
-      cleanup.add(() => rm(out, { recursive: true, force: true }));
+      const out = await tempDir(cleanup, 'camstream-bench-smoke-');
 
       const { code, output } = await runBench(
         [

@@ -5,17 +5,15 @@
  * ours, plays it in LL-HLS at 30, 25 and 29.97 fps, judged by hls-parser and the spec's part rules
  * (test/helpers/ll-hls.ts) and decoded by ffmpeg over HTTP.
  */
-import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { cameraTopics, parseCameraStatus, parseCommandEvent } from '@camstream/protocol';
 import { describe, expect, test } from 'vitest';
-import { useCleanup } from './helpers/cleanup.js';
+import { tempDir, useCleanup } from './helpers/cleanup.js';
+import { ffprobeJson } from './helpers/ffprobe.js';
 import { ForeignCamera, foreignEncoderArgs, type FrameRate } from './helpers/foreign-camera.js';
 import { completeSegments, judgeLlHlsPlaylist, type MediaPlaylist } from './helpers/ll-hls.js';
 import { startMosquitto } from './helpers/mosquitto.js';
@@ -28,7 +26,6 @@ import { haveTools } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
 
 const ready = haveTools('ffmpeg', 'ffprobe', 'mosquitto');
-const run = promisify(execFile);
 
 describe('the foreign camera’s encoder command', () => {
   test('a keyframe every GOP and none forced early; ffmpeg’s mpegts muxer with its defaults', () => {
@@ -70,21 +67,10 @@ describe('the foreign camera’s encoder command', () => {
 async function keyframes(
   file: string,
 ): Promise<{ keyframes: number[]; packets: number; firstPts: number; codec: string }> {
-  const { stdout } = await run('ffprobe', [
-    '-v',
-    'error',
-    '-select_streams',
-    'v:0',
-    '-show_entries',
-    'stream=codec_name:packet=pts_time,flags',
-    '-of',
-    'json',
-    file,
-  ]);
-  const parsed = JSON.parse(stdout) as {
+  const parsed = await ffprobeJson<{
     streams: { codec_name: string }[];
     packets: { pts_time: string; flags: string }[];
-  };
+  }>(file, ['-select_streams', 'v:0', '-show_entries', 'stream=codec_name:packet=pts_time,flags']);
   return {
     codec: parsed.streams[0]!.codec_name,
     packets: parsed.packets.length,
@@ -99,8 +85,7 @@ describe.runIf(ready)('the foreign camera (test helper) on a real broker', () =>
   test('keeps to the contract and sends H.264 with a keyframe a second and no early one', async () => {
     const broker = await startMosquitto();
     cleanup.add(() => broker.stop());
-    const dir = await mkdtemp(join(tmpdir(), 'camstream-foreign-'));
-    cleanup.add(() => rm(dir, { recursive: true, force: true }));
+    const dir = await tempDir(cleanup, 'camstream-foreign-');
     const port = await freeUdpPort();
     const socket = createSocket('udp4');
     const datagrams: Buffer[] = [];

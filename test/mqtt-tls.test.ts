@@ -9,13 +9,12 @@
  * WEB_ERR_BROKER_UNAVAILABLE, and connects once the broker is fixed.
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
 import type { Cleanup } from './helpers/cleanup.js';
-import { useCleanup } from './helpers/cleanup.js';
+import { tempDir, useCleanup } from './helpers/cleanup.js';
 import { makeCerts, startDeploymentBroker } from './helpers/deployment-broker.js';
 import { freeTcpPort, freeUdpPort } from './helpers/ports.js';
 import { runNode, type ManagedProcess } from './helpers/processes.js';
@@ -40,8 +39,7 @@ interface Web {
 }
 
 async function startWeb(cleanup: Cleanup, env: Record<string, string>): Promise<Web> {
-  const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-tls-hls-'));
-  cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
+  const hlsDir = await tempDir(cleanup, 'camstream-tls-hls-');
   const port = await freeTcpPort();
   const udpPort = await freeUdpPort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -140,8 +138,7 @@ describe.runIf(ready)('MQTT over TLS (infra/mosquitto, real Mosquitto)', () => {
   test('the agent is refused in words and exits 1: wrong CA, expired certificate, wrong password, another host name, a plain port', async () => {
     const broker = await startDeploymentBroker(cleanup, USERS, { names: 'localhost' });
     const expired = await startDeploymentBroker(cleanup, USERS, { days: -1 });
-    const otherCaDir = await mkdtemp(join(tmpdir(), 'camstream-other-ca-'));
-    cleanup.add(() => rm(otherCaDir, { recursive: true, force: true }));
+    const otherCaDir = await tempDir(cleanup, 'camstream-other-ca-');
     await makeCerts(otherCaDir, []);
     const ca = join(broker.certDir, 'ca.crt');
 
@@ -197,8 +194,7 @@ describe.runIf(ready)('MQTT over TLS (infra/mosquitto, real Mosquitto)', () => {
 
   test('the service stays up, says why, refuses starts with WEB_ERR_BROKER_UNAVAILABLE, and connects once the broker is fixed', async () => {
     const broker = await startDeploymentBroker(cleanup, USERS);
-    const otherCaDir = await mkdtemp(join(tmpdir(), 'camstream-other-ca-'));
-    cleanup.add(() => rm(otherCaDir, { recursive: true, force: true }));
+    const otherCaDir = await tempDir(cleanup, 'camstream-other-ca-');
     await makeCerts(otherCaDir, []);
 
     const [wrongCa, wrongPassword] = await Promise.all([

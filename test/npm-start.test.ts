@@ -8,13 +8,11 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { describe, expect, test } from 'vitest';
-import { useCleanup, type Cleanup } from './helpers/cleanup.js';
+import { type Cleanup, tempDir, useCleanup } from './helpers/cleanup.js';
 import { freeTcpPort, freeUdpPort } from './helpers/ports.js';
 import {
   descendants,
@@ -46,8 +44,7 @@ async function prepare(cleanup: Cleanup): Promise<Demo> {
   cleanup.add(async () => {
     for (const pid of await leftovers()) process.kill(pid, 'SIGKILL');
   });
-  const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-npm-start-'));
-  cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
+  const hlsDir = await tempDir(cleanup, 'camstream-npm-start-');
   const ports = { http: await freeTcpPort(), broker: await freeTcpPort(), udp: await freeUdpPort() };
   const env: NodeJS.ProcessEnv = {
     ...process.env,

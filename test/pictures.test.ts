@@ -6,14 +6,14 @@
  * paused) is dropped and does not slow another; stopping the camera ends every response.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { launchBrowser } from './helpers/browser.js';
-import { useCleanup } from './helpers/cleanup.js';
+import { tempDir, useCleanup } from './helpers/cleanup.js';
+import { probeVideoStream } from './helpers/ffprobe.js';
 import { json, startSystem, type System } from './helpers/system.js';
 import { CHROMIUM_PATH, haveTools } from './helpers/tools.js';
 import { waitFor } from './helpers/wait.js';
@@ -21,22 +21,6 @@ import { waitFor } from './helpers/wait.js';
 const ready = haveTools('ffmpeg', 'ffprobe', 'mosquitto', 'curl');
 const haveChromium = ready && haveTools(CHROMIUM_PATH);
 const execFileAsync = promisify(execFile);
-
-/** ffprobe's view of the first video stream of a file or URL. */
-async function probe(
-  input: string,
-  stdin?: Buffer,
-): Promise<{ codec_name: string; width: number; height: number }> {
-  const args = ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,width,height'];
-  const child = execFileAsync('ffprobe', [...args, '-of', 'json', stdin ? '-' : input], {
-    timeout: 20_000,
-    encoding: 'buffer',
-    maxBuffer: 1024 * 1024,
-  });
-  if (stdin) child.child.stdin!.end(stdin);
-  const { stdout } = await child;
-  return JSON.parse(stdout.toString()).streams[0];
-}
 
 async function metric(system: System, name: string): Promise<number> {
   const text = (await system.api('/metrics')).body as string;
@@ -131,13 +115,13 @@ describe.runIf(ready)('pictures: snapshot.jpg, stream.mjpg, stream.ts', () => {
     expect(response.headers.get('content-type')).toBe('image/jpeg');
     expect(response.headers.get('last-modified')).toBeTruthy();
     const jpeg = Buffer.from(await response.arrayBuffer());
-    expect(await probe('', jpeg)).toMatchObject({ codec_name: 'mjpeg', width: 640, height: 480 });
+    expect(await probeVideoStream(jpeg)).toMatchObject({ codec_name: 'mjpeg', width: 640, height: 480 });
     console.log(`snapshot while live: ${jpeg.length} bytes in ${ms} ms`);
 
     const small = Buffer.from(
       await (await fetch(`${system.baseUrl}/api/stream/snapshot.jpg?width=320`)).arrayBuffer(),
     );
-    expect(await probe('', small)).toMatchObject({ codec_name: 'mjpeg', width: 320, height: 240 });
+    expect(await probeVideoStream(small)).toMatchObject({ codec_name: 'mjpeg', width: 320, height: 240 });
 
     const decodes = await metric(system, 'camstream_snapshot_decodes_total');
     const requests = await metric(system, 'camstream_snapshot_requests_total');
@@ -152,13 +136,12 @@ describe.runIf(ready)('pictures: snapshot.jpg, stream.mjpg, stream.ts', () => {
   });
 
   test('stream.ts: ffprobe reads the camera’s H.264 in MPEG-TS', async () => {
-    const stream = await probe(`${system.baseUrl}/api/cameras/cam1/stream.ts`);
+    const stream = await probeVideoStream(`${system.baseUrl}/api/cameras/cam1/stream.ts`);
     expect(stream).toMatchObject({ codec_name: 'h264', width: 640, height: 480 });
   });
 
   test('curl fetches each URL: a JPEG, MJPEG parts, MPEG-TS that ffprobe reads', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'camstream-curl-'));
-    cleanup.add(() => rm(dir, { recursive: true, force: true }));
+    const dir = await tempDir(cleanup, 'camstream-curl-');
     /** curl for at most `seconds` (the streams never end: curl's exit 28, time is up, is expected). */
     const curl = async (path: string, seconds: number) => {
       const file = join(dir, path.replaceAll('/', '_'));
@@ -172,7 +155,7 @@ describe.runIf(ready)('pictures: snapshot.jpg, stream.mjpg, stream.ts', () => {
     const jpeg = await curl('/api/cameras/cam1/snapshot.jpg?width=160', 10);
     expect(jpeg).toMatchObject({ code: 0 });
     expect(jpeg.headers).toMatch(/^http\/1\.1 200.*\r\ncontent-type: image\/jpeg\r\n/s);
-    expect(await probe('', jpeg.body)).toMatchObject({ codec_name: 'mjpeg', width: 160, height: 120 });
+    expect(await probeVideoStream(jpeg.body)).toMatchObject({ codec_name: 'mjpeg', width: 160, height: 120 });
     const mjpeg = await curl('/api/stream/stream.mjpg', 2);
     expect(mjpeg.code).toBe(28);
     expect(mjpeg.headers).toContain('content-type: multipart/x-mixed-replace; boundary=camstreamframe');
@@ -180,7 +163,7 @@ describe.runIf(ready)('pictures: snapshot.jpg, stream.mjpg, stream.ts', () => {
     const ts = await curl('/api/cameras/cam1/stream.ts', 3);
     expect(ts.code).toBe(28);
     expect(ts.headers).toContain('content-type: video/mp2t');
-    expect(await probe('', ts.body)).toMatchObject({ codec_name: 'h264', width: 640, height: 480 });
+    expect(await probeVideoStream(ts.body)).toMatchObject({ codec_name: 'h264', width: 640, height: 480 });
   });
 
   test('stream.ts readers beyond RAW_MAX_READERS get 503 WEB_ERR_RAW_MAX_READERS', async () => {
@@ -288,7 +271,10 @@ describe.runIf(ready)('pictures: snapshot.jpg, stream.mjpg, stream.ts', () => {
     expect(last.status).toBe(200);
     const modified = Date.parse(last.headers.get('last-modified')!);
     expect(Date.now() - modified).toBeLessThan(60_000);
-    expect(await probe('', Buffer.from(await last.arrayBuffer()))).toMatchObject({ width: 200, height: 150 });
+    expect(await probeVideoStream(Buffer.from(await last.arrayBuffer()))).toMatchObject({
+      width: 200,
+      height: 150,
+    });
     expect(await system.api('/api/stream/stream.mjpg')).toMatchObject({ status: 409 });
     // The MJPEG decoder went with the stream.
     expect(await metric(system, 'camstream_mjpeg_decoder_running')).toBe(0);

@@ -4,12 +4,11 @@
  * runs.json and report.md and says where; `--rerender` writes the report again, with the figures the
  * suites recorded in figures.jsonl. The fault suites themselves are the bench's business (minutes).
  */
-import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runBenchScript } from './helpers/bench-process.js';
-import { useCleanup } from './helpers/cleanup.js';
+import { tempDir, useCleanup } from './helpers/cleanup.js';
 
 const SUITE = 'test/reliability-report.test.ts';
 
@@ -17,8 +16,7 @@ describe('npm run bench:reliability (smoke)', () => {
   const cleanup = useCleanup();
 
   test('one run of a suite: runs.json and report.md written; --rerender adds the recorded figures', async () => {
-    const out = await mkdtemp(join(tmpdir(), 'camstream-smoke-reliability-out-'));
-    cleanup.add(() => rm(out, { recursive: true, force: true }));
+    const out = await tempDir(cleanup, 'camstream-smoke-reliability-out-');
 
     const { code, output } = await runBenchScript(
       'bench:reliability',

@@ -1,5 +1,5 @@
 /** Command-line options of `npm run bench:cameras`, read by bench/lib/args.ts's parseBenchArgs as the other benches' are. Pure. */
-import { parseBenchArgs, type CommonOptions, type OwnOptions } from '../lib/args.js';
+import { commonUsage, parseBenchArgs, type CommonOptions, type OwnOptions } from '../lib/args.js';
 
 export interface CamerasOptions extends CommonOptions {
   /** Cameras in the largest step. */
@@ -29,12 +29,12 @@ export const USAGE = `npm run bench:cameras -- [options]
                     from before many cameras, after npm ci and npm run build): is one camera no worse?
   --baseline-name <text>  what the report calls it (default: <dir>)
   --pairs <n>       with --baseline: one camera on it and on ours, taking turns n times (default 3)
-  --out <dir>       output folder (default bench/results/cameras-<ISO date-time>, copied to
-                    bench/results/cameras-latest)
-  --latest          copy the report to bench/results/cameras-latest even with --out
-  --no-build        skip \`npm run build\` (dist/ must exist)
-  --rerender <dir>  write report.md and the plot again from <dir>/samples.json, measuring nothing
-  --help            this text`;
+${commonUsage({
+  out: 'cameras-<ISO date-time>',
+  latest: 'cameras-latest',
+  rerender: 'write report.md and the plot again from <dir>/samples.json, measuring nothing',
+  column: 20,
+})}`;
 
 /** 1, the middle, N: the default steps for `cameras` cameras. */
 export function defaultSteps(cameras: number): number[] {

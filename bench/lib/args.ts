@@ -40,9 +40,6 @@ export const USAGE = `npm run bench -- [options]
                        "settled" figure (default 10)
   --late-join <s>      a second viewer opens the live stream this long after the first one's first frame,
                        measured until the window ends (default 10; 0 or --no-late-join: none)
-  --out <dir>          output folder (default bench/results/<ISO date-time>, copied to bench/results/latest)
-  --latest             copy the report to bench/results/latest even with --out
-  --no-build           skip \`npm run build\` (dist/ must exist)
   --systems <list>     the systems to measure, comma-separated, from ours (the service's default, LL-HLS,
                        fed by our agent), ours-foreign (the same, fed by a camera that is not ours: plain
                        ffmpeg), ours-plain (HLS_MODE=plain) and peer (nginx-rtmp)
@@ -53,8 +50,37 @@ export const USAGE = `npm run bench -- [options]
   --with-plain         add ours-plain to the systems
   --only <system>      measure one system only (any of the above)
   --peer-camera <c>    what feeds the peer: foreign (default: plain ffmpeg, a keyframe a second) or agent
-  --rerender <dir>     write report.md and latency.svg/.png again from <dir>/samples.json, measuring nothing
-  --help               this text`;
+${commonUsage({
+  out: '<ISO date-time>',
+  latest: 'latest',
+  rerender: 'write report.md and the plots again from <dir>/samples.json, measuring nothing',
+  column: 23,
+})}`;
+
+/** What a bench's usage says of the flags every bench takes (commonFlag). */
+export interface CommonUsage {
+  /** The default output folder under bench/results, e.g. `cameras-<ISO date-time>`. */
+  out: string;
+  /** The folder under bench/results the report is copied to, e.g. `cameras-latest`. */
+  latest: string;
+  /** What --rerender does, e.g. `write report.md again from <dir>/samples.json, measuring nothing`. */
+  rerender: string;
+  /** The column the descriptions start at (the bench's own flags' column). */
+  column: number;
+}
+
+/** The usage lines of --out, --latest, --no-build, --rerender and --help, aligned at `column`. */
+export function commonUsage({ out, latest, rerender, column }: CommonUsage): string {
+  const line = (flag: string, text: string) => `  ${flag}`.padEnd(column) + text;
+  return [
+    line('--out <dir>', `output folder (default bench/results/${out}, copied to`),
+    line('', `bench/results/${latest})`),
+    line('--latest', `copy the report to bench/results/${latest} even with --out`),
+    line('--no-build', 'skip `npm run build` (dist/ must exist)'),
+    line('--rerender <dir>', rerender),
+    line('--help', 'this text'),
+  ].join('\n');
+}
 
 /** Reads the value of the flag being handled: as text, or as a number of at least `min`. */
 export interface FlagReader {
@@ -80,11 +106,19 @@ export function commonFlag(flag: string, read: FlagReader, options: CommonOption
     case '--latest':
       options.latest = true;
       return true;
-    case '--no-build':
-      options.build = false;
-      return true;
     case '--rerender':
       options.rerender = read.value();
+      return true;
+    default:
+      return buildOrHelpFlag(flag, options);
+  }
+}
+
+/** Handles `--no-build` and `--help` (`-h`), which every bench takes; false for any other flag. */
+export function buildOrHelpFlag(flag: string, options: Pick<CommonOptions, 'build' | 'help'>): boolean {
+  switch (flag) {
+    case '--no-build':
+      options.build = false;
       return true;
     case '--help':
     case '-h':

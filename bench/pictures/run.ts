@@ -5,24 +5,36 @@
  * snapshot.jpg's latency while live. Our service and agent (test source), a real Mosquitto, every
  * viewer a fetch over loopback in this process, each phase bounded in time.
  *
- *   npm run bench:pictures [-- --seconds 20 --viewers 50 --snapshots 60 --no-build]
+ *   npm run bench:pictures [-- --seconds 20 --viewers 50 --snapshots 60 --no-build]   (--help: all options)
  *
  * Writes bench/results/pictures/report.md (and report.json).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Cleanup } from '../../test/helpers/cleanup.js';
 import { json, ROOT, startSystem, type System } from '../../test/helpers/system.js';
 import { CHROMIUM_PATH } from '../../test/helpers/tools.js';
 import { waitFor } from '../../test/helpers/wait.js';
+import { buildOrHelpFlag, commandOf, scanArgs } from '../lib/args.js';
 import { buildOrCheck } from '../lib/build.js';
 import { machineInfo } from '../lib/machine.js';
 import { childrenNamed, procStat } from '../lib/resources.js';
 import { median, percentile } from '../lib/stats.js';
+import { Teardown } from '../lib/teardown.js';
 import { renderReport, type PicturesFigures, type ViewerPhase } from './report.js';
 
 const CLK_TCK = 100;
 const BOUNDARY = '--camstreamframe\r\n';
+
+const USAGE = `npm run bench:pictures -- [options]
+
+  --seconds <n>     seconds each MJPEG viewer phase is measured (default 20, at most 300)
+  --viewers <n>     MJPEG viewers in the second phase, after one alone (default 50, at most 200)
+  --snapshots <n>   snapshot.jpg requests timed while live (default 60, at most 1000)
+  --fps <n>         the service's MJPEG_FPS (default 10, at most 60)
+  --no-build        skip \`npm run build\` (dist/ must exist)
+  --help            this text
+
+Writes bench/results/pictures/report.md and report.json.`;
 
 interface Options {
   seconds: number;
@@ -30,24 +42,35 @@ interface Options {
   snapshots: number;
   build: boolean;
   fps: number;
+  help: boolean;
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const options: Options = { seconds: 20, viewers: 50, snapshots: 60, build: true, fps: 10 };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = (): number => {
-      const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new Error(`${flag} needs a whole number`);
-      return n;
+  const options: Options = { seconds: 20, viewers: 50, snapshots: 60, build: true, fps: 10, help: false };
+  scanArgs(argv, USAGE, (flag, read) => {
+    /** A whole number from 1, capped at `max`. */
+    const whole = (max: number): number => {
+      const n = read.number(1);
+      if (!Number.isInteger(n) || n > 10_000) throw new Error(`${flag} needs a whole number`);
+      return Math.min(n, max);
     };
-    if (flag === '--seconds') options.seconds = Math.min(value(), 300);
-    else if (flag === '--viewers') options.viewers = Math.min(value(), 200);
-    else if (flag === '--snapshots') options.snapshots = Math.min(value(), 1000);
-    else if (flag === '--fps') options.fps = Math.min(value(), 60);
-    else if (flag === '--no-build') options.build = false;
-    else throw new Error(`unknown option ${flag} (see bench/pictures/run.ts)`);
-  }
+    switch (flag) {
+      case '--seconds':
+        options.seconds = whole(300);
+        return true;
+      case '--viewers':
+        options.viewers = whole(200);
+        return true;
+      case '--snapshots':
+        options.snapshots = whole(1000);
+        return true;
+      case '--fps':
+        options.fps = whole(60);
+        return true;
+      default:
+        return buildOrHelpFlag(flag, options);
+    }
+  });
   return options;
 }
 
@@ -134,18 +157,17 @@ async function measureSnapshots(system: System, count: number): Promise<number[]
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const options = parseOptions(argv);
+  if (options.help) {
+    console.log(USAGE);
+    return;
+  }
   buildOrCheck(ROOT, options.build, log);
-  const closers: (() => unknown)[] = [];
-  const cleanup: Cleanup = {
-    add: (closer) => void closers.push(closer),
-    run: async () => {
-      for (const closer of closers.reverse()) await closer();
-    },
-  };
+  const teardown = new Teardown();
   const machine = machineInfo(ROOT, CHROMIUM_PATH, 'nginx');
   try {
-    const system = await startSystem(cleanup, {
+    const system = await startSystem(teardown, {
       broker: 'mosquitto',
       webEnv: { WEBRTC: 'off', LOG_LEVEL: 'warn', MJPEG_FPS: String(options.fps) },
     });
@@ -162,7 +184,7 @@ async function main(): Promise<void> {
     await system.api('/api/stream/stop', json());
     const figures: PicturesFigures = {
       at: new Date().toISOString(),
-      command: `npm run bench:pictures -- ${process.argv.slice(2).join(' ')}`.trim(),
+      command: commandOf('bench:pictures', argv),
       machine,
       fps: options.fps,
       phases,
@@ -180,7 +202,7 @@ async function main(): Promise<void> {
     log(`wrote ${join(dir, 'report.md')}`);
     console.log(renderReport(figures));
   } finally {
-    await cleanup.run();
+    await teardown.run();
   }
 }
 

@@ -3,12 +3,11 @@
  * the service sampled with recording off, then on (`"record": true` on the running stream), then off
  * again (`"record": false`); the recording's segments timed onto the disk; its MP4 downloaded.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Recording } from '@camstream/protocol';
 import { parseRecordingPlaylist } from '../../apps/web-service/src/outputs/recordings/playlist.js';
+import { probeDuration } from '../../test/helpers/ffprobe.js';
 import { ForeignCamera } from '../../test/helpers/foreign-camera.js';
 import { json, startSystem, type System } from '../../test/helpers/system.js';
 import { waitFor } from '../../test/helpers/wait.js';
@@ -20,7 +19,6 @@ import type { CameraKind, RecordingsOptions } from './options.js';
 import { ServiceSampler } from './sampler.js';
 import type { CameraRun, Phase, SegmentWrite } from './types.js';
 
-const execFileAsync = promisify(execFile);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const CAMERA = 'cam1';
 
@@ -160,9 +158,7 @@ export async function measureCamera(
     if (i === 0) {
       const file = join(recordDir, 'download.mp4');
       await writeFile(file, body);
-      const probe = ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', file];
-      const { stdout } = await execFileAsync('ffprobe', probe, { timeout: 60_000 });
-      mp4Seconds = Number(stdout.trim());
+      mp4Seconds = await probeDuration(file, { timeoutMs: 60_000 });
       await rm(file);
     }
   }

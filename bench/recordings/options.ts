@@ -1,5 +1,5 @@
 /** Command-line options of `npm run bench:recordings`, read by bench/lib/args.ts's scanArgs as the other benches' are. Pure. */
-import { parseBenchArgs, type CommonOptions, type OwnOptions } from '../lib/args.js';
+import { commonUsage, parseBenchArgs, type CommonOptions, type OwnOptions } from '../lib/args.js';
 
 export const CAMERA_KINDS = ['agent', 'foreign'] as const;
 export type CameraKind = (typeof CAMERA_KINDS)[number];
@@ -24,12 +24,12 @@ export const USAGE = `npm run bench:recordings -- [options]
   --cameras <list>  agent (our agent's test source), foreign (plain ffmpeg, a camera not ours), or both
                     (default agent,foreign)
   --smoke           a quick run for the tests: 8 s recorded, 2 s warm-up, one download
-  --out <dir>       output folder (default bench/results/recordings-<ISO date-time>, copied to
-                    bench/results/recordings-latest)
-  --latest          copy the report to bench/results/recordings-latest even with --out
-  --no-build        skip \`npm run build\` (dist/ must exist)
-  --rerender <dir>  write report.md and the plot again from <dir>/samples.json, measuring nothing
-  --help            this text`;
+${commonUsage({
+  out: 'recordings-<ISO date-time>',
+  latest: 'recordings-latest',
+  rerender: 'write report.md and the plot again from <dir>/samples.json, measuring nothing',
+  column: 20,
+})}`;
 
 export function parseArgs(argv: readonly string[]): RecordingsOptions {
   const own: OwnOptions<RecordingsOptions> = {

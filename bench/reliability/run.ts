@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseBenchArgs, type CommonOptions, type OwnOptions } from '../lib/args.js';
+import { commonUsage, parseBenchArgs, type CommonOptions, type OwnOptions } from '../lib/args.js';
 import type { MachineInfo } from '../lib/machine.js';
 import { runBench } from '../lib/main.js';
 import type { Teardown } from '../lib/teardown.js';
@@ -20,12 +20,12 @@ const USAGE = `npm run bench:reliability -- [options]
 
   --repeat <n>     runs of the suites (default 3)
   --suites <list>  comma-separated test folders or files (default test/faults,test/bad-input)
-  --out <dir>      output folder (default bench/results/reliability/<ISO date-time>, copied to
-                   bench/results/reliability-latest)
-  --latest         copy the report to bench/results/reliability-latest even with --out
-  --no-build       skip \`npm run build\` (dist/ must exist)
-  --rerender <dir> write report.md again from <dir>/figures.jsonl and <dir>/runs.json
-  --help           this text`;
+${commonUsage({
+  out: 'reliability/<ISO date-time>',
+  latest: 'reliability-latest',
+  rerender: 'write report.md again from <dir>/figures.jsonl and <dir>/runs.json',
+  column: 19,
+})}`;
 
 /** A run of the suites takes about five minutes here; more than twenty is a hang. */
 const RUN_LIMIT_MS = 20 * 60_000;

@@ -1,5 +1,5 @@
 /** Command-line options of `npm run bench:soak`, read by bench/lib/args.ts's parseBenchArgs as the other benches' are. Pure. */
-import { parseBenchArgs, type CommonOptions, type OwnOptions } from '../lib/args.js';
+import { commonUsage, parseBenchArgs, type CommonOptions, type OwnOptions } from '../lib/args.js';
 
 export interface SoakOptions extends CommonOptions {
   /** Seconds of playback, counted from the viewer's first frame. */
@@ -16,12 +16,12 @@ export const USAGE = `npm run bench:soak -- [options]
   --interval <s>    seconds between samples (default 5)
   --warmup <s>      seconds after the first frame left out of the verdicts
                     (default 60, or a fifth of --duration when that is shorter)
-  --out <dir>       output folder (default bench/results/soak/<ISO date-time>, copied to
-                    bench/results/soak-latest)
-  --latest          copy the report to bench/results/soak-latest even with --out
-  --no-build        skip \`npm run build\` (dist/ must exist)
-  --rerender <dir>  write report.md and the plots again from <dir>/samples.json, measuring nothing
-  --help            this text`;
+${commonUsage({
+  out: 'soak/<ISO date-time>',
+  latest: 'soak-latest',
+  rerender: 'write report.md and the plots again from <dir>/samples.json, measuring nothing',
+  column: 20,
+})}`;
 
 /** The warm-up a run of `durationSec` gets by default: 60 s, but never more than a fifth of the run. */
 export function defaultWarmupSec(durationSec: number): number {

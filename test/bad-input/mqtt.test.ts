@@ -5,13 +5,10 @@
  * garbage on the status and events topics is ignored by the service. Afterwards the same processes
  * still run, the stream is still live, its playlist moves on, and ffmpeg decodes it.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { cameraTopics, CAMERA_STATES, MAX_PAYLOAD_BYTES, type CommandEvent } from '@camstream/protocol';
-import { useCleanup } from '../helpers/cleanup.js';
+import { tempDir, useCleanup } from '../helpers/cleanup.js';
 import { anyControlPayload, expectedControl } from '../helpers/control-payloads.js';
 import { recordFigures } from '../helpers/figures.js';
 import { checkAsyncProperty, sampleOf } from '../helpers/fuzz.js';
@@ -363,8 +360,7 @@ describe.runIf(ready)('bad MQTT input while a stream is live', () => {
 
   /** A second web service on the same broker, as the first would be after a restart. */
   async function startAnotherService() {
-    const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-test-hls-'));
-    shared.add(() => rm(hlsDir, { recursive: true, force: true }));
+    const hlsDir = await tempDir(shared, 'camstream-test-hls-');
     const port = await freeTcpPort();
     const web = runNode('web-restarted', SERVICE_CLI, {
       HOST: '127.0.0.1',

@@ -1,9 +1,7 @@
 /** Debian's Chromium driven by playwright-core: never a downloaded browser. */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import type { Cleanup } from './cleanup.js';
+import { tempDir } from './temp-dir.js';
 import { CHROMIUM_PATH } from './tools.js';
 
 export const CHROMIUM_ARGS = [
@@ -24,8 +22,7 @@ export async function launchBrowser(
   cleanup: Cleanup,
   viewport = { width: 1280, height: 800 },
 ): Promise<BrowserContext> {
-  const userDataDir = await mkdtemp(join(tmpdir(), 'camstream-chromium-'));
-  cleanup.add(() => rm(userDataDir, { recursive: true, force: true }));
+  const userDataDir = await tempDir(cleanup, 'camstream-chromium-');
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM_PATH,
     headless: true,

@@ -3,10 +3,10 @@
  * HLS_DIR = root/inner/hls): nothing the service answers may contain their text.
  */
 import { execFileSync } from 'node:child_process';
-import { link, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { link, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Cleanup } from './cleanup.js';
+import { tempDir } from './temp-dir.js';
 
 export interface CanaryLayout {
   readonly root: string;
@@ -18,8 +18,7 @@ export interface CanaryLayout {
 }
 
 export async function canaryLayout(cleanup: Pick<Cleanup, 'add'>): Promise<CanaryLayout> {
-  const root = await mkdtemp(join(tmpdir(), 'camstream-canary-'));
-  cleanup.add(() => rm(root, { recursive: true, force: true }));
+  const root = await tempDir(cleanup, 'camstream-canary-');
   const inner = join(root, 'inner');
   const hlsDir = join(inner, 'hls');
   await mkdir(hlsDir, { recursive: true });

@@ -2,9 +2,6 @@
  * One teardown helper for every suite: register each process, client or folder as it is made, and
  * it is closed after the test (or the file, for `scope: 'file'`), last made first closed.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach } from 'vitest';
 
 type Closer = () => unknown;
@@ -36,9 +33,4 @@ export function useCleanup(scope: 'test' | 'file' = 'test'): Cleanup {
   return cleanup;
 }
 
-/** A fresh folder in the system's temporary directory (`prefix` then random), removed at `cleanup`. */
-export async function tempDir(cleanup: Cleanup, prefix: string): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  cleanup.add(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
+export { tempDir } from './temp-dir.js';

@@ -5,11 +5,11 @@
  * 1883 loopback listener is the helper's own (startMosquitto's port).
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Cleanup } from './cleanup.js';
+import { tempDir } from './temp-dir.js';
 import { startMosquitto, type Mosquitto } from './mosquitto.js';
 import { freeTcpPort } from './ports.js';
 import { ROOT } from './system.js';
@@ -62,8 +62,7 @@ export async function startDeploymentBroker(
   users: Record<string, string>,
   { clients = [], days, names }: DeploymentBrokerOptions = {},
 ): Promise<DeploymentBroker> {
-  const dir = await mkdtemp(join(tmpdir(), 'camstream-infra-'));
-  cleanup.add(() => rm(dir, { recursive: true, force: true }));
+  const dir = await tempDir(cleanup, 'camstream-infra-');
   await chmod(dir, 0o755); // mosquitto reads these files after dropping root
   const passwd = join(dir, 'camstream.passwd');
   await writeFile(passwd, '', { mode: 0o644 });

@@ -1,6 +1,7 @@
 /** An independent HLS client: ffmpeg reading the live playlist over HTTP and decoding it. */
 import { execFile } from 'node:child_process';
 import { expect } from 'vitest';
+import { probeVideoStream } from './ffprobe.js';
 
 export interface DecodeResult {
   frames: number;
@@ -49,30 +50,7 @@ export function decodeHls(url: string, seconds: number, timeoutMs = 30_000): Pro
 
 /** ffprobe's view of the stream's first video stream. */
 export function probeHls(url: string): Promise<{ codec_name: string; width: number; height: number }> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'ffprobe',
-      [
-        '-v',
-        'error',
-        '-select_streams',
-        'v:0',
-        '-show_entries',
-        'stream=codec_name,width,height',
-        '-of',
-        'json',
-        url,
-      ],
-      { timeout: 20_000 },
-      (error, stdout, stderr) => {
-        if (error) return reject(new Error(`ffprobe failed on ${url}: ${error.message}\n${stderr}`));
-        resolve(
-          (JSON.parse(stdout) as { streams: [{ codec_name: string; width: number; height: number }] })
-            .streams[0],
-        );
-      },
-    );
-  });
+  return probeVideoStream(url, 'codec_name,width,height', { timeoutMs: 20_000 });
 }
 
 /**

@@ -4,13 +4,14 @@
  * duration, and a decode of every frame that prints no error.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'vitest';
 import type { Recording } from '@camstream/protocol';
 import type { Cleanup } from './cleanup.js';
+import { tempDir } from './temp-dir.js';
+import { ffprobe, ffprobeJson } from './ffprobe.js';
 import type { System } from './system.js';
 
 const execFileAsync = promisify(execFile);
@@ -24,12 +25,10 @@ export interface Probed {
 
 /** ffprobe's duration (seconds) and first video stream of a file or URL. */
 export async function probe(input: string): Promise<Probed> {
-  const args = ['-v', 'error', '-show_entries', 'format=duration:stream=codec_name,width', '-of', 'json'];
-  const { stdout } = await execFileAsync('ffprobe', [...args, input], { timeout: 30_000 });
-  const parsed = JSON.parse(stdout) as {
+  const parsed = await ffprobeJson<{
     format: { duration: string };
     streams: { codec_name: string; width: number }[];
-  };
+  }>(input, ['-show_entries', 'format=duration:stream=codec_name,width']);
   const video = parsed.streams.find((stream) => stream.width > 0)!;
   return { duration: Number(parsed.format.duration), codec: video.codec_name, width: video.width };
 }
@@ -47,28 +46,18 @@ export interface ReadThrough {
 
 /** Every video packet of `input`, read by ffprobe from the first to the last (no decoding). */
 export async function readThrough(input: string): Promise<ReadThrough> {
-  const { stdout, stderr } = await execFileAsync(
-    'ffprobe',
-    [
-      '-v',
-      'error',
-      '-select_streams',
-      'v:0',
-      '-show_entries',
-      'packet=duration_time,flags',
-      '-of',
-      'json',
-      input,
-    ],
-    { timeout: 60_000, maxBuffer: 64 * 1024 * 1024 },
+  const args = ['-select_streams', 'v:0', '-show_entries', 'packet=duration_time,flags'];
+  const { json, stderr } = await ffprobe<{ packets?: { duration_time?: string; flags: string }[] }>(
+    input,
+    args,
+    { timeoutMs: 60_000, maxBuffer: 64 * 1024 * 1024 },
   );
-  const packets =
-    (JSON.parse(stdout) as { packets?: { duration_time?: string; flags: string }[] }).packets ?? [];
+  const packets = json.packets ?? [];
   return {
     packets: packets.length,
     keyframes: packets.filter((packet) => packet.flags.startsWith('K')).length,
     seconds: packets.reduce((sum, packet) => sum + (Number(packet.duration_time) || 0), 0),
-    stderr: stderr.trim(),
+    stderr,
   };
 }
 
@@ -129,8 +118,7 @@ export async function expectPlayableMp4(
     `top-level boxes: ${boxes.join(' ')}`,
   ).toHaveLength(1);
   expect(boxes.indexOf('moov'), `faststart: ${boxes.join(' ')}`).toBeLessThan(boxes.indexOf('mdat'));
-  const dir = await mkdtemp(join(tmpdir(), 'camstream-rec-mp4-'));
-  cleanup.add(() => rm(dir, { recursive: true, force: true }));
+  const dir = await tempDir(cleanup, 'camstream-rec-mp4-');
   const file = join(dir, 'download.mp4');
   await writeFile(file, mp4);
   const probed = await probe(file);

@@ -3,10 +3,10 @@
  * its real CLI from dist/, configured through environment variables only; the broker is a real
  * Mosquitto or the service's embedded one.
  */
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Cleanup } from './cleanup.js';
+import { tempDir } from './temp-dir.js';
 import { startMosquitto, type Mosquitto } from './mosquitto.js';
 import { freeTcpPort, freeUdpPort } from './ports.js';
 import { runNode, segmentersOf, type ManagedProcess } from './processes.js';
@@ -50,8 +50,7 @@ export interface System {
 }
 
 export async function startSystem(cleanup: Cleanup, options: SystemOptions): Promise<System> {
-  const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-test-hls-'));
-  cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
+  const hlsDir = await tempDir(cleanup, 'camstream-test-hls-');
 
   let mosquitto: Mosquitto | undefined;
   let mqttPort: number;

@@ -4,11 +4,11 @@
  * temporary folder; stopped (and the folder removed) by the cleanup.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Cleanup } from './cleanup.js';
+import { tempDir } from './temp-dir.js';
 import { freeTcpPort } from './ports.js';
 import { ROOT } from './system.js';
 import { GiveUp, waitFor } from './wait.js';
@@ -36,8 +36,7 @@ export async function edgeVcl(originPort: number): Promise<string> {
 const PARAMETERS = ['-s', 'malloc,256m', '-p', 'rush_exponent=8'];
 
 export async function startVarnish(cleanup: Pick<Cleanup, 'add'>, originPort: number): Promise<Varnish> {
-  const dir = await mkdtemp(join(tmpdir(), 'camstream-test-varnish-'));
-  cleanup.add(() => rm(dir, { recursive: true, force: true }));
+  const dir = await tempDir(cleanup, 'camstream-test-varnish-');
   const vclPath = join(dir, 'camstream.vcl');
   await writeFile(vclPath, await edgeVcl(originPort));
   const workDir = join(dir, 'work');

@@ -3,13 +3,12 @@
  * a person with an MQTT client does, with the real ffmpeg test source and a UDP listener as target.
  */
 import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { chmod, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { useCleanup } from '../../../test/helpers/cleanup.js';
+import { tempDir, useCleanup } from '../../../test/helpers/cleanup.js';
 import { startMosquitto, type Mosquitto } from '../../../test/helpers/mosquitto.js';
 import { haveTools } from '../../../test/helpers/tools.js';
 import { waitFor } from '../../../test/helpers/wait.js';
@@ -279,8 +278,7 @@ describe.runIf(ready)('camera agent and the broker', () => {
   });
 
   test('wrong credentials: startAgent rejects with AGENT_ERR_MQTT_REFUSED', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'camstream-agent-auth-'));
-    cleanup.add(() => rm(dir, { recursive: true, force: true }));
+    const dir = await tempDir(cleanup, 'camstream-agent-auth-');
     await chmod(dir, 0o755); // mosquitto reads the file after dropping root
     const passwd = join(dir, 'passwd');
     await writeFile(passwd, '', { mode: 0o644 });

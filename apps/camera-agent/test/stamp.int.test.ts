@@ -4,13 +4,13 @@
  * stamp read back with the same readStamp the web client uses.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readStamp, stampToEpochMs } from '@camstream/protocol';
 import { describe, expect, test } from 'vitest';
-import { useCleanup } from '../../../test/helpers/cleanup.js';
+import { tempDir, useCleanup } from '../../../test/helpers/cleanup.js';
+import { ffprobeJson } from '../../../test/helpers/ffprobe.js';
 import { haveTools } from '../../../test/helpers/tools.js';
 import { loadAgentConfig } from '../src/config.js';
 import { silentLogger } from '../src/logger.js';
@@ -24,15 +24,9 @@ const ready = haveTools('ffmpeg', 'ffprobe');
 
 /** Byte offset of each video packet (frame) in an MPEG-TS file, in decode order. */
 async function packetPositions(file: string): Promise<number[]> {
-  // prettier-ignore
-  const { stdout } = await execFileAsync('ffprobe', [
-    '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pos', '-of', 'csv=p=0', file,
-  ]);
-  // One `pos,` line per packet; packets with side data add an empty line.
-  return stdout
-    .split('\n')
-    .filter((line) => /^\d/.test(line))
-    .map((line) => parseInt(line, 10));
+  const args = ['-select_streams', 'v:0', '-show_entries', 'packet=pos'];
+  const { packets } = await ffprobeJson<{ packets: { pos: string }[] }>(file, args);
+  return packets.map((packet) => parseInt(packet.pos, 10));
 }
 
 /** Every frame of the file as 8-bit luma, in presentation order (= decode order: no B-frames). */
@@ -68,8 +62,7 @@ describe.runIf(ready)('the test source stamps every frame with its capture time'
       await listener.waitForMore(500); // a few seconds of stream
       await pipeline.close();
 
-      const dir = await mkdtemp(join(tmpdir(), 'camstream-stamp-'));
-      cleanup.add(() => rm(dir, { recursive: true, force: true }));
+      const dir = await tempDir(cleanup, 'camstream-stamp-');
       const file = join(dir, 'capture.ts');
       await writeFile(file, Buffer.concat(listener.datagrams));
 

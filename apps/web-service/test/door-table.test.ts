@@ -3,14 +3,13 @@
  * operator, operator of another camera} → 401, 403 or through (whatever the route itself answers).
  * Over a real socket (fetch), since the event streams never end: the status line is all we read.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadServiceConfig } from '../src/config.js';
-import { useCleanup } from '../../../test/helpers/cleanup.js';
+import { tempDir, useCleanup } from '../../../test/helpers/cleanup.js';
 import { freeUdpPort } from '../../../test/helpers/ports.js';
 
 const OPERATOR = 'op-0123456789abcdef';
@@ -92,8 +91,7 @@ describe('the door: every route × every caller', () => {
   const cleanup = useCleanup('file');
 
   test('answers 401, 403 or lets through as the table says, with coded errors', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'camstream-door-'));
-    cleanup.add(() => rm(dir, { recursive: true, force: true }));
+    const dir = await tempDir(cleanup, 'camstream-door-');
     const file = join(dir, 'tokens');
     await writeFile(
       file,

@@ -1,12 +1,9 @@
 /** GET /api/stream/events: server-sent events over a real socket (port 0; inject() would wait for the end). */
-import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { startTestApp } from './helpers/app.js';
 import { openEvents, streamEvents } from './helpers/events.js';
-import { useCleanup } from '../../../test/helpers/cleanup.js';
+import { tempDir, useCleanup } from '../../../test/helpers/cleanup.js';
 import { waitFor } from '../../../test/helpers/wait.js';
 
 describe('server-sent events', () => {
@@ -44,8 +41,7 @@ describe('server-sent events', () => {
   });
 
   test('`recording` changes are events: on at a start with "record": true, off when it fails', async () => {
-    const recordDir = await mkdtemp(join(tmpdir(), 'camstream-ws-rec-'));
-    cleanup.add(() => rm(recordDir, { recursive: true, force: true }));
+    const recordDir = await tempDir(cleanup, 'camstream-ws-rec-');
     const env = { RECORD: 'on-demand', RECORD_DIR: recordDir, RECORD_MIN_FREE: '0' };
     const { app } = await startTestApp(cleanup, env, { listen: true });
     const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

@@ -3,8 +3,7 @@
  * media reader and delivered through the fan-out, written to a temporary folder; every playlist is
  * read by hls-parser, an outside judge.
  */
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { MediaReader } from '../src/ingest/media-reader.js';
@@ -14,7 +13,7 @@ import { PlainHlsOutput } from '../src/outputs/plain-hls/output.js';
 import { renderPlainPlaylist } from '../src/outputs/plain-hls/playlist.js';
 import { encodeFmp4, splitFmp4 } from './helpers/fmp4-media.js';
 import { silentLogger } from './helpers/logger.js';
-import { useCleanup } from '../../../test/helpers/cleanup.js';
+import { tempDir, useCleanup } from '../../../test/helpers/cleanup.js';
 import { parseMediaPlaylist } from '../../../test/helpers/ll-hls.js';
 import { haveTools } from '../../../test/helpers/tools.js';
 import { waitFor } from '../../../test/helpers/wait.js';
@@ -40,8 +39,7 @@ describe.runIf(ready)('PlainHlsOutput', () => {
   });
 
   async function setup(listSize = 6) {
-    const dir = await mkdtemp(join(tmpdir(), 'camstream-ws-plain-'));
-    cleanup.add(() => rm(dir, { recursive: true, force: true }));
+    const dir = await tempDir(cleanup, 'camstream-ws-plain-');
     const output = new PlainHlsOutput({ dir, segmentSeconds: 1, listSize, logger: silentLogger });
     await output.clear();
     const fanout = new Fanout([output], { logger: silentLogger });

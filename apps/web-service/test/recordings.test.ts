@@ -4,11 +4,8 @@
  * delivered through the fan-out into a temporary RECORD_DIR: ffprobe plays what it wrote, the store
  * rebuilds its index from the disk, and the MP4 remux makes one faststart file.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { MediaReader } from '../src/ingest/media-reader.js';
 import { Fanout } from '../src/outputs/fanout.js';
@@ -26,11 +23,11 @@ import { parseMinFree, type RecordMode } from '../src/outputs/recordings/setting
 import { RecordingStore, type RecordingEntry } from '../src/outputs/recordings/store.js';
 import { encodeFmp4, splitFmp4, topLevelBoxes } from './helpers/fmp4-media.js';
 import { silentLogger } from './helpers/logger.js';
-import { useCleanup } from '../../../test/helpers/cleanup.js';
+import { tempDir, useCleanup } from '../../../test/helpers/cleanup.js';
+import { probeDuration } from '../../../test/helpers/ffprobe.js';
 import { haveTools } from '../../../test/helpers/tools.js';
 import { waitFor } from '../../../test/helpers/wait.js';
 
-const execFileAsync = promisify(execFile);
 const DAY = 86_400_000;
 
 describe('recording ids', () => {
@@ -141,8 +138,7 @@ describe.runIf(haveTools('ffmpeg', 'ffprobe'))('the recorder, the store and the 
   });
 
   async function setup(mode: RecordMode = 'on-demand') {
-    const dir = await mkdtemp(join(tmpdir(), 'camstream-ws-rec-'));
-    cleanup.add(() => rm(dir, { recursive: true, force: true }));
+    const dir = await tempDir(cleanup, 'camstream-ws-rec-');
     const store = new RecordingStore(dir, silentLogger);
     let clock = Date.UTC(2026, 11, 5, 12, 0, 0);
     const output = new RecordingOutput({
@@ -213,11 +209,7 @@ describe.runIf(haveTools('ffmpeg', 'ffprobe'))('the recorder, the store and the 
     );
     const text = await readFile(join(entry!.dir, 'playlist.m3u8'), 'utf8');
     expect(text).toContain('#EXT-X-PLAYLIST-TYPE:VOD');
-    const { stdout } = await execFileAsync('ffprobe', [
-      ...['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0'],
-      join(entry!.dir, 'playlist.m3u8'),
-    ]);
-    expect(Number(stdout)).toBeCloseTo(6, 1);
+    expect(await probeDuration(join(entry!.dir, 'playlist.m3u8'))).toBeCloseTo(6, 1);
 
     // The MP4: one file, moov before mdat, 6 s.
     const mp4 = await remuxToMp4(join(entry!.dir, 'playlist.m3u8'), {
@@ -228,11 +220,7 @@ describe.runIf(haveTools('ffmpeg', 'ffprobe'))('the recorder, the store and the 
     const boxes = topLevelBoxes(await readFile(mp4.path)).map((box) => box.type);
     expect(boxes.indexOf('moov')).toBeLessThan(boxes.indexOf('mdat'));
     expect(boxes).not.toContain('moof');
-    const probed = await execFileAsync('ffprobe', [
-      ...['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0'],
-      mp4.path,
-    ]);
-    expect(Number(probed.stdout)).toBeCloseTo(6, 1);
+    expect(await probeDuration(mp4.path)).toBeCloseTo(6, 1);
     await mp4.remove();
   }, 30_000);
 

@@ -4,8 +4,7 @@
  * source sends), which replaces the camera agent for these service-only tests.
  */
 import { createSocket } from 'node:dgram';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { InvalidStateError, isServiceError } from '../src/errors.js';
@@ -16,7 +15,7 @@ import { Fanout } from '../src/outputs/fanout.js';
 import { newStreamId } from '../src/outputs/names.js';
 import { PlainHlsOutput } from '../src/outputs/plain-hls/output.js';
 import { startCameraSource } from './helpers/camera-source.js';
-import { useCleanup } from '../../../test/helpers/cleanup.js';
+import { tempDir, useCleanup } from '../../../test/helpers/cleanup.js';
 import { silentLogger } from './helpers/logger.js';
 import { freeUdpPort } from '../../../test/helpers/ports.js';
 import { segmentersOf } from '../../../test/helpers/processes.js';
@@ -31,11 +30,9 @@ describe.runIf(ready)('FfmpegRemuxer', () => {
   const remuxers = () => segmentersOf(process.pid);
 
   async function setup(overrides: Partial<RemuxerOptions> = {}) {
-    const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-seg-'));
-    cleanup.add(async () => {
-      expect(await remuxers()).toEqual([]);
-      await rm(hlsDir, { recursive: true, force: true });
-    });
+    const hlsDir = await tempDir(cleanup, 'camstream-ws-seg-');
+    // Runs before the folder goes (last added, first run).
+    cleanup.add(async () => expect(await remuxers()).toEqual([]));
     const port = await freeUdpPort();
     const input = `udp://127.0.0.1:${port}`;
     const output = new PlainHlsOutput({ dir: hlsDir, segmentSeconds: 1, listSize: 6, logger: silentLogger });

@@ -4,10 +4,7 @@
  * CORS, HEAD, blocking reloads and the preload hint, the delivery-directive errors, and names that
  * are not the packager's: 404 before the packager is asked.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createError, isServiceError, toErrorBody } from '../src/errors.js';
@@ -16,7 +13,7 @@ import { hlsRoutes, PLAYLIST_CACHE_CONTROL, SEGMENT_CACHE_CONTROL } from '../src
 import { initName, newStreamId, partName, segmentName } from '../src/outputs/names.js';
 import { encodeFmp4, splitFmp4 } from './helpers/fmp4-media.js';
 import { packager, Run } from './helpers/packager-run.js';
-import { useCleanup, type Cleanup } from '../../../test/helpers/cleanup.js';
+import { type Cleanup, tempDir, useCleanup } from '../../../test/helpers/cleanup.js';
 import { judgeLlHlsPlaylist, preloadHint, parseMediaPlaylist } from '../../../test/helpers/ll-hls.js';
 import { haveTools } from '../../../test/helpers/tools.js';
 
@@ -40,8 +37,7 @@ async function startLive(
   pushed: number,
   { listen = false } = {},
 ): Promise<Live> {
-  const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-ll-'));
-  cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
+  const hlsDir = await tempDir(cleanup, 'camstream-ws-ll-');
   // The steady stream's numbering (1 s segments from msn 0): the start is the packager tests' job.
   const p = packager();
   const app = Fastify({ logger: false });

@@ -1,11 +1,11 @@
 /** HTTP routes through app.inject(): validation, errors, /hls name filtering, the client at /. */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { startTestApp } from './helpers/app.js';
-import { useCleanup } from '../../../test/helpers/cleanup.js';
+import { tempDir, useCleanup } from '../../../test/helpers/cleanup.js';
 
 const PLAYLIST = '#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\nmwr2xq4f-0c41f1fc-00000.ts\n';
 const SEGMENT = 'mwr2xq4f-0c41f1fc-00000.m4s';
@@ -175,8 +175,7 @@ describe('/hls in plain mode (files in HLS_DIR)', () => {
   test.each(['plain', 'll'])(
     'HLS_MODE=%s: startup removes the service’s own leftovers and nothing else',
     async (mode) => {
-      const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-left-'));
-      cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
+      const hlsDir = await tempDir(cleanup, 'camstream-ws-left-');
       await writeFile(join(hlsDir, 'stream.m3u8'), PLAYLIST);
       await writeFile(join(hlsDir, SEGMENT), 'x');
       await writeFile(join(hlsDir, 'notes.txt'), 'not ours');
@@ -203,8 +202,7 @@ describe('the web client at /', () => {
   const cleanup = useCleanup();
 
   test('served from CLIENT_DIR; index revalidates, hashed assets are cached', async () => {
-    const clientDir = await mkdtemp(join(tmpdir(), 'camstream-ws-client-'));
-    cleanup.add(() => rm(clientDir, { recursive: true, force: true }));
+    const clientDir = await tempDir(cleanup, 'camstream-ws-client-');
     await writeFile(join(clientDir, 'index.html'), '<!doctype html><title>camstream</title>');
     await mkdir(join(clientDir, 'assets'));
     await writeFile(join(clientDir, 'assets', 'index-abc123.js'), 'console.log(1)');

@@ -5,11 +5,10 @@
  * for these service-only tests.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { useCleanup } from '../../../test/helpers/cleanup.js';
+import { tempDir, useCleanup } from '../../../test/helpers/cleanup.js';
 import { startFakeCamera } from './helpers/fake-camera.js';
 import { freeTcpPort, freeUdpPort } from '../../../test/helpers/ports.js';
 import { commandLine, segmentersOf } from '../../../test/helpers/processes.js';
@@ -46,8 +45,7 @@ describe.runIf(ready)('server.js', () => {
 
   /** The CLI on free ports with the stand-in camera, live; `env` on top. */
   async function startLive(env: Record<string, string>) {
-    const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-cli-'));
-    cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
+    const hlsDir = await tempDir(cleanup, 'camstream-ws-cli-');
     const [port, mqttPort, udpPort] = [await freeTcpPort(), await freeTcpPort(), await freeUdpPort()];
     const udpListen = `udp://127.0.0.1:${udpPort}`;
     // After the server is killed (a failed test): its ffmpeg, orphaned, must not outlive the test.

@@ -3,12 +3,11 @@
  * beforehand) as ffmpeg would, through the real media reader, fan-out and plain HLS output to disk.
  * The real thing (ffmpeg, Mosquitto) is in service.int.test.ts.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { StreamManager, type CameraLinkLike } from '../src/stream/stream-manager.js';
-import { useCleanup } from '../../../test/helpers/cleanup.js';
+import { tempDir, useCleanup } from '../../../test/helpers/cleanup.js';
 import { FakeLink, FakeSegmenter, type FakeMedia } from './helpers/fake-stream.js';
 import { encodeFmp4, splitFmp4 } from './helpers/fmp4-media.js';
 import { silentLogger } from './helpers/logger.js';
@@ -27,8 +26,7 @@ describe.runIf(ready)('StreamManager', () => {
   });
 
   async function setup(startTimeoutMs = 5000, inputSilenceMs = 60_000, retryDelayMs = 1000) {
-    const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-mgr-'));
-    cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
+    const hlsDir = await tempDir(cleanup, 'camstream-ws-mgr-');
     const link = new FakeLink();
     const segmenters: FakeSegmenter[] = [];
     const manager = new StreamManager({

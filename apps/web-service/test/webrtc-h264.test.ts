@@ -3,17 +3,16 @@
  * payloads, judged from outside: werift's depacketizer gets the NAL units back, ffprobe decodes
  * the Annex B stream they make, and each payload is held to the RFC's header rules.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { Fmp4FormatError, Fmp4Reader, type Fragment, type InitSegment } from '../src/ingest/fmp4.js';
 import { frameNalUnits, NAL, nalType, parseAvcConfig, parseAvcC } from '../src/outputs/webrtc/avc.js';
 import { RtpClock } from '../src/outputs/webrtc/rtp-clock.js';
 import { keyframeUnits, packetizeAccessUnit, stapA } from '../src/outputs/webrtc/rtp-h264.js';
+import { tempDir, useCleanup } from '../../../test/helpers/cleanup.js';
+import { ffprobeJson } from '../../../test/helpers/ffprobe.js';
 import { haveTools } from '../../../test/helpers/tools.js';
 import { depacketise } from './helpers/h264-rtp.js';
 import { encodeFmp4 } from './helpers/fmp4-media.js';
@@ -22,6 +21,7 @@ const ready = haveTools('ffmpeg', 'ffprobe');
 const START_CODE = Buffer.from([0, 0, 0, 1]);
 
 describe.runIf(ready)('H.264 out of the remuxer’s fMP4', () => {
+  const cleanup = useCleanup();
   let init: InitSegment;
   const fragments: Fragment[] = [];
   beforeAll(async () => {
@@ -52,19 +52,13 @@ describe.runIf(ready)('H.264 out of the remuxer’s fMP4', () => {
       const payloads = packetizeAccessUnit(sent.units, { parameterSets: sent.parameterSets });
       units.push(...depacketise(payloads.map((p) => p.payload)));
     }
-    const dir = await mkdtemp(join(tmpdir(), 'camstream-h264-'));
-    try {
-      const file = join(dir, 'stream.h264');
-      await writeFile(file, Buffer.concat(units.flatMap((nal) => [START_CODE, nal])));
-      const { stdout } = await promisify(execFile)('ffprobe', [
-        ...['-v', 'error', '-count_frames', '-select_streams', 'v:0'],
-        ...['-show_entries', 'stream=nb_read_frames,codec_name', '-of', 'json', file],
-      ]);
-      const [stream] = JSON.parse(stdout).streams;
-      expect(stream).toEqual({ codec_name: 'h264', nb_read_frames: String(fragments.length) });
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const file = join(await tempDir(cleanup, 'camstream-h264-'), 'stream.h264');
+    await writeFile(file, Buffer.concat(units.flatMap((nal) => [START_CODE, nal])));
+    const { streams } = await ffprobeJson(file, [
+      ...['-count_frames', '-select_streams', 'v:0'],
+      ...['-show_entries', 'stream=nb_read_frames,codec_name'],
+    ]);
+    expect(streams?.[0]).toEqual({ codec_name: 'h264', nb_read_frames: String(fragments.length) });
   });
 
   test('a keyframe goes out as STAP-A(SPS, PPS), then its slices in FU-A within the MTU, marker last', () => {

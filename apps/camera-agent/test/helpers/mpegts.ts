@@ -1,13 +1,7 @@
 /** Checks that bytes really are MPEG-TS carrying H.264, with the real ffprobe. */
-import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'vitest';
-
-const execFileAsync = promisify(execFile);
+import { probeVideoStream } from '../../../../test/helpers/ffprobe.js';
 
 /**
  * Whole TS packets (each starting with the 0x47 sync byte), at most 7 (1316 bytes) per datagram,
@@ -32,23 +26,12 @@ export interface ProbedStream {
   has_b_frames?: number;
 }
 
-/** ffprobe on a captured chunk: the video stream's codec and size. */
-export async function probeVideo(datagrams: readonly Buffer[]): Promise<ProbedStream> {
-  const dir = await mkdtemp(join(tmpdir(), 'camstream-agent-probe-'));
-  try {
-    const file = join(dir, 'capture.ts');
-    await writeFile(file, Buffer.concat(datagrams));
-    // prettier-ignore
-    const { stdout } = await execFileAsync('ffprobe', [
-      '-v', 'error', '-select_streams', 'v:0',
-      '-show_entries', 'stream=codec_name,width,height,profile,has_b_frames', '-of', 'json', file,
-    ]);
-    const stream = (JSON.parse(stdout) as { streams: ProbedStream[] }).streams[0];
-    if (!stream) throw new Error(`ffprobe found no video stream:\n${stdout}`);
-    return stream;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+/** ffprobe on a captured chunk (fed on its stdin): the video stream's codec and size. */
+export function probeVideo(datagrams: readonly Buffer[]): Promise<ProbedStream> {
+  return probeVideoStream<ProbedStream>(
+    Buffer.concat(datagrams),
+    'codec_name,width,height,profile,has_b_frames',
+  );
 }
 
 /**

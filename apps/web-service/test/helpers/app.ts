@@ -1,11 +1,9 @@
 /** A service app for a test: fresh temp HLS folder, port 0 everywhere, closed by the cleanup. */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type BuildAppOptions } from '../../src/app.js';
 import { loadServiceConfig, type ServiceConfig } from '../../src/config.js';
 import type { Cleanup } from '../../../../test/helpers/cleanup.js';
+import { tempDir } from '../../../../test/helpers/temp-dir.js';
 import { freeUdpPort } from '../../../../test/helpers/ports.js';
 import { processesMatching, segmentersOf } from '../../../../test/helpers/processes.js';
 
@@ -22,8 +20,7 @@ export async function startTestApp(
   env: Record<string, string> = {},
   options: BuildAppOptions & { listen?: boolean } = {},
 ): Promise<TestApp> {
-  const hlsDir = await mkdtemp(join(tmpdir(), 'camstream-ws-hls-'));
-  cleanup.add(() => rm(hlsDir, { recursive: true, force: true }));
+  const hlsDir = await tempDir(cleanup, 'camstream-ws-hls-');
   const udpListen = `udp://127.0.0.1:${await freeUdpPort()}`;
   // The app runs in this process: its segmenters are ffmpeg children reading stdin (one app at a time
   // per test file); in plain HLS mode their command line names HLS_DIR, also once orphaned.
