@@ -4,8 +4,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { parseUdpTarget } from '@camstream/protocol';
+import { RestartBackoff, type BackoffOptions } from '@camstream/runtime';
 import { refuseTarget } from './allowed-targets.js';
-import { RestartBackoff, type BackoffOptions } from './backoff.js';
 import type { AgentConfig } from './config.js';
 import type { AgentError } from './errors.js';
 import { createLogger, type Logger } from './logger.js';

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import type { UdpTarget } from '@camstream/protocol';
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { systemClock, type Clock, type TimerHandle } from '@camstream/runtime';
 import { EncoderStartError, InvalidStateError } from './errors.js';
 import type { Logger } from './logger.js';
 import { RateLimiter } from './rate-limit.js';

@@ -1,5 +1,5 @@
 /** Lets through at most `limit` events per window; counts the rest so the log can say how many. */
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '@camstream/runtime';
 
 export class RateLimiter {
   readonly #limit: number;

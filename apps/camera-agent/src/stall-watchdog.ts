@@ -3,7 +3,7 @@
  * `timeoutMs`, and again only after data has flowed in between. `kick()` only stores a timestamp,
  * so hundreds of datagrams a second cost no timer churn; the timer re-arms itself lazily.
  */
-import { systemClock, type Clock, type TimerHandle } from './clock.js';
+import { systemClock, type Clock, type TimerHandle } from '@camstream/runtime';
 
 export class StallWatchdog {
   readonly #timeoutMs: number;

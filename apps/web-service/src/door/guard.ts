@@ -8,7 +8,7 @@
 import { Readable } from 'node:stream';
 import { isLoopback } from '../loopback.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createError } from '../errors.js';
+import { createError, type ServiceError } from '../errors.js';
 import {
   cameraOfHlsPath,
   cameraOfRequest,
@@ -76,6 +76,15 @@ export interface HlsAdmission {
 const OPEN: HlsAdmission = { authorized: false };
 const AUTHORIZED: HlsAdmission = { authorized: true };
 
+/** Why a watcher of /hls (or of another route that takes signed URLs) is refused. */
+type WatchRefusal = 'no-token' | 'bad-signature' | BadCredentials | 'forbidden';
+/** Why an Authorization header names no identity: 401s, each counted as a failure. */
+type BadCredentials = 'bad-header' | 'unknown-token';
+const WHY: Readonly<Record<BadCredentials, string>> = {
+  'bad-header': 'the Authorization header is not "Bearer <token>"',
+  'unknown-token': 'unknown token',
+};
+
 export function installDoor(app: FastifyInstance, options: DoorOptions): Door {
   const { config, defaultCameraId } = options;
   const now = options.now ?? Date.now;
@@ -100,6 +109,13 @@ export function installDoor(app: FastifyInstance, options: DoorOptions): Door {
     }
   };
 
+  /** The identity an Authorization header names, or why it names none. */
+  const identityOf = (authorization: string): Identity | BadCredentials => {
+    const match = BEARER.exec(authorization);
+    if (!match) return 'bad-header';
+    return tokens.lookUp(match[1]!) ?? 'unknown-token';
+  };
+
   /** The identity of the Authorization header (or ?token= where allowed); undefined: none was sent. */
   const identify = (
     request: FastifyRequest,
@@ -107,19 +123,31 @@ export function installDoor(app: FastifyInstance, options: DoorOptions): Door {
     queryToken: boolean,
   ): Identity | undefined => {
     const header = request.headers.authorization;
-    let token: string | undefined;
     if (header !== undefined) {
-      const match = BEARER.exec(header);
-      if (!match) refuse(request, reply, 'the Authorization header is not "Bearer <token>"');
-      token = match![1]!;
-    } else if (queryToken) {
-      const query = (request.query ?? {}) as Record<string, unknown>;
-      if (typeof query.token === 'string') token = query.token;
+      const identity = identityOf(header);
+      return typeof identity === 'string' ? refuse(request, reply, WHY[identity]) : identity;
     }
-    if (token === undefined) return undefined;
-    const identity = tokens.lookUp(token);
-    if (!identity) refuse(request, reply, 'unknown token');
-    return identity;
+    const query = (request.query ?? {}) as Record<string, unknown>;
+    if (!queryToken || typeof query.token !== 'string') return undefined;
+    return tokens.lookUp(query.token) ?? refuse(request, reply, WHY['unknown-token']);
+  };
+
+  /**
+   * Who may watch `camera` on a route that takes signed URLs (/hls, and routes with `signedUrl`),
+   * where tokens are required and the address is not rate-limited: the one rule of both the hook
+   * (`guardWatch`, which answers a refusal) and routes/hls-fast.ts (`admitHls`, which leaves a
+   * refusal to Fastify and the hook). An Authorization header decides if there is one; a signed
+   * ?token= for this camera otherwise.
+   */
+  const decideWatch = (request: HlsCredentials, camera: string | undefined): HlsAdmission | WatchRefusal => {
+    if (request.authorization === undefined) {
+      if (request.token === undefined) return 'no-token';
+      if (camera === undefined || !signer.verify(request.token, camera)) return 'bad-signature';
+      return { authorized: false, signedCamera: camera };
+    }
+    const identity = identityOf(request.authorization);
+    if (typeof identity === 'string') return identity;
+    return judge(identity, 'watch', camera) === 'forbidden' ? 'forbidden' : AUTHORIZED;
   };
 
   // A callback, not a promise, on every request (see app.ts): `guard` throws what it refuses.
@@ -150,33 +178,38 @@ export function installDoor(app: FastifyInstance, options: DoorOptions): Door {
     const query = (request.query ?? {}) as Record<string, unknown>;
     const camera = cameraOfRequest(path, request.params as Record<string, unknown>, defaultCameraId, query);
     const signable = path.startsWith('/hls/') || routeConfig.signedUrl === true;
-    if (request.headers.authorization === undefined && signable && access === 'watch') {
-      // Players that cannot send headers: a signed URL, bound to this camera, unexpired.
-      if (typeof query.token !== 'string') refuse(request, reply, `${request.method} ${path}: no token`);
-      if (!signer.verify(query.token as string, camera!)) {
-        refuse(request, reply, `${path}: the signed token is invalid, expired or for another camera`);
-      }
-      passed.set(request, { signedCamera: camera! });
-      if (path.endsWith('.m3u8')) {
-        // A signed playlist is rewritten whole (fresh tokens): never a byte range of the file (ffmpeg
-        // asks for `bytes=0-`) nor a 304 for the unsigned file's validators.
-        for (const name of ['range', 'if-range', 'if-none-match', 'if-modified-since']) {
-          delete request.raw.headers[name];
-        }
-      }
-      return;
-    }
+    if (signable && access === 'watch') return guardWatch(request, reply, path, query, camera);
     const identity = identify(request, reply, routeConfig.queryToken === true);
     if (!identity) refuse(request, reply, `${request.method} ${path}: no token`);
-    if (judge(identity!, access, camera) === 'forbidden') {
-      const what =
-        access === 'operate' && identity!.role !== 'operator' ? 'a viewer token may only watch' : '';
-      throw createError(
-        'WEB_ERR_FORBIDDEN',
-        what ||
-          (camera === EVERY_CAMERA ? 'this token may watch some cameras only: name one with ?camera=' : '') ||
-          `this token may not ${access === 'operate' ? 'command' : 'watch'} camera ${JSON.stringify(camera)}`,
-      );
+    if (judge(identity!, access, camera) === 'forbidden') throw forbidden(access, identity!, camera);
+  };
+
+  /** Watching on a route that takes signed URLs (players that cannot send headers: VLC, <img>). */
+  const guardWatch = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    path: string,
+    query: Record<string, unknown>,
+    camera: string | undefined,
+  ): void => {
+    const { authorization } = request.headers;
+    const token = typeof query.token === 'string' ? query.token : undefined;
+    const verdict = decideWatch({ address: request.ip, authorization, token }, camera);
+    if (verdict === 'no-token') return refuse(request, reply, `${request.method} ${path}: no token`);
+    if (verdict === 'bad-signature') {
+      return refuse(request, reply, `${path}: the signed token is invalid, expired or for another camera`);
+    }
+    if (verdict === 'bad-header' || verdict === 'unknown-token') return refuse(request, reply, WHY[verdict]);
+    if (verdict === 'forbidden') throw forbidden('watch', undefined, camera);
+    const { signedCamera } = verdict;
+    if (signedCamera === undefined) return;
+    passed.set(request, { signedCamera });
+    if (path.endsWith('.m3u8')) {
+      // A signed playlist is rewritten whole (fresh tokens): never a byte range of the file (ffmpeg
+      // asks for `bytes=0-`) nor a 304 for the unsigned file's validators.
+      for (const name of ['range', 'if-range', 'if-none-match', 'if-modified-since']) {
+        delete request.raw.headers[name];
+      }
     }
   };
 
@@ -268,22 +301,31 @@ export function installDoor(app: FastifyInstance, options: DoorOptions): Door {
     });
   }
 
-  // What `guard` does for a GET of /hls (access watch, signable), without throwing: undefined
-  // wherever it would refuse.
+  // What `guard` does for a GET of /hls (access watch, signable), without throwing: its steps before
+  // `decideWatch`, then that rule; undefined wherever the hook would refuse.
   const admitHls = (request: HlsCredentials, cameraId: string): HlsAdmission | undefined => {
     if (!tokens.required) return request.authorization === undefined ? OPEN : AUTHORIZED;
-    if (failures.retryAfterMs(request.address ?? '') > 0) return undefined;
-    if (request.authorization === undefined) {
-      if (request.token === undefined || !signer.verify(request.token, cameraId)) return undefined;
-      return { authorized: false, signedCamera: cameraId };
-    }
-    const match = BEARER.exec(request.authorization);
-    const identity = match ? tokens.lookUp(match[1]!) : undefined;
-    if (!identity || judge(identity, 'watch', cameraId) === 'forbidden') return undefined;
-    return AUTHORIZED;
+    if (failures.retryAfterMs(request.address ?? '') > 0) return undefined; // the hook's checkRate
+    const verdict = decideWatch(request, cameraId);
+    return typeof verdict === 'string' ? undefined : verdict;
   };
 
   return { tokens, signer, admitHls };
+}
+
+/** The 403: what this token may not do (`identity` where it is known). */
+function forbidden(
+  access: 'watch' | 'operate',
+  identity: Identity | undefined,
+  camera: string | undefined,
+): ServiceError {
+  const what = access === 'operate' && identity?.role !== 'operator' ? 'a viewer token may only watch' : '';
+  return createError(
+    'WEB_ERR_FORBIDDEN',
+    what ||
+      (camera === EVERY_CAMERA ? 'this token may watch some cameras only: name one with ?camera=' : '') ||
+      `this token may not ${access === 'operate' ? 'command' : 'watch'} camera ${JSON.stringify(camera)}`,
+  );
 }
 
 function isStream(payload: unknown): payload is Readable {

@@ -6,6 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger } from 'fastify';
+import { RestartBackoff } from '@camstream/runtime';
 import type { ServiceConfig } from '../config.js';
 import { createError, ServiceError } from '../errors.js';
 import { MediaReader } from '../ingest/media-reader.js';
@@ -55,7 +56,8 @@ export class RemuxerRuns {
   #run: Run | undefined;
   /** A replacement under way (its delay, its wait for the video); `stop()` aborts it. */
   #replacement: AbortController | undefined;
-  #backoffMs = 0;
+  /** The delay once the budget is spent: 1, 2, 4… up to 30 s, from 1 s again after a budgeted restart. */
+  readonly #backoff = new RestartBackoff({ initialMs: 1000, maxMs: MAX_RESTART_DELAY_MS });
 
   constructor(options: RemuxerRunsOptions) {
     this.#options = options;
@@ -65,7 +67,7 @@ export class RemuxerRuns {
   /** A fresh stream: the whole restart budget. */
   reset(): void {
     this.#restarts.reset();
-    this.#backoffMs = 0;
+    this.#backoff.reset();
   }
 
   /** Spawns a remuxer and feeds it the ingest once it runs. */
@@ -118,11 +120,10 @@ export class RemuxerRuns {
    */
   #restartDelayMs(): number {
     if (this.#restarts.take()) {
-      this.#backoffMs = 0;
+      this.#backoff.reset();
       return 0;
     }
-    this.#backoffMs = Math.min(MAX_RESTART_DELAY_MS, Math.max(1000, this.#backoffMs * 2));
-    return this.#backoffMs;
+    return this.#backoff.failed();
   }
 
   /** Replaces the live remuxer (at once, or after a delay); the outputs go on after a discontinuity. */

@@ -4,7 +4,8 @@
  * serialized, concurrent starts sharing one wait. It knows the outputs only as a fan-out and one
  * `PlayableOutput` to wait for.
  * Streams started at the camera (a control event published straight to the broker) are picked up
- * from its status, and torn down when the camera stops. The pure rules are in stream-state.ts.
+ * from its status, and torn down when the camera stops (camera-pickup.ts). The pure rules are in
+ * stream-state.ts.
  */
 import { EventEmitter } from 'node:events';
 import type { FastifyBaseLogger } from 'fastify';
@@ -16,18 +17,15 @@ import { FfmpegRemuxer, type RemuxerOptions } from '../ingest/remuxer.js';
 import { Fanout } from '../outputs/fanout.js';
 import { createOutputs, type CameraOutputs } from '../outputs/index.js';
 import type { PlayableOutput } from '../outputs/output.js';
+import { CameraPickup } from './camera-pickup.js';
 import { InputMonitor } from './input-monitor.js';
-import { PickupRetry, type PickupRetryOptions } from './pickup-retry.js';
+import type { PickupRetryOptions } from './pickup-retry.js';
 import { asServiceError, RemuxerRuns } from './remuxer-runs.js';
 import { untilPlayable, type CameraLinkLike, type RemuxerLike } from './until-playable.js';
 import {
   canTransition,
   describeStream,
-  isActive,
-  missedPickup,
-  reactToCamera,
   refuseApiStart,
-  RETRY_PICKUP_AFTER,
   STOP_CAMERA_AFTER,
   type Origin,
 } from './stream-state.js';
@@ -84,13 +82,8 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   #closed: Promise<void> | undefined;
   /** Counts stop requests, so a start queued before a stop does not run after it. */
   #stops = 0;
-  #previousCamera: CameraStatus['state'] | null = null;
-  #awaitingCameraStop = false;
-  #activeDuringStart = false;
-  /** The camera became active while the service was starting or stopping (stream-state.ts missedPickup). */
-  #missedPickup = false;
-  readonly #pickupRetry: PickupRetry;
-  readonly #onStatus = (status: CameraStatus | null) => this.#onCameraStatus(status);
+  readonly #pickup: CameraPickup;
+  readonly #onStatus = (status: CameraStatus | null) => this.#pickup.onCameraStatus(status);
 
   constructor(options: StreamManagerOptions) {
     super();
@@ -125,14 +118,29 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
       },
     });
     this.#input = new InputMonitor({ silenceMs: options.config.inputSilenceMs });
-    this.#pickupRetry = new PickupRetry(options.pickupRetry);
+    this.#pickup = new CameraPickup({
+      cameraId: options.config.cameraId,
+      link: this.#link,
+      log: this.#log,
+      retry: options.pickupRetry,
+      stream: {
+        state: () => this.#state,
+        closing: () => this.#closing,
+        videoArriving: () => this.#input.running && this.#input.state === 'receiving',
+        enqueue: (operation) => this.#enqueue(operation),
+        start: () => this.#shareStart('camera'),
+        abortStart: (error) => this.#inflight?.abort(error),
+        end: (offline) => this.#endStream(offline),
+        changed: () => this.#emitChange(),
+      },
+    });
     this.#input.on('silent', (lastMediaAt) => this.#onSilent(lastMediaAt));
     this.#input.on('resumed', (silentForMs) => {
       this.#log.info({ silentForMs }, 'video from the camera arrives again');
       this.#emitChange();
     });
     this.#link.on('status', this.#onStatus);
-    if (this.#link.status) this.#onCameraStatus(this.#link.status);
+    if (this.#link.status) this.#pickup.onCameraStatus(this.#link.status);
   }
 
   get state(): StreamState {
@@ -168,11 +176,11 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   stop(): Promise<void> {
     if (this.#closing) return this.close();
     this.#stops += 1; // cancels starts still queued behind another operation
-    this.#pickupRetry.cancel();
+    this.#pickup.cancel();
     this.#inflight?.abort(createError('WEB_ERR_START_CANCELLED', 'a stop was requested'));
     return this.#enqueue(async () => {
       this.#link.publishCommand('stop');
-      this.#awaitingCameraStop = true;
+      this.#pickup.commanded('stop');
       await this.#teardown();
     });
   }
@@ -184,7 +192,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
   refuseNewWork(): void {
     if (this.#closing) return;
     this.#closing = true;
-    this.#pickupRetry.cancel();
+    this.#pickup.cancel();
     this.#link.off('status', this.#onStatus);
     this.#inflight?.abort(createError('WEB_ERR_SHUTTING_DOWN'));
     this.#fanout.refuseNewWork();
@@ -252,7 +260,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     if (refusal) throw this.#fail(refusal);
 
     this.#setState('starting');
-    this.#activeDuringStart = false;
+    this.#pickup.starting();
     this.#runs.reset();
     const controller = new AbortController();
     this.#inflight = controller;
@@ -265,7 +273,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
       const remuxer = await this.#runs.spawn({ restart: false });
       if (origin === 'api') {
         commandId = this.#link.publishCommand('start', this.#config.cameraTarget);
-        this.#awaitingCameraStop = false;
+        this.#pickup.commanded('start');
       }
       await untilPlayable({
         output: this.#playable,
@@ -277,18 +285,17 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
       });
       this.#lastError = undefined;
       this.#input.start();
-      this.#missedPickup = false;
-      this.#pickupRetry.reset();
+      this.#pickup.live();
       this.#setState('live');
     } catch (err) {
       const error = asServiceError(err);
       this.#log.warn({ code: error.code, origin }, `start failed: ${error.message}`);
       if (commandId !== undefined && STOP_CAMERA_AFTER.includes(error.code)) {
         this.#link.publishCommand('stop');
-        this.#awaitingCameraStop = true;
+        this.#pickup.commanded('stop');
       }
       await this.#teardown();
-      if (origin === 'camera' && RETRY_PICKUP_AFTER.includes(error.code)) this.#retryPickup();
+      this.#pickup.startFailed(origin, error);
       throw this.#fail(error);
     } finally {
       if (this.#inflight === controller) this.#inflight = undefined;
@@ -302,80 +309,7 @@ export class StreamManager extends EventEmitter<{ change: [StreamInfo] }> {
     await Promise.all([this.#runs.stop(), this.#ingest.close()]);
     await this.#fanout.clear();
     if (this.#state !== 'idle') this.#setState('idle');
-    if (this.#missedPickup) {
-      this.#missedPickup = false;
-      // Checked once the operations queued before it have run (a stop among them says no).
-      this.#pickUpIfActive('the camera became active while the stream was changing: starting it');
-    }
-  }
-
-  /** Once the operations queued before it have run (a stop among them says no): a pickup, if still due. */
-  #pickUpIfActive(why: string): void {
-    void this.#enqueue(async () => {
-      const camera = this.#link.status?.state;
-      if (this.#closing || this.#state !== 'idle' || this.#awaitingCameraStop || !isActive(camera)) return;
-      this.#log.info({ camera }, why);
-      this.#shareStart('camera').catch(() => {}); // recorded in lastError by #start
-    });
-  }
-
-  /** A pickup failed while the camera may still be streaming (its video cut off, say): try again later. */
-  #retryPickup(): void {
-    if (this.#closing || !isActive(this.#link.status?.state)) return;
-    const delayMs = this.#pickupRetry.schedule(() =>
-      this.#pickUpIfActive('the camera still says it streams: trying to pick its stream up again'),
-    );
-    this.#log.warn({ delayMs }, 'no stream from an active camera: trying again later');
-  }
-
-  #onCameraStatus(status: CameraStatus | null): void {
-    const previous = this.#previousCamera;
-    const next = status?.state ?? null;
-    this.#previousCamera = next;
-    if (next === 'idle' || next === 'offline') this.#awaitingCameraStop = false;
-    if (this.#state === 'starting' && (next === 'starting' || next === 'streaming')) {
-      this.#activeDuringStart = true;
-    }
-    const change = {
-      streamState: this.#state,
-      previous,
-      next: status,
-      awaitingCameraStop: this.#awaitingCameraStop,
-      activeDuringStart: this.#activeDuringStart,
-      videoArriving: this.#input.running && this.#input.state === 'receiving',
-    };
-    if (!isActive(next)) {
-      this.#missedPickup = false;
-      this.#pickupRetry.cancel();
-    } else if (missedPickup(change)) this.#missedPickup = true;
-    const reaction = reactToCamera(change);
-    const { cameraId } = this.#config;
-    switch (reaction) {
-      case 'pickup':
-        this.#log.info({ camera: next }, 'the camera started on its own: starting the stream');
-        this.#shareStart('camera').catch(() => {}); // recorded in lastError by #start
-        break;
-      case 'abort-start-offline':
-        this.#inflight?.abort(
-          createError('WEB_ERR_CAMERA_OFFLINE', cameraId, 'it went offline while starting'),
-        );
-        break;
-      case 'abort-start-stopped':
-        this.#inflight?.abort(createError('WEB_ERR_START_CANCELLED', `camera ${cameraId} stopped`));
-        break;
-      case 'teardown':
-      case 'teardown-offline':
-        this.#endStream(reaction === 'teardown-offline');
-        break;
-      case 'keep-offline':
-        // A broker restart delivers the camera's Last Will although the camera is fine: the video
-        // says more than MQTT does. The stream ends if the video stops too (#onSilent).
-        this.#log.warn('the camera is offline on MQTT but its video still arrives: the stream stays');
-        break;
-      case 'none':
-        break;
-    }
-    this.#emitChange();
+    this.#pickup.tornDown();
   }
 
   /** The camera stopped (idle), or went offline and its video stopped: remove the stream. */

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { RestartBackoff } from '../src/backoff.js';
+import { RestartBackoff } from '../src/index.js';
 
 beforeEach(() => {
   vi.useFakeTimers();

@@ -1,4 +1,4 @@
-/** The timers the agent's timer classes use, injected so tests can drive them with fake timers. */
+/** The timers the timer classes use, injected so tests can drive them with fake timers. */
 
 export type TimerHandle = ReturnType<typeof setTimeout>;
 
@@ -13,4 +13,14 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle),
+};
+
+/** systemClock whose timers do not keep the process alive (a retry nobody waits for). */
+export const unrefClock: Clock = {
+  ...systemClock,
+  setTimeout: (callback, ms) => {
+    const handle = setTimeout(callback, ms);
+    handle.unref?.();
+    return handle;
+  },
 };

@@ -1,6 +1,7 @@
 /**
- * Restart delays for an encoder that keeps failing: 500 ms doubling up to 10 s, back to 500 ms once
- * a stream has stayed healthy for 30 s. Owns at most one pending restart timer.
+ * Delays before trying again something that keeps failing: by default 500 ms doubling up to 10 s (the
+ * agent's encoder), back to the first delay once a run has stayed healthy for `resetAfterMs` or on
+ * `reset()`. Owns at most one pending timer. Also the web service's pickup retry and remuxer restarts.
  */
 import { systemClock, type Clock, type TimerHandle } from './clock.js';
 
