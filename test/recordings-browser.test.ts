@@ -4,7 +4,9 @@
  * the red REC indicator and its time; Stop lists the recording by itself (the `recording` event, no
  * polling, no Refresh); Play shows it in the page as video on demand (it plays, lasts as long as it
  * was recorded ± 1.5 s, seeks), Back to live returns; the MP4 link answers 200 video/mp4 and
- * downloads; Record and Stop recording on a live stream make a second one; Delete asks first; a
+ * downloads; Record on a live stream runs past RECORD_MAX_SECONDS (10 s here): the cut lists the
+ * finished part by itself (the `recordingId` event, no Refresh) while REC goes on, and Stop recording
+ * lists the rest; Delete asks first; a
  * phone shows it all without sideways scrolling; a viewer sees the list, plays, and is offered no
  * Record and no Delete; a list that cannot be fetched is said in words, with the reason. Screenshots land in test-results/ (or CAMSTREAM_SCREENSHOTS).
  */
@@ -26,6 +28,8 @@ const VIEWER = 'view-rec-browser-0123456789abcdef';
 const PHONE = { width: 390, height: 844 };
 /** Seconds recorded, from Start to Stop. */
 const RECORD_S = 8;
+/** RECORD_MAX_SECONDS: above RECORD_S (the first recording stays whole), short enough to wait for. */
+const CUT_S = 10;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -56,6 +60,7 @@ describe.runIf(ready)('recordings in the web client, in Chromium', () => {
         AUTH_TOKENS: `operator:${OPERATOR},viewer:${VIEWER}`,
         RECORD: 'on-demand',
         RECORD_DIR: recordDir,
+        RECORD_MAX_SECONDS: String(CUT_S),
         RECORD_KEEP_DAYS: '0',
         RECORD_MIN_FREE: '0',
       },
@@ -156,7 +161,8 @@ describe.runIf(ready)('recordings in the web client, in Chromium', () => {
     await page.getByRole('region', { name: 'Live video' }).waitFor();
     expect(await page.getByTestId('playback').count()).toBe(0);
 
-    // Record on a running stream, then Stop recording: a second one, the stream goes on.
+    // Record on a running stream past RECORD_MAX_SECONDS: the cut lists the finished part by itself
+    // (no Refresh) while REC goes on; Stop recording lists the rest. The stream goes on throughout.
     await page.getByTestId('record-next').uncheck();
     await page.getByTestId('start').click();
     await page
@@ -166,10 +172,21 @@ describe.runIf(ready)('recordings in the web client, in Chromium', () => {
     expect(await indicator.count()).toBe(0);
     await page.getByTestId('record').click();
     await indicator.waitFor({ timeout: 10_000 });
-    await sleep(5_000); // beyond one 4 s segment
+    // The cut comes at the first 4 s segment's end after CUT_S.
+    await waitFor('the cut listed by itself', async () => (await rows(page).count()) === 2, {
+      timeoutMs: (CUT_S + 15) * 1000,
+    });
+    const cut = ((await system.api('/api/recordings?camera=cam1')).body as { recordings: Recording[] })
+      .recordings[1]!;
+    expect(cut).toMatchObject({ recording: false });
+    expect(cut.duration).toBeGreaterThanOrEqual(CUT_S - 1);
+    expect(await indicator.count()).toBe(1); // still recording, in the next one
+    expect(((await elapsed.textContent()) ?? '') >= `0:${CUT_S}`).toBe(true); // its time goes on
+    await page.screenshot({ path: join(SHOTS, 'recordings-cut.png'), fullPage: true });
+    await sleep(1_000);
     await page.getByTestId('record').click();
     await waitFor('the indicator to go', async () => (await indicator.count()) === 0);
-    await waitFor('two recordings listed', async () => (await rows(page).count()) === 2);
+    await waitFor('three recordings listed', async () => (await rows(page).count()) === 3);
     expect(await page.getByTestId('stream-state').getAttribute('data-state')).toBe('live');
     await page.getByTestId('stop').click();
     await page
@@ -193,13 +210,13 @@ describe.runIf(ready)('recordings in the web client, in Chromium', () => {
     const newest = rows(page).first();
     await newest.getByTestId('recording-delete').click();
     await newest.getByTestId('recording-delete-cancel').click();
-    expect(await rows(page).count()).toBe(2);
+    expect(await rows(page).count()).toBe(3);
     await newest.getByTestId('recording-delete').click();
     await newest.getByTestId('recording-delete-confirm').click();
-    await waitFor('one left', async () => (await rows(page).count()) === 1);
+    await waitFor('two left', async () => (await rows(page).count()) === 2);
     expect(await page.getByTestId('playback').count()).toBe(0);
     const left = ((await system.api('/api/recordings')).body as { recordings: Recording[] }).recordings;
-    expect(left.map((r) => r.id)).toEqual([listed!.id]);
+    expect(left.map((r) => r.id)).toEqual([listed!.id, cut.id]);
 
     // A viewer: the list and Play, no Record and no Delete.
     await page.getByTestId('sign-out').click();

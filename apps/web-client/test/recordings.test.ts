@@ -10,6 +10,7 @@ import {
   recordControl,
   recordingEnded,
   recordingIndicator,
+  recordingsChanged,
   signedUrlExpiry,
   startBody,
   toRecordingList,
@@ -131,6 +132,35 @@ describe('recordingEnded: when the list is fetched again', () => {
     ['first answer', null, live({ recording: true }), false],
   ])('%s', (_what, previous, next, expected) => {
     expect(recordingEnded(previous, next)).toBe(expected);
+  });
+});
+
+describe('recordingsChanged: an end, or a cut into the next recording (RECORD_MAX_SECONDS)', () => {
+  const a = 'cam1~2026-12-06~10-00-00.000Z';
+  const b = 'cam1~2026-12-06~11-00-00.020Z';
+  test.each<[string, StreamInfo | null, StreamInfo | null, boolean]>([
+    [
+      'a cut: a new id while recording',
+      live({ recording: true, recordingId: a }),
+      live({ recording: true, recordingId: b }),
+      true,
+    ],
+    [
+      'the first keyframe: an id appears',
+      live({ recording: true }),
+      live({ recording: true, recordingId: a }),
+      false,
+    ],
+    [
+      'the same recording',
+      live({ recording: true, recordingId: a }),
+      live({ recording: true, recordingId: a }),
+      false,
+    ],
+    ['an end still counts', live({ recording: true, recordingId: a }), live({ recording: false }), true],
+    ['first answer', null, live({ recording: true, recordingId: a }), false],
+  ])('%s', (_what, previous, next, expected) => {
+    expect(recordingsChanged(previous, next)).toBe(expected);
   });
 });
 

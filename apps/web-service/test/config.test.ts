@@ -169,9 +169,10 @@ describe('loadServiceConfig', () => {
     expect(() => loadServiceConfig({ WEBRTC_UDP_PORTS: '40000-40000' })).toThrow(/two ports at least/);
   });
 
-  test('recordings: off by default, 7 days, 1 GiB free; bad values reported together', () => {
+  test('recordings: off by default, files of an hour, 7 days, 1 GiB free; bad values reported together', () => {
     expect(loadServiceConfig({})).toMatchObject({
       record: 'off',
+      recordMaxSeconds: 3600,
       recordKeepDays: 7,
       recordMinFree: { bytes: 2 ** 30 },
     });
@@ -179,18 +180,27 @@ describe('loadServiceConfig', () => {
       loadServiceConfig({
         RECORD: 'always',
         RECORD_DIR: 'rec',
+        RECORD_MAX_SECONDS: '900',
         RECORD_KEEP_DAYS: '0',
         RECORD_MIN_FREE: '5%',
       }),
     ).toMatchObject({
       record: 'always',
       recordDir: resolve('rec'),
+      recordMaxSeconds: 900,
       recordKeepDays: 0,
       recordMinFree: { percent: 5 },
     });
     expect(() =>
-      loadServiceConfig({ RECORD: 'sometimes', RECORD_KEEP_DAYS: '-1', RECORD_MIN_FREE: 'lots' }),
-    ).toThrow(/RECORD="sometimes".*\n.*RECORD_KEEP_DAYS="-1".*\n.*RECORD_MIN_FREE="lots"/s);
+      loadServiceConfig({
+        RECORD: 'sometimes',
+        RECORD_MAX_SECONDS: '5',
+        RECORD_KEEP_DAYS: '-1',
+        RECORD_MIN_FREE: 'lots',
+      }),
+    ).toThrow(
+      /RECORD="sometimes".*\n.*RECORD_MAX_SECONDS="5".*\n.*RECORD_KEEP_DAYS="-1".*\n.*RECORD_MIN_FREE="lots"/s,
+    );
   });
 
   test('the variable list documents every variable with a description', () => {
@@ -250,6 +260,7 @@ describe('loadServiceConfig', () => {
       'HA_PUBLIC_URL',
       'RECORD',
       'RECORD_DIR',
+      'RECORD_MAX_SECONDS',
       'RECORD_KEEP_DAYS',
       'RECORD_MIN_FREE',
     ]);

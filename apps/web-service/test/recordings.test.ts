@@ -137,7 +137,7 @@ describe.runIf(haveTools('ffmpeg', 'ffprobe'))('the recorder, the store and the 
     media = splitFmp4(await encodeFmp4({ seconds: 6 }));
   });
 
-  async function setup(mode: RecordMode = 'on-demand') {
+  async function setup(mode: RecordMode = 'on-demand', maxRecordingMs?: number) {
     const dir = await tempDir(cleanup, 'camstream-ws-rec-');
     const store = new RecordingStore(dir, silentLogger);
     let clock = Date.UTC(2026, 11, 5, 12, 0, 0);
@@ -148,6 +148,7 @@ describe.runIf(haveTools('ffmpeg', 'ffprobe'))('the recorder, the store and the 
       logger: silentLogger,
       segmentSeconds: 2,
       now: () => clock,
+      ...(maxRecordingMs !== undefined && { maxRecordingMs }),
     });
     const fanout = new Fanout([output], { logger: silentLogger });
     const run = (restart = false) => {
@@ -244,6 +245,42 @@ describe.runIf(haveTools('ffmpeg', 'ffprobe'))('the recorder, the store and the 
       ['init-1.mp4', true, 45],
     ]);
     expect(output.recording).toBe(false);
+  });
+
+  test('cut after RECORD_MAX_SECONDS: the next recording is announced once the one before is closed', async () => {
+    // 3.5 s: the frames that waited for the first folder reach the 2 s keyframe at a clock of 3.3 s.
+    const { store, output, fanout, run, settled } = await setup('on-demand', 3_500);
+    // What a listener (the camera, then the page) finds when told: the list as it is then.
+    const told: { id: string; listed: [string, boolean][] }[] = [];
+    output.on('opened', (id) =>
+      told.push({ id, listed: store.list().map((e) => [e.id, e.recording] as [string, boolean]) }),
+    );
+    void output.want(true);
+    await fanout.clear();
+    expect(output.currentId).toBeUndefined();
+    const frames = run(); // segments end at 2 s and 4 s; the cut at 4 s
+    frames(0, 100); // (more than 150 frames at once would be too many for a busy output)
+    await settled();
+    frames(100, 180);
+    await settled();
+    // The first closed at the cut; the second is listed once its first segment is written.
+    const [first] = store.list();
+    expect(store.list()).toHaveLength(1);
+    expect(first).toMatchObject({ recording: false });
+    expect(first!.duration).toBeCloseTo(4, 5);
+    expect(told).toHaveLength(2);
+    expect(told[0]).toEqual({ id: first!.id, listed: [] }); // its first segment not written yet
+    // The next is announced once the one before is closed (VOD, listed as finished).
+    expect(told[1]!.listed).toEqual([[first!.id, false]]);
+    expect(told[1]!.id > first!.id).toBe(true);
+    expect(output.currentId).toBe(told[1]!.id);
+    await fanout.clear(); // a stop
+    expect(output.currentId).toBeUndefined();
+    expect(store.list().map((e) => [e.id, e.recording])).toEqual([
+      [first!.id, false],
+      [told[1]!.id, false],
+    ]);
+    expect(told).toHaveLength(2);
   });
 
   test('always: every stream; the index is rebuilt from disk, a recording left open closed', async () => {

@@ -49,6 +49,12 @@ export const StreamInfoSchema = Type.Object({
   /** While `recording` and `live`: since when (ISO time), for an elapsed-time display. */
   recordingSince: Type.Optional(Type.String()),
   /**
+   * While `recording` and `live`, once the recording's first keyframe came: the id of the recording
+   * being written. A stream recorded past RECORD_MAX_SECONDS is cut into recordings: a new id, sent
+   * once the one before is closed (listed finished), so a client fetches the list again then.
+   */
+  recordingId: Type.Optional(Type.String()),
+  /**
    * Present with `recording`: `on-demand` (a start's `"record"` turns it on and off, also on a live
    * stream) or `always` (every stream is recorded; `"record"` changes nothing).
    */

@@ -1,12 +1,13 @@
 /**
- * A camera's recordings: fetched when the panel appears, again when a recording ends (the camera's
- * StreamInfo says so over its event stream: no polling), on Refresh, and after a deletion.
+ * A camera's recordings: fetched when the panel appears, again when a recording ends or is cut into
+ * the next one (the camera's StreamInfo says so over its event stream: no polling), on Refresh, and
+ * after a deletion.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { StreamInfo } from '@camstream/protocol';
 import { deleteRecording, fetchRecordings } from '../api';
 import { describeError, type ApiFailure } from '../logic/errors';
-import { recordingEnded, type RecordingListState } from '../logic/recordings';
+import { recordingsChanged, type RecordingListState } from '../logic/recordings';
 
 export interface Recordings {
   state: RecordingListState;
@@ -44,10 +45,10 @@ export function useRecordings(cameraId: string | null, info: StreamInfo | null):
     };
   }, [refresh]);
 
-  // A recording that ends is listed (finished) by the time the service says it ended.
+  // A recording that ends (or is cut) is listed finished by the time the service says so.
   const previous = useRef<StreamInfo | null>(null);
   useEffect(() => {
-    if (recordingEnded(previous.current, info)) void refresh();
+    if (recordingsChanged(previous.current, info)) void refresh();
     previous.current = info;
   }, [info, refresh]);
 

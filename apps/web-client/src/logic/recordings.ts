@@ -63,6 +63,20 @@ export function recordingEnded(previous: StreamInfo | null, next: StreamInfo | n
   return recordingNow(previous) && !recordingNow(next);
 }
 
+/**
+ * Whether a recording was cut (RECORD_MAX_SECONDS: a stream that never stops is kept as hours): the
+ * recording goes on under a new `recordingId`, which the service sends once the one before is closed.
+ */
+export function recordingCut(previous: StreamInfo | null, next: StreamInfo | null): boolean {
+  const before = previous?.recordingId;
+  const after = next?.recordingId;
+  return before !== undefined && after !== undefined && before !== after;
+}
+
+/** Whether the list should be fetched again: a recording ended, or was cut and goes on in a new one. */
+export const recordingsChanged = (previous: StreamInfo | null, next: StreamInfo | null): boolean =>
+  recordingEnded(previous, next) || recordingCut(previous, next);
+
 /** "0:07", "12:34", "1:02:03": seconds as a clock, rounded down to whole seconds. */
 export function formatClock(seconds: number): string {
   const total = Number.isFinite(seconds) && seconds > 0 ? Math.floor(seconds) : 0;

@@ -3,8 +3,9 @@
  * outputs (outputs/index.ts) and its stream manager (so its own remuxer, fan-out, state, input
  * monitor and restart budget).
  * Nothing here is shared with another camera but the connection and the logger.
- * Its `change` event carries its StreamInfo on every change of its stream or of its recording: what
- * the event streams (routes/events.ts) and the registry pass on.
+ * Its `change` event carries its StreamInfo on every change of its stream or of its recording (on,
+ * off, and each recording it opens: `recordingId`, a new one at each cut): what the event streams
+ * (routes/events.ts) and the registry pass on.
  */
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
@@ -109,6 +110,8 @@ export class Camera extends EventEmitter<{ change: [StreamInfo] }> {
       },
     });
     this.streams.on('change', () => this.#emitChange());
+    // A recording opened: at a cut (RECORD_MAX_SECONDS), the one before is closed by then.
+    this.recordings?.on('opened', () => this.#emitChange());
   }
 
   info(): StreamInfo {
@@ -120,10 +123,12 @@ export class Camera extends EventEmitter<{ change: [StreamInfo] }> {
     if (!recording || info.state !== 'live') this.#recordingSince = undefined;
     else this.#recordingSince ??= this.#now();
     const since = this.#recordingSince;
+    const id = since === undefined ? undefined : recorder.currentId;
     return {
       ...info,
       recording,
       ...(since !== undefined && { recordingSince: new Date(since).toISOString() }),
+      ...(id !== undefined && { recordingId: id }),
       recordMode: recorder.mode === 'always' ? 'always' : 'on-demand',
     };
   }

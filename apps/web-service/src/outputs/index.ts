@@ -48,7 +48,7 @@ export interface OutputSettings {
   readonly config: Pick<ServiceConfig, 'hlsMode' | 'hlsPartMs' | 'hlsSegmentSeconds' | 'hlsListSize'> &
     Partial<WebRtcConfig> &
     Partial<PicturesConfig & Pick<ServiceConfig, 'ffmpegPath'>> &
-    Partial<Pick<RecordingsConfig, 'record'>>;
+    Partial<Pick<RecordingsConfig, 'record' | 'recordMaxSeconds'>>;
   /** Every camera's recordings (RECORD_DIR); absent: no recorder (unit tests). */
   readonly recordingStore?: RecordingStore;
   /** For the WebRTC output's errors. */
@@ -80,7 +80,14 @@ function createRecordingOutput({
   logger,
 }: OutputSettings): RecordingOutput | undefined {
   if (!recordingStore || config.record === undefined || config.record === 'off') return undefined;
-  return new RecordingOutput({ cameraId, mode: config.record, store: recordingStore, logger });
+  const { recordMaxSeconds } = config;
+  return new RecordingOutput({
+    cameraId,
+    mode: config.record,
+    store: recordingStore,
+    logger,
+    ...(recordMaxSeconds !== undefined && { maxRecordingMs: recordMaxSeconds * 1000 }),
+  });
 }
 
 function createPicturesOutput({ config, cameraId = '', logger }: OutputSettings): PicturesOutput | undefined {

@@ -4,12 +4,15 @@
  * segments cut at keyframes, with each run's init segment and a playlist rewritten after each
  * segment (playlist.ts): a crash leaves a playable recording. A recording begins at the first
  * keyframe once wanted (RECORD=always, or a start with `"record": true`), and ends at a stop, at
- * `"record": false`, or after MAX_RECORDING_MS (the next one begins at once), so retention can
- * delete the oldest hours of a stream that never stops.
+ * `"record": false`, or after RECORD_MAX_SECONDS (an hour; the next one begins at once), so retention
+ * can delete the oldest hours of a stream that never stops. Its `opened` event names each recording
+ * once its folder exists and the one before it is closed (VOD): the camera passes that on, so a client
+ * learns of a cut without polling.
  *
  * Frames are gathered in memory (no copy) and written when their segment ends: a delivery that ends
  * a segment returns the write, and the fan-out holds this output's next frames until it is done.
  */
+import { EventEmitter } from 'node:events';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
@@ -22,7 +25,7 @@ import type { RecordingEntry, RecordingStore } from './store.js';
 
 /** A segment ends at the first keyframe after about this long. */
 export const RECORDING_SEGMENT_SECONDS = 4;
-/** A recording ends (and the next begins) at the first keyframe after this long. */
+/** A recording ends (and the next begins) at the first segment's end after this long (RECORD_MAX_SECONDS). */
 export const MAX_RECORDING_MS = 3_600_000;
 
 export interface RecordingOutputOptions {
@@ -62,7 +65,7 @@ interface OpenSegment {
   ticks: number;
 }
 
-export class RecordingOutput implements Output {
+export class RecordingOutput extends EventEmitter<{ opened: [id: string] }> implements Output {
   readonly name = 'recordings';
   readonly #options: RecordingOutputOptions;
   readonly #log: FastifyBaseLogger;
@@ -75,8 +78,11 @@ export class RecordingOutput implements Output {
   #awaitingKeyframe = true;
   /** File writes, in order: each waits for the one before. */
   #io: Promise<void> = Promise.resolve();
+  /** The recording being written, as last announced (`opened`); undefined once it is closed. */
+  #openedId: string | undefined;
 
   constructor(options: RecordingOutputOptions) {
+    super();
     this.#options = options;
     this.#log = options.logger.child({ output: 'recordings' });
     this.#now = options.now ?? Date.now;
@@ -90,6 +96,11 @@ export class RecordingOutput implements Output {
   /** Recording now, or will be at the stream's next keyframe. */
   get recording(): boolean {
     return this.#wanted;
+  }
+
+  /** The id of the recording being written, once announced; a new one after each cut. */
+  get currentId(): string | undefined {
+    return this.#openedId;
   }
 
   /**
@@ -207,7 +218,12 @@ export class RecordingOutput implements Output {
       this.#current = { entry, segments: [], inits: 0, discontinuity: false };
       run.initName = undefined;
       this.#log.info({ id, dir }, 'recording');
-      written = this.#enqueue(() => mkdir(dir, { recursive: true }).then(() => {}));
+      // Announced after the writes before it: at a cut, the recording before is closed by then.
+      written = this.#enqueue(async () => {
+        await mkdir(dir, { recursive: true });
+        this.#openedId = id;
+        this.emit('opened', id);
+      });
     }
     if (run.initName === undefined) {
       const current = this.#current;
@@ -257,6 +273,7 @@ export class RecordingOutput implements Output {
     if (!current) return this.#io;
     return this.#enqueue(async () => {
       const { entry } = current;
+      if (this.#openedId === entry.id) this.#openedId = undefined;
       if (current.segments.length === 0) {
         await this.#options.store.discard(entry);
         return;

@@ -1,6 +1,7 @@
 /**
- * The recordings' variables (RECORD, RECORD_DIR, RECORD_KEEP_DAYS, RECORD_MIN_FREE), kept here so that
- * config.ts only spreads them into its table; config.ts is still the one module that reads them.
+ * The recordings' variables (RECORD, RECORD_DIR, RECORD_MAX_SECONDS, RECORD_KEEP_DAYS, RECORD_MIN_FREE),
+ * kept here so that config.ts only spreads them into its table; config.ts is still the one module that
+ * reads them.
  */
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -17,6 +18,8 @@ export interface RecordingsConfig {
   readonly record: RecordMode;
   /** Recordings go to RECORD_DIR/<camera>/<YYYY-MM-DD>/<HH-MM-SS.mmm>Z/. */
   readonly recordDir: string;
+  /** A recording this long ends at its next segment's end and the next begins at once (an hour). */
+  readonly recordMaxSeconds: number;
   /** Recordings older than this many days are deleted; 0: kept whatever their age. */
   readonly recordKeepDays: number;
   /** While free space is under this, the oldest recordings are deleted. */
@@ -63,6 +66,13 @@ export const RECORDINGS_VARIABLES = {
       'folder of the recordings: <camera>/<YYYY-MM-DD>/<start time>/ with a playlist, init segment and fMP4 segments',
     default: join(tmpdir(), 'camstream-recordings'),
     parse: (raw: string) => (isAbsolute(raw) ? raw : resolve(raw)),
+  },
+  RECORD_MAX_SECONDS: {
+    key: 'recordMaxSeconds',
+    description:
+      'a recording that has run this long ends at its next segment’s end (a keyframe) and the next begins at once, so a stream that never stops is kept as files of this length',
+    default: '3600',
+    parse: integer(10, 86_400),
   },
   RECORD_KEEP_DAYS: {
     key: 'recordKeepDays',
