@@ -54,7 +54,11 @@ function expectDecodable(frames: readonly ReceivedFrame[]): void {
   for (let i = 1; i < frames.length; i += 1) {
     if (frames[i]!.keyframe) continue;
     const step = (frames[i]!.rtpTime - frames[i - 1]!.rtpTime + 2 ** 32) % 2 ** 32;
-    expect(step, `frame ${i} of ${frames.length} (${frames[i]!.types.join('.')}) follows a skip`).toBe(3000);
+    // Around it: RTP time, NAL unit types, arrival (ms after the first of these frames).
+    const near = frames
+      .slice(Math.max(0, i - 3), i + 2)
+      .map((f) => `${f.rtpTime}:${f.types.join('.')}@${Math.round(f.at - frames[0]!.at)}`);
+    expect(step, `frame ${i} of ${frames.length} follows a skip: ${near.join(' ')}`).toBe(3000);
   }
 }
 

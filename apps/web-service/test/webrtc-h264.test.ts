@@ -9,13 +9,14 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { Fmp4FormatError, Fmp4Reader, type Fragment, type InitSegment } from '../src/ingest/fmp4.js';
 import { frameNalUnits, NAL, nalType, parseAvcConfig, parseAvcC } from '../src/outputs/webrtc/avc.js';
+import { MAX_FRAME_JUMP } from '../src/outputs/webrtc/output.js';
 import { RtpClock } from '../src/outputs/webrtc/rtp-clock.js';
 import { keyframeUnits, packetizeAccessUnit, stapA } from '../src/outputs/webrtc/rtp-h264.js';
 import { tempDir, useCleanup } from '../../../test/helpers/cleanup.js';
 import { ffprobeJson } from '../../../test/helpers/ffprobe.js';
 import { haveTools } from '../../../test/helpers/tools.js';
 import { depacketise } from './helpers/h264-rtp.js';
-import { encodeFmp4 } from './helpers/fmp4-media.js';
+import { encodeFmp4, remuxWithHole } from './helpers/fmp4-media.js';
 
 const ready = haveTools('ffmpeg', 'ffprobe');
 const START_CODE = Buffer.from([0, 0, 0, 1]);
@@ -160,6 +161,47 @@ describe('the 90 kHz clock across runs', () => {
     clock.run(90_000);
     expect(clock.at(0, 3000)).toBe(6000);
     expect(clock.at(3000, 0)).toBe(9000);
+  });
+});
+
+describe.runIf(ready)('the 90 kHz clock at a cut', () => {
+  test('the frame before a hole spans it (the remuxer’s duration); `expected` goes by the pace and tells the frame after the hole is late', async () => {
+    const fragments: Fragment[] = [];
+    let timescale = 0;
+    new Fmp4Reader({ onInit: (i) => (timescale = i.timescale), onFragment: (f) => fragments.push(f) }).push(
+      await remuxWithHole({ seconds: 3, fps: 30, gop: 30, hole: [0.4, 0.7] }),
+    );
+    const clock = new RtpClock();
+    clock.run(timescale);
+    const times = fragments.map((f) => clock.at(f.decodeTime, f.duration));
+    const steps = times.slice(1).map((t, i) => t - times[i]!);
+    const hole = steps.findIndex((step) => step !== 3000);
+    expect(hole).toBeGreaterThan(0);
+    expect(steps[hole]).toBeGreaterThan(MAX_FRAME_JUMP);
+    expect(steps.slice(hole + 1).every((step) => step === 3000)).toBe(true);
+    // The fragment before the hole lasts until the next frame the remuxer got: its end hides the cut.
+    const before = fragments[hole]!;
+    expect(Math.round((before.duration * 90_000) / timescale)).toBe(steps[hole]);
+
+    const again = new RtpClock();
+    again.run(timescale);
+    for (const f of fragments.slice(0, hole + 1)) again.at(f.decodeTime, f.duration);
+    expect(again.next).toBe(times[hole + 1]);
+    expect(again.expected).toBe(times[hole]! + 3000);
+    expect(times[hole + 1]! - again.expected).toBeGreaterThan(MAX_FRAME_JUMP);
+  });
+
+  test('the run’s first frame is expected where the last run ended; its second, where the first ends', () => {
+    const clock = new RtpClock();
+    clock.run(90_000);
+    expect(clock.expected).toBe(0);
+    clock.at(0, 3000);
+    expect(clock.expected).toBe(3000);
+    clock.at(3000, 6000);
+    expect([clock.expected, clock.next]).toEqual([6000, 9000]);
+    clock.run(90_000);
+    expect(clock.expected).toBe(9000);
+    expect(clock.at(500, 3000)).toBe(9000);
   });
 });
 

@@ -132,12 +132,22 @@ describe.runIf(ready)('the webrtc output', { timeout: 30_000 }, () => {
     });
   });
 
+  /**
+   * The fragments without frames `from` to `to - 1`, as the live remuxer writes them: it gives a
+   * fragment the duration up to the next frame it gets, so the frame before the hole spans it.
+   */
+  const withHole = (from: number, to: number): Fragment[] => [
+    ...fragments.slice(0, from - 1),
+    { ...fragments[from - 1]!, duration: fragments[to]!.decodeTime - fragments[from - 1]!.decodeTime },
+    ...fragments.slice(to),
+  ];
+
   test('frames missing (a cut shorter than INPUT_SILENCE_MS): no frame that refers to them, the next keyframe resumes', async () => {
     const webrtc = output();
     live(webrtc);
     const { viewer } = await join(webrtc);
     // Frames 18-34 never come (keyframe 30 among them): 35-44 refer to frames the viewer lacks.
-    for (const fragment of [...fragments.slice(0, 18), ...fragments.slice(35)]) {
+    for (const fragment of withHole(18, 35)) {
       webrtc.frame(fragment);
       await sleep(1000 / 30);
     }
@@ -148,6 +158,33 @@ describe.runIf(ready)('the webrtc output', { timeout: 30_000 }, () => {
     const times = viewer.frames.map((f) => f.rtpTime);
     const steps = times.slice(1).map((t, i) => (t - times[i]! + 2 ** 32) % 2 ** 32);
     expect(steps).toEqual(steps.map((_, i) => (i === 17 ? 28 * 3000 : 3000)));
+  });
+
+  test('a cut longer than INPUT_SILENCE_MS: the gap comes before the remuxer’s last frames of before it, a keyframe among them; what follows them waits for the next keyframe', async () => {
+    const webrtc = output();
+    live(webrtc);
+    const { viewer } = await join(webrtc);
+    const frames = withHole(17, 35);
+    const [before, held, after] = [frames.slice(0, 15), frames.slice(15, 17), frames.slice(17)];
+    for (const fragment of before) {
+      webrtc.frame(fragment);
+      await sleep(1000 / 30);
+    }
+    // The silence is told while ffmpeg still holds frames 15 (a keyframe) and 16 (its demuxer ends a
+    // PES when the next one starts, its muxer a fragment when the next frame comes): they come out
+    // when the video is back, then frames 35-44, which refer to the lost keyframe 30.
+    webrtc.gap({ reason: 'no video for 2000 ms' });
+    for (const fragment of [...held, ...after]) {
+      webrtc.frame(fragment);
+      await sleep(1000 / 30);
+    }
+    await waitFor('the frames', () => viewer.frames.length >= 17 + 15);
+    await sleep(200);
+    expect(viewer.frames.length).toBe(17 + 15);
+    expect(viewer.frames.flatMap((f, i) => (f.keyframe ? [i] : []))).toEqual([0, 15, 17]);
+    const times = viewer.frames.map((f) => f.rtpTime);
+    const steps = times.slice(1).map((t, i) => (t - times[i]! + 2 ** 32) % 2 ** 32);
+    expect(steps).toEqual(steps.map((_, i) => (i === 16 ? 29 * 3000 : 3000)));
   });
 
   test('at most maxViewers at once: one more is 503; a closed one frees its place', async () => {

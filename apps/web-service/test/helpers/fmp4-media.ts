@@ -3,7 +3,8 @@
  * moof + mdat per frame), from the same kind of picture the camera's test source sends: lavfi's
  * testsrc2 through libx264 (ultrafast, zerolatency, a keyframe every `gop` frames).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { remuxerArguments } from '../../src/ingest/remuxer.js';
 
 export interface Fmp4Options {
   readonly seconds: number;
@@ -19,15 +20,11 @@ export interface Fmp4Options {
 
 export const SEGMENTER_MOVFLAGS = 'empty_moov+default_base_moof+frag_every_frame+skip_trailer';
 
-/** Encodes `seconds` of video into fMP4 on ffmpeg's stdout; small frames, so it takes a moment. */
-export function encodeFmp4({
-  seconds,
-  fps = 30,
-  gop = 30,
-  movflags = SEGMENTER_MOVFLAGS,
-  forceKeyFrames,
-  setpts,
-}: Fmp4Options): Promise<Buffer> {
+/** The test source's frames through libx264, muxed by `output` (format options) to ffmpeg's stdout. */
+function encode(
+  { seconds, fps = 30, gop = 30, forceKeyFrames, setpts }: Fmp4Options,
+  output: readonly string[],
+): Promise<Buffer> {
   const args = [
     ...['-hide_banner', '-nostdin', '-loglevel', 'error'],
     ...[
@@ -42,7 +39,8 @@ export function encodeFmp4({
     ...['-g', String(gop), '-keyint_min', String(gop), '-sc_threshold', '0', '-b:v', '1M'],
     ...(forceKeyFrames ? ['-force_key_frames', forceKeyFrames] : []),
     ...(setpts ? ['-vf', `setpts=${setpts}`, '-fps_mode', 'passthrough'] : []),
-    ...['-f', 'mp4', '-movflags', movflags, 'pipe:1'],
+    ...output,
+    'pipe:1',
   ];
   return new Promise((resolve, reject) => {
     execFile(
@@ -50,11 +48,37 @@ export function encodeFmp4({
       args,
       { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024, timeout: 60_000 },
       (error, stdout, stderr) => {
-        if (error) reject(new Error(`ffmpeg could not make fMP4: ${error.message}\n${stderr.toString()}`));
+        if (error) reject(new Error(`ffmpeg could not encode: ${error.message}\n${stderr.toString()}`));
         else resolve(stdout);
       },
     );
   });
+}
+
+/** Encodes `seconds` of video into fMP4 on ffmpeg's stdout; small frames, so it takes a moment. */
+export function encodeFmp4(options: Fmp4Options): Promise<Buffer> {
+  return encode(options, ['-f', 'mp4', '-movflags', options.movflags ?? SEGMENTER_MOVFLAGS]);
+}
+
+/**
+ * The camera's MPEG-TS with a hole (the TS packets between fractions `hole[0]` and `hole[1]` of the
+ * stream never came, as in a network cut), remuxed by ffmpeg with the remuxer's own arguments: the
+ * fMP4 the outputs get when the video comes back.
+ */
+export async function remuxWithHole(options: Fmp4Options & { hole: [number, number] }): Promise<Buffer> {
+  const ts = await encode(options, ['-f', 'mpegts']);
+  const packets = ts.length / 188;
+  const [from, to] = options.hole.map((fraction) => Math.round(fraction * packets) * 188);
+  const { input, output } = remuxerArguments();
+  const remuxer = spawn('ffmpeg', [...input, '-i', 'pipe:0', ...output, 'pipe:1'], {
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  const chunks: Buffer[] = [];
+  remuxer.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  remuxer.stdin.end(Buffer.concat([ts.subarray(0, from), ts.subarray(to)]));
+  const code = await new Promise((resolve) => remuxer.once('close', resolve));
+  if (code !== 0) throw new Error(`the remuxer exited with ${String(code)}`);
+  return Buffer.concat(chunks);
 }
 
 export interface TopLevelBox {

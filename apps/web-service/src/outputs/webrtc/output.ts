@@ -19,7 +19,7 @@ import { frameNalUnits, parseAvcConfig, type AvcConfig } from './avc.js';
 import { answerOffer, loadWerift, NoPortError, type PeerSettings } from './peer.js';
 import { GopCache } from './gop.js';
 import { keyframeUnits, packetizeAccessUnit } from './rtp-h264.js';
-import { RtpClock } from './rtp-clock.js';
+import { RTP_CLOCK_RATE, RtpClock } from './rtp-clock.js';
 import { OfferError } from './sdp.js';
 import { WhepSession, type SessionTimeouts } from './session.js';
 import type { RtpFrame, Viewer } from './viewer.js';
@@ -33,8 +33,9 @@ function packetizeFrame(bytes: Buffer, keyframe: boolean, rtpTime: number, avc: 
 }
 
 /**
- * A frame this far (90 kHz ticks: 0.5 s) past where the last one ended is after a cut: frames it
- * refers to never came. Far above a camera's jitter or a dropped frame or two.
+ * A frame this far (90 kHz ticks: 0.5 s) past where the frames' pace puts it (rtp-clock.ts
+ * `expected`) is after a cut: frames it refers to never came. Far above a camera's jitter or a
+ * dropped frame or two.
  */
 export const MAX_FRAME_JUMP = 45_000;
 
@@ -98,11 +99,19 @@ export class WebRtcOutput implements Output {
   frame(frame: MediaFrame): void {
     const avc = this.#avc;
     if (!avc) return;
-    const expected = this.#clock.next;
+    const expected = this.#clock.expected;
     const rtpTime = this.#clock.at(frame.decodeTime, frame.duration);
     if (!frame.keyframe && rtpTime - expected > MAX_FRAME_JUMP) {
-      // Frames are missing (the video was cut and came back mid-GOP before INPUT_SILENCE_MS told
-      // us): this one refers to some of them, so viewers wait for the next keyframe.
+      // Frames are missing: the video was cut and came back mid-GOP, before INPUT_SILENCE_MS told
+      // us, or after its gap once the remuxer's last frames of before the cut (a keyframe among
+      // them) restarted the viewers. This one refers to lost frames: viewers wait for a keyframe.
+      if (this.#logBudget.spend().log) {
+        const missingMs = Math.round(((rtpTime - expected) * 1000) / RTP_CLOCK_RATE);
+        this.#log.info(
+          { missingMs },
+          'frames missing after a cut: WebRTC viewers wait for the next keyframe',
+        );
+      }
       this.gap({ reason: 'frames missing' });
       return;
     }
