@@ -19,14 +19,12 @@ import type { FastifyBaseLogger } from 'fastify';
 import { endOfPause } from '../pause.js';
 import type { Delivery, MediaFrame, MediaInit, Output } from '../output.js';
 import { RECORDING_PLAYLIST, renderRecordingPlaylist, type RecordedSegment } from './playlist.js';
-import type { RecordMode } from './settings.js';
+import { MAX_RECORDING_MS, type RecordMode } from './settings.js';
 import { recordingName } from './ids.js';
 import type { RecordingEntry, RecordingStore } from './store.js';
 
 /** A segment ends at the first keyframe after about this long. */
 export const RECORDING_SEGMENT_SECONDS = 4;
-/** A recording ends (and the next begins) at the first segment's end after this long (RECORD_MAX_SECONDS). */
-export const MAX_RECORDING_MS = 3_600_000;
 
 export interface RecordingOutputOptions {
   readonly cameraId: string;

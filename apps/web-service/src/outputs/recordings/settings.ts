@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { integer, oneOf, type Parser } from '../../config-parsers.js';
 
+/** RECORD_MAX_SECONDS's default, and the recorder's when it is not given one (an hour). */
+export const MAX_RECORDING_MS = 3_600_000;
+
 export const RECORD_MODES = ['off', 'on-demand', 'always'] as const;
 export type RecordMode = (typeof RECORD_MODES)[number];
 
@@ -71,7 +74,7 @@ export const RECORDINGS_VARIABLES = {
     key: 'recordMaxSeconds',
     description:
       'a recording that has run this long ends at its next segment’s end (a keyframe) and the next begins at once, so a stream that never stops is kept as files of this length',
-    default: '3600',
+    default: String(MAX_RECORDING_MS / 1000),
     parse: integer(10, 86_400),
   },
   RECORD_KEEP_DAYS: {
