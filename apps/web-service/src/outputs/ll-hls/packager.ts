@@ -15,7 +15,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Fragment, InitSegment } from '../../ingest/fmp4.js';
 import { Cutter } from './cutter.js';
-import { isNextPart, preloadHint } from './next-part.js';
+import { isNextPart, nextPartNames, preloadHint } from './next-part.js';
 import {
   judgeBlockingRequest,
   RenderedPlaylists,
@@ -25,6 +25,7 @@ import {
 import { initName, parseMediaName } from '../names.js';
 import { UpdateWaiters, type Abandonable, type Held, type WaitResult } from './waiters.js';
 import {
+  heldMedia,
   listedEntries,
   listedFrom as listedFrom_,
   releaseOldParts,
@@ -93,6 +94,7 @@ export class LlHlsPackager {
   #unlistedThrough = -1;
   #model: PlaylistModel | undefined;
   readonly #rendered = new RenderedPlaylists();
+  readonly #watchers = new Set<() => void>();
 
   constructor(options: PackagerOptions) {
     this.#options = { ...options, listSize: Math.max(3, options.listSize) };
@@ -241,6 +243,24 @@ export class LlHlsPackager {
     return segment.parts[parsed.part]?.bytes;
   }
 
+  /** Every init segment, part and segment held now, by name (egress/feed.ts mirrors them). */
+  *resources(): Generator<[string, Buffer]> {
+    yield* this.#inits;
+    const open = this.#cutter.run?.open;
+    yield* heldMedia(open ? [...this.#segments, open] : this.#segments);
+  }
+
+  /** The part names a request would be held for now (`isNextPart`). */
+  nextParts(): string[] {
+    return nextPartNames(this.#cutter);
+  }
+
+  /** `listener` is called on every update, before held requests are answered; returns what stops it. */
+  watch(listener: () => void): () => void {
+    this.#watchers.add(listener);
+    return () => this.#watchers.delete(listener);
+  }
+
   /**
    * Waits (no polling: woken by each new part) for a blocking playlist request (§6.2.5.2) to be
    * answerable. 'too-far' at once for requests beyond the limits.
@@ -347,6 +367,7 @@ export class LlHlsPackager {
   #changed(): void {
     this.#model = undefined;
     this.#rendered.clear();
+    for (const watcher of this.#watchers) watcher();
     this.#waiters.notify();
   }
 

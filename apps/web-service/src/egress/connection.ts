@@ -1,0 +1,125 @@
+/**
+ * One client connection in an egress worker: requests read one at a time (the next once the
+ * answer is written), each answered or held by the mirror, or the connection handed back to the
+ * service with every byte read from it (`handOff`): then it is the service's for good.
+ */
+import type { Socket } from 'node:net';
+import type { Hold, Mirror, Requester } from './mirror.js';
+import { readRequestHead } from './request-head.js';
+
+/** A head that stays incomplete this long goes to the service, which has its own timeouts. */
+const PARTIAL_HEAD_MS = 2000;
+const EMPTY = Buffer.alloc(0);
+
+export interface ConnectionOptions {
+  readonly mirror: Mirror;
+  /** Node's keepAliveTimeout: an idle connection is closed after it. */
+  readonly keepAliveTimeoutMs: number;
+  /** Sends the socket and the bytes read to the service; false if it cannot (the worker stops). */
+  readonly handOff: (socket: Socket, head: Buffer) => boolean;
+}
+
+export class Connection implements Requester {
+  readonly #socket: Socket;
+  readonly #options: ConnectionOptions;
+  #buffer: Buffer = EMPTY;
+  /** A request is being held or its answer written: nothing more is read until it is sent. */
+  #busy = false;
+  held: Hold | undefined;
+  #gone = false;
+  /** The worker stops: the connection closes after the answer in progress. */
+  #ending = false;
+
+  constructor(socket: Socket, options: ConnectionOptions) {
+    this.#socket = socket;
+    this.#options = options;
+    socket.on('data', this.#onData);
+    socket.on('timeout', this.#onTimeout);
+    socket.on('error', () => {}); // a reset client: 'close' follows
+    socket.once('close', this.#onClose);
+    socket.setTimeout(options.keepAliveTimeoutMs);
+  }
+
+  get idle(): boolean {
+    return !this.#busy && this.#buffer.length === 0;
+  }
+
+  /** The worker stops: idle now, closed; busy, closed after its answer. */
+  end(): void {
+    this.#ending = true;
+    if (!this.#busy) this.#socket.destroy();
+  }
+
+  respond(head: Buffer, body: Buffer): void {
+    this.held = undefined;
+    if (this.#gone) return;
+    const socket = this.#socket;
+    socket.cork();
+    socket.write(head);
+    socket.write(body, this.#written);
+    socket.uncork();
+  }
+
+  readonly #written = (err?: Error | null): void => {
+    if (err || this.#gone) return;
+    this.#busy = false;
+    if (this.#ending) return void this.#socket.destroy();
+    this.#socket.setTimeout(this.#options.keepAliveTimeoutMs);
+    this.#next();
+  };
+
+  readonly #onData = (chunk: Buffer): void => {
+    this.#buffer = this.#buffer.length === 0 ? chunk : Buffer.concat([this.#buffer, chunk]);
+    if (!this.#busy) this.#next();
+  };
+
+  #next(): void {
+    const verdict = readRequestHead(this.#buffer);
+    if (verdict.kind === 'incomplete') {
+      if (this.#buffer.length > 0) this.#socket.setTimeout(PARTIAL_HEAD_MS);
+      return;
+    }
+    if (verdict.kind === 'hand-off' || this.#ending) return this.#handOff();
+    this.#busy = true;
+    this.#socket.setTimeout(0);
+    if (!this.#options.mirror.handle(this, verdict.url)) {
+      this.#busy = false;
+      return this.#handOff();
+    }
+    this.#buffer = this.#buffer.subarray(verdict.length);
+  }
+
+  /** Idle past keepAliveTimeout (closed, as Node does), or a head that does not come (the service's). */
+  readonly #onTimeout = (): void => {
+    if (this.#busy) return;
+    if (this.#buffer.length === 0) this.#socket.destroy();
+    else this.#handOff();
+  };
+
+  readonly #onClose = (): void => {
+    this.#gone = true;
+    if (this.held) this.#options.mirror.cancel(this.held);
+    this.held = undefined;
+  };
+
+  #handOff(): void {
+    const socket = this.#socket;
+    socket.pause();
+    socket.off('data', this.#onData);
+    socket.off('timeout', this.#onTimeout);
+    socket.setTimeout(0);
+    // Bytes Node read but has not emitted yet (none while the socket flows) go with the rest.
+    const chunks = [this.#buffer];
+    while (socket.readableLength > 0) chunks.push(socket.read() as Buffer);
+    // No more reads here until the handle is gone: what the client sends next is the service's to
+    // read (Node's own pause() does this only for sockets with an `onread` buffer).
+    const handle = (socket as unknown as { _handle?: { reading: boolean; readStop(): number } })._handle;
+    if (handle) {
+      handle.reading = false;
+      handle.readStop();
+    }
+    this.#buffer = EMPTY;
+    this.#gone = true;
+    if (!this.#options.handOff(socket, Buffer.concat(chunks))) socket.destroy();
+  }
+}

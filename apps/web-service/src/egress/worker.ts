@@ -1,0 +1,106 @@
+/**
+ * An egress worker process (HLS_WORKERS; forked by egress/workers.ts). It listens on the service's
+ * own server handle, so the kernel gives it a share of new connections, and answers LL-HLS from
+ * its mirror (mirror.ts), fed by the service over IPC; every other request goes back to the
+ * service with its connection (connection.ts). It lives only as long as its IPC channel: the
+ * service gone (even SIGKILLed), it exits at once.
+ */
+import type { Server, Socket } from 'node:net';
+import { Connection } from './connection.js';
+import { SERVER_MESSAGE, type FromWorker, type ToWorker } from './messages.js';
+import { Mirror } from './mirror.js';
+
+/** A stop that waits longer for answers in progress closes their connections anyway. */
+const STOP_GRACE_MS = 2000;
+
+if (!process.send) {
+  console.error('camstream egress worker: start it with an IPC channel (the service forks it)');
+  process.exit(2);
+}
+
+const send = (message: FromWorker, handle?: Socket): boolean => {
+  if (!process.connected) return false;
+  try {
+    if (handle) process.send!(message, handle, {}, (err) => err && handle.destroy());
+    else process.send!(message);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+let mirror: Mirror | undefined;
+let server: Server | undefined;
+let stopping = false;
+let handedOff = 0;
+const connections = new Set<Connection>();
+
+const handOff = (socket: Socket, head: Buffer): boolean => {
+  if (!send({ type: 'hand-off', head }, socket)) return false;
+  handedOff += 1;
+  return true;
+};
+
+function onConnection(socket: Socket): void {
+  if (!mirror || stopping) return void socket.destroy();
+  const connection = new Connection(socket, {
+    mirror,
+    keepAliveTimeoutMs: settingsKeepAlive,
+    handOff,
+  });
+  connections.add(connection);
+  socket.once('close', () => connections.delete(connection));
+}
+
+let settingsKeepAlive = 0;
+
+function stop(): void {
+  if (stopping) return;
+  stopping = true;
+  server?.close();
+  for (const connection of connections) connection.end();
+  const exit = () => process.exit(0);
+  if (connections.size === 0) return exit();
+  setTimeout(exit, STOP_GRACE_MS).unref();
+  const check = setInterval(() => connections.size === 0 && exit(), 20);
+  check.unref();
+}
+
+process.on('message', (message: ToWorker | typeof SERVER_MESSAGE, handle?: unknown) => {
+  if (message === SERVER_MESSAGE) {
+    if (stopping || !mirror) return;
+    server = handle as Server;
+    server.on('connection', onConnection);
+    return;
+  }
+  switch (message.type) {
+    case 'settings':
+      mirror = new Mirror(message, (level, fields, text) =>
+        send({ type: 'log', level, fields, message: text }),
+      );
+      settingsKeepAlive = message.keepAliveTimeoutMs;
+      return;
+    case 'camera':
+      return mirror?.camera(message);
+    case 'update':
+      return mirror?.update(message);
+    case 'camera-gone':
+      return mirror?.cameraGone(message.cameraId);
+    case 'stats':
+      send({
+        type: 'stats',
+        pid: process.pid,
+        answered: mirror?.answered ?? 0,
+        handedOff,
+        held: mirror?.held ?? 0,
+        connections: connections.size,
+      });
+      return;
+    case 'stop':
+      return stop();
+  }
+});
+// The service is gone (or closed the channel): nothing here may outlive it, or keep its port.
+process.once('disconnect', () => process.exit(0));
+process.on('SIGTERM', stop);
+process.on('SIGINT', () => {}); // Ctrl-C reaches the whole group: the service decides when this stops

@@ -1,0 +1,176 @@
+/**
+ * The egress workers (HLS_WORKERS), service side: N processes forked from worker.ts, each given
+ * the settings, the mirror as it is, then the listening server's handle (Node's "sending a server
+ * object"): the kernel spreads new connections between the service and them. A connection a worker
+ * hands back arrives here with the bytes it read; they are put back in front of the socket and the
+ * socket given to the HTTP server as a new connection (so the service reads the request whole, and
+ * sees the real peer). A worker that dies while the service runs is forked again; `close()` stops
+ * them all (a stop message, then SIGTERM, then SIGKILL) and resolves when they have exited.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { FastifyBaseLogger } from 'fastify';
+import {
+  SERVER_MESSAGE,
+  type FromWorker,
+  type ToWorker,
+  type WorkerSettings,
+  type WorkerStats,
+} from './messages.js';
+
+/** Built: worker.js beside this file. From source (tests under vitest): worker.ts, through tsx. */
+const HERE = fileURLToPath(import.meta.url);
+const FROM_SOURCE = HERE.endsWith('.ts');
+const ENTRY = HERE.replace(/workers\.[jt]s$/, FROM_SOURCE ? 'worker.ts' : 'worker.js');
+
+const STOP_MS = 3000;
+const KILL_MS = 2000;
+const RESTART_MIN_MS = 250;
+const RESTART_MAX_MS = 10_000;
+/** A worker that ran this long had no trouble starting: its successor starts at once. */
+const HEALTHY_MS = 10_000;
+
+export interface EgressWorkersOptions {
+  readonly count: number;
+  readonly server: Server;
+  readonly settings: WorkerSettings;
+  /** The mirror as it is now, for a new worker. */
+  readonly snapshot: () => ToWorker[];
+  readonly log: FastifyBaseLogger;
+}
+
+interface Slot {
+  child: ChildProcess | undefined;
+  startedAt: number;
+  restartMs: number;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class EgressWorkers {
+  readonly #options: EgressWorkersOptions;
+  readonly #log: FastifyBaseLogger;
+  readonly #slots: Slot[] = [];
+  #closing = false;
+  /** Workers forked so far (restarts included). */
+  forked = 0;
+
+  constructor(options: EgressWorkersOptions) {
+    this.#options = options;
+    this.#log = options.log.child({ component: 'egress' });
+    for (let i = 0; i < options.count; i += 1) {
+      const slot: Slot = { child: undefined, startedAt: 0, restartMs: RESTART_MIN_MS, timer: undefined };
+      this.#slots.push(slot);
+      this.#fork(slot);
+    }
+  }
+
+  /** The workers' process ids, as they are now. */
+  get pids(): number[] {
+    return this.#slots.flatMap((slot) => (slot.child?.pid !== undefined ? [slot.child.pid] : []));
+  }
+
+  /** To every worker (the feed's updates). */
+  broadcast(message: ToWorker): void {
+    for (const slot of this.#slots) {
+      const child = slot.child;
+      if (child?.connected) child.send(message, (err) => err && this.#log.debug({ err }, 'worker gone'));
+    }
+  }
+
+  /** Each running worker's counters (tests, the bench). */
+  async stats(): Promise<WorkerStats[]> {
+    const asks = this.#slots.map(
+      ({ child }) =>
+        new Promise<WorkerStats | undefined>((resolve) => {
+          if (!child?.connected) return resolve(undefined);
+          const onMessage = (message: FromWorker) => {
+            if (message.type !== 'stats') return;
+            child.off('message', onMessage);
+            child.off('exit', onExit);
+            const { type: _type, ...stats } = message;
+            resolve(stats);
+          };
+          const onExit = () => {
+            child.off('message', onMessage);
+            resolve(undefined);
+          };
+          child.on('message', onMessage);
+          child.once('exit', onExit);
+          child.send({ type: 'stats' });
+        }),
+    );
+    return (await Promise.all(asks)).filter((stats) => stats !== undefined);
+  }
+
+  /** Workers stop taking connections and close theirs once answered (the service is closing). */
+  stop(): void {
+    this.#closing = true;
+    for (const slot of this.#slots) {
+      clearTimeout(slot.timer);
+      if (slot.child?.connected) slot.child.send({ type: 'stop' });
+    }
+  }
+
+  /** Stops every worker; resolves once all have exited. Idempotent. */
+  async close(): Promise<void> {
+    this.stop();
+    await Promise.all(this.#slots.map((slot) => slot.child && stopChild(slot.child)));
+  }
+
+  #fork(slot: Slot): void {
+    const child = fork(ENTRY, [], {
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: FROM_SOURCE ? ['--import', 'tsx'] : [],
+    });
+    this.forked += 1;
+    slot.child = child;
+    slot.startedAt = Date.now();
+    child.on('message', (message: FromWorker, handle: unknown) => this.#onMessage(message, handle));
+    child.on('error', (err) => this.#log.warn({ err }, 'egress worker: IPC error'));
+    child.once('exit', (code, signal) => {
+      if (slot.child === child) slot.child = undefined;
+      if (this.#closing) return;
+      const ranMs = Date.now() - slot.startedAt;
+      slot.restartMs = ranMs >= HEALTHY_MS ? RESTART_MIN_MS : Math.min(slot.restartMs * 2, RESTART_MAX_MS);
+      this.#log.warn(
+        { pid: child.pid, code, signal, restartInMs: slot.restartMs },
+        'egress worker exited: restarting it',
+      );
+      slot.timer = setTimeout(() => {
+        slot.timer = undefined;
+        if (!this.#closing) this.#fork(slot);
+      }, slot.restartMs);
+    });
+    child.send(this.#options.settings);
+    for (const message of this.#options.snapshot()) child.send(message);
+    child.send(SERVER_MESSAGE, this.#options.server);
+  }
+
+  #onMessage(message: FromWorker, handle: unknown): void {
+    if (message.type === 'hand-off') {
+      const socket = handle as Socket | undefined;
+      if (!socket) return;
+      if (message.head.length > 0) socket.unshift(message.head);
+      this.#options.server.emit('connection', socket);
+    } else if (message.type === 'log') {
+      this.#log[message.level](message.fields, message.message);
+    }
+  }
+}
+
+/** Waits for `child` to exit: a stop message sent already, then SIGTERM, then SIGKILL. */
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const term = setTimeout(() => child.kill('SIGTERM'), STOP_MS);
+    const kill = setTimeout(() => child.kill('SIGKILL'), STOP_MS + KILL_MS);
+    child.once('exit', () => {
+      clearTimeout(term);
+      clearTimeout(kill);
+      resolve();
+    });
+  });
+}
