@@ -30,22 +30,27 @@ function cpuPer100(step: ViewersStep): number | undefined {
   return busy === undefined || idle === undefined ? undefined : ((busy - idle) / step.viewers) * 100;
 }
 
+/** Whether the run had the service with egress workers (then the tables say how many). */
+const withWorkers = (steps: ViewersStep[]) => steps.some((s) => (s.workers ?? 0) > 0);
+
 function mainTable(steps: ViewersStep[]): string[] {
+  const workers = withWorkers(steps);
   return [
     row([
+      ...(workers ? ['HLS_WORKERS'] : []),
       'viewers',
       'playlist behind the first, p50 / p99 (ms)',
       'part behind the first, p50 / p99 (ms)',
       'errors',
-      'service CPU (% of a core)',
+      workers ? 'service + workers CPU (% of a core)' : 'service CPU (% of a core)',
       'per 100 viewers',
-      'service RSS (MiB)',
+      workers ? 'service + workers RSS (MiB)' : 'service RSS (MiB)',
       'received (MB/s)',
       'generator CPU / loop delay p99',
       'machine CPU',
       'load (1 min)',
     ]),
-    row(Array(11).fill('---')),
+    row(Array(workers ? 12 : 11).fill('---')),
     ...steps.map((s) => {
       const l = s.load;
       const errors =
@@ -53,6 +58,7 @@ function mainTable(steps: ViewersStep[]): string[] {
           ? '0'
           : `**${l.errorCount}** (${((l.errorCount / Math.max(1, l.requests)) * 100).toFixed(2)} %)`;
       return row([
+        ...(workers ? [s.workers ?? 0] : []),
         s.viewers,
         `${ms(l.playlist.p50)} / **${ms(l.playlist.p99)}**`,
         `${ms(l.part.p50)} / **${ms(l.part.p99)}**`,
@@ -210,6 +216,13 @@ export function renderReport(run: ViewersRun): string {
     '  its level with the camera live and no viewer, per 100 viewers.',
     '- **The generator** shares the machine: its own CPU and event-loop delay are in the table. A generator whose',
     '  loop is late makes viewers look late: read the lateness beside it.',
+    ...(withWorkers(run.steps)
+      ? [
+          `- **HLS_WORKERS** (\`--workers ${o.workers.join(',')}\`): each viewer count was measured once per value, back to`,
+          '  back, each on a fresh service; with workers, the service’s CPU and memory include its egress processes',
+          '  (README.md, "Scaling"), and the plot shows the first value’s steps only.',
+        ]
+      : []),
     '',
     '## The peer: nginx serving plain HLS',
     '',

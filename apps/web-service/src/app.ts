@@ -240,7 +240,7 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     streamRoutes(scope, cameras.default);
     cameraRoutes(scope, cameras);
     eventRoutes(scope, cameras, { heartbeatMs: options.sseHeartbeatMs ?? 15_000 });
-    metricsRoutes(scope, cameras);
+    metricsRoutes(scope, cameras, () => egress.workers);
     pictureRoutes(scope, cameras);
     recordingRoutes(scope, { store: recordingStore, ffmpegPath: config.ffmpegPath });
     if (config.webrtc) await scope.register(whepRoutes, { registry: cameras });

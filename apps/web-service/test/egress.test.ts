@@ -14,7 +14,7 @@ import type { LlHlsPackager } from '../src/outputs/ll-hls/packager.js';
 import { initName, partName, segmentName } from '../src/outputs/names.js';
 import { encodeFmp4, splitFmp4 } from './helpers/fmp4-media.js';
 import { startTestApp } from './helpers/app.js';
-import { KeptAlive, type KeptAnswer } from './helpers/keep-alive.js';
+import { KeptAlive, type KeptAnswer } from '../../../test/helpers/keep-alive.js';
 import { packager, Run } from './helpers/packager-run.js';
 import { useCleanup, type Cleanup } from '../../../test/helpers/cleanup.js';
 import { haveTools } from '../../../test/helpers/tools.js';
