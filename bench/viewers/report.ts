@@ -49,8 +49,9 @@ function mainTable(steps: ViewersStep[]): string[] {
       'generator CPU / loop delay p99',
       'machine CPU',
       'load (1 min)',
+      ...(workers ? ['viewer connections on the workers'] : []),
     ]),
-    row(Array(workers ? 12 : 11).fill('---')),
+    row(Array(workers ? 13 : 11).fill('---')),
     ...steps.map((s) => {
       const l = s.load;
       const errors =
@@ -70,6 +71,7 @@ function mainTable(steps: ViewersStep[]): string[] {
         `${fixed(l.generatorCpu, 0)} % / ${ms(l.generatorLoopDelayP99)} ms`,
         `${fixed(median(Object.entries(s.resources).find(([k]) => k.startsWith('whole machine'))?.[1].cpuPercent ?? []), 0)} %`,
         s.load1,
+        ...(workers ? [s.egress ? `${s.egress.connections} of ${2 * s.viewers}` : '-'] : []),
       ]);
     }),
   ];

@@ -142,6 +142,14 @@ async function main(): Promise<number> {
               `part p99 ${Math.round(l.part.p99 ?? NaN)} ms, ${l.errorCount} errors of ${l.requests} requests, ` +
               `service ${serviceCpu(step)?.toFixed(0)} % CPU, generator ${l.generatorCpu.toFixed(0)} %`,
           );
+          if (step.egress)
+            log(
+              `  egress workers: ${step.egress.connections} of the viewers' ${2 * viewers} connections, ` +
+                `${step.egress.answers} answers, ${step.egress.handedOff} requests handed back ` +
+                `(${Object.entries(step.egress.handedOffBy ?? {})
+                  .map(([reason, n]) => `${reason} ${n}`)
+                  .join(', ')})`,
+            );
           if (step.edge)
             log(
               `  edge: ${step.edge.clientRequestsPerSec.toFixed(0)} requests/s from viewers, ` +

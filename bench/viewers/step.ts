@@ -61,6 +61,8 @@ export interface ViewersStep {
   load1: number;
   profiled: boolean;
   errors: string[];
+  /** With HLS_WORKERS: what the workers had at the window's end (their /metrics), all workers together. */
+  egress?: { connections: number; answers: number; handedOff: number; handedOffBy?: Record<string, number> };
   /** With an edge: the requests it sent the service per second in the window (and its CPU is in resources). */
   edge?: { name: 'varnish'; originRequestsPerSec: number; clientRequestsPerSec: number };
 }
@@ -124,6 +126,7 @@ export async function runViewersStep(
     await sleep(options.durationSec * 1000);
     const edgeAfter = await edge?.counters();
     const windowSec = (performance.now() - windowBegan) / 1000;
+    const egress = options.workers > 0 ? await egressFigures(fleet.system.baseUrl) : undefined;
     const windows = await generator.collect();
     const resources = sampler.stop();
     const browserFigures = await players?.collect();
@@ -134,6 +137,7 @@ export async function runViewersStep(
     return {
       viewers,
       workers: options.workers,
+      ...(egress && { egress }),
       load,
       resources,
       idle,
@@ -173,6 +177,27 @@ async function egressPids(webPid: number): Promise<number[]> {
     if (name.trim() === 'node') pids.push(pid);
   }
   return pids;
+}
+
+/** The egress workers' gauges from the service's /metrics (loopback), summed. */
+async function egressFigures(baseUrl: string): Promise<ViewersStep['egress']> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const sum = (name: string) =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith(`${name}{`))
+      .reduce((total, line) => total + Number(line.split(' ').at(-1)), 0);
+  const handedOffBy: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const reason = /^camstream_egress_handed_off\{.*reason="([^"]+)"/.exec(line)?.[1];
+    if (reason) handedOffBy[reason] = (handedOffBy[reason] ?? 0) + Number(line.split(' ').at(-1));
+  }
+  return {
+    connections: sum('camstream_egress_connections'),
+    answers: sum('camstream_egress_answers'),
+    handedOff: sum('camstream_egress_handed_off'),
+    handedOffBy,
+  };
 }
 
 const perSecond = (

@@ -15,6 +15,8 @@ export interface ConnectionOptions {
   readonly mirror: Mirror;
   /** Node's keepAliveTimeout: an idle connection is closed after it. */
   readonly keepAliveTimeoutMs: number;
+  /** Counts a hand-off the mirror did not decide, by why. */
+  readonly refused: (reason: string) => void;
   /** Sends the socket and the bytes read to the service; false if it cannot (the worker stops). */
   readonly handOff: (socket: Socket, head: Buffer) => boolean;
 }
@@ -23,6 +25,8 @@ export class Connection implements Requester {
   readonly #socket: Socket;
   readonly #options: ConnectionOptions;
   #buffer: Buffer = EMPTY;
+  /** The request being answered or held: its bytes go with the connection if it is handed off. */
+  #request: Buffer = EMPTY;
   /** A request is being held or its answer written: nothing more is read until it is sent. */
   #busy = false;
   held: Hold | undefined;
@@ -52,6 +56,7 @@ export class Connection implements Requester {
 
   respond(head: Buffer, body: Buffer): void {
     this.held = undefined;
+    this.#request = EMPTY;
     if (this.#gone) return;
     const socket = this.#socket;
     socket.cork();
@@ -79,21 +84,33 @@ export class Connection implements Requester {
       if (this.#buffer.length > 0) this.#socket.setTimeout(PARTIAL_HEAD_MS);
       return;
     }
-    if (verdict.kind === 'hand-off' || this.#ending) return this.#handOff();
-    this.#busy = true;
-    this.#socket.setTimeout(0);
-    if (!this.#options.mirror.handle(this, verdict.url)) {
-      this.#busy = false;
+    if (verdict.kind === 'hand-off' || this.#ending) {
+      this.#options.refused(this.#ending ? 'stopping' : 'request');
       return this.#handOff();
     }
+    this.#busy = true;
+    this.#socket.setTimeout(0);
+    this.#request = this.#buffer.subarray(0, verdict.length);
     this.#buffer = this.#buffer.subarray(verdict.length);
+    if (!this.#options.mirror.handle(this, verdict.url)) this.handOff();
+  }
+
+  /** The request being read or held, and what follows it, go to the service with the socket. */
+  handOff(): void {
+    this.held = undefined;
+    this.#busy = false;
+    if (this.#gone) return;
+    this.#buffer = this.#buffer.length === 0 ? this.#request : Buffer.concat([this.#request, this.#buffer]);
+    this.#request = EMPTY;
+    this.#handOff();
   }
 
   /** Idle past keepAliveTimeout (closed, as Node does), or a head that does not come (the service's). */
   readonly #onTimeout = (): void => {
     if (this.#busy) return;
-    if (this.#buffer.length === 0) this.#socket.destroy();
-    else this.#handOff();
+    if (this.#buffer.length === 0) return void this.#socket.destroy();
+    this.#options.refused('slow-head');
+    this.#handOff();
   };
 
   readonly #onClose = (): void => {

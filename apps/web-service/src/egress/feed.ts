@@ -105,6 +105,7 @@ export class PackagerFeed {
     return {
       type: 'update',
       cameraId: watched.camera.cameraId,
+      sentAt: Date.now(),
       model,
       full: model && packager.playlistBytes({ skip: false }),
       delta: model && packager.playlistBytes({ skip: true }),

@@ -31,6 +31,8 @@ export interface CameraMessage {
 export interface UpdateMessage {
   readonly type: 'update';
   readonly cameraId: string;
+  /** When the service sent it (Date.now(): the same machine's clock): how far behind a worker is. */
+  readonly sentAt: number;
   /** Undefined: no stream (nothing listed yet, or stopped). */
   readonly model: PlaylistModel | undefined;
   readonly full: Buffer | undefined;
@@ -51,6 +53,8 @@ export type ToWorker =
   | CameraMessage
   | UpdateMessage
   | CameraGoneMessage
+  /** The most connections a worker keeps: past it, a new one goes to the service at once (a fair share). */
+  | { readonly type: 'share'; readonly maxConnections: number }
   | { readonly type: 'stats' }
   | { readonly type: 'stop' };
 
@@ -60,6 +64,8 @@ export interface WorkerStats {
   readonly answered: number;
   /** Connections handed back to the service. */
   readonly handedOff: number;
+  /** Requests left to the service, by why: request (not a plain GET of /hls), camera, no-stream, too-far, media, ahead, slow-head… */
+  readonly handedOffBy: Readonly<Record<string, number>>;
   /** Requests held now. */
   readonly held: number;
   /** Open connections. */
@@ -75,7 +81,12 @@ export type FromWorker =
       readonly fields: object;
       readonly message: string;
     }
-  | ({ readonly type: 'stats' } & WorkerStats);
+  | ({ readonly type: 'stats' } & WorkerStats)
+  /** Sent every LOAD_INTERVAL_MS: the worker's open connections. */
+  | { readonly type: 'load'; readonly connections: number };
+
+/** How often a worker reports its connections (the service computes the fair share from them). */
+export const LOAD_INTERVAL_MS = 500;
 
 /** The message that carries the listening server's handle. */
 export const SERVER_MESSAGE = 'camstream:server';

@@ -8,11 +8,6 @@ import type { EgressWorkers } from './workers.js';
 
 const GAUGES: [name: string, help: string, read: (stats: WorkerStats) => number][] = [
   ['camstream_egress_answers', 'LL-HLS answers the egress worker wrote since it started', (s) => s.answered],
-  [
-    'camstream_egress_handed_off',
-    'connections the egress worker handed back to the service since it started',
-    (s) => s.handedOff,
-  ],
   ['camstream_egress_waiting_requests', 'blocking requests the egress worker holds', (s) => s.held],
   ['camstream_egress_connections', 'connections the egress worker has open', (s) => s.connections],
 ];

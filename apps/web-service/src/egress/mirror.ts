@@ -8,7 +8,7 @@
  */
 import { createError, toErrorBody, type ServiceError } from '../errors.js';
 import { blockingTarget, judgeBlockingRequest, type PlaylistModel } from '../outputs/ll-hls/model.js';
-import { isLowLatencyName, PLAYLIST_NAME } from '../outputs/names.js';
+import { isLowLatencyName, parseMediaName, PLAYLIST_NAME } from '../outputs/names.js';
 import { readHlsUrl } from '../routes/hls-request.js';
 import { Heads } from './heads.js';
 import type { CameraMessage, UpdateMessage, WorkerSettings } from './messages.js';
@@ -24,6 +24,8 @@ export interface Requester {
   respond(head: Buffer, body: Buffer): void;
   /** The request's hold while it is held (the connection cancels it if its client goes). */
   held: Hold | undefined;
+  /** Gives the held request (and its connection) to the service, unanswered. */
+  handOff(): void;
 }
 
 export interface Hold {
@@ -36,18 +38,45 @@ export interface Hold {
   /** The playlist's or the part's name. */
   readonly name: string;
   readonly wanted: string;
+  /**
+   * A part past the newest this mirror knows of, asked for before the update that makes it the next
+   * (the viewer read a newer playlist from the service): held for that update; if it does not make
+   * the part known or next, the request is the service's.
+   */
+  readonly ahead: boolean;
   timer: NodeJS.Timeout | undefined;
 }
 
 interface CameraState {
   readonly settings: CameraMessage;
   model: PlaylistModel | undefined;
+  /** When the service sent the last update. */
+  sentAt: number;
   full: Buffer | undefined;
   delta: Buffer | undefined;
   nextParts: ReadonlySet<string>;
   readonly media: Map<string, Buffer>;
   readonly playlistHolds: Map<string, { msn: number; part: number | undefined; holds: Set<Hold> }>;
   readonly partHolds: Map<string, Set<Hold>>;
+}
+
+/** A mirror whose last update is older than this at a hold's timeout may be behind the service. */
+const CURRENT_MS = 1000;
+
+/** How far past the mirror's next part a request is held as `ahead`: a part or two of IPC delay. */
+const AHEAD_PARTS = 2;
+
+/**
+ * A part of the mirror's current stream within AHEAD_PARTS after its next part (nextParts' first
+ * name: the open segment's next index); not for a new segment's part 0 (nextParts names that one).
+ */
+function isAhead(camera: CameraState, name: string): boolean {
+  const wanted = parseMediaName(name);
+  const [first] = camera.nextParts;
+  const next = first === undefined ? undefined : parseMediaName(first);
+  if (!wanted || !next || wanted.part === undefined || next.part === undefined) return false;
+  if (wanted.streamId !== next.streamId) return false;
+  return wanted.msn === next.msn ? wanted.part > next.part && wanted.part <= next.part + AHEAD_PARTS : false;
 }
 
 export type Log = (level: 'warn' | 'error', fields: object, message: string) => void;
@@ -59,6 +88,8 @@ export class Mirror {
   readonly #cameras = new Map<string, CameraState>();
   #held = 0;
   answered = 0;
+  /** Requests left to the service, by why (the bench and /metrics tell them apart). */
+  readonly refused: Record<string, number> = {};
 
   constructor(settings: WorkerSettings, log: Log) {
     this.#settings = settings;
@@ -75,6 +106,7 @@ export class Mirror {
     this.#cameras.set(settings.cameraId, {
       settings,
       model: undefined,
+      sentAt: 0,
       full: undefined,
       delta: undefined,
       nextParts: new Set(),
@@ -101,6 +133,7 @@ export class Mirror {
     for (const name of update.removed) camera.media.delete(name);
     for (const [name, bytes] of update.added) camera.media.set(name, bytes);
     camera.model = update.model;
+    camera.sentAt = update.sentAt;
     camera.full = update.full;
     camera.delta = update.delta;
     camera.nextParts = new Set(update.nextParts);
@@ -109,27 +142,27 @@ export class Mirror {
 
   /** Answers or holds a GET of `url` (it starts with /hls/) and returns true; false: the service's. */
   handle(requester: Requester, url: string): boolean {
-    if (this.#settings.handOffAll) return false;
+    if (this.#settings.handOffAll) return this.#refuse('all');
     const target = readHlsUrl(url);
     const query = target?.query;
-    if (!target || !query) return false;
+    if (!target || !query) return this.#refuse('url');
     const camera = this.#cameras.get(target.cameraId ?? this.#settings.defaultCameraId);
-    if (!camera) return false;
+    if (!camera) return this.#refuse('camera');
     const { name } = target;
     const { cacheControl } = camera.settings;
     if (name === PLAYLIST_NAME) {
       const directives = query.directives;
-      if (!directives) return false; // malformed: the service's 400
+      if (!directives) return this.#refuse('directives'); // malformed: the service's 400
       const skip = directives.skip === true;
       if (directives.msn === undefined) {
         const body = skip ? camera.delta : camera.full;
-        if (!body) return false; // no stream: the service's 404
+        if (!body) return this.#refuse('no-stream'); // the service's 404
         this.#send(requester, body, PLAYLIST_TYPE, cacheControl.playlist);
         return true;
       }
-      if (!camera.model) return false;
+      if (!camera.model) return this.#refuse('no-stream');
       const verdict = judgeBlockingRequest(camera.model, directives.msn, directives.part);
-      if (verdict === 'too-far') return false; // the service's 400
+      if (verdict === 'too-far') return this.#refuse('too-far'); // the service's 400
       if (verdict === 'ready') {
         this.#send(requester, skip ? camera.delta! : camera.full!, PLAYLIST_TYPE, cacheControl.blocking);
         return true;
@@ -141,20 +174,37 @@ export class Mirror {
         camera.playlistHolds.set(key, group);
       }
       const wanted = blockingTarget(directives.msn, directives.part);
-      group.holds.add(this.#hold({ requester, camera, key, playlist: true, skip, name, wanted }));
+      const hold = this.#hold({ requester, camera, key, playlist: true, skip, name, wanted, ahead: false });
+      group.holds.add(hold);
       return true;
     }
-    if (!isLowLatencyName(name)) return false;
+    if (!isLowLatencyName(name)) return this.#refuse('name');
     const bytes = camera.media.get(name);
     if (bytes) {
       this.#send(requester, bytes, 'video/mp4', cacheControl.media);
       return true;
     }
-    if (!camera.nextParts.has(name)) return false; // unknown or gone: the service's 404
+    const ahead = !camera.nextParts.has(name);
+    if (ahead && !isAhead(camera, name)) return this.#refuse('media'); // unknown or gone: the service's 404
     let group = camera.partHolds.get(name);
     if (!group) camera.partHolds.set(name, (group = new Set()));
-    group.add(this.#hold({ requester, camera, key: name, playlist: false, skip: false, name, wanted: name }));
+    const hold = this.#hold({
+      requester,
+      camera,
+      key: name,
+      playlist: false,
+      skip: false,
+      name,
+      wanted: name,
+      ahead,
+    });
+    group.add(hold);
     return true;
+  }
+
+  #refuse(reason: string): false {
+    this.refused[reason] = (this.refused[reason] ?? 0) + 1;
+    return false;
   }
 
   /** The hold's client went away: it leaves its group, unanswered. */
@@ -174,6 +224,10 @@ export class Mirror {
     hold.timer = undefined;
     if (!this.#leave(hold)) return;
     const { holdMs } = hold.camera.settings;
+    if (hold.ahead) return this.#handOffAhead(hold);
+    // No update for a while: this worker may be behind (busy, its updates still queued), not the
+    // stream. The service, which is not behind, decides (and holds it again if it must).
+    if (Date.now() - hold.camera.sentAt > CURRENT_MS) return this.#handOffAhead(hold, 'stale');
     if (!hold.playlist)
       return this.#error(hold.requester, createError('WEB_ERR_NOT_FOUND', `/hls/${hold.name}`));
     this.#error(hold.requester, createError('WEB_ERR_HLS_BLOCKING_TIMEOUT', hold.wanted, holdMs));
@@ -217,14 +271,20 @@ export class Mirror {
     }
     for (const [name, group] of camera.partHolds) {
       const bytes = camera.media.get(name);
-      if (!bytes && camera.nextParts.has(name)) continue;
+      if (!bytes && (camera.nextParts.has(name) || isAhead(camera, name))) continue;
       camera.partHolds.delete(name);
       for (const hold of group) {
         this.#end(hold);
         if (bytes) this.#send(hold.requester, bytes, 'video/mp4', cacheControl.media);
+        else if (hold.ahead) this.#handOffAhead(hold);
         else this.#error(hold.requester, createError('WEB_ERR_NOT_FOUND', `/hls/${hold.name}`));
       }
     }
+  }
+
+  #handOffAhead(hold: Hold, reason = 'ahead'): void {
+    this.#refuse(reason);
+    hold.requester.handOff();
   }
 
   #end(hold: Hold): void {

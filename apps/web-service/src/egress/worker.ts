@@ -7,7 +7,7 @@
  */
 import type { Server, Socket } from 'node:net';
 import { Connection } from './connection.js';
-import { SERVER_MESSAGE, type FromWorker, type ToWorker } from './messages.js';
+import { LOAD_INTERVAL_MS, SERVER_MESSAGE, type FromWorker, type ToWorker } from './messages.js';
 import { Mirror } from './mirror.js';
 
 /** A stop that waits longer for answers in progress closes their connections anyway. */
@@ -41,11 +41,20 @@ const handOff = (socket: Socket, head: Buffer): boolean => {
   return true;
 };
 
+let maxConnections = Infinity;
+
 function onConnection(socket: Socket): void {
   if (!mirror || stopping) return void socket.destroy();
+  // More than a fair share already: the service takes it (the kernel favours whoever is idle).
+  if (connections.size >= maxConnections) {
+    mirror.refused.share = (mirror.refused.share ?? 0) + 1;
+    if (!handOff(socket, Buffer.alloc(0))) socket.destroy();
+    return;
+  }
   const connection = new Connection(socket, {
     mirror,
     keepAliveTimeoutMs: settingsKeepAlive,
+    refused: (reason) => mirror && (mirror.refused[reason] = (mirror.refused[reason] ?? 0) + 1),
     handOff,
   });
   connections.add(connection);
@@ -92,14 +101,19 @@ process.on('message', (message: ToWorker | typeof SERVER_MESSAGE, handle?: unkno
         pid: process.pid,
         answered: mirror?.answered ?? 0,
         handedOff,
+        handedOffBy: { ...mirror?.refused },
         held: mirror?.held ?? 0,
         connections: connections.size,
       });
+      return;
+    case 'share':
+      maxConnections = message.maxConnections;
       return;
     case 'stop':
       return stop();
   }
 });
+setInterval(() => send({ type: 'load', connections: connections.size }), LOAD_INTERVAL_MS).unref();
 // The service is gone (or closed the channel): nothing here may outlive it, or keep its port.
 process.once('disconnect', () => process.exit(0));
 process.on('SIGTERM', stop);

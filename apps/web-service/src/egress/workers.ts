@@ -26,6 +26,9 @@ const FROM_SOURCE = HERE.endsWith('.ts');
 const ENTRY = HERE.replace(/workers\.[jt]s$/, FROM_SOURCE ? 'worker.ts' : 'worker.js');
 
 const STOP_MS = 3000;
+const STATS_TIMEOUT_MS = 1000;
+/** A worker may hold this much more than an even share before it hands new connections over. */
+const SHARE_SLACK = 1.1;
 const KILL_MS = 2000;
 const RESTART_MIN_MS = 250;
 const RESTART_MAX_MS = 10_000;
@@ -43,6 +46,8 @@ export interface EgressWorkersOptions {
 
 interface Slot {
   child: ChildProcess | undefined;
+  /** Its connections, as it last reported them. */
+  connections: number;
   startedAt: number;
   restartMs: number;
   timer: NodeJS.Timeout | undefined;
@@ -53,14 +58,27 @@ export class EgressWorkers {
   readonly #log: FastifyBaseLogger;
   readonly #slots: Slot[] = [];
   #closing = false;
+  /** The service's own connections (handed-back ones included). */
+  #connections = 0;
+  #share = Infinity;
   /** Workers forked so far (restarts included). */
   forked = 0;
 
   constructor(options: EgressWorkersOptions) {
     this.#options = options;
     this.#log = options.log.child({ component: 'egress' });
+    options.server.on('connection', (socket: Socket) => {
+      this.#connections += 1;
+      socket.once('close', () => (this.#connections -= 1));
+    });
     for (let i = 0; i < options.count; i += 1) {
-      const slot: Slot = { child: undefined, startedAt: 0, restartMs: RESTART_MIN_MS, timer: undefined };
+      const slot: Slot = {
+        child: undefined,
+        connections: 0,
+        startedAt: 0,
+        restartMs: RESTART_MIN_MS,
+        timer: undefined,
+      };
       this.#slots.push(slot);
       this.#fork(slot);
     }
@@ -85,17 +103,20 @@ export class EgressWorkers {
       ({ child }) =>
         new Promise<WorkerStats | undefined>((resolve) => {
           if (!child?.connected) return resolve(undefined);
-          const onMessage = (message: FromWorker) => {
-            if (message.type !== 'stats') return;
+          const done = (stats: WorkerStats | undefined) => {
+            clearTimeout(timer);
             child.off('message', onMessage);
             child.off('exit', onExit);
-            const { type: _type, ...stats } = message;
             resolve(stats);
           };
-          const onExit = () => {
-            child.off('message', onMessage);
-            resolve(undefined);
+          const onMessage = (message: FromWorker) => {
+            if (message.type !== 'stats') return;
+            const { type: _type, ...stats } = message;
+            done(stats);
           };
+          const onExit = () => done(undefined);
+          // A worker too busy to answer is left out (a /metrics scrape must not hang on it).
+          const timer = setTimeout(onExit, STATS_TIMEOUT_MS);
           child.on('message', onMessage);
           child.once('exit', onExit);
           child.send({ type: 'stats' });
@@ -119,6 +140,15 @@ export class EgressWorkers {
     await Promise.all(this.#slots.map((slot) => slot.child && stopChild(slot.child)));
   }
 
+  #shareOut(): void {
+    let total = this.#connections;
+    for (const slot of this.#slots) total += slot.connections;
+    const share = fairShare(total, this.#slots.length + 1);
+    if (share === this.#share) return;
+    this.#share = share;
+    this.broadcast({ type: 'share', maxConnections: share });
+  }
+
   #fork(slot: Slot): void {
     const child = fork(ENTRY, [], {
       serialization: 'advanced',
@@ -128,10 +158,11 @@ export class EgressWorkers {
     this.forked += 1;
     slot.child = child;
     slot.startedAt = Date.now();
-    child.on('message', (message: FromWorker, handle: unknown) => this.#onMessage(message, handle));
+    child.on('message', (message: FromWorker, handle: unknown) => this.#onMessage(slot, message, handle));
     child.on('error', (err) => this.#log.warn({ err }, 'egress worker: IPC error'));
     child.once('exit', (code, signal) => {
       if (slot.child === child) slot.child = undefined;
+      slot.connections = 0;
       if (this.#closing) return;
       const ranMs = Date.now() - slot.startedAt;
       slot.restartMs = ranMs >= HEALTHY_MS ? RESTART_MIN_MS : Math.min(slot.restartMs * 2, RESTART_MAX_MS);
@@ -145,12 +176,16 @@ export class EgressWorkers {
       }, slot.restartMs);
     });
     child.send(this.#options.settings);
+    if (Number.isFinite(this.#share)) child.send({ type: 'share', maxConnections: this.#share });
     for (const message of this.#options.snapshot()) child.send(message);
     child.send(SERVER_MESSAGE, this.#options.server);
   }
 
-  #onMessage(message: FromWorker, handle: unknown): void {
-    if (message.type === 'hand-off') {
+  #onMessage(slot: Slot, message: FromWorker, handle: unknown): void {
+    if (message.type === 'load') {
+      slot.connections = message.connections;
+      this.#shareOut();
+    } else if (message.type === 'hand-off') {
       const socket = handle as Socket | undefined;
       if (!socket) return;
       if (message.head.length > 0) socket.unshift(message.head);
@@ -159,6 +194,15 @@ export class EgressWorkers {
       this.#log[message.level](message.fields, message.message);
     }
   }
+}
+
+/**
+ * Each process's fair share of the connections, sent to the workers when it changes: past it a
+ * worker hands a new connection over at once. Without it the kernel gives most new connections to
+ * whichever process is idle at that instant, and a worker ends up with most viewers.
+ */
+function fairShare(total: number, processes: number): number {
+  return Math.ceil((total / processes) * SHARE_SLACK) + 16;
 }
 
 /** Waits for `child` to exit: a stop message sent already, then SIGTERM, then SIGKILL. */
