@@ -254,7 +254,7 @@ const VARIABLES = {
   HLS_WORKERS: {
     key: 'hlsWorkers',
     description:
-      'LL-HLS egress processes beside the service (0-16): they share its HTTP port and answer LL-HLS playlists and parts from a copy of its memory, on other cores; 0: the service answers every viewer',
+      'experimental (errors under load, see README "Scaling"): LL-HLS egress processes beside the service (0-16) that share its HTTP port and answer LL-HLS from a copy of its memory; 0: the service answers every viewer',
     default: '0',
     parse: integer(0, 16),
   },
