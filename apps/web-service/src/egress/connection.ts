@@ -121,22 +121,33 @@ export class Connection implements Requester {
 
   #handOff(): void {
     const socket = this.#socket;
-    socket.pause();
     socket.off('data', this.#onData);
     socket.off('timeout', this.#onTimeout);
-    socket.setTimeout(0);
-    // Bytes Node read but has not emitted yet (none while the socket flows) go with the rest.
-    const chunks = [this.#buffer];
-    while (socket.readableLength > 0) chunks.push(socket.read() as Buffer);
-    // No more reads here until the handle is gone: what the client sends next is the service's to
-    // read (Node's own pause() does this only for sockets with an `onread` buffer).
-    const handle = (socket as unknown as { _handle?: { reading: boolean; readStop(): number } })._handle;
-    if (handle) {
-      handle.reading = false;
-      handle.readStop();
-    }
+    const head = detach(socket, this.#buffer);
     this.#buffer = EMPTY;
     this.#gone = true;
-    if (!this.#options.handOff(socket, Buffer.concat(chunks))) socket.destroy();
+    if (!this.#options.handOff(socket, head)) socket.destroy();
   }
+}
+
+/**
+ * Stops `socket` reading and returns `read` followed by every byte Node read from it and has not
+ * emitted: what goes to the service with the socket. Every hand-off must go through here, the one
+ * of a connection never read from too: Node's server starts reading each new socket at once, and
+ * what it reads into the socket's buffer (or reads after process.send() has taken the handle, until
+ * the service's ACK closes it here) would be lost, the client's first request left unanswered.
+ */
+export function detach(socket: Socket, read: Buffer = EMPTY): Buffer {
+  socket.pause();
+  socket.setTimeout(0);
+  const chunks = [read];
+  while (socket.readableLength > 0) chunks.push(socket.read() as Buffer);
+  // No more reads here until the handle is gone: what the client sends next is the service's to
+  // read (Node's own pause() does this only for sockets with an `onread` buffer).
+  const handle = (socket as unknown as { _handle?: { reading: boolean; readStop(): number } })._handle;
+  if (handle) {
+    handle.reading = false;
+    handle.readStop();
+  }
+  return chunks.length === 1 ? read : Buffer.concat(chunks);
 }

@@ -88,5 +88,5 @@ export type FromWorker =
 /** How often a worker reports its connections (the service computes the fair share from them). */
 export const LOAD_INTERVAL_MS = 500;
 
-/** The message that carries the listening server's handle. */
+/** The message that carries the listening server's bare handle (workers.ts's sendServer). */
 export const SERVER_MESSAGE = 'camstream:server';

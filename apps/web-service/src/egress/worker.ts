@@ -5,8 +5,8 @@
  * service with its connection (connection.ts). It lives only as long as its IPC channel: the
  * service gone (even SIGKILLed), it exits at once.
  */
-import type { Server, Socket } from 'node:net';
-import { Connection } from './connection.js';
+import { Server, type Socket } from 'node:net';
+import { Connection, detach } from './connection.js';
 import { LOAD_INTERVAL_MS, SERVER_MESSAGE, type FromWorker, type ToWorker } from './messages.js';
 import { Mirror } from './mirror.js';
 
@@ -48,14 +48,16 @@ function onConnection(socket: Socket): void {
   // More than a fair share already: the service takes it (the kernel favours whoever is idle).
   if (connections.size >= maxConnections) {
     mirror.refused.share = (mirror.refused.share ?? 0) + 1;
-    if (!handOff(socket, Buffer.alloc(0))) socket.destroy();
+    if (!handOff(socket, detach(socket))) socket.destroy();
     return;
   }
-  const connection = new Connection(socket, {
+  const connection: Connection = new Connection(socket, {
     mirror,
     keepAliveTimeoutMs: settingsKeepAlive,
     refused: (reason) => mirror && (mirror.refused[reason] = (mirror.refused[reason] ?? 0) + 1),
-    handOff,
+    // The socket no longer closes here once its handle is sent: it leaves the count now, or the
+    // worker would report more connections with each hand-off and soon hand every new one over.
+    handOff: (handed, head): boolean => (connections.delete(connection), handOff(handed, head)),
   });
   connections.add(connection);
   socket.once('close', () => connections.delete(connection));
@@ -78,8 +80,13 @@ function stop(): void {
 process.on('message', (message: ToWorker | typeof SERVER_MESSAGE, handle?: unknown) => {
   if (message === SERVER_MESSAGE) {
     if (stopping || !mirror) return;
-    server = handle as Server;
+    // The bare listening handle (see messages.ts): listened on only once our listener is in place.
+    server = new Server();
     server.on('connection', onConnection);
+    server.on('error', (err) =>
+      send({ type: 'log', level: 'error', fields: { err }, message: 'egress worker: accept failed' }),
+    );
+    server.listen(handle as object);
     return;
   }
   switch (message.type) {

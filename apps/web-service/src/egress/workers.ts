@@ -9,7 +9,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Server } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger } from 'fastify';
 import {
@@ -178,7 +178,7 @@ export class EgressWorkers {
     child.send(this.#options.settings);
     if (Number.isFinite(this.#share)) child.send({ type: 'share', maxConnections: this.#share });
     for (const message of this.#options.snapshot()) child.send(message);
-    child.send(SERVER_MESSAGE, this.#options.server);
+    sendServer(child, this.#options.server);
   }
 
   #onMessage(slot: Slot, message: FromWorker, handle: unknown): void {
@@ -203,6 +203,21 @@ export class EgressWorkers {
  */
 function fairShare(total: number, processes: number): number {
   return Math.ceil((total / processes) * SHARE_SLACK) + 16;
+}
+
+/**
+ * Gives a worker the listening server's bare handle (its `_handle`, which Node sends as is; the
+ * worker listens on it once its own listener is in place). Not the server: Node would make it a
+ * server listening in the worker before the worker sees it, and the connections it accepted then,
+ * with no listener (a worker forked while viewers arrive), would never be answered.
+ */
+export function sendServer(
+  child: ChildProcess,
+  server: NetServer,
+  callback?: (err: Error | null) => void,
+): void {
+  const handle = (server as unknown as { _handle: NetServer | null })._handle;
+  if (handle) child.send(SERVER_MESSAGE, handle, callback);
 }
 
 /** Waits for `child` to exit: a stop message sent already, then SIGTERM, then SIGKILL. */
