@@ -26,4 +26,16 @@ export function egressMetrics(registry: Registry, workers: () => EgressWorkers |
       },
     });
   }
+  new Gauge({
+    name: 'camstream_egress_handed_off',
+    help: 'requests the egress worker handed back to the service since it started, by why',
+    labelNames: ['pid', 'reason'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const stats of (await workers()?.stats()) ?? [])
+        for (const [reason, count] of Object.entries(stats.handedOffBy))
+          this.set({ pid: String(stats.pid), reason }, count);
+    },
+  });
 }

@@ -123,5 +123,7 @@ process.on('message', (message: ToWorker | typeof SERVER_MESSAGE, handle?: unkno
 setInterval(() => send({ type: 'load', connections: connections.size }), LOAD_INTERVAL_MS).unref();
 // The service is gone (or closed the channel): nothing here may outlive it, or keep its port.
 process.once('disconnect', () => process.exit(0));
+// Gone already while this module loaded: 'disconnect' was emitted before anyone listened.
+if (!process.connected) process.exit(0);
 process.on('SIGTERM', stop);
 process.on('SIGINT', () => {}); // Ctrl-C reaches the whole group: the service decides when this stops
