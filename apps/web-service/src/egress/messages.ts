@@ -53,7 +53,7 @@ export type ToWorker =
   | CameraMessage
   | UpdateMessage
   | CameraGoneMessage
-  /** The most connections a worker keeps: past it, a new one goes to the service at once (a fair share). */
+  /** The most connections a worker keeps: at it, it stops accepting until it is below again (a fair share). */
   | { readonly type: 'share'; readonly maxConnections: number }
   | { readonly type: 'stats' }
   | { readonly type: 'stop' };
@@ -70,6 +70,10 @@ export interface WorkerStats {
   readonly held: number;
   /** Open connections. */
   readonly connections: number;
+  /** Times it stopped accepting, at its share. */
+  readonly paused: number;
+  /** It accepts new connections (it has its copy of the listening socket). */
+  readonly accepting: boolean;
 }
 
 export type FromWorker =
@@ -83,7 +87,9 @@ export type FromWorker =
     }
   | ({ readonly type: 'stats' } & WorkerStats)
   /** Sent every LOAD_INTERVAL_MS: the worker's open connections. */
-  | { readonly type: 'load'; readonly connections: number };
+  | { readonly type: 'load'; readonly connections: number }
+  /** Below its share again (it closed its copy of the listening socket at it): the handle, please. */
+  | { readonly type: 'listen' };
 
 /** How often a worker reports its connections (the service computes the fair share from them). */
 export const LOAD_INTERVAL_MS = 500;

@@ -10,6 +10,11 @@ const GAUGES: [name: string, help: string, read: (stats: WorkerStats) => number]
   ['camstream_egress_answers', 'LL-HLS answers the egress worker wrote since it started', (s) => s.answered],
   ['camstream_egress_waiting_requests', 'blocking requests the egress worker holds', (s) => s.held],
   ['camstream_egress_connections', 'connections the egress worker has open', (s) => s.connections],
+  [
+    'camstream_egress_paused',
+    'times the egress worker stopped accepting connections at its fair share, since it started',
+    (s) => s.paused,
+  ],
 ];
 
 export function egressMetrics(registry: Registry, workers: () => EgressWorkers | undefined): void {

@@ -6,7 +6,7 @@
  * service gone (even SIGKILLed), it exits at once.
  */
 import { Server, type Socket } from 'node:net';
-import { Connection, detach } from './connection.js';
+import { Connection } from './connection.js';
 import { LOAD_INTERVAL_MS, SERVER_MESSAGE, type FromWorker, type ToWorker } from './messages.js';
 import { Mirror } from './mirror.js';
 
@@ -42,26 +42,54 @@ const handOff = (socket: Socket, head: Buffer): boolean => {
 };
 
 let maxConnections = Infinity;
+/** The service's listening handle is ours (we accept), or we closed our copy past our share. */
+let listening = false;
+/** Asked the service for its handle again, not yet received; true until the first comes (at fork). */
+let asked = true;
 
 function onConnection(socket: Socket): void {
   if (!mirror || stopping) return void socket.destroy();
-  // More than a fair share already: the service takes it (the kernel favours whoever is idle).
-  if (connections.size >= maxConnections) {
-    mirror.refused.share = (mirror.refused.share ?? 0) + 1;
-    if (!handOff(socket, detach(socket))) socket.destroy();
-    return;
-  }
   const connection: Connection = new Connection(socket, {
     mirror,
     keepAliveTimeoutMs: settingsKeepAlive,
     refused: (reason) => mirror && (mirror.refused[reason] = (mirror.refused[reason] ?? 0) + 1),
     // The socket no longer closes here once its handle is sent: it leaves the count now, or the
-    // worker would report more connections with each hand-off and soon hand every new one over.
-    handOff: (handed, head): boolean => (connections.delete(connection), handOff(handed, head)),
+    // worker would report more connections with each hand-off.
+    handOff: (handed, head): boolean => {
+      connections.delete(connection);
+      const sent = handOff(handed, head);
+      balance();
+      return sent;
+    },
   });
   connections.add(connection);
-  socket.once('close', () => connections.delete(connection));
+  socket.once('close', () => (connections.delete(connection), balance()));
+  balance();
 }
+
+/**
+ * Keeps this worker near its fair share without moving a connection: at the share it closes its
+ * copy of the listening socket (the service's stays open, so the kernel gives every new connection
+ * to the service); 5 % below it, it asks the service for the handle again. Handing
+ * each connection past the share back over IPC instead took one round trip per socket, behind the
+ * mirror's updates: seconds when viewers arrive by the hundred.
+ */
+function balance(): void {
+  if (stopping) return;
+  if (listening && connections.size >= maxConnections) {
+    listening = false;
+    server?.close();
+    server = undefined;
+    paused += 1;
+  } else if (!listening && !asked && connections.size < maxConnections - resumeMargin(maxConnections)) {
+    asked = send({ type: 'listen' });
+  }
+}
+
+/** Connections below its share before a worker that stopped accepting takes new ones again (5 %). */
+const resumeMargin = (share: number): number => (Number.isFinite(share) ? Math.ceil(share / 20) : 0);
+/** Times this worker stopped accepting at its share (stats). */
+let paused = 0;
 
 let settingsKeepAlive = 0;
 
@@ -79,14 +107,17 @@ function stop(): void {
 
 process.on('message', (message: ToWorker | typeof SERVER_MESSAGE, handle?: unknown) => {
   if (message === SERVER_MESSAGE) {
-    if (stopping || !mirror) return;
+    asked = false;
+    if (stopping || !mirror || listening) return;
     // The bare listening handle (see messages.ts): listened on only once our listener is in place.
+    listening = true;
     server = new Server();
     server.on('connection', onConnection);
     server.on('error', (err) =>
       send({ type: 'log', level: 'error', fields: { err }, message: 'egress worker: accept failed' }),
     );
     server.listen(handle as object);
+    balance();
     return;
   }
   switch (message.type) {
@@ -111,11 +142,13 @@ process.on('message', (message: ToWorker | typeof SERVER_MESSAGE, handle?: unkno
         handedOffBy: { ...mirror?.refused },
         held: mirror?.held ?? 0,
         connections: connections.size,
+        paused,
+        accepting: listening,
       });
       return;
     case 'share':
       maxConnections = message.maxConnections;
-      return;
+      return balance();
     case 'stop':
       return stop();
   }

@@ -27,7 +27,7 @@ const ENTRY = HERE.replace(/workers\.[jt]s$/, FROM_SOURCE ? 'worker.ts' : 'worke
 
 const STOP_MS = 3000;
 const STATS_TIMEOUT_MS = 1000;
-/** A worker may hold this much more than an even share before it hands new connections over. */
+/** A worker may hold this much more than an even share before it stops accepting. */
 const SHARE_SLACK = 1.1;
 const KILL_MS = 2000;
 const RESTART_MIN_MS = 250;
@@ -190,6 +190,8 @@ export class EgressWorkers {
       if (!socket) return;
       if (message.head.length > 0) socket.unshift(message.head);
       this.#options.server.emit('connection', socket);
+    } else if (message.type === 'listen') {
+      if (slot.child && !this.#closing) sendServer(slot.child, this.#options.server);
     } else if (message.type === 'log') {
       this.#log[message.level](message.fields, message.message);
     }
@@ -197,8 +199,8 @@ export class EgressWorkers {
 }
 
 /**
- * Each process's fair share of the connections, sent to the workers when it changes: past it a
- * worker hands a new connection over at once. Without it the kernel gives most new connections to
+ * Each process's fair share of the connections, sent to the workers when it changes: at it a worker
+ * stops accepting (worker.ts's balance). Without it the kernel gives most new connections to
  * whichever process is idle at that instant, and a worker ends up with most viewers.
  */
 function fairShare(total: number, processes: number): number {
