@@ -30,7 +30,7 @@ export const USAGE = `npm run bench:viewers -- [options]
   --duration <s>     seconds each step is measured, after the viewers arrived (default 20)
   --ramp <s>         seconds over which a step's viewers arrive (default 5)
   --settle <s>       seconds between the last arrival and the measuring (default 3)
-  --generators <n>   load generator processes (default 2; they share the machine with the service)
+  --generators <n>   load generator processes (default 4; they share the machine with the service)
   --browsers <n>     real hls.js players in Chromium beside the simulated viewers (default 2; 0: none)
   --profile-at <n>   profile the service (V8's profiler) in the step of <n> viewers (default: the largest; 0: none)
   --workers <list>   the service's HLS_WORKERS (LL-HLS egress processes), comma-separated: each step runs
@@ -50,7 +50,7 @@ export function parseArgs(argv: readonly string[]): ViewersOptions {
     durationSec: 20,
     rampSec: 5,
     settleSec: 3,
-    generators: 2,
+    generators: 4,
     browsers: 2,
     profileAt: -1,
     peer: true,

@@ -254,7 +254,7 @@ const VARIABLES = {
   HLS_WORKERS: {
     key: 'hlsWorkers',
     description:
-      'experimental (errors under load, see README "Scaling"): LL-HLS egress processes beside the service (0-16) that share its HTTP port and answer LL-HLS from a copy of its memory; 0: the service answers every viewer',
+      'LL-HLS egress processes beside the service (0-16) that share its HTTP port and answer LL-HLS from a copy of its memory (README "One machine, many cores"); 0: the service answers every viewer',
     default: '0',
     parse: integer(0, 16),
   },

@@ -75,7 +75,10 @@ async function startWorker(
   });
   // Its first report: its listeners are in place (the service forks its workers before it serves).
   if (!early) await new Promise((resolve) => child.once('message', resolve));
-  cleanup.add(() => new Promise((resolve) => (listening.listening ? listening.close(resolve) : resolve())));
+  cleanup.add(
+    () =>
+      new Promise<void>((resolve) => (listening.listening ? listening.close(() => resolve()) : resolve())),
+  );
   await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
   const { port } = listening.address() as AddressInfo;
   const send = (message: ToWorker) => child.send(message);
