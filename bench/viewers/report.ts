@@ -42,6 +42,7 @@ function mainTable(steps: ViewersStep[]): string[] {
       'playlist behind the first, p50 / p99 (ms)',
       'part behind the first, p50 / p99 (ms)',
       'errors',
+      'accept queue overflows',
       workers ? 'service + workers CPU (% of a core)' : 'service CPU (% of a core)',
       'per 100 viewers',
       workers ? 'service + workers RSS (MiB)' : 'service RSS (MiB)',
@@ -51,7 +52,7 @@ function mainTable(steps: ViewersStep[]): string[] {
       'load (1 min)',
       ...(workers ? ['viewer connections on the workers'] : []),
     ]),
-    row(Array(workers ? 13 : 11).fill('---')),
+    row(Array(workers ? 14 : 12).fill('---')),
     ...steps.map((s) => {
       const l = s.load;
       const errors =
@@ -64,6 +65,7 @@ function mainTable(steps: ViewersStep[]): string[] {
         `${ms(l.playlist.p50)} / **${ms(l.playlist.p99)}**`,
         `${ms(l.part.p50)} / **${ms(l.part.p99)}**`,
         errors,
+        s.listenOverflows ?? '-',
         fixed(serviceCpu(s), 0),
         fixed(cpuPer100(s)),
         fixed(median(s.resources[SERVICE]?.rssMiB ?? []), 0),
@@ -214,6 +216,8 @@ export function renderReport(run: ViewersRun): string {
     '  had it, minus when the first viewer had it. The first viewer gets it as soon as the packager makes it;',
     '  the rest is what serving many costs. Versions first seen in the window’s first or last second are left out.',
     '- **Errors**: answers other than 200, connection errors and requests over 10 s, over all requests.',
+    "  **Accept queue overflows**: connections the kernel dropped because a listening socket's queue was full",
+    "  (TcpExtListenOverflows, the whole machine, from the viewers' arrival to the window's end); each is retried a second or more later.",
     `- **CPU and memory**: /proc, every second, medians over the window. "Per 100 viewers": the service's CPU above`,
     '  its level with the camera live and no viewer, per 100 viewers.',
     '- **The generator** shares the machine: its own CPU and event-loop delay are in the table. A generator whose',

@@ -140,6 +140,7 @@ async function main(): Promise<number> {
           log(
             `  playlist behind the first p50 ${Math.round(l.playlist.p50 ?? NaN)} / p99 ${Math.round(l.playlist.p99 ?? NaN)} ms, ` +
               `part p99 ${Math.round(l.part.p99 ?? NaN)} ms, ${l.errorCount} errors of ${l.requests} requests, ` +
+              `${step.listenOverflows ?? '?'} accept queue overflows, ` +
               `service ${serviceCpu(step)?.toFixed(0)} % CPU, generator ${l.generatorCpu.toFixed(0)} %`,
           );
           if (step.egress)

@@ -62,6 +62,8 @@ export interface ViewersStep {
   profiled: boolean;
   errors: string[];
   /** With HLS_WORKERS: what the workers had at the window's end (their /metrics), all workers together. */
+  /** Connections the kernel dropped from a full accept queue, from the viewers' arrival to the window's end (the whole machine). */
+  listenOverflows?: number;
   egress?: { connections: number; answers: number; handedOff: number; handedOffBy?: Record<string, number> };
   /** With an edge: the requests it sent the service per second in the window (and its CPU is in resources). */
   edge?: { name: 'varnish'; originRequestsPerSec: number; clientRequestsPerSec: number };
@@ -100,6 +102,7 @@ export async function runViewersStep(
     await sleep(3000);
     const idle = idleSampler.stop();
 
+    const overflowsBefore = await listenOverflows();
     const generator = await LoadGenerator.start(teardown, options.generators);
     log(
       `  ${viewers} viewers arriving over ${options.rampSec} s (${options.generators} generator processes)`,
@@ -126,6 +129,7 @@ export async function runViewersStep(
     await sleep(options.durationSec * 1000);
     const edgeAfter = await edge?.counters();
     const windowSec = (performance.now() - windowBegan) / 1000;
+    const overflowsAfter = await listenOverflows();
     const egress = options.workers > 0 ? await egressFigures(fleet.system.baseUrl) : undefined;
     const windows = await generator.collect();
     const resources = sampler.stop();
@@ -143,6 +147,8 @@ export async function runViewersStep(
       idle,
       ...(browserFigures && { browsers: browserFigures }),
       load1,
+      ...(overflowsBefore !== undefined &&
+        overflowsAfter !== undefined && { listenOverflows: overflowsAfter - overflowsBefore }),
       profiled: options.profileDir !== undefined,
       errors,
       ...(edgeBefore &&
@@ -168,6 +174,21 @@ export async function runViewersStep(
 
 /** Varnish's counters that together count each answered client request once (hit-for-pass is in s_pass). */
 const ANSWERED = ['MAIN.cache_hit', 'MAIN.cache_miss', 'MAIN.s_pass', 'MAIN.s_pipe', 'MAIN.s_synth'];
+
+/**
+ * The kernel's count of connections dropped because a listening socket's accept queue was full
+ * (TcpExtListenOverflows, the whole machine): each is a viewer's connection retried a second or
+ * more later. Undefined where /proc/net/netstat does not say.
+ */
+async function listenOverflows(): Promise<number | undefined> {
+  const lines = (await readFile('/proc/net/netstat', 'utf8').catch(() => ''))
+    .split('\n')
+    .filter((line) => line.startsWith('TcpExt:'));
+  const names = lines[0]?.split(/\s+/) ?? [];
+  const values = lines[1]?.split(/\s+/) ?? [];
+  const at = names.indexOf('ListenOverflows');
+  return at > 0 && values[at] !== undefined ? Number(values[at]) : undefined;
+}
 
 /** The service's Node children: its egress workers (its ffmpeg remuxers are not node). */
 async function egressPids(webPid: number): Promise<number[]> {
