@@ -20,6 +20,8 @@ export interface ViewersOptions extends CommonOptions {
   profileAt: number;
   /** The viewers watch through this caching edge in front of the service (infra/edge/varnish.vcl). */
   edge: 'varnish' | undefined;
+  /** HLS_WORKERS of the service: each step is run once per value, back to back. */
+  workers: number[];
 }
 
 export const USAGE = `npm run bench:viewers -- [options]
@@ -28,9 +30,11 @@ export const USAGE = `npm run bench:viewers -- [options]
   --duration <s>     seconds each step is measured, after the viewers arrived (default 20)
   --ramp <s>         seconds over which a step's viewers arrive (default 5)
   --settle <s>       seconds between the last arrival and the measuring (default 3)
-  --generators <n>   load generator processes (default 2; they share the machine with the service)
+  --generators <n>   load generator processes (default 4; they share the machine with the service)
   --browsers <n>     real hls.js players in Chromium beside the simulated viewers (default 2; 0: none)
   --profile-at <n>   profile the service (V8's profiler) in the step of <n> viewers (default: the largest; 0: none)
+  --workers <list>   the service's HLS_WORKERS (LL-HLS egress processes), comma-separated: each step runs
+                     once per value, back to back (default 0)
   --edge varnish     the viewers watch through Varnish (infra/edge/varnish.vcl) in front of the service
   --no-peer          skip the peer (nginx serving ffmpeg's plain HLS files to as many polling viewers)
   --out <dir>        output folder (default bench/results/viewers-<ISO date-time>, copied to
@@ -46,11 +50,12 @@ export function parseArgs(argv: readonly string[]): ViewersOptions {
     durationSec: 20,
     rampSec: 5,
     settleSec: 3,
-    generators: 2,
+    generators: 4,
     browsers: 2,
     profileAt: -1,
     peer: true,
     edge: undefined,
+    workers: [0],
     out: undefined,
     latest: false,
     build: true,
@@ -88,6 +93,16 @@ export function parseArgs(argv: readonly string[]): ViewersOptions {
         const edge = read.value();
         if (edge !== 'varnish') throw new Error(`--edge takes varnish, got ${JSON.stringify(edge)}`);
         options.edge = edge;
+        return true;
+      }
+      case '--workers': {
+        const workers = read
+          .value()
+          .split(',')
+          .map((text) => Number(text.trim()));
+        if (workers.some((n) => !Number.isInteger(n) || n < 0 || n > 16))
+          throw new Error('--workers takes whole numbers from 0 to 16, comma-separated');
+        options.workers = [...new Set(workers)];
         return true;
       }
       case '--no-peer':

@@ -30,22 +30,29 @@ function cpuPer100(step: ViewersStep): number | undefined {
   return busy === undefined || idle === undefined ? undefined : ((busy - idle) / step.viewers) * 100;
 }
 
+/** Whether the run had the service with egress workers (then the tables say how many). */
+const withWorkers = (steps: ViewersStep[]) => steps.some((s) => (s.workers ?? 0) > 0);
+
 function mainTable(steps: ViewersStep[]): string[] {
+  const workers = withWorkers(steps);
   return [
     row([
+      ...(workers ? ['HLS_WORKERS'] : []),
       'viewers',
       'playlist behind the first, p50 / p99 (ms)',
       'part behind the first, p50 / p99 (ms)',
       'errors',
-      'service CPU (% of a core)',
+      'accept queue overflows',
+      workers ? 'service + workers CPU (% of a core)' : 'service CPU (% of a core)',
       'per 100 viewers',
-      'service RSS (MiB)',
+      workers ? 'service + workers RSS (MiB)' : 'service RSS (MiB)',
       'received (MB/s)',
       'generator CPU / loop delay p99',
       'machine CPU',
       'load (1 min)',
+      ...(workers ? ['viewer connections on the workers'] : []),
     ]),
-    row(Array(11).fill('---')),
+    row(Array(workers ? 14 : 12).fill('---')),
     ...steps.map((s) => {
       const l = s.load;
       const errors =
@@ -53,10 +60,12 @@ function mainTable(steps: ViewersStep[]): string[] {
           ? '0'
           : `**${l.errorCount}** (${((l.errorCount / Math.max(1, l.requests)) * 100).toFixed(2)} %)`;
       return row([
+        ...(workers ? [s.workers ?? 0] : []),
         s.viewers,
         `${ms(l.playlist.p50)} / **${ms(l.playlist.p99)}**`,
         `${ms(l.part.p50)} / **${ms(l.part.p99)}**`,
         errors,
+        s.listenOverflows ?? '-',
         fixed(serviceCpu(s), 0),
         fixed(cpuPer100(s)),
         fixed(median(s.resources[SERVICE]?.rssMiB ?? []), 0),
@@ -64,6 +73,7 @@ function mainTable(steps: ViewersStep[]): string[] {
         `${fixed(l.generatorCpu, 0)} % / ${ms(l.generatorLoopDelayP99)} ms`,
         `${fixed(median(Object.entries(s.resources).find(([k]) => k.startsWith('whole machine'))?.[1].cpuPercent ?? []), 0)} %`,
         s.load1,
+        ...(workers ? [s.egress ? `${s.egress.connections} of ${2 * s.viewers}` : '-'] : []),
       ]);
     }),
   ];
@@ -206,10 +216,19 @@ export function renderReport(run: ViewersRun): string {
     '  had it, minus when the first viewer had it. The first viewer gets it as soon as the packager makes it;',
     '  the rest is what serving many costs. Versions first seen in the window’s first or last second are left out.',
     '- **Errors**: answers other than 200, connection errors and requests over 10 s, over all requests.',
+    "  **Accept queue overflows**: connections the kernel dropped because a listening socket's queue was full",
+    "  (TcpExtListenOverflows, the whole machine, from the viewers' arrival to the window's end); each is retried a second or more later.",
     `- **CPU and memory**: /proc, every second, medians over the window. "Per 100 viewers": the service's CPU above`,
     '  its level with the camera live and no viewer, per 100 viewers.',
     '- **The generator** shares the machine: its own CPU and event-loop delay are in the table. A generator whose',
     '  loop is late makes viewers look late: read the lateness beside it.',
+    ...(withWorkers(run.steps)
+      ? [
+          `- **HLS_WORKERS** (\`--workers ${o.workers.join(',')}\`): each viewer count was measured once per value, back to`,
+          '  back, each on a fresh service; with workers, the service’s CPU and memory include its egress processes',
+          '  (README.md, "Scaling"), and the plot shows the first value’s steps only.',
+        ]
+      : []),
     '',
     '## The peer: nginx serving plain HLS',
     '',

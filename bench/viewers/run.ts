@@ -44,10 +44,15 @@ function timeLimitMs(o: ViewersOptions): number {
 
 async function writeOutputs(dir: string, run: ViewersRun, teardown: Teardown): Promise<void> {
   await writeFile(join(dir, 'report.md'), renderReport(run));
-  const svg = viewersPlot(run.steps, {
-    title: 'Many LL-HLS viewers of one camera, one web service',
-    subtitle: `${run.startedAt}; ${run.options.durationSec} s per step; a shared ${run.machine.cores}-core machine (the generator runs on it too)`,
-  });
+  // One configuration per plot (x is the viewer count): the first HLS_WORKERS value's steps.
+  const first = run.options.workers?.[0] ?? 0;
+  const svg = viewersPlot(
+    run.steps.filter((step) => (step.workers ?? 0) === first),
+    {
+      title: 'Many LL-HLS viewers of one camera, one web service',
+      subtitle: `${run.startedAt}; ${run.options.durationSec} s per step; a shared ${run.machine.cores}-core machine (the generator runs on it too)${first > 0 ? `; HLS_WORKERS=${first}` : ''}`,
+    },
+  );
   await writeFile(join(dir, PLOT_FILE), svg);
   // Chromium draws the PNG only now: it takes no CPU from the measuring.
   await svgToPng(await launchBrowser(teardown), svg, join(dir, PLOT_PNG));
@@ -98,55 +103,66 @@ async function main(): Promise<number> {
     const browser = options.browsers > 0 ? await launchBrowser(teardown) : undefined;
     let profileDir: string | undefined;
     try {
-      for (const viewers of options.steps) {
-        const profiled = viewers === options.profileAt;
-        if (profiled) profileDir = await mkdtemp(join(tempRoot, 'profile-'));
-        log(`${viewers} viewers${profiled ? ' (the service profiled)' : ''}`);
-        const step = await runViewersStep(teardown, browser, {
-          viewers,
-          durationSec: options.durationSec,
-          rampSec: options.rampSec,
-          settleSec: options.settleSec,
-          generators: options.generators,
-          browsers: options.browsers,
-          ...(profiled && profileDir && { profileDir }),
-          ...(options.edge && { edge: options.edge }),
-          log,
-        });
-        if (options.peer) {
-          step.peer = await runPeerStep(teardown, {
+      for (const viewers of options.steps)
+        for (const workers of options.workers) {
+          const profiled = viewers === options.profileAt && workers === options.workers[0];
+          if (profiled) profileDir = await mkdtemp(join(tempRoot, 'profile-'));
+          log(`${viewers} viewers, HLS_WORKERS=${workers}${profiled ? ' (the service profiled)' : ''}`);
+          const step = await runViewersStep(teardown, browser, {
             viewers,
             durationSec: options.durationSec,
             rampSec: options.rampSec,
             settleSec: options.settleSec,
             generators: options.generators,
+            browsers: options.browsers,
+            ...(profiled && profileDir && { profileDir }),
+            ...(options.edge && { edge: options.edge }),
+            workers,
             log,
           });
-          const p = step.peer.load;
+          if (options.peer && workers === options.workers[0]) {
+            step.peer = await runPeerStep(teardown, {
+              viewers,
+              durationSec: options.durationSec,
+              rampSec: options.rampSec,
+              settleSec: options.settleSec,
+              generators: options.generators,
+              log,
+            });
+            const p = step.peer.load;
+            log(
+              `  peer: playlist behind the first p50 ${Math.round(p.playlist.p50 ?? NaN)} / p99 ${Math.round(p.playlist.p99 ?? NaN)} ms, ` +
+                `${p.errorCount} errors of ${p.requests} requests, nginx ${median(step.peer.resources[NGINX]?.cpuPercent ?? [])?.toFixed(0)} % CPU`,
+            );
+          }
+          run.steps.push(step);
+          const l = step.load;
           log(
-            `  peer: playlist behind the first p50 ${Math.round(p.playlist.p50 ?? NaN)} / p99 ${Math.round(p.playlist.p99 ?? NaN)} ms, ` +
-              `${p.errorCount} errors of ${p.requests} requests, nginx ${median(step.peer.resources[NGINX]?.cpuPercent ?? [])?.toFixed(0)} % CPU`,
+            `  playlist behind the first p50 ${Math.round(l.playlist.p50 ?? NaN)} / p99 ${Math.round(l.playlist.p99 ?? NaN)} ms, ` +
+              `part p99 ${Math.round(l.part.p99 ?? NaN)} ms, ${l.errorCount} errors of ${l.requests} requests, ` +
+              `${step.listenOverflows ?? '?'} accept queue overflows, ` +
+              `service ${serviceCpu(step)?.toFixed(0)} % CPU, generator ${l.generatorCpu.toFixed(0)} %`,
           );
+          if (step.egress)
+            log(
+              `  egress workers: ${step.egress.connections} of the viewers' ${2 * viewers} connections, ` +
+                `${step.egress.answers} answers, ${step.egress.handedOff} requests handed back ` +
+                `(${Object.entries(step.egress.handedOffBy ?? {})
+                  .map(([reason, n]) => `${reason} ${n}`)
+                  .join(', ')})`,
+            );
+          if (step.edge)
+            log(
+              `  edge: ${step.edge.clientRequestsPerSec.toFixed(0)} requests/s from viewers, ` +
+                `${step.edge.originRequestsPerSec.toFixed(1)} to the service, ` +
+                `Varnish ${median(step.resources[EDGE]?.cpuPercent ?? [])?.toFixed(0)} % CPU`,
+            );
+          if (profiled && profileDir) {
+            const profile = await readProfile(profileDir);
+            if (profile) run.profile = { ...profile, viewers };
+            else log('  the service wrote no profile');
+          }
         }
-        run.steps.push(step);
-        const l = step.load;
-        log(
-          `  playlist behind the first p50 ${Math.round(l.playlist.p50 ?? NaN)} / p99 ${Math.round(l.playlist.p99 ?? NaN)} ms, ` +
-            `part p99 ${Math.round(l.part.p99 ?? NaN)} ms, ${l.errorCount} errors of ${l.requests} requests, ` +
-            `service ${serviceCpu(step)?.toFixed(0)} % CPU, generator ${l.generatorCpu.toFixed(0)} %`,
-        );
-        if (step.edge)
-          log(
-            `  edge: ${step.edge.clientRequestsPerSec.toFixed(0)} requests/s from viewers, ` +
-              `${step.edge.originRequestsPerSec.toFixed(1)} to the service, ` +
-              `Varnish ${median(step.resources[EDGE]?.cpuPercent ?? [])?.toFixed(0)} % CPU`,
-          );
-        if (profiled && profileDir) {
-          const profile = await readProfile(profileDir);
-          if (profile) run.profile = { ...profile, viewers };
-          else log('  the service wrote no profile');
-        }
-      }
     } catch (err) {
       run.failure = (err as Error).message;
       log(`stopped early: ${run.failure}`);

@@ -6,6 +6,7 @@
  * Chromium watch beside them (browsers.ts). With `profileDir`, the service runs under V8's profiler
  * (cpu-profile.mjs) and its profile is written when it stops. Everything it starts is stopped before it returns.
  */
+import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BrowserContext } from 'playwright-core';
@@ -24,6 +25,8 @@ export const SERVICE = 'web service (Node)';
 const PROFILE_HOOK = fileURLToPath(new URL('./cpu-profile.mjs', import.meta.url));
 export const GENERATOR = 'load generator (bench)';
 export const EDGE = 'edge (Varnish)';
+/** The service's LL-HLS egress processes (HLS_WORKERS); the SERVICE figures include them. */
+export const WORKERS = 'egress workers (HLS_WORKERS)';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -38,11 +41,15 @@ export interface ViewersStepOptions {
   profileDir?: string;
   /** The viewers (and hls.js players) watch through Varnish with infra/edge/varnish.vcl. */
   edge?: 'varnish';
+  /** The service's HLS_WORKERS. */
+  workers: number;
   log: (line: string) => void;
 }
 
 export interface ViewersStep {
   viewers: number;
+  /** The service's HLS_WORKERS (absent in runs from before the option: 0). */
+  workers?: number;
   load: LoadFigures;
   /** Sampled every second in the window: the service, the generator processes, the whole machine. */
   resources: Record<string, ResourceSeries>;
@@ -54,6 +61,10 @@ export interface ViewersStep {
   load1: number;
   profiled: boolean;
   errors: string[];
+  /** With HLS_WORKERS: what the workers had at the window's end (their /metrics), all workers together. */
+  /** Connections the kernel dropped from a full accept queue, from the viewers' arrival to the window's end (the whole machine). */
+  listenOverflows?: number;
+  egress?: { connections: number; answers: number; handedOff: number; handedOffBy?: Record<string, number> };
   /** With an edge: the requests it sent the service per second in the window (and its CPU is in resources). */
   edge?: { name: 'varnish'; originRequestsPerSec: number; clientRequestsPerSec: number };
 }
@@ -68,7 +79,7 @@ export async function runViewersStep(
   parent.add(() => teardown.run(), `the ${viewers}-viewer step`);
   const errors: string[] = [];
   try {
-    const env: Record<string, string> = { LOG_LEVEL: 'warn' };
+    const env: Record<string, string> = { LOG_LEVEL: 'warn', HLS_WORKERS: String(options.workers) };
     if (options.profileDir) {
       env.NODE_OPTIONS = `--import ${pathToFileURL(PROFILE_HOOK).href}`;
       env.CAMSTREAM_PROFILE_DIR = options.profileDir;
@@ -77,6 +88,8 @@ export async function runViewersStep(
     const started = await command(fleet, 'cam1', 'start');
     if (!started.ok) throw new Error(`the camera did not start: ${started.error}`);
     const webPid = fleet.system.web.proc.pid!;
+    // The service and its egress workers: their CPU and memory are the service's.
+    const servicePids = async () => [webPid, ...(await egressPids(webPid))];
     const edge =
       options.edge === 'varnish'
         ? await startVarnish(teardown, Number(new URL(fleet.system.baseUrl).port))
@@ -85,10 +98,11 @@ export async function runViewersStep(
 
     // The service's level with the camera live and nobody watching, once the start has settled.
     await sleep(2000);
-    const idleSampler = new ResourceSampler({ [SERVICE]: async () => [webPid] });
+    const idleSampler = new ResourceSampler({ [SERVICE]: servicePids });
     await sleep(3000);
     const idle = idleSampler.stop();
 
+    const overflowsBefore = await listenOverflows();
     const generator = await LoadGenerator.start(teardown, options.generators);
     log(
       `  ${viewers} viewers arriving over ${options.rampSec} s (${options.generators} generator processes)`,
@@ -105,7 +119,8 @@ export async function runViewersStep(
     generator.mark();
     await players?.mark();
     const sampler = new ResourceSampler({
-      [SERVICE]: async () => [webPid],
+      [SERVICE]: servicePids,
+      ...(options.workers > 0 && { [WORKERS]: async () => egressPids(webPid) }),
       [GENERATOR]: async () => generator.pids,
       ...(edge && { [EDGE]: async () => [edge.pid, ...(await childProcesses(edge.pid))] }),
     });
@@ -114,6 +129,8 @@ export async function runViewersStep(
     await sleep(options.durationSec * 1000);
     const edgeAfter = await edge?.counters();
     const windowSec = (performance.now() - windowBegan) / 1000;
+    const overflowsAfter = await listenOverflows();
+    const egress = options.workers > 0 ? await egressFigures(fleet.system.baseUrl) : undefined;
     const windows = await generator.collect();
     const resources = sampler.stop();
     const browserFigures = await players?.collect();
@@ -123,11 +140,15 @@ export async function runViewersStep(
     const load = loadFigures(windows);
     return {
       viewers,
+      workers: options.workers,
+      ...(egress && { egress }),
       load,
       resources,
       idle,
       ...(browserFigures && { browsers: browserFigures }),
       load1,
+      ...(overflowsBefore !== undefined &&
+        overflowsAfter !== undefined && { listenOverflows: overflowsAfter - overflowsBefore }),
       profiled: options.profileDir !== undefined,
       errors,
       ...(edgeBefore &&
@@ -154,6 +175,52 @@ export async function runViewersStep(
 /** Varnish's counters that together count each answered client request once (hit-for-pass is in s_pass). */
 const ANSWERED = ['MAIN.cache_hit', 'MAIN.cache_miss', 'MAIN.s_pass', 'MAIN.s_pipe', 'MAIN.s_synth'];
 
+/**
+ * The kernel's count of connections dropped because a listening socket's accept queue was full
+ * (TcpExtListenOverflows, the whole machine): each is a viewer's connection retried a second or
+ * more later. Undefined where /proc/net/netstat does not say.
+ */
+async function listenOverflows(): Promise<number | undefined> {
+  const lines = (await readFile('/proc/net/netstat', 'utf8').catch(() => ''))
+    .split('\n')
+    .filter((line) => line.startsWith('TcpExt:'));
+  const names = lines[0]?.split(/\s+/) ?? [];
+  const values = lines[1]?.split(/\s+/) ?? [];
+  const at = names.indexOf('ListenOverflows');
+  return at > 0 && values[at] !== undefined ? Number(values[at]) : undefined;
+}
+
+/** The service's Node children: its egress workers (its ffmpeg remuxers are not node). */
+async function egressPids(webPid: number): Promise<number[]> {
+  const pids: number[] = [];
+  for (const pid of await childProcesses(webPid)) {
+    const name = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
+    if (name.trim() === 'node') pids.push(pid);
+  }
+  return pids;
+}
+
+/** The egress workers' gauges from the service's /metrics (loopback), summed. */
+async function egressFigures(baseUrl: string): Promise<ViewersStep['egress']> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const sum = (name: string) =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith(`${name}{`))
+      .reduce((total, line) => total + Number(line.split(' ').at(-1)), 0);
+  const handedOffBy: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const reason = /^camstream_egress_handed_off\{.*reason="([^"]+)"/.exec(line)?.[1];
+    if (reason) handedOffBy[reason] = (handedOffBy[reason] ?? 0) + Number(line.split(' ').at(-1));
+  }
+  return {
+    connections: sum('camstream_egress_connections'),
+    answers: sum('camstream_egress_answers'),
+    handedOff: sum('camstream_egress_handed_off'),
+    handedOffBy,
+  };
+}
+
 const perSecond = (
   before: Record<string, number>,
   after: Record<string, number>,
@@ -174,7 +241,7 @@ export interface PeerStep {
 /** The same number of plain HLS viewers polling nginx, which serves ffmpeg's files (peer.ts). */
 export async function runPeerStep(
   parent: Teardown,
-  options: Omit<ViewersStepOptions, 'browsers' | 'profileDir'>,
+  options: Omit<ViewersStepOptions, 'browsers' | 'profileDir' | 'workers'>,
 ): Promise<PeerStep> {
   const { viewers, log } = options;
   const teardown = new Teardown();

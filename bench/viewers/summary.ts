@@ -46,12 +46,12 @@ export function latenessOf(windows: readonly GeneratorWindow[], key: 'playlists'
   for (const window of windows)
     for (const [id, times] of Object.entries(window[key])) {
       const list = arrivals.get(id);
-      if (list) list.push(...times);
+      if (list) for (const at of times) list.push(at);
       else arrivals.set(id, [...times]);
     }
   const late: number[] = [];
   for (const times of arrivals.values()) {
-    const first = Math.min(...times);
+    const first = times.reduce((a, b) => Math.min(a, b), Infinity);
     if (first < from || first > to) continue;
     for (const at of times) late.push(at - first);
   }
@@ -60,7 +60,7 @@ export function latenessOf(windows: readonly GeneratorWindow[], key: 'playlists'
     ...(late.length > 0 && {
       p50: percentile(late, 50)!,
       p99: percentile(late, 99)!,
-      max: Math.max(...late),
+      max: late.reduce((a, b) => Math.max(a, b), 0),
     }),
   };
 }

@@ -22,7 +22,9 @@ import { cameraRoutes } from './routes/cameras.js';
 import { clientRoutes } from './routes/client.js';
 import { eventRoutes } from './routes/events.js';
 import { hlsRoutes } from './routes/hls.js';
-import { createHlsFastPath, type HlsFastPath } from './routes/hls-fast.js';
+import { createHlsFastPath, hlsBaseHeaders, type HlsFastPath } from './routes/hls-fast.js';
+import { installEgress, type Egress } from './egress/install.js';
+import type { EgressWorkers } from './egress/workers.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { pictureRoutes } from './routes/pictures.js';
 import { streamRoutes } from './routes/stream.js';
@@ -55,6 +57,8 @@ export interface ServiceHandles {
   readonly streams: StreamManager;
   /** /hls answers written before Fastify's routing (routes/hls-fast.ts). */
   readonly hlsFastAnswers: number;
+  /** HLS_WORKERS's processes (egress/), once the server listens; undefined with HLS_WORKERS=0. */
+  readonly egress: EgressWorkers | undefined;
 }
 
 declare module 'fastify' {
@@ -148,6 +152,7 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
   let cameras: CameraRegistry | undefined;
   let homeAssistant: HomeAssistantDiscovery | undefined;
   let retention: Retention | undefined;
+  let egress: Egress = { workers: undefined };
   const notReady = (): never => {
     throw new Error('the service is not ready: await app.ready() first');
   };
@@ -163,6 +168,9 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     },
     get hlsFastAnswers() {
       return hlsFastPath.answered;
+    },
+    get egress() {
+      return egress.workers;
     },
   });
 
@@ -232,7 +240,7 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     streamRoutes(scope, cameras.default);
     cameraRoutes(scope, cameras);
     eventRoutes(scope, cameras, { heartbeatMs: options.sseHeartbeatMs ?? 15_000 });
-    metricsRoutes(scope, cameras);
+    metricsRoutes(scope, cameras, () => egress.workers);
     pictureRoutes(scope, cameras);
     recordingRoutes(scope, { store: recordingStore, ffmpegPath: config.ffmpegPath });
     if (config.webrtc) await scope.register(whepRoutes, { registry: cameras });
@@ -255,6 +263,14 @@ export function buildApp(config: ServiceConfig, options: BuildAppOptions = {}): 
     closing = true;
     // Starts fail, blocked playlist and part requests answer now, so the server can drain.
     cameras?.refuseNewWork();
+  });
+  // LL-HLS egress processes (HLS_WORKERS): their hooks after this preClose, which ends held requests.
+  egress = installEgress(app, {
+    count: config.hlsWorkers,
+    cameras: () => cameras,
+    defaultCameraId: config.cameraId,
+    baseHeaders: hlsHeaders && hlsBaseHeaders(hlsHeaders),
+    tokensRequired: door.tokens.required,
   });
   closeUnusedConnectionsOnShutdown(app);
   app.addHook('onClose', async () => {

@@ -65,6 +65,8 @@ export interface ServiceConfig
   readonly hlsPartMs: number | undefined;
   readonly hlsSegmentSeconds: number;
   readonly hlsListSize: number;
+  /** LL-HLS egress processes beside the service (egress/); 0: the service answers every viewer. */
+  readonly hlsWorkers: number;
   readonly startTimeoutMs: number;
   readonly inputSilenceMs: number;
   readonly ffmpegPath: string;
@@ -248,6 +250,13 @@ const VARIABLES = {
     description: 'segments listed in the live playlist',
     default: '6',
     parse: integer(1, 100),
+  },
+  HLS_WORKERS: {
+    key: 'hlsWorkers',
+    description:
+      'LL-HLS egress processes beside the service (0-16) that share its HTTP port and answer LL-HLS from a copy of its memory (README "One machine, many cores"); 0: the service answers every viewer',
+    default: '0',
+    parse: integer(0, 16),
   },
   START_TIMEOUT_MS: {
     key: 'startTimeoutMs',

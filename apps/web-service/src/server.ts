@@ -49,8 +49,16 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
 // nothing changes.
 if (process.channel) process.once('disconnect', () => void shutdown('disconnect'));
 
+/**
+ * Connections the kernel queues for the service to accept (Linux caps it at net.core.somaxconn,
+ * 4096 on current kernels). Node's default, 511, overflowed when viewers arrived by the thousand
+ * while the loop was busy releasing held requests: each dropped SYN is retried a second or more
+ * later, and a viewer's first request timed out (bench:viewers, 2000 viewers: 16,656 overflows).
+ */
+const LISTEN_BACKLOG = 4096;
+
 try {
-  await app.listen({ host: config.host, port: config.port });
+  await app.listen({ host: config.host, port: config.port, backlog: LISTEN_BACKLOG });
   app.log.info(
     { mqtt: app.camstream.mqttUrl, udp: config.udpListen, hlsDir: config.hlsDir },
     `camstream web service ready: open ${app.listeningOrigin}/`,

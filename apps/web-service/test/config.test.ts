@@ -230,6 +230,7 @@ describe('loadServiceConfig', () => {
       'HLS_PART_MS',
       'HLS_SEGMENT_SECONDS',
       'HLS_LIST_SIZE',
+      'HLS_WORKERS',
       'START_TIMEOUT_MS',
       'INPUT_SILENCE_MS',
       'FFMPEG_PATH',

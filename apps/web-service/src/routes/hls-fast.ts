@@ -18,18 +18,15 @@
  * written here, with the same coded bodies.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isValidCameraId } from '@camstream/protocol';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Door, HlsAdmission } from '../door/guard.js';
 import { signPlaylist } from '../door/signed.js';
 import { createError, toErrorBody, type ServiceError } from '../errors.js';
-import { blockingTarget, parseDirectives, type Directives } from '../outputs/ll-hls/model.js';
+import { blockingTarget, type Directives } from '../outputs/ll-hls/model.js';
 import type { Held, LlHlsPackager, WaitResult } from '../outputs/ll-hls/packager.js';
 import { isLowLatencyName, PLAYLIST_NAME } from '../outputs/names.js';
+import { readHlsUrl } from './hls-request.js';
 import { ERROR_CACHE_CONTROL, hlsCacheControl, PLAYLIST_CONTENT_TYPE, type HlsRouteOptions } from './hls.js';
-
-/** Fastify's router gives up on longer parameters (maxParamLength): those stay Fastify's to answer. */
-const MAX_PATH = 100;
 
 export interface HlsFastPathOptions {
   /** The cameras, once the service is ready and until it begins to close; undefined otherwise. */
@@ -70,10 +67,7 @@ export function createHlsFastPath(options: HlsFastPathOptions): HlsFastPath {
   const { securityHeaders, log } = options;
   if (securityHeaders === undefined) return { handle: () => false, answered: 0 };
   const { door, defaultCameraId } = options;
-  const base: string[] = [];
-  for (const [name, value] of Object.entries(securityHeaders)) base.push(name, value);
-  base.push('access-control-allow-origin', '*');
-  const answers = new Answers(base, log, door.signer);
+  const answers = new Answers(hlsBaseHeaders(securityHeaders), log, door.signer);
 
   const handle = (request: IncomingMessage, response: ServerResponse): boolean => {
     if (request.method !== 'GET') return false;
@@ -85,24 +79,19 @@ export function createHlsFastPath(options: HlsFastPathOptions): HlsFastPath {
     const registry = options.registry();
     if (!registry) return false;
 
-    const queryAt = url.indexOf('?');
-    const path = queryAt === -1 ? url.slice(5) : url.slice(5, queryAt);
-    if (path.length > MAX_PATH || path.includes('%')) return false;
-    const slash = path.indexOf('/');
+    const target = readHlsUrl(url);
+    if (!target) return false;
     let camera = registry.default;
     let cameraId = defaultCameraId;
-    let name = path;
-    if (slash !== -1) {
-      cameraId = path.slice(0, slash);
-      name = path.slice(slash + 1);
-      if (name.includes('/') || !isValidCameraId(cameraId)) return false;
-      const named = registry.get(cameraId);
+    const { name, query } = target;
+    if (target.cameraId !== undefined) {
+      const named = registry.get(target.cameraId);
       if (!named) return false;
       camera = named;
+      cameraId = target.cameraId;
     }
     const packager = camera.packager;
     if (!packager) return false;
-    const query = queryAt === -1 ? NO_QUERY : readQuery(url.slice(queryAt + 1));
     if (!query) return false;
     const admission = door.admitHls(
       { address: request.socket.remoteAddress, authorization, token: query.token },
@@ -125,6 +114,14 @@ export function createHlsFastPath(options: HlsFastPathOptions): HlsFastPath {
   };
 }
 
+/** The headers every /hls answer starts with, flat: the security headers, then CORS's. */
+export function hlsBaseHeaders(securityHeaders: Readonly<Record<string, string>>): string[] {
+  const base: string[] = [];
+  for (const [name, value] of Object.entries(securityHeaders)) base.push(name, value);
+  base.push('access-control-allow-origin', '*');
+  return base;
+}
+
 /**
  * Host's presence and the first Authorization header (as Node keeps it), from the raw list: reading
  * `request.headers` would build the whole headers object for every request.
@@ -139,38 +136,6 @@ function readHeaders(raw: readonly string[]): { host: boolean; authorization: st
       authorization = raw[i + 1];
   }
   return { host, authorization };
-}
-
-interface Query {
-  /** The delivery directives; undefined if malformed. */
-  readonly directives: Directives | undefined;
-  readonly token: string | undefined;
-}
-
-const NO_QUERY: Query = { directives: {}, token: undefined };
-
-/**
- * The delivery directives and the signed token of a plain query; undefined for anything Fastify
- * should read (escapes, `+`, a parameter of ours given twice or without a value).
- */
-function readQuery(query: string): Query | undefined {
-  if (query.includes('%') || query.includes('+')) return undefined;
-  const values: Record<string, string> = {};
-  let token: string | undefined;
-  for (const pair of query.split('&')) {
-    const equals = pair.indexOf('=');
-    const key = equals === -1 ? pair : pair.slice(0, equals);
-    if (key === 'token') {
-      if (equals === -1 || token !== undefined) return undefined;
-      token = pair.slice(equals + 1);
-      continue;
-    }
-    if (key !== '_HLS_msn' && key !== '_HLS_part' && key !== '_HLS_skip') continue;
-    if (equals === -1 || key in values) return undefined;
-    values[key] = pair.slice(equals + 1);
-  }
-  const directives = parseDirectives(values);
-  return { directives: 'error' in directives ? undefined : directives, token };
 }
 
 /** Writes answers: headers built once per body, errors as Fastify's error handler writes them. */

@@ -2,8 +2,9 @@
  * GET /metrics: Prometheus text format (prom-client). The process (CPU, memory, file descriptors,
  * event-loop lag), and for each camera (label `camera`) its stream's state, what its ingest received
  * and dropped, what each of its outputs dropped (label `output`) and, in LL-HLS mode, what its
- * packager holds, and its WebRTC viewers and what they were sent. One registry per app instance, so tests
- * that build several apps do not share gauges. A forgotten camera's series go with it.
+ * packager holds, and its WebRTC viewers and what they were sent; with HLS_WORKERS, each egress
+ * worker's counters (egress/metrics.ts). One registry per app instance, so tests that build several
+ * apps do not share gauges. A forgotten camera's series go with it.
  */
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
@@ -13,6 +14,8 @@ import type { UdpIngest } from '../ingest/udp-ingest.js';
 import type { LlHlsPackager } from '../outputs/ll-hls/packager.js';
 import type { WebRtcStats } from '../outputs/webrtc/output.js';
 import { picturesMetrics } from '../outputs/pictures/metrics.js';
+import { egressMetrics } from '../egress/metrics.js';
+import type { EgressWorkers } from '../egress/workers.js';
 
 type PackagerStats = ReturnType<LlHlsPackager['stats']>;
 type IngestStats = ReturnType<UdpIngest['stats']>;
@@ -40,7 +43,11 @@ function cameraGauge(
   });
 }
 
-export function metricsRoutes(app: FastifyInstance, cameras: CameraRegistry): void {
+export function metricsRoutes(
+  app: FastifyInstance,
+  cameras: CameraRegistry,
+  egress: () => EgressWorkers | undefined = () => undefined,
+): void {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'camstream_' });
   cameraGauge(registry, cameras, 'camstream_cameras', 'cameras the service serves (1 per camera)', () => 1);
@@ -88,6 +95,7 @@ export function metricsRoutes(app: FastifyInstance, cameras: CameraRegistry): vo
   );
   cameraCounters(registry, cameras);
   picturesMetrics(registry, cameras);
+  egressMetrics(registry, egress);
   app.get('/metrics', { logLevel: 'warn', config: { access: 'metrics' } }, async (_request, reply) =>
     reply.header('content-type', registry.contentType).send(await registry.metrics()),
   );

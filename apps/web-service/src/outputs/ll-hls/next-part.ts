@@ -24,6 +24,15 @@ export function isNextPart(
   return msn === cutter.nextMsn && part === 0;
 }
 
+/** The names `isNextPart` says yes to (egress/feed.ts: what a worker may hold a request for). */
+export function nextPartNames(cutter: Pick<Cutter, 'run' | 'nextMsn'>): string[] {
+  const run = cutter.run;
+  if (!run) return [];
+  const open = run.open;
+  if (!open) return [partName(run.streamId, cutter.nextMsn, 0)];
+  return [partName(run.streamId, open.msn, open.parts.length), partName(run.streamId, open.msn + 1, 0)];
+}
+
 /**
  * The part most likely next, for the hint: part 0 of the next segment once the open one is long
  * enough (`targetDuration`, seconds), else the open segment's next index.

@@ -15,7 +15,8 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Fragment, InitSegment } from '../../ingest/fmp4.js';
 import { Cutter } from './cutter.js';
-import { isNextPart, preloadHint } from './next-part.js';
+import { buildModel, heldBytes } from './listing.js';
+import { isNextPart, nextPartNames } from './next-part.js';
 import {
   judgeBlockingRequest,
   RenderedPlaylists,
@@ -24,14 +25,7 @@ import {
 } from './model.js';
 import { initName, parseMediaName } from '../names.js';
 import { UpdateWaiters, type Abandonable, type Held, type WaitResult } from './waiters.js';
-import {
-  listedEntries,
-  listedFrom as listedFrom_,
-  releaseOldParts,
-  segmentEntry,
-  segmentSeconds,
-  type Segment,
-} from './segments.js';
+import { heldMedia, listedFrom as listedFrom_, releaseOldParts, type Segment } from './segments.js';
 
 export type { Abandonable, Held, WaitResult } from './waiters.js';
 
@@ -93,6 +87,7 @@ export class LlHlsPackager {
   #unlistedThrough = -1;
   #model: PlaylistModel | undefined;
   readonly #rendered = new RenderedPlaylists();
+  readonly #watchers = new Set<() => void>();
 
   constructor(options: PackagerOptions) {
     this.#options = { ...options, listSize: Math.max(3, options.listSize) };
@@ -189,21 +184,9 @@ export class LlHlsPackager {
   }
 
   stats(): PackagerStats {
-    let bytesHeld = 0;
-    let partsHeld = 0;
-    for (const init of this.#inits.values()) bytesHeld += init.length;
-    const run = this.#cutter.run;
-    const all = run?.open ? [...this.#segments, run.open] : this.#segments;
-    for (const segment of all) {
-      partsHeld += segment.parts.length;
-      if (segment.bytes) bytesHeld += segment.bytes.length;
-      else for (const part of segment.parts) bytesHeld += part.bytes.length;
-    }
-    for (const frame of run?.frames ?? []) bytesHeld += frame.length;
     return {
-      bytesHeld,
+      ...heldBytes(this.#cutter, this.#segments, this.#inits.values()),
       segmentsHeld: this.#segments.length,
-      partsHeld,
       partsMade: this.#cutter.partsMade,
       gaps: this.#cutter.gaps,
       waiting: this.#waiters.waiting,
@@ -239,6 +222,24 @@ export class LlHlsPackager {
     if (parsed.part === undefined) return segment.bytes;
     if (segment.partsReleased) return undefined;
     return segment.parts[parsed.part]?.bytes;
+  }
+
+  /** Every init segment, part and segment held now, by name (egress/feed.ts mirrors them). */
+  *resources(): Generator<[string, Buffer]> {
+    yield* this.#inits;
+    const open = this.#cutter.run?.open;
+    yield* heldMedia(open ? [...this.#segments, open] : this.#segments);
+  }
+
+  /** The part names a request would be held for now (`isNextPart`). */
+  nextParts(): string[] {
+    return nextPartNames(this.#cutter);
+  }
+
+  /** `listener` is called on every update, before held requests are answered; returns what stops it. */
+  watch(listener: () => void): () => void {
+    this.#watchers.add(listener);
+    return () => this.#watchers.delete(listener);
   }
 
   /**
@@ -347,6 +348,7 @@ export class LlHlsPackager {
   #changed(): void {
     this.#model = undefined;
     this.#rendered.clear();
+    for (const watcher of this.#watchers) watcher();
     this.#waiters.notify();
   }
 
@@ -379,19 +381,11 @@ export class LlHlsPackager {
   }
 
   #buildModel(): PlaylistModel | undefined {
-    const run = this.#cutter.run;
-    const { listSize, targetDuration } = this.#options;
-    const listed = this.#segments.slice(listedFrom_(this.#segments, listSize, targetDuration));
-    const open = run?.open && run.open.parts.length > 0 && run.open.partsListable ? run.open : undefined;
-    if (listed.length === 0 && !open) return undefined;
-    const segments = listedEntries(listed, open ? segmentSeconds(open) : 0, targetDuration);
-    return {
+    return buildModel(this.#cutter, this.#segments, {
+      listSize: this.#options.listSize,
       targetDuration: this.#options.targetDuration,
       partTarget: this.partTarget,
       discontinuitySequence: this.#discontinuitySequence,
-      segments,
-      open: open ? segmentEntry(open, true) : undefined,
-      preloadHint: run ? preloadHint(run, this.#cutter.nextMsn, this.#options.targetDuration) : undefined,
-    };
+    });
   }
 }

@@ -3,7 +3,7 @@
  * are listed, which list their parts, when part bytes go (RFC 8216bis §6.2.2).
  */
 import type { PartEntry, SegmentEntry } from './model.js';
-import { initName, segmentName } from '../names.js';
+import { initName, partName, segmentName } from '../names.js';
 
 /** What a segment needs of the segmenter run that made it. */
 export interface SegmentRun {
@@ -108,4 +108,14 @@ export function listedEntries(
     entries.unshift(segmentEntry(segment, showParts));
   }
   return entries;
+}
+
+/** The media a list of segments holds, by name: each complete segment, and its parts until released. */
+export function* heldMedia(segments: readonly Segment[]): Generator<[string, Buffer]> {
+  for (const segment of segments) {
+    const { streamId } = segment.run;
+    if (segment.bytes) yield [segmentName(streamId, segment.msn), segment.bytes];
+    if (segment.partsReleased) continue;
+    for (const part of segment.parts) yield [partName(streamId, segment.msn, part.index), part.bytes];
+  }
 }
