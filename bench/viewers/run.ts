@@ -37,9 +37,13 @@ function checkTools(): void {
     throw new Error(`missing ${missing.join(', ')}: apt-get install -y ${missing.join(' ')}`);
 }
 
-/** Upper bound for the whole run: per step, start-up and stopping, the ramp, the settling and the window. */
+/**
+ * Upper bound for the whole run: per step (once per HLS_WORKERS value, and once more for the peer),
+ * start-up and stopping, the ramp, the settling and the window.
+ */
 function timeLimitMs(o: ViewersOptions): number {
-  return o.steps.length * (90_000 + (o.rampSec + o.settleSec + o.durationSec) * 1000) + 120_000;
+  const steps = o.steps.length * (Math.max(1, o.workers.length) + (o.peer ? 1 : 0));
+  return steps * (90_000 + (o.rampSec + o.settleSec + o.durationSec) * 1000) + 120_000;
 }
 
 async function writeOutputs(dir: string, run: ViewersRun, teardown: Teardown): Promise<void> {
