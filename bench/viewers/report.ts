@@ -73,10 +73,17 @@ function mainTable(steps: ViewersStep[]): string[] {
         `${fixed(l.generatorCpu, 0)} % / ${ms(l.generatorLoopDelayP99)} ms`,
         `${fixed(median(Object.entries(s.resources).find(([k]) => k.startsWith('whole machine'))?.[1].cpuPercent ?? []), 0)} %`,
         s.load1,
-        ...(workers ? [s.egress ? `${s.egress.connections} of ${2 * s.viewers}` : '-'] : []),
+        ...(workers ? [egressCell(s)] : []),
       ]);
     }),
   ];
+}
+
+/** The workers' connections, or why there are none to show. */
+function egressCell(s: ViewersStep): string {
+  if (!s.egress) return '-';
+  if (s.egress.reported === 0) return 'not reported (workers busy)';
+  return `${s.egress.connections} of ${2 * s.viewers}`;
 }
 
 function peerTable(steps: ViewersStep[]): string[] {

@@ -147,7 +147,9 @@ async function main(): Promise<number> {
               `${step.listenOverflows ?? '?'} accept queue overflows, ` +
               `service ${serviceCpu(step)?.toFixed(0)} % CPU, generator ${l.generatorCpu.toFixed(0)} %`,
           );
-          if (step.egress)
+          if (step.egress?.reported === 0)
+            log('  egress workers: not reported (each too busy to answer /metrics within a second)');
+          else if (step.egress)
             log(
               `  egress workers: ${step.egress.connections} of the viewers' ${2 * viewers} connections, ` +
                 `${step.egress.answers} answers, ${step.egress.handedOff} requests handed back ` +

@@ -64,7 +64,14 @@ export interface ViewersStep {
   /** With HLS_WORKERS: what the workers had at the window's end (their /metrics), all workers together. */
   /** Connections the kernel dropped from a full accept queue, from the viewers' arrival to the window's end (the whole machine). */
   listenOverflows?: number;
-  egress?: { connections: number; answers: number; handedOff: number; handedOffBy?: Record<string, number> };
+  /** `reported`: workers whose counters the service's /metrics gave (the rest were too busy). */
+  egress?: {
+    reported?: number;
+    connections: number;
+    answers: number;
+    handedOff: number;
+    handedOffBy?: Record<string, number>;
+  };
   /** With an edge: the requests it sent the service per second in the window (and its CPU is in resources). */
   edge?: { name: 'varnish'; originRequestsPerSec: number; clientRequestsPerSec: number };
 }
@@ -130,7 +137,8 @@ export async function runViewersStep(
     const edgeAfter = await edge?.counters();
     const windowSec = (performance.now() - windowBegan) / 1000;
     const overflowsAfter = await listenOverflows();
-    const egress = options.workers > 0 ? await egressFigures(fleet.system.baseUrl) : undefined;
+    const egress =
+      options.workers > 0 ? await egressFigures(fleet.system.baseUrl, options.workers) : undefined;
     const windows = await generator.collect();
     const resources = sampler.stop();
     const browserFigures = await players?.collect();
@@ -200,9 +208,18 @@ async function egressPids(webPid: number): Promise<number[]> {
   return pids;
 }
 
-/** The egress workers' gauges from the service's /metrics (loopback), summed. */
-async function egressFigures(baseUrl: string): Promise<ViewersStep['egress']> {
-  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+/**
+ * The egress workers' gauges from the service's /metrics (loopback), summed. A worker too busy to
+ * answer within the scrape's second is left out of it (egress/workers.ts): asked again, a few times,
+ * until every worker is in, or the step would say its workers had no connections.
+ */
+async function egressFigures(baseUrl: string, workers: number): Promise<ViewersStep['egress']> {
+  let text = '';
+  let reported = 0;
+  for (let attempt = 0; attempt < 5 && reported < workers; attempt += 1) {
+    text = await (await fetch(`${baseUrl}/metrics`)).text();
+    reported = text.split('\n').filter((line) => line.startsWith('camstream_egress_connections{')).length;
+  }
   const sum = (name: string) =>
     text
       .split('\n')
@@ -214,6 +231,7 @@ async function egressFigures(baseUrl: string): Promise<ViewersStep['egress']> {
     if (reason) handedOffBy[reason] = (handedOffBy[reason] ?? 0) + Number(line.split(' ').at(-1));
   }
   return {
+    reported,
     connections: sum('camstream_egress_connections'),
     answers: sum('camstream_egress_answers'),
     handedOff: sum('camstream_egress_handed_off'),
