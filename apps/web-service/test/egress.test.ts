@@ -7,55 +7,16 @@
  * for their part, what it must not answer reaches the service whole through the hand-off, and a
  * killed worker is replaced.
  */
-import type { AddressInfo } from 'node:net';
 import { beforeAll, describe, expect, test } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import type { LlHlsPackager } from '../src/outputs/ll-hls/packager.js';
 import { initName, partName, segmentName } from '../src/outputs/names.js';
 import { encodeFmp4, splitFmp4 } from './helpers/fmp4-media.js';
-import { startTestApp } from './helpers/app.js';
+import { injectGet, routeHeaders, startLive, type Live } from './helpers/live-app.js';
 import { KeptAlive, type KeptAnswer } from '../../../test/helpers/keep-alive.js';
-import { packager, Run } from './helpers/packager-run.js';
 import { useCleanup, type Cleanup } from '../../../test/helpers/cleanup.js';
 import { haveTools } from '../../../test/helpers/tools.js';
 
 const ready = haveTools('ffmpeg');
-
-/** Headers Node's server adds on a socket (and inject does not). */
-const TRANSPORT = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
-
-function routeHeaders(headers: Record<string, unknown>): Record<string, string> {
-  const kept: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers))
-    if (!TRANSPORT.has(name) && value !== undefined) kept[name] = String(value);
-  return kept;
-}
-
-interface Live {
-  app: FastifyInstance;
-  port: number;
-  packager: LlHlsPackager;
-  streamId: string;
-  frames(count: number): void;
-}
-
-async function startLive(cleanup: Cleanup, media: { init: Buffer; fragments: Buffer[] }): Promise<Live> {
-  const { app } = await startTestApp(cleanup, { HLS_MODE: 'll', HLS_WORKERS: '1' });
-  const p = packager();
-  // Before the server listens: the workers are fed the packager the cameras have then.
-  Object.defineProperty(app.camstream.cameras.default, 'packager', { value: p });
-  cleanup.add(() => p.clear()); // held requests answer, so the app can close
-  const run = new Run(p, media);
-  run.frames(70); // segments 0 and 1 complete, segment 2 open with part 0 (frames 60-65)
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  return {
-    app,
-    port: (app.server.address() as AddressInfo).port,
-    packager: p,
-    streamId: run.streamId,
-    frames: (count) => run.frames(count),
-  };
-}
 
 async function counters(app: FastifyInstance) {
   const stats = await app.camstream.egress!.stats();
@@ -83,12 +44,7 @@ async function workerConnection(cleanup: Cleanup, live: Live, owner: 'worker' | 
   throw new Error(`no connection reached the ${owner}`);
 }
 
-async function injected(app: FastifyInstance, path: string, headers: Record<string, string> = {}) {
-  const answer = await app.inject({ url: path, headers });
-  return { status: answer.statusCode, headers: routeHeaders(answer.headers), body: answer.rawPayload };
-}
-
-function expectSame(answer: KeptAnswer, reference: Awaited<ReturnType<typeof injected>>, what: string) {
+function expectSame(answer: KeptAnswer, reference: Awaited<ReturnType<typeof injectGet>>, what: string) {
   expect(answer.status, what).toBe(reference.status);
   expect(routeHeaders(answer.headers), what).toEqual(reference.headers);
   expect(answer.body.equals(reference.body), what).toBe(true);
@@ -104,7 +60,7 @@ describe.runIf(ready)('HLS_WORKERS=1: an egress worker beside the service (src/e
   });
 
   test('the worker answers playlists (full, delta, blocking and ready), init segment, segment and part as the service does', async () => {
-    const live = await startLive(cleanup, media);
+    const live = await startLive(cleanup, media, { HLS_WORKERS: '1' });
     const { app, streamId } = live;
     const connection = await workerConnection(cleanup, live);
     const byService = await workerConnection(cleanup, live, 'service');
@@ -127,7 +83,7 @@ describe.runIf(ready)('HLS_WORKERS=1: an egress worker beside the service (src/e
       expect(after.worker, `${path}: answered by the worker`).toBe(before.worker + 1);
       expect(after.service, path).toBe(before.service);
       expect(answer.status, path).toBe(200);
-      expectSame(answer, await injected(app, path), path);
+      expectSame(answer, await injectGet(app, path), path);
       // What Node's server adds on a socket, too: all but the date as the service writes them.
       const { date: _date, ...headers } = answer.headers;
       const { date: _serviceDate, ...serviceHeaders } = (await byService.get(path)).headers;
@@ -136,7 +92,7 @@ describe.runIf(ready)('HLS_WORKERS=1: an egress worker beside the service (src/e
   });
 
   test('a blocking reload and the hinted part are held in the worker until the part is made; a reload nothing answers goes to the service after three target durations', async () => {
-    const live = await startLive(cleanup, media);
+    const live = await startLive(cleanup, media, { HLS_WORKERS: '1' });
     const { app, streamId, frames } = live;
     const [first, second, third] = [
       await workerConnection(cleanup, live),
@@ -161,9 +117,9 @@ describe.runIf(ready)('HLS_WORKERS=1: an egress worker beside the service (src/e
     expect(after.worker).toBe(before.worker + 2);
     expect(after.service).toBe(before.service);
     expect(playlist!.body.toString()).toContain(`URI="${partName(streamId, 2, 1)}"`);
-    expectSame(playlist!, await injected(app, blocking), blocking);
+    expectSame(playlist!, await injectGet(app, blocking), blocking);
     expect(part!.body.equals(Buffer.concat(media.fragments.slice(66, 72)))).toBe(true);
-    expectSame(part!, await injected(app, hinted), hinted);
+    expectSame(part!, await injectGet(app, hinted), hinted);
 
     // Beyond the stream's end (no more frames come, so no update either): the worker cannot tell a
     // stalled stream from its own lag, so at the hold's end the service decides: its coded 503.
@@ -179,7 +135,7 @@ describe.runIf(ready)('HLS_WORKERS=1: an egress worker beside the service (src/e
   });
 
   test('what the worker must not answer reaches the service whole, with its connection: another path, POST, credentials, an unknown name', async () => {
-    const live = await startLive(cleanup, media);
+    const live = await startLive(cleanup, media, { HLS_WORKERS: '1' });
     const { app, streamId } = live;
     const cases: [string, string, string[], string][] = [
       ['GET', '/api/stream', [], ''],
@@ -218,7 +174,7 @@ describe.runIf(ready)('HLS_WORKERS=1: an egress worker beside the service (src/e
   });
 
   test('a worker that dies is replaced, and the new one answers', async () => {
-    const live = await startLive(cleanup, media);
+    const live = await startLive(cleanup, media, { HLS_WORKERS: '1' });
     const workers = live.app.camstream.egress!;
     await workerConnection(cleanup, live);
     const [pid] = workers.pids;
@@ -229,6 +185,6 @@ describe.runIf(ready)('HLS_WORKERS=1: an egress worker beside the service (src/e
     expect(workers.forked).toBe(2);
     const connection = await workerConnection(cleanup, live);
     const answer = await connection.get(`/hls/${partName(live.streamId, 2, 0)}`);
-    expectSame(answer, await injected(live.app, `/hls/${partName(live.streamId, 2, 0)}`), 'a part');
+    expectSame(answer, await injectGet(live.app, `/hls/${partName(live.streamId, 2, 0)}`), 'a part');
   });
 });

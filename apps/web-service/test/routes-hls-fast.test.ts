@@ -7,18 +7,14 @@
  * durations, a client that goes away leaves its group, a stop answers 404. And what the fast path
  * leaves to Fastify (credentials, escapes, errors known at once) is still answered as before.
  */
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { FastifyInstance } from 'fastify';
 import { UrlSigner } from '../src/door/signed.js';
-import type { LlHlsPackager } from '../src/outputs/ll-hls/packager.js';
 import { initName, partName, segmentName } from '../src/outputs/names.js';
 import { encodeFmp4, splitFmp4 } from './helpers/fmp4-media.js';
-import { startTestApp } from './helpers/app.js';
-import { packager, Run } from './helpers/packager-run.js';
-import { useCleanup, type Cleanup } from '../../../test/helpers/cleanup.js';
+import { injectGet, routeHeaders, startLive } from './helpers/live-app.js';
+import { useCleanup } from '../../../test/helpers/cleanup.js';
 import { haveTools } from '../../../test/helpers/tools.js';
 
 const ready = haveTools('ffmpeg');
@@ -27,16 +23,6 @@ interface Answer {
   status: number;
   headers: Record<string, string>;
   body: Buffer;
-}
-
-/** Headers Node's server adds on a socket (and inject does not): not the route's. */
-const TRANSPORT = new Set(['date', 'connection', 'keep-alive', 'transfer-encoding']);
-
-function routeHeaders(headers: IncomingHttpHeaders | Record<string, unknown>): Record<string, string> {
-  const kept: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers))
-    if (!TRANSPORT.has(name) && value !== undefined) kept[name] = String(value);
-  return kept;
 }
 
 function socketGet(port: number, path: string, headers: Record<string, string> = {}): Promise<Answer> {
@@ -52,42 +38,6 @@ function socketGet(port: number, path: string, headers: Record<string, string> =
     req.on('error', reject);
     req.end();
   });
-}
-
-async function injectGet(app: FastifyInstance, path: string, headers: Record<string, string> = {}) {
-  const answer = await app.inject({ url: path, headers });
-  return { status: answer.statusCode, headers: routeHeaders(answer.headers), body: answer.rawPayload };
-}
-
-interface Live {
-  app: FastifyInstance;
-  port: number;
-  packager: LlHlsPackager;
-  streamId: string;
-  frames(count: number): void;
-}
-
-async function startLive(
-  cleanup: Cleanup,
-  media: { init: Buffer; fragments: Buffer[] },
-  env: Record<string, string> = {},
-): Promise<Live> {
-  const { app } = await startTestApp(cleanup, { HLS_MODE: 'll', ...env }, { listen: true });
-  // The steady stream's numbering (1 s segments from msn 0), as routes-llhls.test.ts has it.
-  const p = packager();
-  // /hls reads `camera.packager` on every request: this one is fed from memory (held.ts does the same).
-  Object.defineProperty(app.camstream.cameras.default, 'packager', { value: p });
-  cleanup.add(() => p.clear()); // held requests answer, so the app can close
-  const run = new Run(p, media);
-  // Segments 0 and 1 complete, segment 2 open with part 0 (frames 60-65).
-  run.frames(70);
-  return {
-    app,
-    port: (app.server.address() as AddressInfo).port,
-    packager: p,
-    streamId: run.streamId,
-    frames: (count) => run.frames(count),
-  };
 }
 
 const settle = () => new Promise((resolve) => setTimeout(resolve, 50));

@@ -137,7 +137,7 @@ export class Connection implements Requester {
  * what it reads into the socket's buffer (or reads after process.send() has taken the handle, until
  * the service's ACK closes it here) would be lost, the client's first request left unanswered.
  */
-export function detach(socket: Socket, read: Buffer = EMPTY): Buffer {
+function detach(socket: Socket, read: Buffer = EMPTY): Buffer {
   socket.pause();
   socket.setTimeout(0);
   const chunks = [read];

@@ -18,6 +18,11 @@ const GAUGES: [name: string, help: string, read: (stats: WorkerStats) => number]
 ];
 
 export function egressMetrics(registry: Registry, workers: () => EgressWorkers | undefined): void {
+  // One IPC round trip per worker and scrape: prom-client collects every gauge at once, and each
+  // gauge's collect shares the request in flight.
+  let asking: Promise<WorkerStats[]> | undefined;
+  const stats = (): Promise<WorkerStats[]> =>
+    (asking ??= (workers()?.stats() ?? Promise.resolve([])).finally(() => (asking = undefined)));
   for (const [name, help, read] of GAUGES) {
     new Gauge({
       name,
@@ -26,8 +31,7 @@ export function egressMetrics(registry: Registry, workers: () => EgressWorkers |
       registers: [registry],
       async collect() {
         this.reset();
-        for (const stats of (await workers()?.stats()) ?? [])
-          this.set({ pid: String(stats.pid) }, read(stats));
+        for (const worker of await stats()) this.set({ pid: String(worker.pid) }, read(worker));
       },
     });
   }
@@ -38,9 +42,9 @@ export function egressMetrics(registry: Registry, workers: () => EgressWorkers |
     registers: [registry],
     async collect() {
       this.reset();
-      for (const stats of (await workers()?.stats()) ?? [])
-        for (const [reason, count] of Object.entries(stats.handedOffBy))
-          this.set({ pid: String(stats.pid), reason }, count);
+      for (const worker of await stats())
+        for (const [reason, count] of Object.entries(worker.handedOffBy))
+          this.set({ pid: String(worker.pid), reason }, count);
     },
   });
 }

@@ -253,7 +253,8 @@ export class Mirror {
 
   /** After an update: every group whose wait is over is answered, playlists (small) first. */
   #wake(camera: CameraState): void {
-    const { model, cacheControl } = { model: camera.model, cacheControl: camera.settings.cacheControl };
+    const { model } = camera;
+    const { cacheControl } = camera.settings;
     for (const [key, group] of camera.playlistHolds) {
       const verdict = model ? judgeBlockingRequest(model, group.msn, group.part) : 'gone';
       if (verdict !== 'ready' && verdict !== 'gone') continue;

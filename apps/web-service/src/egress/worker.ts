@@ -30,7 +30,16 @@ const send = (message: FromWorker, handle?: Socket): boolean => {
 };
 
 let mirror: Mirror | undefined;
+/** The service's keepAliveTimeout (settings): an idle connection is closed after it. */
+let keepAliveTimeoutMs = 0;
+/** Our copy of the service's listening socket: undefined before it comes, and while at our share. */
 let server: Server | undefined;
+/** Asked the service for its handle again, not yet received; true until the first comes (at fork). */
+let asked = true;
+/** The most connections we keep (the service's fair share). */
+let maxConnections = Infinity;
+/** Times we stopped accepting at our share (stats). */
+let paused = 0;
 let stopping = false;
 let handedOff = 0;
 const connections = new Set<Connection>();
@@ -41,17 +50,11 @@ const handOff = (socket: Socket, head: Buffer): boolean => {
   return true;
 };
 
-let maxConnections = Infinity;
-/** The service's listening handle is ours (we accept), or we closed our copy past our share. */
-let listening = false;
-/** Asked the service for its handle again, not yet received; true until the first comes (at fork). */
-let asked = true;
-
 function onConnection(socket: Socket): void {
   if (!mirror || stopping) return void socket.destroy();
   const connection: Connection = new Connection(socket, {
     mirror,
-    keepAliveTimeoutMs: settingsKeepAlive,
+    keepAliveTimeoutMs,
     refused: (reason) => mirror && (mirror.refused[reason] = (mirror.refused[reason] ?? 0) + 1),
     // The socket no longer closes here once its handle is sent: it leaves the count now, or the
     // worker would report more connections with each hand-off.
@@ -76,27 +79,23 @@ function onConnection(socket: Socket): void {
  */
 function balance(): void {
   if (stopping) return;
-  if (listening && connections.size >= maxConnections) {
-    listening = false;
-    server?.close();
+  if (server && connections.size >= maxConnections) {
+    server.close();
     server = undefined;
     paused += 1;
-  } else if (!listening && !asked && connections.size < maxConnections - resumeMargin(maxConnections)) {
+  } else if (!server && !asked && connections.size < maxConnections - resumeMargin(maxConnections)) {
     asked = send({ type: 'listen' });
   }
 }
 
 /** Connections below its share before a worker that stopped accepting takes new ones again (5 %). */
 const resumeMargin = (share: number): number => (Number.isFinite(share) ? Math.ceil(share / 20) : 0);
-/** Times this worker stopped accepting at its share (stats). */
-let paused = 0;
-
-let settingsKeepAlive = 0;
 
 function stop(): void {
   if (stopping) return;
   stopping = true;
   server?.close();
+  server = undefined;
   for (const connection of connections) connection.end();
   const exit = () => process.exit(0);
   if (connections.size === 0) return exit();
@@ -108,9 +107,8 @@ function stop(): void {
 process.on('message', (message: ToWorker | typeof SERVER_MESSAGE, handle?: unknown) => {
   if (message === SERVER_MESSAGE) {
     asked = false;
-    if (stopping || !mirror || listening) return;
+    if (stopping || !mirror || server) return;
     // The bare listening handle (see messages.ts): listened on only once our listener is in place.
-    listening = true;
     server = new Server();
     server.on('connection', onConnection);
     server.on('error', (err) =>
@@ -125,7 +123,7 @@ process.on('message', (message: ToWorker | typeof SERVER_MESSAGE, handle?: unkno
       mirror = new Mirror(message, (level, fields, text) =>
         send({ type: 'log', level, fields, message: text }),
       );
-      settingsKeepAlive = message.keepAliveTimeoutMs;
+      keepAliveTimeoutMs = message.keepAliveTimeoutMs;
       return;
     case 'camera':
       return mirror?.camera(message);
@@ -143,7 +141,7 @@ process.on('message', (message: ToWorker | typeof SERVER_MESSAGE, handle?: unkno
         held: mirror?.held ?? 0,
         connections: connections.size,
         paused,
-        accepting: listening,
+        accepting: server !== undefined,
       });
       return;
     case 'share':

@@ -1,6 +1,6 @@
 /**
  * What an /hls URL asks for, read as the fast path reads it (routes/hls-fast.ts, and the egress
- * workers: egress/worker-answers.ts): the camera, the name and the plain query. Undefined for
+ * workers: egress/mirror.ts): the camera, the name and the plain query. Undefined for
  * anything Fastify should read. Pure.
  */
 import { isValidCameraId } from '@camstream/protocol';
@@ -46,7 +46,7 @@ export function readHlsUrl(url: string): HlsUrl | undefined {
  * The delivery directives and the signed token of a plain query; undefined for anything Fastify
  * should read (escapes, `+`, a parameter of ours given twice or without a value).
  */
-export function readQuery(query: string): Query | undefined {
+function readQuery(query: string): Query | undefined {
   if (query.includes('%') || query.includes('+')) return undefined;
   const values: Record<string, string> = {};
   let token: string | undefined;
